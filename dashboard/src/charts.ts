@@ -1,0 +1,87 @@
+import uPlot, { type AlignedData, type Options } from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { Series } from "./store.js";
+
+const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
+
+function toSeconds(s: Series): [number[], number[]] {
+  return [s.ts.map((t) => t / 1000), s.values];
+}
+
+/** A small line chart of one channel for its card. */
+export class Sparkline {
+  private readonly plot: uPlot;
+
+  constructor(parent: HTMLElement, color: string) {
+    const opts: Options = {
+      width: parent.clientWidth || 240,
+      height: 56,
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: true } },
+      axes: [{ show: false }, { show: false }],
+      series: [{}, { stroke: color, width: 1.5, fill: `${color}22` }],
+    };
+    this.plot = new uPlot(opts, [[], []], parent);
+  }
+
+  update(series: Series, windowMs: number, now: number): void {
+    this.plot.batch(() => {
+      this.plot.setData(toSeconds(series) as AlignedData, false);
+      this.plot.setScale("x", { min: (now - windowMs) / 1000, max: now / 1000 });
+    });
+  }
+
+  resize(width: number): void {
+    this.plot.setSize({ width, height: 56 });
+  }
+
+  destroy(): void {
+    this.plot.destroy();
+  }
+}
+
+/** All channels of one unit in one chart, aligned on a shared time axis. */
+export class TrendChart {
+  private plot: uPlot | undefined;
+  private ids: string[] = [];
+
+  constructor(private readonly parent: HTMLElement) {}
+
+  rebuild(channels: Array<{ id: string; label: string; color: string; unit: string }>): void {
+    this.plot?.destroy();
+    this.ids = channels.map((c) => c.id);
+    const unit = channels[0]?.unit ?? "";
+    const opts: Options = {
+      width: this.parent.clientWidth || 800,
+      height: 320,
+      scales: { x: { time: true } },
+      axes: [
+        { ...AXIS },
+        { ...AXIS, label: unit, size: 56, values: (_u, ticks) => ticks.map((t) => `${t}`) },
+      ],
+      series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${v.toFixed(2)} ${c.unit}`) }))],
+    };
+    this.plot = new uPlot(opts, [[], ...channels.map(() => [])] as AlignedData, this.parent);
+  }
+
+  update(series: Map<string, Series>, windowMs: number, now: number): void {
+    if (!this.plot) return;
+    const from = now - windowMs;
+    const tables = this.ids.map((id) => {
+      const s = series.get(id) ?? { ts: [], values: [] };
+      let start = 0;
+      while (start < s.ts.length && s.ts[start] < from) start++;
+      return [s.ts.slice(start).map((t) => t / 1000), s.values.slice(start)] as AlignedData;
+    });
+    const data = tables.length ? uPlot.join(tables) : ([[]] as AlignedData);
+    this.plot.batch(() => {
+      this.plot!.setData(data, false);
+      this.plot!.setScale("x", { min: from / 1000, max: now / 1000 });
+    });
+  }
+
+  resize(width: number): void {
+    this.plot?.setSize({ width, height: 320 });
+  }
+}

@@ -1,0 +1,100 @@
+import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+
+export type LinkState = "connecting" | "connected" | "reconnecting";
+
+export interface LinkEvents {
+  state(state: LinkState, detail: string): void;
+  message(msg: TelemetryMessage): void;
+}
+
+/** The gateway sends a tick every second; this much silence means the link is gone. */
+const SILENCE_MS = 4000;
+
+function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/**
+ * Keeps one WHEP session with the gateway alive: connects, watches for silence or failure,
+ * and reconnects with capped backoff (e.g. after the gateway restarts).
+ */
+export class GatewayLink {
+  private pc: RTCPeerConnection | undefined;
+  private session: string | undefined;
+  private watchdog: number | undefined;
+  private retryDelay = 1000;
+  private lastMessageAt = 0;
+
+  constructor(private readonly events: LinkEvents) {}
+
+  get peerConnection(): RTCPeerConnection | undefined {
+    return this.pc;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    this.events.state(this.session === undefined && this.lastMessageAt === 0 ? "connecting" : "reconnecting", "");
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    try {
+      const dc = pc.createDataChannel(TELEMETRY_LABEL);
+      dc.onmessage = (e: MessageEvent) => {
+        this.lastMessageAt = performance.now();
+        const msg = typeof e.data === "string" ? decodeTelemetry(e.data) : undefined;
+        if (msg) this.events.message(msg);
+      };
+      dc.onopen = () => {
+        this.retryDelay = 1000;
+        this.events.state("connected", "");
+      };
+      dc.onclose = () => this.fail(pc, "data channel closed");
+      pc.onconnectionstatechange = () => {
+        if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail(pc, `connection ${pc.connectionState}`);
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await gatheringDone(pc, 2000);
+      const res = await fetch("whep", {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp" },
+        body: pc.localDescription!.sdp,
+        credentials: "same-origin",
+      });
+      if (res.status !== 201) throw new Error(`gateway answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      this.session = res.headers.get("Location") ?? undefined;
+      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      this.lastMessageAt = performance.now();
+      this.watchdog = window.setInterval(() => {
+        if (performance.now() - this.lastMessageAt > SILENCE_MS) this.fail(pc, "no data from the gateway");
+      }, 1000);
+    } catch (err) {
+      this.fail(pc, (err as Error).message);
+    }
+  }
+
+  private fail(pc: RTCPeerConnection, reason: string): void {
+    if (pc !== this.pc) return;
+    this.pc = undefined;
+    window.clearInterval(this.watchdog);
+    pc.close();
+    if (this.session) {
+      void fetch(this.session, { method: "DELETE", credentials: "same-origin" }).catch(() => {});
+      this.session = undefined;
+    }
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(10_000, this.retryDelay * 2);
+    this.events.state("reconnecting", `${reason}; retrying in ${Math.round(delay / 1000)} s`);
+    window.setTimeout(() => void this.connect(), delay);
+  }
+}

@@ -1,0 +1,89 @@
+import type { ChannelMsg, SourceMsg, TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+
+/** Browser-side copy of what the gateway knows, kept to a bounded window per channel. */
+export interface Series {
+  ts: number[];
+  values: number[];
+}
+
+const MAX_POINTS = 20_000;
+const KEEP_MS = 60 * 60 * 1000;
+
+export class Store {
+  channels = new Map<string, ChannelMsg>();
+  sources = new Map<string, SourceMsg>();
+  series = new Map<string, Series>();
+  gateway = { name: "", version: "" };
+  /** Gateway clock minus browser clock, so ages are right even when the clocks differ. */
+  clockOffset = 0;
+  /** Bumped on structural changes (channels added, snapshot) so the view can rebuild. */
+  generation = 0;
+  dirty = true;
+
+  serverNow(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  apply(msg: TelemetryMessage): void {
+    switch (msg.t) {
+      case "snapshot":
+        this.gateway = msg.gateway;
+        this.clockOffset = msg.now - Date.now();
+        this.channels = new Map(msg.channels.map((c) => [c.id, c]));
+        this.sources = new Map(msg.sources.map((s) => [s.id, s]));
+        this.series = new Map(msg.channels.map((c) => [c.id, { ts: [], values: [] }]));
+        this.generation++;
+        break;
+      case "history": {
+        const s = this.series.get(msg.channel);
+        if (s) {
+          s.ts.push(...msg.ts);
+          s.values.push(...msg.values);
+        }
+        break;
+      }
+      case "readings":
+        this.clockOffset = msg.now - Date.now();
+        for (const [id, ts, value] of msg.r) {
+          const c = this.channels.get(id);
+          if (!c) continue;
+          c.last = [ts, value, msg.now];
+          c.stale = false;
+          const s = this.series.get(id)!;
+          s.ts.push(ts);
+          s.values.push(value);
+          this.trim(s);
+        }
+        break;
+      case "channel":
+        if (!this.channels.has(msg.channel.id)) {
+          this.series.set(msg.channel.id, { ts: [], values: [] });
+          this.generation++;
+        }
+        this.channels.set(msg.channel.id, msg.channel);
+        break;
+      case "stale": {
+        const c = this.channels.get(msg.channel);
+        if (c) c.stale = msg.stale;
+        break;
+      }
+      case "source":
+        this.sources.set(msg.source.id, msg.source);
+        break;
+      case "tick":
+        this.clockOffset = msg.now - Date.now();
+        break;
+    }
+    this.dirty = true;
+  }
+
+  private trim(s: Series): void {
+    const cutoff = this.serverNow() - KEEP_MS;
+    let drop = 0;
+    while (drop < s.ts.length && (s.ts[drop] < cutoff || s.ts.length - drop > MAX_POINTS)) drop++;
+    if (drop > 256 || s.ts.length > MAX_POINTS) {
+      s.ts.splice(0, drop);
+      s.values.splice(0, drop);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import type { ChannelMsg, SourceMsg } from "../../gateway/protocol/telemetry.js";
+import { Sparkline, TrendChart } from "./charts.js";
+import { colorFor, el, formatAge, formatValue } from "./format.js";
+import type { Store } from "./store.js";
+
+const SPARK_WINDOW_MS = 5 * 60 * 1000;
+
+interface Card {
+  root: HTMLElement;
+  value: HTMLElement;
+  age: HTMLElement;
+  spark: Sparkline;
+}
+
+export class DashboardView {
+  private cards = new Map<string, Card>();
+  private generation = -1;
+  private readonly trend: TrendChart;
+  private windowMs = 15 * 60 * 1000;
+  private lastChartDraw = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly root: { cards: HTMLElement; chart: HTMLElement; sources: HTMLElement; empty: HTMLElement; gateway: HTMLElement },
+  ) {
+    this.trend = new TrendChart(root.chart);
+    window.addEventListener("resize", () => this.resize());
+  }
+
+  setWindow(seconds: number): void {
+    this.windowMs = seconds * 1000;
+    this.lastChartDraw = 0;
+  }
+
+  /** Called every animation frame; redraws text always and charts a few times per second. */
+  render(frameTime: number): void {
+    if (this.generation !== this.store.generation) this.rebuild();
+    const now = this.store.serverNow();
+    for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
+    if (this.store.dirty || frameTime - this.lastChartDraw > 1000) {
+      this.renderSources();
+      if (frameTime - this.lastChartDraw > 250) {
+        for (const [id, card] of this.cards) card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
+        this.trend.update(this.store.series, this.windowMs, now);
+        this.lastChartDraw = frameTime;
+        this.store.dirty = false;
+      }
+    }
+  }
+
+  private rebuild(): void {
+    this.generation = this.store.generation;
+    for (const card of this.cards.values()) card.spark.destroy();
+    this.cards.clear();
+    this.root.cards.replaceChildren();
+    const channels = [...this.store.channels.values()];
+    this.root.empty.hidden = channels.length > 0;
+    this.root.gateway.textContent = this.store.gateway.name;
+    this.root.gateway.title = `wachter ${this.store.gateway.version}`;
+    document.title = `${this.store.gateway.name} · wachter`;
+    channels.forEach((c, i) => {
+      const color = colorFor(i);
+      const root = el("article", "card");
+      root.dataset.channel = c.id;
+      root.style.setProperty("--accent", color);
+      const head = el("header", "card-head");
+      head.append(el("span", "name", c.name), el("span", "source", c.source));
+      const reading = el("div", "reading");
+      const value = el("span", "value", "–");
+      reading.append(value, el("span", "unit", c.unit));
+      const meta = el("div", "meta");
+      const age = el("span", "age", "no data yet");
+      meta.append(age, el("span", "badge", "STALE"));
+      const sparkHost = el("div", "spark");
+      root.append(head, reading, meta, sparkHost);
+      this.root.cards.append(root);
+      this.cards.set(c.id, { root, value, age, spark: new Sparkline(sparkHost, color) });
+    });
+    this.trend.rebuild(channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit })));
+    this.resize();
+  }
+
+  private updateCard(card: Card, c: ChannelMsg, now: number): void {
+    const stale = c.stale || !c.last;
+    if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
+    if (c.last) {
+      const text = formatValue(c.last[1]);
+      if (card.value.textContent !== text) card.value.textContent = text;
+      const age = formatAge(now - c.last[0]);
+      if (card.age.textContent !== age) card.age.textContent = age;
+    }
+  }
+
+  private renderSources(): void {
+    const pills = [...this.store.sources.values()].map((s: SourceMsg) => {
+      const pill = el("span", `pill pill-${s.state === "up" ? "ok" : s.state === "down" ? "bad" : "wait"}`, s.id);
+      pill.title = `${s.state}${s.detail ? `: ${s.detail}` : ""}\n${s.readings} readings, ${s.rejects} rejected`;
+      pill.dataset.source = s.id;
+      pill.dataset.state = s.state;
+      return pill;
+    });
+    this.root.sources.replaceChildren(...pills);
+  }
+
+  private resize(): void {
+    for (const card of this.cards.values()) card.spark.resize(card.root.clientWidth - 32);
+    this.trend.resize(this.root.chart.clientWidth);
+  }
+}

@@ -1,0 +1,82 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { mqttSourceSchema, serialSourceSchema, simulatedSourceSchema } from "../../sensors/index.js";
+
+const port = z.number().int().min(1).max(65535);
+const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
+
+const iceServerSchema = z
+  .object({
+    urls: z.union([z.string(), z.array(z.string()).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  })
+  .strict()
+  .refine((s) => [s.urls].flat().every((u) => /^(stun|turns?):[^\s]+$/.test(u)), {
+    message: 'expected urls like "stun:stun.plant.local:3478" or "turn:turn.plant.local:3478"',
+    path: ["urls"],
+  });
+
+export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema]);
+export type SourceConfig = z.output<typeof sourceSchema>;
+
+export const configSchema = z
+  .object({
+    /** Shown on the dashboard and in logs, e.g. "CNC mill 3". Defaults to the host name. */
+    name: z.string().min(1).max(64).default(() => hostname()),
+    http: z
+      .object({
+        host: z.string().min(1).default("0.0.0.0"),
+        port: port.default(8080),
+      })
+      .strict()
+      .default({ host: "0.0.0.0", port: 8080 }),
+    log: z
+      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info") })
+      .strict()
+      .default({ level: "info" }),
+    webrtc: z
+      .object({
+        /** None by default: factory networks have no internet. */
+        iceServers: z.array(iceServerSchema).default([]),
+        /** UDP ports for ICE, e.g. [40000, 40199]; size it to viewers × host addresses. */
+        portRange: z.tuple([port, port]).refine(([a, b]) => a < b, "the first port must be below the second").optional(),
+        /** Extra host candidates, e.g. the public address of a port-forwarded gateway. */
+        additionalHostAddresses: z.array(ipAddress).default([]),
+        ipv6: z.boolean().default(false),
+        maxViewers: z.number().int().min(1).max(500).default(20),
+      })
+      .strict()
+      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20 }),
+    hub: z
+      .object({
+        /** Recent history kept in memory per channel for charts on connect. */
+        historyPoints: z.number().int().min(10).max(100_000).default(3000),
+      })
+      .strict()
+      .default({ historyPoints: 3000 }),
+    sources: z.array(sourceSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.sources.forEach((s, i) => {
+      const first = seen.get(s.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["sources", i, "id"], message: `duplicate source id "${s.id}" (also sources[${first}].id)` });
+      } else seen.set(s.id, i);
+    });
+    const channels = new Map<string, string>();
+    cfg.sources.forEach((s, i) => {
+      if (s.type !== "serial") return;
+      for (const [field, spec] of Object.entries(s.fields)) {
+        const where = `sources[${i}].fields.${field}`;
+        const other = channels.get(spec.channel);
+        if (other) {
+          ctx.addIssue({ code: "custom", path: ["sources", i, "fields", field, "channel"], message: `channel "${spec.channel}" is already fed by ${other}` });
+        } else channels.set(spec.channel, where);
+      }
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;

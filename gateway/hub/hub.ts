@@ -1,0 +1,176 @@
+import { readingSchema, type ChannelInfo, type Logger, type Reading, type SourceSink, type SourceStatus } from "../../sensors/index.js";
+import { RateLimitedWarn } from "../../sensors/common/rateLimitedLog.js";
+import { Ring } from "./ring.js";
+
+export interface LastReading {
+  ts: number;
+  value: number;
+  /** When the gateway received it (gateway clock). */
+  rx: number;
+}
+
+export interface ChannelState {
+  info: ChannelInfo;
+  last: LastReading | undefined;
+  stale: boolean;
+}
+
+export interface SourceState {
+  id: string;
+  status: SourceStatus;
+  since: number;
+  readings: number;
+  rejects: number;
+  lastReject?: string;
+}
+
+export type HubEvent =
+  | { type: "reading"; channel: string; ts: number; value: number; rx: number }
+  | { type: "channel"; info: ChannelInfo }
+  | { type: "stale"; channel: string; stale: boolean }
+  | { type: "source"; source: SourceState };
+
+export type HubListener = (event: HubEvent) => void;
+
+interface ChannelEntry extends ChannelState {
+  ring: Ring;
+}
+
+/**
+ * Every reading passes through here: latest value per channel, staleness, a bounded ring of
+ * recent history, and source health. Listeners are called synchronously and must not block;
+ * each consumer keeps its own bounded buffer.
+ */
+export class Hub {
+  private readonly channels = new Map<string, ChannelEntry>();
+  private readonly sources = new Map<string, SourceState>();
+  private readonly listeners = new Set<HubListener>();
+  private staleTimer: NodeJS.Timeout | undefined;
+  private readonly rejectLogs = new Map<string, RateLimitedWarn>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly historyPoints = 3000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(checkEveryMs = 250): void {
+    this.staleTimer = setInterval(() => this.checkStale(), checkEveryMs);
+  }
+
+  stop(): void {
+    clearInterval(this.staleTimer);
+  }
+
+  subscribe(listener: HubListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The sink a source writes to. Readings for channels the source did not declare are rejected. */
+  sinkFor(sourceId: string): SourceSink {
+    const source = this.ensureSource(sourceId);
+    return {
+      channel: (info) => this.defineChannel({ ...info, source: sourceId }),
+      reading: (reading) => this.publish(source, reading),
+      status: (status) => this.setStatus(source, status),
+      reject: (reason, sample) => this.reject(source, reason, sample),
+    };
+  }
+
+  channelStates(): ChannelState[] {
+    return [...this.channels.values()].map(({ info, last, stale }) => ({ info, last, stale }));
+  }
+
+  sourceStates(): SourceState[] {
+    return [...this.sources.values()].map((s) => ({ ...s, status: { ...s.status } }));
+  }
+
+  history(channel: string): { ts: number[]; values: number[] } | undefined {
+    return this.channels.get(channel)?.ring.toArrays();
+  }
+
+  /** Forgets a source's channels, e.g. when it is removed by a reload. */
+  removeSource(sourceId: string): void {
+    this.sources.delete(sourceId);
+    for (const [id, entry] of this.channels) if (entry.info.source === sourceId) this.channels.delete(id);
+  }
+
+  private defineChannel(info: ChannelInfo): void {
+    const existing = this.channels.get(info.id);
+    if (existing && existing.info.source !== info.source) {
+      this.log.error({ channel: info.id, sources: [existing.info.source, info.source] }, "two sources claim the same channel; keeping the first");
+      return;
+    }
+    if (existing) existing.info = info;
+    else this.channels.set(info.id, { info, last: undefined, stale: true, ring: new Ring(this.historyPoints) });
+    this.emit({ type: "channel", info });
+  }
+
+  private publish(source: SourceState, reading: Reading): void {
+    const parsed = readingSchema.safeParse(reading);
+    const entry = this.channels.get(reading.channel);
+    if (!parsed.success || !entry || entry.info.source !== source.id) {
+      this.reject(source, parsed.success ? `reading for undeclared channel "${reading.channel}"` : "invalid reading", JSON.stringify(reading));
+      return;
+    }
+    const rx = this.now();
+    const { ts, value } = parsed.data;
+    entry.last = { ts, value, rx };
+    entry.ring.push(ts, value);
+    source.readings++;
+    this.emit({ type: "reading", channel: reading.channel, ts, value, rx });
+    if (entry.stale) {
+      entry.stale = false;
+      this.emit({ type: "stale", channel: reading.channel, stale: false });
+    }
+  }
+
+  private setStatus(source: SourceState, status: SourceStatus): void {
+    if (source.status.state !== status.state || source.status.detail !== status.detail) {
+      if (source.status.state !== status.state) source.since = this.now();
+      source.status = status;
+      this.emit({ type: "source", source: { ...source, status: { ...status } } });
+    }
+  }
+
+  private reject(source: SourceState, reason: string, sample: string): void {
+    source.rejects++;
+    source.lastReject = reason;
+    let log = this.rejectLogs.get(source.id);
+    if (!log) {
+      log = new RateLimitedWarn(this.log, 10_000, this.now);
+      this.rejectLogs.set(source.id, log);
+    }
+    log.warn({ source: source.id, reason, sample: sample.slice(0, 120), rejects: source.rejects }, "rejected input");
+  }
+
+  private ensureSource(id: string): SourceState {
+    let source = this.sources.get(id);
+    if (!source) {
+      source = { id, status: { state: "starting" }, since: this.now(), readings: 0, rejects: 0 };
+      this.sources.set(id, source);
+    }
+    return source;
+  }
+
+  private checkStale(): void {
+    const t = this.now();
+    for (const [id, entry] of this.channels) {
+      if (!entry.stale && entry.last && t - entry.last.rx > entry.info.staleAfterMs) {
+        entry.stale = true;
+        this.emit({ type: "stale", channel: id, stale: true });
+      }
+    }
+  }
+
+  private emit(event: HubEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, event: event.type }, "hub listener failed");
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The `telemetry` data channel's message format, version 1 (documented in docs/protocol.md).
+ * Shared by the gateway and the dashboard, so it imports nothing.
+ */
+export const TELEMETRY_VERSION = 1;
+export const TELEMETRY_LABEL = "telemetry";
+
+export interface ChannelMsg {
+  id: string;
+  name: string;
+  unit: string;
+  source: string;
+  staleAfterMs: number;
+  stale: boolean;
+  /** [sensor time ms, value, gateway receive time ms] */
+  last: [number, number, number] | null;
+}
+
+export interface SourceMsg {
+  id: string;
+  state: "starting" | "up" | "down";
+  detail: string;
+  since: number;
+  readings: number;
+  rejects: number;
+}
+
+/** [channel id, sensor time ms, value] */
+export type ReadingTuple = [string, number, number];
+
+export type TelemetryMessage =
+  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[] }
+  | { v: 1; t: "history"; channel: string; ts: number[]; values: number[] }
+  | { v: 1; t: "readings"; now: number; r: ReadingTuple[]; dropped?: number }
+  | { v: 1; t: "channel"; channel: ChannelMsg }
+  | { v: 1; t: "stale"; channel: string; stale: boolean }
+  | { v: 1; t: "source"; source: SourceMsg }
+  | { v: 1; t: "tick"; now: number };
+
+export function decodeTelemetry(text: string): TelemetryMessage | undefined {
+  try {
+    const msg = JSON.parse(text) as { v?: unknown; t?: unknown };
+    if (msg && msg.v === TELEMETRY_VERSION && typeof msg.t === "string") return msg as TelemetryMessage;
+  } catch {
+    // Fall through: the caller counts undecodable messages.
+  }
+  return undefined;
+}

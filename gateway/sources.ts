@@ -1,0 +1,13 @@
+import { MqttSource, SerialSource, SimulatedSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
+import type { SourceConfig } from "./config/schema.js";
+
+export function createSource(config: SourceConfig, sink: SourceSink, log: Logger): Source {
+  switch (config.type) {
+    case "serial":
+      return new SerialSource(config, sink, log);
+    case "mqtt":
+      return new MqttSource(config, sink, log);
+    case "simulated":
+      return new SimulatedSource(config, sink, log);
+  }
+}

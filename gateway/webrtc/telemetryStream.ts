@@ -1,0 +1,149 @@
+import type { ChannelState, Hub, HubEvent, SourceState } from "../hub/hub.js";
+import type { ChannelMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
+
+/** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
+export interface MessageOut {
+  send(text: string): void;
+  readonly bufferedAmount: number;
+  /** Calls back when bufferedAmount falls below the low-water mark; returns an unsubscribe. */
+  onDrained(callback: () => void): () => void;
+}
+
+export interface TelemetryStreamOptions {
+  gateway: { name: string; version: string };
+  /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
+  highWaterBytes?: number;
+  historyChunkPoints?: number;
+  heartbeatMs?: number;
+  now?: () => number;
+}
+
+export const channelMsg = (c: ChannelState): ChannelMsg => ({
+  id: c.info.id,
+  name: c.info.name,
+  unit: c.info.unit,
+  source: c.info.source,
+  staleAfterMs: c.info.staleAfterMs,
+  stale: c.stale,
+  last: c.last ? [c.last.ts, c.last.value, c.last.rx] : null,
+});
+
+export const sourceMsg = (s: SourceState): SourceMsg => ({
+  id: s.id,
+  state: s.status.state,
+  detail: s.status.detail ?? "",
+  since: s.since,
+  readings: s.readings,
+  rejects: s.rejects,
+});
+
+/**
+ * Feeds one viewer: a snapshot with recent history first, then live readings batched per event
+ * loop turn. A viewer that cannot keep up gets the newest value per channel instead of a backlog,
+ * so its memory use is bounded by the number of channels.
+ */
+export class TelemetryStream {
+  private pending: ReadingTuple[] = [];
+  private coalesced = new Map<string, ReadingTuple>();
+  private dropped = 0;
+  private flushScheduled: NodeJS.Immediate | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private undrain: (() => void) | undefined;
+  private readonly high: number;
+  private readonly now: () => number;
+  sentMessages = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly out: MessageOut,
+    private readonly options: TelemetryStreamOptions,
+  ) {
+    this.high = options.highWaterBytes ?? 256 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.unsubscribe) return;
+    const channels = this.hub.channelStates();
+    this.send({
+      v: 1,
+      t: "snapshot",
+      now: this.now(),
+      gateway: this.options.gateway,
+      channels: channels.map(channelMsg),
+      sources: this.hub.sourceStates().map(sourceMsg),
+    });
+    const chunk = this.options.historyChunkPoints ?? 1500;
+    for (const c of channels) {
+      const h = this.hub.history(c.info.id);
+      if (!h) continue;
+      for (let i = 0; i < h.ts.length; i += chunk) {
+        this.send({ v: 1, t: "history", channel: c.info.id, ts: h.ts.slice(i, i + chunk), values: h.values.slice(i, i + chunk) });
+      }
+    }
+    // Subscribing in the same turn as the snapshot means no reading is missed or repeated.
+    this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
+    this.undrain = this.out.onDrained(() => this.flush());
+    this.heartbeat = setInterval(() => this.send({ v: 1, t: "tick", now: this.now() }), this.options.heartbeatMs ?? 1000);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.undrain?.();
+    clearInterval(this.heartbeat);
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    this.pending = [];
+    this.coalesced.clear();
+  }
+
+  private onHubEvent(e: HubEvent): void {
+    switch (e.type) {
+      case "reading":
+        this.enqueue([e.channel, e.ts, e.value]);
+        break;
+      case "channel": {
+        const state = this.hub.channelStates().find((c) => c.info.id === e.info.id);
+        if (state) this.send({ v: 1, t: "channel", channel: channelMsg(state) });
+        break;
+      }
+      case "stale":
+        this.send({ v: 1, t: "stale", channel: e.channel, stale: e.stale });
+        break;
+      case "source":
+        this.send({ v: 1, t: "source", source: sourceMsg(e.source) });
+        break;
+    }
+  }
+
+  private enqueue(reading: ReadingTuple): void {
+    if (this.out.bufferedAmount > this.high || this.coalesced.size > 0) {
+      if (this.coalesced.has(reading[0])) this.dropped++;
+      this.coalesced.set(reading[0], reading);
+      return;
+    }
+    this.pending.push(reading);
+    this.flushScheduled ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = undefined;
+    if (this.out.bufferedAmount > this.high) return;
+    const r = this.pending;
+    for (const reading of this.coalesced.values()) r.push(reading);
+    this.pending = [];
+    this.coalesced.clear();
+    if (r.length === 0) return;
+    const msg: TelemetryMessage = { v: 1, t: "readings", now: this.now(), r };
+    if (this.dropped > 0) {
+      msg.dropped = this.dropped;
+      this.dropped = 0;
+    }
+    this.send(msg);
+  }
+
+  private send(msg: TelemetryMessage): void {
+    this.out.send(JSON.stringify(msg));
+    this.sentMessages++;
+  }
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { RTCPeerConnection, type RTCDataChannel, type PeerConfig } from "werift";
+import type { Logger } from "../../sensors/index.js";
+import type { Hub } from "../hub/hub.js";
+import { TELEMETRY_LABEL } from "../protocol/telemetry.js";
+import { TelemetryStream, type MessageOut } from "./telemetryStream.js";
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface RtcSettings {
+  iceServers: IceServer[];
+  portRange?: [number, number];
+  additionalHostAddresses: string[];
+  ipv6: boolean;
+  /** A viewer that has not connected by then, or stays disconnected that long, is dropped. */
+  connectTimeoutMs: number;
+  disconnectedTimeoutMs: number;
+}
+
+export class BadOfferError extends Error {}
+
+function peerConfig(settings: RtcSettings): Partial<PeerConfig> {
+  return {
+    iceServers: settings.iceServers,
+    icePortRange: settings.portRange,
+    iceAdditionalHostAddresses: settings.additionalHostAddresses.length ? settings.additionalHostAddresses : undefined,
+    iceUseIpv4: true,
+    iceUseIpv6: settings.ipv6,
+    iceStunGatherTimeout: 2,
+    bundlePolicy: "max-bundle",
+  };
+}
+
+const hasStun = (servers: IceServer[]) => servers.some((s) => [s.urls].flat().some((u) => u.startsWith("stun:")));
+
+function dataChannelOut(dc: RTCDataChannel): MessageOut {
+  dc.bufferedAmountLowThreshold = 64 * 1024;
+  return {
+    send: (text) => {
+      if (dc.readyState === "open") dc.send(text);
+    },
+    get bufferedAmount() {
+      return dc.bufferedAmount;
+    },
+    onDrained: (callback) => {
+      const sub = dc.bufferedAmountLow.subscribe(callback);
+      return () => sub.unSubscribe();
+    },
+  };
+}
+
+/** One browser (or WHEP player) watching the gateway: one peer connection and its channels. */
+export class ViewerSession {
+  readonly id = randomBytes(16).toString("base64url");
+  readonly createdAt = Date.now();
+  private readonly pc: RTCPeerConnection;
+  private readonly streams = new Set<TelemetryStream>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private closeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly settings: RtcSettings,
+    private readonly log: Logger,
+    private readonly gateway: { name: string; version: string },
+  ) {
+    this.pc = new RTCPeerConnection(peerConfig(settings));
+    this.pc.onDataChannel.subscribe((dc) => this.attachChannel(dc));
+    this.pc.connectionStateChange.subscribe((state) => this.onState(state));
+    this.timer = setTimeout(() => void this.close("did not connect in time"), settings.connectTimeoutMs);
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /** Applies the viewer's offer and returns a complete answer (all candidates, no server trickle). */
+  async answer(offerSdp: string): Promise<string> {
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+    } catch (err) {
+      throw new BadOfferError(`offer rejected: ${(err as Error).message}`);
+    }
+    if (!hasStun(this.settings.iceServers)) {
+      // werift falls back to a public STUN server when none is configured; plants have no
+      // internet, so without a configured STUN server gather host (and relay) candidates only.
+      for (const transport of this.pc.iceTransports) transport.connection.stunServer = undefined;
+    }
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    const sdp = this.pc.localDescription?.sdp;
+    if (!sdp) throw new Error("no local description after setLocalDescription");
+    return sdp;
+  }
+
+  async addIceCandidates(candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<void> {
+    for (const c of candidates) await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid });
+  }
+
+  remoteIceUfrag(): string | undefined {
+    return /^a=ice-ufrag:(.+)$/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1]?.trim();
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const stream of this.streams) stream.stop();
+    this.streams.clear();
+    this.log.info({ session: this.id, reason }, "viewer session closed");
+    for (const listener of this.closeListeners) listener();
+    this.closeListeners = [];
+    await this.pc.close().catch((err: Error) => this.log.warn({ session: this.id, err: err.message }, "closing peer connection"));
+  }
+
+  private onState(state: string): void {
+    this.log.debug({ session: this.id, state }, "viewer connection state");
+    clearTimeout(this.timer);
+    if (state === "connected") this.timer = undefined;
+    else if (state === "disconnected") this.timer = setTimeout(() => void this.close("disconnected too long"), this.settings.disconnectedTimeoutMs);
+    else if (state === "failed" || state === "closed") void this.close(`connection ${state}`);
+  }
+
+  private attachChannel(dc: RTCDataChannel): void {
+    if (dc.label !== TELEMETRY_LABEL) {
+      this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");
+      return;
+    }
+    const stream = new TelemetryStream(this.hub, dataChannelOut(dc), { gateway: this.gateway });
+    this.streams.add(stream);
+    // werift announces a remotely created channel before it is open; sends before that are lost.
+    if (dc.readyState === "open") stream.start();
+    dc.stateChanged.subscribe((state) => {
+      if (state === "open") stream.start();
+      if (state === "closed") {
+        stream.stop();
+        this.streams.delete(stream);
+      }
+    });
+  }
+}

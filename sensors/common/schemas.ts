@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { CHANNEL_ID } from "../types.js";
+
+export const channelIdSchema = z
+  .string()
+  .regex(CHANNEL_ID, "expected a channel id of letters, digits and _ . : - (at most 128 characters)");
+
+export const sourceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a source id of letters, digits, _ and - (at most 64 characters)");
+
+/** "500ms", "10s", "5m", "1h" or a number of milliseconds. */
+export const durationSchema = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h)$/, 'expected a duration such as "500ms", "10s", "5m" or "1h"')
+    .transform((text) => {
+      const [, num, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text)!;
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
+      return Math.round(Number(num) * factor);
+    }),
+]);
+
+/** How one field of a device's output becomes a channel. */
+export const fieldSchema = z
+  .object({
+    channel: channelIdSchema,
+    name: z.string().min(1).max(80).optional(),
+    unit: z.string().max(16).default("°C"),
+    /** value = raw × scale + offset */
+    scale: z.number().finite().default(1),
+    offset: z.number().finite().default(0),
+    /** Readings outside [min, max] after scaling are rejected as implausible (e.g. a DS18B20's -127). */
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+  })
+  .strict()
+  .refine((f) => f.min === undefined || f.max === undefined || f.min < f.max, {
+    message: "min must be less than max",
+    path: ["max"],
+  });
+export type FieldSpec = z.output<typeof fieldSchema>;

@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/** Channel ids are used in URLs, MQTT topics and metric labels, so keep them to a safe alphabet. */
+export const CHANNEL_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+
+export const readingSchema = z.object({
+  channel: z.string().regex(CHANNEL_ID),
+  value: z.number().finite(),
+  /** Sensor time, milliseconds since the Unix epoch. */
+  ts: z.number().finite().positive(),
+});
+export type Reading = z.infer<typeof readingSchema>;
+
+export interface ChannelInfo {
+  id: string;
+  name: string;
+  unit: string;
+  source: string;
+  /** A channel with no reading for this long is shown and treated as stale. */
+  staleAfterMs: number;
+}
+
+export type SourceState = "starting" | "up" | "down";
+
+export interface SourceStatus {
+  state: SourceState;
+  /** Human-readable reason, e.g. the OS error when a device is missing. */
+  detail?: string;
+}
+
+/** Where a source delivers what it reads. The gateway's hub implements it. */
+export interface SourceSink {
+  channel(info: ChannelInfo): void;
+  reading(reading: Reading): void;
+  status(status: SourceStatus): void;
+  /** Input that could not be turned into readings; counted and logged by the gateway. */
+  reject(reason: string, sample: string): void;
+}
+
+export interface Source {
+  readonly id: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The subset of pino's logger the sensors use, so tests can pass anything shaped like it. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
