@@ -61,6 +61,7 @@ export class GatewayLink {
       };
       dc.onclose = () => this.fail(pc, "data channel closed");
       pc.onconnectionstatechange = () => {
+        document.body.dataset.peer = pc.connectionState;
         if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail(pc, `connection ${pc.connectionState}`);
       };
       await pc.setLocalDescription(await pc.createOffer());

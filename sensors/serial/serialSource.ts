@@ -13,7 +13,7 @@ export const serialSourceSchema = z
     id: sourceIdSchema,
     type: z.literal("serial"),
     /** Prefer /dev/serial/by-id/… : it survives replugging into another USB port. */
-    path: z.string().regex(/^\/dev\/[A-Za-z0-9_./:+-]+$/, "expected a device path under /dev/, e.g. /dev/serial/by-id/usb-…"),
+    path: z.string().regex(/^\/[A-Za-z0-9_./:+@-]+$/, "expected an absolute device path such as /dev/serial/by-id/usb-…"),
     baudRate: z.literal(BAUD_RATES, { error: "expected one of 9600…921600" }).default(115200),
     format: lineFormatSchema,
     fields: z.record(z.string().min(1), fieldSchema).refine((f) => Object.keys(f).length > 0, "map at least one field"),

@@ -1,0 +1,78 @@
+import { appendFile } from "node:fs/promises";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.js";
+import { GatewayProcess } from "../helpers/gateway.js";
+import { NetNs } from "../helpers/netns.js";
+import { PtyPair } from "../helpers/socat.js";
+
+const valueOf = (channel: string) => `[data-channel="${channel}"] .value`;
+
+describe("dashboard end to end in headless Chromium (private network namespace)", () => {
+  let ns: NetNs;
+  let pair: PtyPair;
+  let gateway: GatewayProcess;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_211);
+    pair = new PtyPair();
+    await pair.start();
+    gateway = new GatewayProcess(
+      {
+        name: "Test press",
+        http: { host: "0.0.0.0", port: 8080 },
+        sources: [
+          { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing" } } },
+          { id: "sim", type: "simulated", rateHz: 5 },
+        ],
+      },
+      ns,
+    );
+    await gateway.start();
+    browser = await launchChromium(ns.chromiumLauncher());
+    page = await browser.newPage();
+    await page.goto("http://127.0.0.1:8080/");
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+    await pair?.unplug();
+    await ns?.destroy();
+  });
+
+  it("connects over WebRTC and shows every channel with live values", async () => {
+    await page.waitForSelector('body[data-connection="connected"]', { timeout: 10_000 });
+    await page.waitForSelector('body[data-peer="connected"]', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll("[data-channel]").length === 6);
+    expect(await page.locator(".machine").textContent()).toBe("Test press");
+    await page.waitForFunction((sel) => /^\d+\.\d+$/.test(document.querySelector(sel)?.textContent ?? ""), valueOf("spindle.bearing"));
+  });
+
+  it("shows a value written to the serial tty within 1 s", async () => {
+    for (const value of ["41.25", "57.5", "63.75"]) {
+      await appendFile(pair.board, `t=${value}\n`);
+      const started = Date.now();
+      await page.waitForFunction(([sel, v]) => document.querySelector(sel!)?.textContent === v, [valueOf("press.bearing"), Number(value).toFixed(2)], { timeout: 1000 });
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+    expect(await page.getAttribute('[data-channel="press.bearing"]', "data-stale")).toBe("false");
+  });
+
+  it("marks the channel stale when the board stops sending", async () => {
+    await page.waitForSelector('[data-channel="press.bearing"][data-stale="true"]', { timeout: 5000 });
+    await appendFile(pair.board, "t=30\n");
+    await page.waitForSelector('[data-channel="press.bearing"][data-stale="false"]', { timeout: 2000 });
+  });
+
+  it("reconnects by itself after the gateway restarts", async () => {
+    expect(await gateway.stop()).toBe(0);
+    await page.waitForSelector('body[data-connection="reconnecting"]', { timeout: 10_000 });
+    await gateway.start();
+    await page.waitForSelector('body[data-connection="connected"]', { timeout: 20_000 });
+    await appendFile(pair.board, "t=77.5\n");
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "77.50", valueOf("press.bearing"), { timeout: 2000 });
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import type { NetNs } from "./netns.js";
+import { waitFor } from "./ports.js";
+import { Proc } from "./processes.js";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** The real gateway CLI as a child process, optionally inside a network namespace. */
+export class GatewayProcess {
+  proc: Proc | undefined;
+  readonly configFile: string;
+
+  constructor(
+    config: object,
+    private readonly ns?: NetNs,
+    private readonly extraArgs: string[] = [],
+  ) {
+    this.configFile = join(mkdtempSync(join(tmpdir(), "wachter-gw-")), "config.yaml");
+    writeFileSync(this.configFile, stringify(config));
+  }
+
+  async start(): Promise<void> {
+    const args = ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "--config", this.configFile, "--json", ...this.extraArgs];
+    const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
+    const proc = new Proc(cmd, argv, { cwd: ROOT });
+    this.proc = proc;
+    await waitFor("gateway to listen", () => (!proc.running ? Promise.reject(new Error(`gateway exited: ${proc.stderr}${proc.stdout}`)) : this.logs().some((l) => l.msg.startsWith("dashboard at")) || undefined), 20_000);
+  }
+
+  logs(): LogLine[] {
+    return (this.proc?.stdout ?? "")
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as LogLine);
+  }
+
+  async stop(): Promise<number | null> {
+    return (await this.proc?.stop("SIGTERM")) ?? null;
+  }
+}

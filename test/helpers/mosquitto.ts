@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitFor } from "./ports.js";
+import { Proc } from "./processes.js";
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+
+/** A real Mosquitto broker on a loopback port, restartable on the same port. */
+export class Mosquitto {
+  port = 0;
+  private proc: Proc | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), "wachter-mqtt-"));
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    const conf = join(this.dir, "mosquitto.conf");
+    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+    this.proc = new Proc("mosquitto", ["-c", conf]);
+    await waitFor(`mosquitto on port ${this.port}`, () => canConnect(this.port), 10_000, 100);
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop("SIGTERM");
+    await waitFor("mosquitto to close its port", async () => !(await canConnect(this.port)), 5000, 100);
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultConfig, parseConfig } from "../../gateway/config/load.js";
+
+function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, "test.yaml", env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+const serial = (extra: string) => `
+sources:
+  - id: sim
+    type: simulated
+  - id: board
+    type: serial
+    path: /dev/ttyUSB0
+    format: { type: csv }
+    fields: { t1: { channel: spindle.bearing } }
+${extra}`;
+
+describe("configuration", () => {
+  it("defaults to the simulated machine with safe defaults", () => {
+    const c = defaultConfig();
+    expect(c.sources).toEqual([{ id: "sim", type: "simulated", rateHz: 5, scenario: "normal", seed: 1 }]);
+    expect(c.http.port).toBe(8080);
+    expect(c.webrtc.iceServers).toEqual([]);
+  });
+
+  it("names the key, what is expected and what was given", () => {
+    expect(problems(serial("    baudRate: fast"))).toEqual(['sources[1].baudRate: expected one of 9600…921600, got "fast"']);
+    expect(problems(serial("    baudRate: 1234"))).toEqual(["sources[1].baudRate: expected one of 9600…921600, got 1234"]);
+  });
+
+  it("lists every problem, and suggests the key that was meant", () => {
+    const p = problems(`
+http: { prot: 80 }
+sources:
+  - { id: a, type: modbus }
+  - { id: b, type: simulated, rateHz: 0 }
+`);
+    expect(p).toContain('http.prot: unknown key (did you mean "port"?)');
+    expect(p).toContain('sources[0].type: expected one of "serial", "mqtt", "simulated", got "modbus"');
+    expect(p.some((x) => x.startsWith("sources[1].rateHz:") && x.includes("0.1"))).toBe(true);
+  });
+
+  it("checks across sources once each source is valid", () => {
+    expect(problems("sources: [{ id: b, type: simulated }, { id: b, type: simulated }]")).toEqual(['sources[1].id: duplicate source id "b" (also sources[0].id)']);
+  });
+
+  it("reports YAML syntax errors with their position", () => {
+    expect(problems("sources: [\n  - id: x\n")[0]).toMatch(/^YAML syntax at line \d+, column \d+/);
+  });
+
+  it("takes secrets from the environment and says which variable is missing", () => {
+    const yaml = `
+sources:
+  - id: m
+    type: mqtt
+    url: mqtt://127.0.0.1:1883
+    password: \${MQTT_PASSWORD}
+    topics: [{ filter: "a/+", channel: "a.{1}" }]`;
+    expect(problems(yaml)).toEqual(["sources[0].password: environment variable MQTT_PASSWORD is not set"]);
+    const c = parseConfig(yaml, "t.yaml", { MQTT_PASSWORD: "s3cret" });
+    expect(c.sources[0].type === "mqtt" && c.sources[0].password).toBe("s3cret");
+  });
+
+  it("checks MQTT templates against the filter's wildcards", () => {
+    const p = problems(`
+sources:
+  - id: m
+    type: mqtt
+    url: mqtt://h
+    topics: [{ filter: "a/+/b", channel: "x.{2}" }]`);
+    expect(p).toEqual(["sources[0].topics[0].channel: {2} refers to a wildcard the filter does not have (it has 1)"]);
+  });
+
+  it("refuses the same channel fed by two serial fields", () => {
+    const p = problems(`
+sources:
+  - { id: a, type: serial, path: /dev/ttyA, format: { type: kv }, fields: { t: { channel: x } } }
+  - { id: b, type: serial, path: /dev/ttyB, format: { type: kv }, fields: { t: { channel: x } } }`);
+    expect(p).toEqual(['sources[1].fields.t.channel: channel "x" is already fed by sources[0].fields.t']);
+  });
+});

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Hub } from "../../gateway/hub/hub.js";
+import { decodeTelemetry, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+import { TelemetryStream, type MessageOut } from "../../gateway/webrtc/telemetryStream.js";
+import type { Logger } from "../../sensors/types.js";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+class FakeChannel implements MessageOut {
+  sent: TelemetryMessage[] = [];
+  bufferedAmount = 0;
+  private drained: (() => void) | undefined;
+  send(text: string) {
+    this.sent.push(decodeTelemetry(text)!);
+  }
+  onDrained(cb: () => void) {
+    this.drained = cb;
+    return () => (this.drained = undefined);
+  }
+  drain() {
+    this.bufferedAmount = 0;
+    this.drained?.();
+  }
+}
+
+const flushTurn = () => new Promise((r) => setImmediate(r));
+
+function setup() {
+  const hub = new Hub(quiet, 100);
+  const sink = hub.sinkFor("s");
+  for (const id of ["a", "b"]) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
+  sink.reading({ channel: "a", value: 1, ts: 10 });
+  const out = new FakeChannel();
+  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, highWaterBytes: 1000, heartbeatMs: 60_000 });
+  return { hub, sink, out, stream };
+}
+
+describe("TelemetryStream", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("sends a snapshot and history, then batches live readings per event-loop turn", async () => {
+    const { sink, out, stream } = setup();
+    stream.start();
+    expect(out.sent.map((m) => m.t)).toEqual(["snapshot", "history"]);
+    sink.reading({ channel: "a", value: 2, ts: 20 });
+    sink.reading({ channel: "b", value: 3, ts: 20 });
+    await flushTurn();
+    const live = out.sent.filter((m) => m.t === "readings");
+    expect(live).toHaveLength(1);
+    expect(live[0].t === "readings" && live[0].r).toEqual([
+      ["a", 20, 2],
+      ["b", 20, 3],
+    ]);
+    stream.stop();
+  });
+
+  it("coalesces to the newest value per channel while the viewer is behind, then catches up", async () => {
+    const { sink, out, stream } = setup();
+    stream.start();
+    out.bufferedAmount = 5000;
+    for (let i = 0; i < 1000; i++) sink.reading({ channel: "a", value: i, ts: 100 + i });
+    sink.reading({ channel: "b", value: 9, ts: 100 });
+    await flushTurn();
+    expect(out.sent.filter((m) => m.t === "readings")).toHaveLength(0);
+    out.drain();
+    const live = out.sent.filter((m) => m.t === "readings");
+    expect(live).toHaveLength(1);
+    const msg = live[0] as Extract<TelemetryMessage, { t: "readings" }>;
+    expect(msg.r).toEqual([
+      ["a", 1099, 999],
+      ["b", 100, 9],
+    ]);
+    expect(msg.dropped).toBe(999);
+    stream.stop();
+  });
+
+  it("stops cleanly: no more messages after stop", async () => {
+    const { sink, out, stream } = setup();
+    stream.start();
+    stream.stop();
+    const before = out.sent.length;
+    sink.reading({ channel: "a", value: 5, ts: 50 });
+    await flushTurn();
+    expect(out.sent.length).toBe(before);
+  });
+});
