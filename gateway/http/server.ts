@@ -50,7 +50,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerWhep(app, deps.sessions);
 
   if (existsSync(deps.dashboardDir)) {
-    await app.register(fastifyStatic, { root: deps.dashboardDir, index: "index.html", wildcard: false });
+    await app.register(fastifyStatic, { root: deps.dashboardDir, index: "index.html" });
   } else {
     app.get("/", async (_req, reply) =>
       reply.code(503).type("text/plain").send("The dashboard is not built. Run `npm run build`, then restart the gateway.\n"),

@@ -18,6 +18,8 @@ const canConnect = (port: number) =>
 /** A real Mosquitto broker on a loopback port, restartable on the same port. */
 export class Mosquitto {
   port = 0;
+  /** Also listen for MQTT over WebSocket (as browsers use it) on this port when set. */
+  wsPort = 0;
   private proc: Proc | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "wachter-mqtt-"));
 
@@ -28,7 +30,8 @@ export class Mosquitto {
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const conf = join(this.dir, "mosquitto.conf");
-    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+    const ws = this.wsPort ? `listener ${this.wsPort} 127.0.0.1\nprotocol websockets\n` : "";
+    writeFileSync(conf, `listener ${this.port} 127.0.0.1\n${ws}allow_anonymous true\npersistence false\nlog_dest none\n`);
     this.proc = new Proc("mosquitto", ["-c", conf]);
     await waitFor(`mosquitto on port ${this.port}`, () => canConnect(this.port), 10_000, 100);
   }

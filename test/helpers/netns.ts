@@ -17,10 +17,11 @@ export class NetNs {
     private readonly dir: string,
   ) {}
 
-  static async create(subnet = 10_203): Promise<NetNs> {
+  /** Shell commands that set up the namespace's links, for `unshare --net -- sh -c`. */
+  static setupScript(subnet: number): string {
     const a = Math.floor(subnet / 1000) % 256;
     const b = subnet % 1000 % 256;
-    const setup = [
+    return [
       "ip link set lo up",
       "ip link add lan0 type veth peer name lan1",
       `ip addr add ${a}.${b}.0.1/24 dev lan0`,
@@ -28,9 +29,11 @@ export class NetNs {
       "ip link set lan0 up",
       "ip link set lan1 up",
       `ip route add default via ${a}.${b}.0.2`,
-      "echo ready",
-      "exec sleep 3600",
     ].join(" && ");
+  }
+
+  static async create(subnet = 10_203): Promise<NetNs> {
+    const setup = `${NetNs.setupScript(subnet)} && echo ready && exec sleep 3600`;
     const holder = new Proc("unshare", ["--net", "--", "sh", "-c", setup]);
     try {
       await waitFor("network namespace", () => holder.stdout.includes("ready") || (!holder.running ? "dead" : undefined), 5000);

@@ -1,0 +1,33 @@
+export interface LatencyStats {
+  samples: number;
+  lost: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Latencies from send and receive times keyed by sequence number; unmatched sends count as lost. */
+export function latencyStats(sent: Map<number, number>, received: Array<[number, number]>): LatencyStats {
+  const got = new Map(received);
+  const latencies: number[] = [];
+  for (const [seq, t] of sent) {
+    const r = got.get(seq);
+    if (r !== undefined) latencies.push(r - t);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    samples: latencies.length,
+    lost: sent.size - latencies.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+  };
+}

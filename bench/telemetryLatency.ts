@@ -1,0 +1,123 @@
+import { closeSync, openSync, writeSync, constants } from "node:fs";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import type { Browser } from "playwright-core";
+import { GatewayProcess, ROOT } from "../test/helpers/gateway.js";
+import { Mosquitto } from "../test/helpers/mosquitto.js";
+import { freePort } from "../test/helpers/ports.js";
+import { PtyPair } from "../test/helpers/socat.js";
+import { latencyStats, type LatencyStats } from "./stats.js";
+
+export interface TelemetryLatencyResult {
+  channels: number;
+  rateHz: number;
+  seconds: number;
+  gateway: LatencyStats;
+  mqttWs: LatencyStats;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Sends `rateHz` samples of `channels` values for `seconds`; the first value is the sequence number. */
+async function drive(seconds: number, rateHz: number, send: (seq: number) => void): Promise<Map<number, number>> {
+  const sent = new Map<number, number>();
+  const total = Math.round(seconds * rateHz);
+  const start = now();
+  for (let seq = 1; seq <= total; seq++) {
+    const due = start + (seq * 1000) / rateHz;
+    const wait = due - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sent.set(seq, now());
+    send(seq);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return sent;
+}
+
+function line(seq: number, channels: number): string {
+  const values = [`c0=${seq}`];
+  for (let i = 1; i < channels; i++) values.push(`c${i}=${(20 + i + Math.sin(seq / 10)).toFixed(2)}`);
+  return `${values.join(" ")}\n`;
+}
+
+/** Gateway path: bytes written to a serial tty → gateway → werift data channel → page onmessage. */
+async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+  const pair = new PtyPair();
+  await pair.start();
+  const fields = Object.fromEntries(Array.from({ length: channels }, (_, i) => [`c${i}`, { channel: `bench.c${i}` }]));
+  const port = await freePort();
+  const gateway = new GatewayProcess({
+    http: { host: "0.0.0.0", port },
+    sources: [{ id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields }],
+  });
+  await gateway.start();
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${port}/healthz`);
+    await page.evaluate(async () => {
+      const w = window as unknown as { arrivals: Array<[number, number]> };
+      w.arrivals = [];
+      const pc = new RTCPeerConnection();
+      const dc = pc.createDataChannel("telemetry");
+      dc.onmessage = (e) => {
+        const t = performance.timeOrigin + performance.now();
+        const msg = JSON.parse(e.data as string);
+        if (msg.t === "readings") for (const [ch, , v] of msg.r) if (ch === "bench.c0") w.arrivals.push([v, t]);
+      };
+      const opened = new Promise((r) => (dc.onopen = r));
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch("/whep", { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      await opened;
+    });
+    const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
+    const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
+    closeSync(fd);
+    const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
+    return latencyStats(sent, arrivals);
+  } finally {
+    await page.close();
+    await gateway.stop();
+    await pair.unplug();
+  }
+}
+
+/** Baseline: the same samples published to Mosquitto and received by mqtt.js over WebSocket in the page. */
+async function mqttWsPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+  const broker = new Mosquitto();
+  broker.wsPort = await freePort();
+  await broker.start();
+  const publisher = await mqtt.connectAsync(broker.url);
+  const page = await browser.newPage();
+  try {
+    await page.addScriptTag({ path: join(ROOT, "node_modules/mqtt/dist/mqtt.min.js") });
+    await page.evaluate(async (wsUrl) => {
+      const w = window as unknown as { arrivals: Array<[number, number]>; mqtt: { connect(url: string): { on(e: string, cb: (...a: unknown[]) => void): void; subscribe(t: string, cb: () => void): void } } };
+      w.arrivals = [];
+      const client = w.mqtt.connect(wsUrl);
+      client.on("message", (_topic, payload) => {
+        const t = performance.timeOrigin + performance.now();
+        w.arrivals.push([JSON.parse(new TextDecoder().decode(payload as Uint8Array)).c0, t]);
+      });
+      await new Promise<void>((resolve) => client.on("connect", () => client.subscribe("bench/line", () => resolve())));
+    }, `ws://127.0.0.1:${broker.wsPort}`);
+    const sent = await drive(seconds, rateHz, (seq) => {
+      const values: Record<string, number> = { c0: seq };
+      for (let i = 1; i < channels; i++) values[`c${i}`] = Number((20 + i + Math.sin(seq / 10)).toFixed(2));
+      publisher.publish("bench/line", JSON.stringify(values));
+    });
+    const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
+    return latencyStats(sent, arrivals);
+  } finally {
+    await page.close();
+    await publisher.endAsync();
+    await broker.stop();
+  }
+}
+
+export async function telemetryLatency(browser: Browser, seconds: number, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
+  const gateway = await gatewayPath(browser, seconds, channels, rateHz);
+  const mqttWs = await mqttWsPath(browser, seconds, channels, rateHz);
+  return { channels, rateHz, seconds, gateway, mqttWs };
+}
