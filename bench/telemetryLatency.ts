@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import type { Browser } from "playwright-core";
-import { GatewayProcess, ROOT } from "../test/helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
 import { PtyPair } from "../test/helpers/socat.js";
@@ -54,7 +54,7 @@ async function gatewayPath(browser: Browser, seconds: number, channels: number, 
   const page = await browser.newPage();
   try {
     await page.goto(`http://127.0.0.1:${port}/healthz`);
-    await page.evaluate(async () => {
+    await page.evaluate(async (token) => {
       const w = window as unknown as { arrivals: Array<[number, number]> };
       w.arrivals = [];
       const pc = new RTCPeerConnection();
@@ -67,10 +67,10 @@ async function gatewayPath(browser: Browser, seconds: number, channels: number, 
       const opened = new Promise((r) => (dc.onopen = r));
       await pc.setLocalDescription(await pc.createOffer());
       await new Promise((r) => setTimeout(r, 300));
-      const res = await fetch("/whep", { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+      const res = await fetch("/whep", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
       await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
       await opened;
-    });
+    }, API_TOKEN);
     const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
     const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
     closeSync(fd);

@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Source } from "../sensors/index.js";
+import { Credentials } from "./auth/sessions.js";
+import { LoginThrottle } from "./auth/throttle.js";
+import { UserStore } from "./auth/users.js";
 import type { Config } from "./config/schema.js";
-import { createHttpServer } from "./http/server.js";
+import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { createSource } from "./sources.js";
@@ -16,10 +20,34 @@ export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "u
 export interface Gateway {
   readonly hub: Hub;
   readonly urls: string[];
+  /** Set on the very first start, when no admin password was given: show it once. */
+  readonly generatedAdminPassword?: string;
+  readonly routes: RouteInfo[];
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: Config, log: Logger, dashboardDir = `${ROOT}dist/dashboard`): Promise<Gateway> {
+async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger) {
+  const users = new UserStore(resolve(config.dataDir));
+  const generatedAdminPassword = await users.ensureAdmin(env.WACHTER_ADMIN_PASSWORD);
+  if (env.WACHTER_ADMIN_PASSWORD && !generatedAdminPassword && users.size > 0) {
+    log.debug("WACHTER_ADMIN_PASSWORD is only used on the first start, when no users exist");
+  }
+  const credentials = new Credentials(config.auth.sessionTtl, join(resolve(config.dataDir), "sessions.json"));
+  for (const t of config.auth.tokens) credentials.addToken(t.name, t.token, t.role);
+  if (env.WACHTER_API_TOKEN) {
+    if (env.WACHTER_API_TOKEN.length < 32) throw new Error("WACHTER_API_TOKEN must be at least 32 characters (openssl rand -base64 32)");
+    credentials.addToken("WACHTER_API_TOKEN", env.WACHTER_API_TOKEN, "admin");
+  }
+  return { users, credentials, generatedAdminPassword };
+}
+
+export async function startGateway(
+  config: Config,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  dashboardDir = `${ROOT}dist/dashboard`,
+): Promise<Gateway> {
+  const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
   const hub = new Hub(log.child({ module: "hub" }), config.hub.historyPoints);
   hub.start();
   const sources: Source[] = config.sources.map((sc) => createSource(sc, hub.sinkFor(sc.id), log.child({ module: "source" })));
@@ -40,19 +68,37 @@ export async function startGateway(config: Config, log: Logger, dashboardDir = `
   );
   let app: FastifyInstance;
   try {
-    app = await createHttpServer({ hub, sessions, logger: log, dashboardDir });
+    app = await createHttpServer({
+      hub,
+      sessions,
+      logger: log,
+      dashboardDir,
+      auth: {
+        users,
+        credentials,
+        throttle: new LoginThrottle(),
+        sessionTtlMs: config.auth.sessionTtl,
+        secureCookies: Boolean(config.http.tls),
+        log: log.child({ module: "auth" }),
+      },
+      trustProxy: config.http.trustProxy,
+      corsOrigins: config.http.corsOrigins,
+      tls: config.http.tls ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } : undefined,
+    });
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     hub.stop();
     throw err;
   }
   for (const source of sources) source.start();
-  const urls = dashboardUrls(config.http.host, config.http.port);
+  const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   log.info({ urls }, `dashboard at ${urls[0]}`);
 
   return {
     hub,
     urls,
+    generatedAdminPassword,
+    routes: routeTable(app),
     async stop() {
       await sessions.closeAll("gateway stopping");
       await Promise.allSettled(sources.map((s) => s.stop()));
@@ -62,11 +108,12 @@ export async function startGateway(config: Config, log: Logger, dashboardDir = `
   };
 }
 
-function dashboardUrls(host: string, port: number): string[] {
-  if (host !== "0.0.0.0" && host !== "::") return [`http://${host.includes(":") ? `[${host}]` : host}:${port}/`];
-  const urls = [`http://localhost:${port}/`];
+function dashboardUrls(host: string, port: number, tls: boolean): string[] {
+  const scheme = tls ? "https" : "http";
+  if (host !== "0.0.0.0" && host !== "::") return [`${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}/`];
+  const urls = [`${scheme}://localhost:${port}/`];
   for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) urls.push(`http://${a.address}:${port}/`);
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) urls.push(`${scheme}://${a.address}:${port}/`);
   }
   return urls;
 }

@@ -90,6 +90,12 @@ async function main(argv: string[]): Promise<void> {
     else log.fatal({ err: e.message }, "gateway failed to start");
     process.exit(1);
   }
+  if (gateway.generatedAdminPassword) {
+    // Shown once, like Frigate and Grafana do on first start; only its hash is stored.
+    const notice = `First start: created user "admin" with password ${gateway.generatedAdminPassword} (shown only now; change it under Users)`;
+    log.warn(notice);
+    if (process.stdout.isTTY) process.stdout.write(`\n  ${notice}\n`);
+  }
   if (process.stdout.isTTY) process.stdout.write(`\n  wachter is running: open ${gateway.urls[0]}\n\n`);
 
   let stopping = false;

@@ -5,7 +5,11 @@ export type LinkState = "connecting" | "connected" | "reconnecting";
 export interface LinkEvents {
   state(state: LinkState, detail: string): void;
   message(msg: TelemetryMessage): void;
+  /** The gateway refused our credentials (signed out, or the session expired). */
+  unauthorized(): void;
 }
+
+class Unauthorized extends Error {}
 
 /** The gateway sends a tick every second; this much silence means the link is gone. */
 const SILENCE_MS = 4000;
@@ -33,6 +37,8 @@ export class GatewayLink {
   private watchdog: number | undefined;
   private retryDelay = 1000;
   private lastMessageAt = 0;
+  private retryTimer: number | undefined;
+  private stopped = false;
 
   constructor(private readonly events: LinkEvents) {}
 
@@ -41,7 +47,14 @@ export class GatewayLink {
   }
 
   start(): void {
+    this.stopped = false;
     void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.retryTimer);
+    if (this.pc) this.fail(this.pc, "stopped");
   }
 
   private async connect(): Promise<void> {
@@ -72,6 +85,7 @@ export class GatewayLink {
         body: pc.localDescription!.sdp,
         credentials: "same-origin",
       });
+      if (res.status === 401) throw new Unauthorized();
       if (res.status !== 201) throw new Error(`gateway answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
       this.session = res.headers.get("Location") ?? undefined;
       await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
@@ -80,6 +94,11 @@ export class GatewayLink {
         if (performance.now() - this.lastMessageAt > SILENCE_MS) this.fail(pc, "no data from the gateway");
       }, 1000);
     } catch (err) {
+      if (err instanceof Unauthorized) {
+        this.stop();
+        this.events.unauthorized();
+        return;
+      }
       this.fail(pc, (err as Error).message);
     }
   }
@@ -93,9 +112,10 @@ export class GatewayLink {
       void fetch(this.session, { method: "DELETE", credentials: "same-origin" }).catch(() => {});
       this.session = undefined;
     }
+    if (this.stopped) return;
     const delay = this.retryDelay;
     this.retryDelay = Math.min(10_000, this.retryDelay * 2);
     this.events.state("reconnecting", `${reason}; retrying in ${Math.round(delay / 1000)} s`);
-    window.setTimeout(() => void this.connect(), delay);
+    this.retryTimer = window.setTimeout(() => void this.connect(), delay);
   }
 }

@@ -1,5 +1,6 @@
 import "./style.css";
 import { GatewayLink, type LinkState } from "./connection.js";
+import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
 import { DashboardView } from "./view.js";
 
@@ -23,6 +24,7 @@ const link = new GatewayLink({
     pill.title = detail;
   },
   message: (msg) => store.apply(msg),
+  unauthorized: () => showLogin("Your session has ended. Please sign in again."),
 });
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]")) {
@@ -37,4 +39,44 @@ const frame = (t: number) => {
   requestAnimationFrame(frame);
 };
 requestAnimationFrame(frame);
-link.start();
+
+const loginForm = byId("login-form") as HTMLFormElement;
+const loginError = byId("login-error");
+
+function showLogin(message = ""): void {
+  byId("login").hidden = false;
+  byId("main").hidden = true;
+  byId("account").hidden = true;
+  loginError.textContent = message;
+  (loginForm.elements.namedItem("username") as HTMLInputElement).focus();
+}
+
+function showDashboard(me: Me): void {
+  byId("login").hidden = true;
+  byId("main").hidden = false;
+  byId("account").hidden = false;
+  byId("account-name").textContent = `${me.name} · ${me.role}`;
+  link.start();
+}
+
+loginForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const data = new FormData(loginForm);
+  loginError.textContent = "";
+  void signIn(String(data.get("username")), String(data.get("password"))).then(async (error) => {
+    if (error) return void (loginError.textContent = error);
+    loginForm.reset();
+    const me = await whoAmI();
+    if (me) showDashboard(me);
+  });
+});
+
+byId("logout").addEventListener("click", () => {
+  link.stop();
+  void signOut().then(() => showLogin());
+});
+
+whoAmI().then(
+  (me) => (me ? showDashboard(me) : showLogin()),
+  (err: Error) => showLogin(`Cannot reach the gateway: ${err.message}`),
+);

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { mqttSourceSchema, serialSourceSchema, simulatedSourceSchema } from "../../sensors/index.js";
+import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema } from "../../sensors/index.js";
+import { ROLES } from "../auth/roles.js";
 
 const port = z.number().int().min(1).max(65535);
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
@@ -24,13 +25,40 @@ export const configSchema = z
   .object({
     /** Shown on the dashboard and in logs, e.g. "CNC mill 3". Defaults to the host name. */
     name: z.string().min(1).max(64).default(() => hostname()),
+    /** Where users, history and other state live; systemd's StateDirectory when set. */
+    dataDir: z.string().min(1).default(() => process.env.STATE_DIRECTORY ?? "data"),
     http: z
       .object({
         host: z.string().min(1).default("0.0.0.0"),
         port: port.default(8080),
+        /** Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); nobody else's is. */
+        trustProxy: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "expected an IP address or CIDR")).default([]),
+        /** Origins allowed to call the API from other sites; none by default. */
+        corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://scada.plant.local")).default([]),
+        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
       })
       .strict()
-      .default({ host: "0.0.0.0", port: 8080 }),
+      .default({ host: "0.0.0.0", port: 8080, trustProxy: [], corsOrigins: [] }),
+    auth: z
+      .object({
+        sessionTtl: durationSchema.default(12 * 3_600_000),
+        /** API tokens for machines (WHEP players, Prometheus, scripts): Authorization: Bearer <token>. */
+        tokens: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+                token: z
+                  .string()
+                  .regex(/^[A-Za-z0-9._~+/=-]{32,512}$/, "expected at least 32 characters of A–Z a–z 0–9 . _ ~ + / = -; generate one with: openssl rand -base64 32"),
+                role: z.enum(ROLES),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ sessionTtl: 12 * 3_600_000, tokens: [] }),
     log: z
       .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info") })
       .strict()

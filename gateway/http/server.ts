@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import cookie from "@fastify/cookie";
+import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
@@ -6,6 +8,7 @@ import type { Logger as PinoLogger } from "pino";
 import type { Hub } from "../hub/hub.js";
 import { channelMsg, sourceMsg } from "../webrtc/telemetryStream.js";
 import type { Sessions } from "../webrtc/sessions.js";
+import { registerAuth, type Access, type AuthDeps } from "./auth.js";
 import { registerWhep } from "./whep.js";
 
 export interface HttpDeps {
@@ -13,17 +16,47 @@ export interface HttpDeps {
   sessions: Sessions;
   logger: PinoLogger;
   dashboardDir: string;
+  auth: AuthDeps;
+  trustProxy: string[];
+  corsOrigins: string[];
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+/** Every route the server registered, with who may call it (for audits and tests). */
+export function routeTable(app: FastifyInstance): RouteInfo[] {
+  return routeTables.get(app) ?? [];
 }
 
 /** SDP offers are a few KB; anything near this is an attack or a bug. */
 export const BODY_LIMIT = 64 * 1024;
 
 export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
+  const app = Fastify({
     loggerInstance: deps.logger.child({ module: "http" }) as FastifyBaseLogger,
+    https: deps.tls ?? null,
+    trustProxy: deps.trustProxy.length ? deps.trustProxy : false,
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+
+  const routes: RouteInfo[] = [];
+  routeTables.set(app, routes);
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) {
+      const access = r.config?.access ?? (r.url === "/*" ? "public" : "admin");
+      routes.push({ method, url: r.url, access });
+    }
   });
+  await app.register(cookie);
+  if (deps.corsOrigins.length) await app.register(cors, { origin: deps.corsOrigins, credentials: true });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -44,15 +77,16 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     strictTransportSecurity: false,
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/api/channels", async () => deps.hub.channelStates().map(channelMsg));
-  app.get("/api/sources", async () => deps.hub.sourceStates().map(sourceMsg));
+  registerAuth(app, deps.auth);
+  app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
+  app.get("/api/channels", { config: { access: "viewer" } }, async () => deps.hub.channelStates().map(channelMsg));
+  app.get("/api/sources", { config: { access: "viewer" } }, async () => deps.hub.sourceStates().map(sourceMsg));
   registerWhep(app, deps.sessions);
 
   if (existsSync(deps.dashboardDir)) {
     await app.register(fastifyStatic, { root: deps.dashboardDir, index: "index.html" });
   } else {
-    app.get("/", async (_req, reply) =>
+    app.get("/", { config: { access: "public" } }, async (_req, reply) =>
       reply.code(503).type("text/plain").send("The dashboard is not built. Run `npm run build`, then restart the gateway.\n"),
     );
   }

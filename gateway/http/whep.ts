@@ -21,7 +21,7 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions): void {
     app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }
 
-  app.post("/whep", async (req, reply) => {
+  app.post("/whep", { config: { access: "viewer" } }, async (req, reply) => {
     if (!requireType(req.headers["content-type"] ?? "", reply, "application/sdp")) return reply;
     if (!looksLikeSdp(req.body)) return reply.code(400).send({ error: "body is not an SDP offer (must start with v=0 and have an m= line)" });
     try {
@@ -39,7 +39,7 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions): void {
     }
   });
 
-  app.patch<{ Params: { id: string } }>(`${SESSION_PATH}:id`, async (req, reply) => {
+  app.patch<{ Params: { id: string } }>(`${SESSION_PATH}:id`, { config: { access: "viewer" } }, async (req, reply) => {
     const session = sessions.get(req.params.id);
     if (!session) return reply.code(404).send({ error: "no such session" });
     if (!requireType(req.headers["content-type"] ?? "", reply, "application/trickle-ice-sdpfrag")) return reply;
@@ -61,7 +61,7 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions): void {
     return reply.code(204).send();
   });
 
-  app.delete<{ Params: { id: string } }>(`${SESSION_PATH}:id`, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>(`${SESSION_PATH}:id`, { config: { access: "viewer" } }, async (req, reply) => {
     const session = sessions.get(req.params.id);
     if (!session) return reply.code(404).send({ error: "no such session" });
     await session.close("viewer left");

@@ -2,7 +2,7 @@ import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser.js";
-import { GatewayProcess } from "../helpers/gateway.js";
+import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { PtyPair } from "../helpers/socat.js";
 
@@ -34,6 +34,18 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     browser = await launchChromium(ns.chromiumLauncher());
     page = await browser.newPage();
     await page.goto("http://127.0.0.1:8080/");
+  });
+
+  it("asks for a password first and refuses a wrong one", async () => {
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill('input[name="username"]', "admin");
+    await page.fill('input[name="password"]', "not-the-password");
+    await page.click('button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById("login-error")?.textContent === "wrong username or password");
+    await page.fill('input[name="password"]', ADMIN_PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector("#main:not([hidden])");
+    expect(await page.textContent("#account-name")).toBe("admin · admin");
   });
 
   afterAll(async () => {

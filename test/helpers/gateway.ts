@@ -8,6 +8,8 @@ import { waitFor } from "./ports.js";
 import { Proc } from "./processes.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const ADMIN_PASSWORD = "test-admin-password-123";
+export const API_TOKEN = "test-api-token-0123456789abcdefghijklmnop";
 
 export interface LogLine {
   level: number;
@@ -25,14 +27,16 @@ export class GatewayProcess {
     private readonly ns?: NetNs,
     private readonly extraArgs: string[] = [],
   ) {
-    this.configFile = join(mkdtempSync(join(tmpdir(), "wachter-gw-")), "config.yaml");
-    writeFileSync(this.configFile, stringify(config));
+    const dir = mkdtempSync(join(tmpdir(), "wachter-gw-"));
+    this.configFile = join(dir, "config.yaml");
+    writeFileSync(this.configFile, stringify({ dataDir: join(dir, "data"), ...config }));
   }
 
   async start(): Promise<void> {
     const args = ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "--config", this.configFile, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
-    const proc = new Proc(cmd, argv, { cwd: ROOT });
+    const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN };
+    const proc = new Proc(cmd, argv, { cwd: ROOT, env });
     this.proc = proc;
     await waitFor("gateway to listen", () => (!proc.running ? Promise.reject(new Error(`gateway exited: ${proc.stderr}${proc.stdout}`)) : this.logs().some((l) => l.msg.startsWith("dashboard at")) || undefined), 20_000);
   }

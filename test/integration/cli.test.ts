@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort } from "../helpers/ports.js";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -55,15 +55,17 @@ sources:
     const gw = new GatewayProcess({ http: { host: "127.0.0.1", port }, sources: [{ id: "sim", type: "simulated", rateHz: 10 }] });
     await gw.start();
     try {
-      const channels = (await (await fetch(`http://127.0.0.1:${port}/api/channels`)).json()) as Array<{ id: string }>;
+      const auth = { Authorization: `Bearer ${API_TOKEN}` };
+      expect((await fetch(`http://127.0.0.1:${port}/api/channels`)).status).toBe(401);
+      const channels = (await (await fetch(`http://127.0.0.1:${port}/api/channels`, { headers: auth })).json()) as Array<{ id: string }>;
       expect(channels.map((c) => c.id)).toContain("spindle.bearing");
-      const bad = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" });
+      const bad = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { ...auth, "Content-Type": "application/sdp" }, body: "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" });
       expect(bad.status).toBe(400);
-      const tooBig = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: `v=0\r\n${"a=x\r\n".repeat(20_000)}` });
+      const tooBig = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { ...auth, "Content-Type": "application/sdp" }, body: `v=0\r\n${"a=x\r\n".repeat(20_000)}` });
       expect(tooBig.status).toBe(413);
-      const wrongType = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      const wrongType = await fetch(`http://127.0.0.1:${port}/whep`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: "{}" });
       expect(wrongType.status).toBe(415);
-      expect((await fetch(`http://127.0.0.1:${port}/whep/sessions/nope`, { method: "DELETE" })).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/whep/sessions/nope`, { method: "DELETE", headers: auth })).status).toBe(404);
     } finally {
       const started = Date.now();
       expect(await gw.stop()).toBe(0);

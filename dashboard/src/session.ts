@@ -1,0 +1,29 @@
+/** Sign-in state against the gateway's /api/login, /api/me and /api/logout. */
+export interface Me {
+  name: string;
+  role: "viewer" | "operator" | "admin";
+}
+
+export async function whoAmI(): Promise<Me | undefined> {
+  const res = await fetch("api/me", { credentials: "same-origin" });
+  if (res.status === 401) return undefined;
+  if (!res.ok) throw new Error(`gateway answered ${res.status}`);
+  return (await res.json()) as Me;
+}
+
+export async function signIn(username: string, password: string): Promise<string | undefined> {
+  const res = await fetch("api/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
+    credentials: "same-origin",
+  });
+  if (res.ok) return undefined;
+  if (res.status === 429) return `Too many failed attempts. Try again in ${res.headers.get("Retry-After") ?? "a few"} s.`;
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  return body.error ?? `Sign-in failed (${res.status}).`;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch("api/logout", { method: "POST", credentials: "same-origin" });
+}

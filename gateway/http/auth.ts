@@ -1,0 +1,138 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Logger } from "../log.js";
+import { allows, ROLES, type Role } from "../auth/roles.js";
+import type { Credentials, Principal } from "../auth/sessions.js";
+import type { LoginThrottle } from "../auth/throttle.js";
+import { UserError, type UserStore } from "../auth/users.js";
+
+export type Access = Role | "public";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Who may call the route; routes that do not say are admin-only. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export const SESSION_COOKIE = "wachter_session";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export interface AuthDeps {
+  users: UserStore;
+  credentials: Credentials;
+  throttle: LoginThrottle;
+  sessionTtlMs: number;
+  secureCookies: boolean;
+  log: Logger;
+}
+
+/** What a route requires; static dashboard files and unknown URLs (404) are public. */
+export function requiredAccess(req: FastifyRequest): Access {
+  const declared = req.routeOptions.config?.access;
+  if (declared) return declared;
+  const url = req.routeOptions.url;
+  if (url === undefined || url === "/*") return "public";
+  return "admin";
+}
+
+function authenticate(req: FastifyRequest, credentials: Credentials): Principal | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(header);
+    return m ? credentials.fromToken(m[1]) : undefined;
+  }
+  const cookie = req.cookies[SESSION_COOKIE];
+  return cookie ? credentials.fromSession(cookie) : undefined;
+}
+
+function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Authentication on every route, localhost included: a session cookie from /api/login or an
+ * `Authorization: Bearer` API token. Tokens in query strings are never looked at.
+ */
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+  app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
+    const need = requiredAccess(req);
+    if (need === "public") return;
+    const principal = authenticate(req, deps.credentials);
+    if (!principal) {
+      return reply.code(401).header("WWW-Authenticate", 'Bearer realm="wachter"').send({ error: "sign in or send an API token" });
+    }
+    // SameSite=Strict already keeps the cookie off cross-site requests; this also refuses
+    // same-site but cross-origin writes (another port or subdomain).
+    if (principal.via === "session" && UNSAFE.has(req.method) && !sameOrigin(req)) {
+      return reply.code(403).send({ error: "cross-origin request refused" });
+    }
+    if (!allows(principal.role, need)) return reply.code(403).send({ error: `needs the ${need} role` });
+    req.principal = principal;
+  });
+
+  const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
+
+  app.post("/api/login", { config: { access: "public" } }, async (req, reply) => {
+    const body = loginBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"username": "...", "password": "..."}' });
+    const { username, password } = body.data;
+    const keys = [`ip:${req.ip}`, `user:${username}`];
+    const wait = Math.max(...keys.map((k) => deps.throttle.retryAfter(k)));
+    if (wait > 0) {
+      return reply.code(429).header("Retry-After", String(Math.ceil(wait / 1000))).send({ error: "too many failed sign-ins; try again later" });
+    }
+    const role = await deps.users.check(username, password);
+    if (!role) {
+      for (const k of keys) deps.throttle.fail(k);
+      deps.log.warn({ username, ip: req.ip }, "failed sign-in");
+      return reply.code(401).send({ error: "wrong username or password" });
+    }
+    for (const k of keys) deps.throttle.succeed(k);
+    const id = deps.credentials.createSession(username, role);
+    deps.log.info({ username, role, ip: req.ip }, "signed in");
+    return reply
+      .setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: "/", maxAge: Math.floor(deps.sessionTtlMs / 1000) })
+      .send({ username, role });
+  });
+
+  app.post("/api/logout", { config: { access: "viewer" } }, async (req, reply) => {
+    const id = req.cookies[SESSION_COOKIE];
+    if (id) deps.credentials.endSession(id);
+    return reply.clearCookie(SESSION_COOKIE, { path: "/" }).code(204).send();
+  });
+
+  app.get("/api/me", { config: { access: "viewer" } }, async (req) => req.principal);
+
+  app.get("/api/users", { config: { access: "admin" } }, async () => deps.users.list());
+
+  const userBody = z.object({ username: z.string(), password: z.string().max(1024), role: z.enum(ROLES) }).strict();
+  app.post("/api/users", { config: { access: "admin" } }, async (req, reply) => {
+    const body = userBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"username", "password", "role": "viewer" | "operator" | "admin"}' });
+    try {
+      await deps.users.upsert(body.data.username, body.data.password, body.data.role);
+    } catch (err) {
+      if (err instanceof UserError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    deps.credentials.endSessionsOf(body.data.username);
+    return reply.code(201).send({ username: body.data.username, role: body.data.role });
+  });
+
+  app.delete<{ Params: { username: string } }>("/api/users/:username", { config: { access: "admin" } }, async (req, reply) => {
+    if (req.params.username === req.principal?.name) return reply.code(409).send({ error: "you cannot remove yourself" });
+    if (!deps.users.remove(req.params.username)) return reply.code(404).send({ error: "no such user" });
+    deps.credentials.endSessionsOf(req.params.username);
+    return reply.code(204).send();
+  });
+}

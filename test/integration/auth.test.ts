@@ -1,0 +1,119 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type Gateway } from "../../gateway/app.js";
+import { configSchema } from "../../gateway/config/schema.js";
+import { createLogger } from "../../gateway/log.js";
+import { freePort } from "../helpers/ports.js";
+
+const TOKEN = "machine-token-0123456789abcdefghijklmnopqrstuv";
+const log = createLogger("fatal", false);
+
+async function start(dataDir: string, env: NodeJS.ProcessEnv = {}) {
+  const port = await freePort();
+  const config = configSchema.parse({
+    dataDir,
+    http: { host: "127.0.0.1", port },
+    auth: { tokens: [{ name: "scada", token: TOKEN, role: "admin" }] },
+    sources: [{ id: "sim", type: "simulated" }],
+  });
+  const gateway = await startGateway(config, log, env);
+  return { gateway, base: `http://127.0.0.1:${port}` };
+}
+
+describe("authentication and authorisation", () => {
+  let gateway: Gateway;
+  let base: string;
+  let generated: string;
+  const dataDir = mkdtempSync(join(tmpdir(), "wachter-auth-"));
+  const bearer = { Authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    ({ gateway, base } = await start(dataDir));
+    generated = gateway.generatedAdminPassword!;
+  });
+  afterAll(() => gateway.stop());
+
+  const login = (username: string, password: string, ip?: string) =>
+    fetch(`${base}/api/login`, { method: "POST", headers: { "Content-Type": "application/json", ...(ip ? { "X-Forwarded-For": ip } : {}) }, body: JSON.stringify({ username, password }) });
+
+  it("refuses every non-public route without credentials, localhost included", async () => {
+    const routes = gateway.routes.filter((r) => r.method !== "HEAD" && r.method !== "OPTIONS");
+    const publicRoutes = routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.url}`);
+    expect(publicRoutes.sort()).toEqual(["GET /*", "GET /healthz", "POST /api/login"]);
+    const guarded = routes.filter((r) => r.access !== "public");
+    expect(guarded.length).toBeGreaterThanOrEqual(9);
+    for (const r of guarded) {
+      const url = base + r.url.replace(/:(\w+)/g, "x");
+      const res = await fetch(url, { method: r.method, headers: { "Content-Type": "application/json" }, body: r.method === "GET" ? undefined : "{}" });
+      expect(res.status, `${r.method} ${r.url}`).toBe(401);
+    }
+  });
+
+  it("never accepts a token in the query string, or a malformed Authorization header", async () => {
+    expect((await fetch(`${base}/api/channels?token=${TOKEN}`)).status).toBe(401);
+    expect((await fetch(`${base}/api/channels?access_token=${TOKEN}`)).status).toBe(401);
+    expect((await fetch(`${base}/api/channels`, { headers: { Authorization: `Basic ${TOKEN}` } })).status).toBe(401);
+    expect((await fetch(`${base}/api/channels`, { headers: bearer })).status).toBe(200);
+  });
+
+  it("generates a first admin password once, and signs in with an HttpOnly SameSite=Strict cookie", async () => {
+    expect(generated).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    const res = await login("admin", generated);
+    expect(res.status).toBe(200);
+    const cookie = res.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^wachter_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).toContain("Path=/");
+    const session = cookie.split(";")[0];
+    expect(await (await fetch(`${base}/api/me`, { headers: { Cookie: session } })).json()).toEqual({ name: "admin", role: "admin", via: "session" });
+
+    // A write with the session cookie from another origin is refused.
+    const cross = await fetch(`${base}/api/users`, {
+      method: "POST",
+      headers: { Cookie: session, Origin: "http://evil.example", "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "x", password: "yyyyyyyyyyyyyy", role: "admin" }),
+    });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get("access-control-allow-origin")).toBeNull();
+
+    expect((await fetch(`${base}/api/logout`, { method: "POST", headers: { Cookie: session } })).status).toBe(204);
+    expect((await fetch(`${base}/api/me`, { headers: { Cookie: session } })).status).toBe(401);
+  });
+
+  it("enforces roles: viewer watches, admin manages users", async () => {
+    const create = (username: string, role: string) =>
+      fetch(`${base}/api/users`, { method: "POST", headers: { ...bearer, "Content-Type": "application/json" }, body: JSON.stringify({ username, password: `${username}-password-123`, role }) });
+    expect((await create("olga", "operator")).status).toBe(201);
+    expect((await create("victor", "viewer")).status).toBe(201);
+    const short = await fetch(`${base}/api/users`, { method: "POST", headers: { ...bearer, "Content-Type": "application/json" }, body: JSON.stringify({ username: "s", password: "short", role: "viewer" }) });
+    expect(short.status).toBe(400);
+
+    const session = (await login("victor", "victor-password-123")).headers.get("set-cookie")!.split(";")[0];
+    expect((await fetch(`${base}/api/channels`, { headers: { Cookie: session } })).status).toBe(200);
+    expect((await fetch(`${base}/api/users`, { headers: { Cookie: session } })).status).toBe(403);
+
+    // Removing a user ends their sessions at once.
+    expect((await fetch(`${base}/api/users/victor`, { method: "DELETE", headers: bearer })).status).toBe(204);
+    expect((await fetch(`${base}/api/channels`, { headers: { Cookie: session } })).status).toBe(401);
+  });
+
+  it("throttles failed sign-ins per user and per address, without trusting X-Forwarded-For", async () => {
+    for (let i = 0; i < 5; i++) expect((await login("olga", "wrong-password", `203.0.113.${i}`)).status).toBe(401);
+    const locked = await login("olga", "olga-password-123", "203.0.113.99");
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(200);
+    // X-Forwarded-For from an untrusted peer is ignored, so all five failures also counted
+    // against 127.0.0.1: that address is locked for every user now.
+    expect((await login("admin", generated)).status).toBe(429);
+  });
+
+  it("keeps users across restarts and does not generate a second password", async () => {
+    await gateway.stop();
+    ({ gateway, base } = await start(dataDir));
+    expect(gateway.generatedAdminPassword).toBeUndefined();
+    expect((await login("olga", "olga-password-123")).status).toBe(200);
+  });
+});
