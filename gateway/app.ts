@@ -4,15 +4,27 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Source } from "../sensors/index.js";
+import { AlertStream } from "./alerts/alertStream.js";
+import { AlertEngine } from "./alerts/engine.js";
+import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import { UserStore } from "./auth/users.js";
 import type { Config } from "./config/schema.js";
+import { HistoryStore } from "./history/historyStore.js";
+import { registerAlertsApi } from "./http/alertsApi.js";
+import { registerHistoryApi } from "./http/historyApi.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
+import { Notifiers } from "./notify/notifiers.js";
+import { Outbox } from "./notify/outbox.js";
+import { ALERTS_LABEL } from "./protocol/alerts.js";
+import { TELEMETRY_LABEL } from "./protocol/telemetry.js";
+import { openDatabase } from "./storage/db.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { createSource } from "./sources.js";
 import { Sessions } from "./webrtc/sessions.js";
+import { TelemetryStream } from "./webrtc/telemetryStream.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).version;
@@ -50,10 +62,21 @@ export async function startGateway(
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
   const hub = new Hub(log.child({ module: "hub" }), config.hub.historyPoints);
   hub.start();
+  const db = openDatabase(join(resolve(config.dataDir), "wachter.db"));
+  const history = new HistoryStore(db, config.history, log.child({ module: "history" }));
+  const alertStore = new SqliteAlertStore(db);
+  const alerts = new AlertEngine(config.alerts, alertStore, log.child({ module: "alerts" }));
+  const outbox = new Outbox(db);
+  const notifiers = new Notifiers(config.notify, outbox, config.name, log.child({ module: "notify" }));
+  notifiers.attach(alerts);
+  // Consumers subscribe before sources exist, so they see every channel the sources declare.
+  hub.subscribe((e) => history.onHubEvent(e));
+  hub.subscribe((e) => alerts.onHubEvent(e));
   const sources: Source[] = config.sources.map((sc) => createSource(sc, hub.sinkFor(sc.id), log.child({ module: "source" })));
   if (sources.length === 0) log.warn("no sources configured: the dashboard will stay empty");
+  const gatewayInfo = { name: config.name, version: VERSION };
+  const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
-    hub,
     {
       iceServers: config.webrtc.iceServers,
       portRange: config.webrtc.portRange,
@@ -62,9 +85,12 @@ export async function startGateway(
       connectTimeoutMs: 20_000,
       disconnectedTimeoutMs: 10_000,
     },
+    {
+      [TELEMETRY_LABEL]: (out) => new TelemetryStream(hub, out, { gateway: gatewayInfo }),
+      [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
+    },
     config.webrtc.maxViewers,
     log.child({ module: "webrtc" }),
-    { name: config.name, version: VERSION },
   );
   let app: FastifyInstance;
   try {
@@ -84,12 +110,17 @@ export async function startGateway(
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
       tls: config.http.tls ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } : undefined,
+      routes: [(a) => registerAlertsApi(a, alerts, alertStore), (a) => registerHistoryApi(a, history)],
     });
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     hub.stop();
+    db.close();
     throw err;
   }
+  history.start();
+  alerts.start();
+  notifiers.start();
   for (const source of sources) source.start();
   const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   log.info({ urls }, `dashboard at ${urls[0]}`);
@@ -103,7 +134,11 @@ export async function startGateway(
       await sessions.closeAll("gateway stopping");
       await Promise.allSettled(sources.map((s) => s.stop()));
       hub.stop();
+      alerts.stop();
+      history.stop();
+      await notifiers.stop();
       await app.close();
+      db.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { configSchema, type Config } from "./schema.js";
@@ -172,7 +173,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   return parseConfig(text, file, env);
 }
 
-/** With no configuration file the gateway runs its built-in simulated machine. */
-export function defaultConfig(): Config {
-  return configSchema.parse({ sources: [{ id: "sim", type: "simulated" }] });
+/** With no configuration file the gateway runs deploy/examples/simulated.yaml: the simulated machine and its demo rules. */
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfigFile(fileURLToPath(new URL("../../deploy/examples/simulated.yaml", import.meta.url)), env);
 }

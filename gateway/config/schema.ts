@@ -1,7 +1,10 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema } from "../../sensors/index.js";
+import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
+import { historySchema } from "../history/schema.js";
+import { notifySchema } from "../notify/schema.js";
 
 const port = z.number().int().min(1).max(65535);
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
@@ -83,6 +86,9 @@ export const configSchema = z
       })
       .strict()
       .default({ historyPoints: 3000 }),
+    history: historySchema.default(historySchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
+    notify: notifySchema.default({ webhooks: [] }),
     sources: z.array(sourceSchema).default([]),
   })
   .strict()
@@ -93,6 +99,11 @@ export const configSchema = z
       if (first !== undefined) {
         ctx.addIssue({ code: "custom", path: ["sources", i, "id"], message: `duplicate source id "${s.id}" (also sources[${first}].id)` });
       } else seen.set(s.id, i);
+    });
+    const ruleIds = new Set<string>();
+    cfg.alerts.rules.forEach((r, i) => {
+      if (ruleIds.has(r.id)) ctx.addIssue({ code: "custom", path: ["alerts", "rules", i, "id"], message: `duplicate rule id "${r.id}"` });
+      ruleIds.add(r.id);
     });
     const channels = new Map<string, string>();
     cfg.sources.forEach((s, i) => {

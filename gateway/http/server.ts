@@ -20,6 +20,8 @@ export interface HttpDeps {
   trustProxy: string[];
   corsOrigins: string[];
   tls?: { cert: Buffer; key: Buffer };
+  /** Feature routes (alerts, history, …), registered after authentication. */
+  routes: Array<(app: FastifyInstance) => void>;
 }
 
 export interface RouteInfo {
@@ -82,6 +84,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   app.get("/api/channels", { config: { access: "viewer" } }, async () => deps.hub.channelStates().map(channelMsg));
   app.get("/api/sources", { config: { access: "viewer" } }, async () => deps.hub.sourceStates().map(sourceMsg));
   registerWhep(app, deps.sessions);
+  for (const register of deps.routes) register(app);
 
   if (existsSync(deps.dashboardDir)) {
     await app.register(fastifyStatic, { root: deps.dashboardDir, index: "index.html" });

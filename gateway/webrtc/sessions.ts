@@ -1,6 +1,5 @@
 import type { Logger } from "../../sensors/index.js";
-import type { Hub } from "../hub/hub.js";
-import { ViewerSession, type RtcSettings } from "./viewerSession.js";
+import { ViewerSession, type RtcSettings, type StreamFactories } from "./viewerSession.js";
 
 export class ViewerLimitError extends Error {}
 
@@ -9,11 +8,10 @@ export class Sessions {
   private readonly sessions = new Map<string, ViewerSession>();
 
   constructor(
-    private readonly hub: Hub,
     private readonly settings: RtcSettings,
+    private readonly factories: StreamFactories,
     private readonly maxViewers: number,
     private readonly log: Logger,
-    private readonly gateway: { name: string; version: string },
   ) {}
 
   get size(): number {
@@ -22,7 +20,7 @@ export class Sessions {
 
   async create(offerSdp: string): Promise<{ session: ViewerSession; answer: string }> {
     if (this.sessions.size >= this.maxViewers) throw new ViewerLimitError(`viewer limit of ${this.maxViewers} reached`);
-    const session = new ViewerSession(this.hub, this.settings, this.log, this.gateway);
+    const session = new ViewerSession(this.settings, this.factories, this.log);
     this.sessions.set(session.id, session);
     session.onClose(() => this.sessions.delete(session.id));
     try {

@@ -1,9 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { RTCPeerConnection, type RTCDataChannel, type PeerConfig } from "werift";
 import type { Logger } from "../../sensors/index.js";
-import type { Hub } from "../hub/hub.js";
-import { TELEMETRY_LABEL } from "../protocol/telemetry.js";
-import { TelemetryStream, type MessageOut } from "./telemetryStream.js";
+import type { MessageOut } from "./telemetryStream.js";
+
+/** A per-viewer feed on one data channel (telemetry, alerts, …). */
+export interface DataStream {
+  start(): void;
+  stop(): void;
+}
+
+/** Data-channel label → how to feed a channel with that label. */
+export type StreamFactories = Record<string, (out: MessageOut) => DataStream>;
 
 export interface IceServer {
   urls: string | string[];
@@ -58,16 +65,15 @@ export class ViewerSession {
   readonly id = randomBytes(16).toString("base64url");
   readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
-  private readonly streams = new Set<TelemetryStream>();
+  private readonly streams = new Set<DataStream>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeListeners: Array<() => void> = [];
 
   constructor(
-    private readonly hub: Hub,
     private readonly settings: RtcSettings,
+    private readonly factories: StreamFactories,
     private readonly log: Logger,
-    private readonly gateway: { name: string; version: string },
   ) {
     this.pc = new RTCPeerConnection(peerConfig(settings));
     this.pc.onDataChannel.subscribe((dc) => this.attachChannel(dc));
@@ -131,11 +137,12 @@ export class ViewerSession {
   }
 
   private attachChannel(dc: RTCDataChannel): void {
-    if (dc.label !== TELEMETRY_LABEL) {
+    const factory = Object.hasOwn(this.factories, dc.label) ? this.factories[dc.label] : undefined;
+    if (!factory) {
       this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");
       return;
     }
-    const stream = new TelemetryStream(this.hub, dataChannelOut(dc), { gateway: this.gateway });
+    const stream = factory(dataChannelOut(dc));
     this.streams.add(stream);
     // werift announces a remotely created channel before it is open; sends before that are lost.
     if (dc.readyState === "open") stream.start();

@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { z } from "zod";
 import { Backoff } from "../common/backoff.js";
 import { durationSchema, sourceIdSchema } from "../common/schemas.js";
 import { CHANNEL_ID, type Logger, type Source, type SourceSink } from "../types.js";
+import { brokerClientOptions, brokerFields, redactUrl as redact } from "./broker.js";
 import { decodePayload, payloadSchema } from "./payload.js";
 import { fillTemplate, isValidFilter, matchTopic, wildcardCount } from "./topics.js";
 
@@ -38,19 +38,7 @@ export const mqttSourceSchema = z
   .object({
     id: sourceIdSchema,
     type: z.literal("mqtt"),
-    url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, "expected a broker URL such as mqtt://broker.local:1883 or mqtts://…"),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-    tls: z
-      .object({
-        ca: z.string().optional(),
-        cert: z.string().optional(),
-        key: z.string().optional(),
-        rejectUnauthorized: z.boolean().default(true),
-      })
-      .strict()
-      .optional(),
+    ...brokerFields,
     qos: z.union([z.literal(0), z.literal(1)]).default(0),
     staleAfter: durationSchema.default(60_000),
     /** Wildcard filters create channels on the fly; this bounds how many. */
@@ -81,22 +69,12 @@ export class MqttSource implements Source {
     const o = this.options;
     this.sink.status({ state: "starting", detail: `connecting to ${redact(o.url)}` });
     const clientOptions: IClientOptions = {
-      username: o.username,
-      password: o.password,
-      clientId: o.clientId ?? `wachter-${o.id}-${Math.random().toString(16).slice(2, 10)}`,
-      keepalive: 30,
-      connectTimeout: 10_000,
+      ...brokerClientOptions(o, `wachter-${o.id}`),
       // Reconnection is driven here so the delay can back off; mqtt.js only knows a fixed period.
       reconnectPeriod: 0,
       resubscribe: false,
       queueQoSZero: false,
     };
-    if (o.tls) {
-      clientOptions.ca = o.tls.ca ? readFileSync(o.tls.ca) : undefined;
-      clientOptions.cert = o.tls.cert ? readFileSync(o.tls.cert) : undefined;
-      clientOptions.key = o.tls.key ? readFileSync(o.tls.key) : undefined;
-      clientOptions.rejectUnauthorized = o.tls.rejectUnauthorized;
-    }
     const client = mqtt.connect(o.url, clientOptions);
     this.client = client;
     client.on("connect", () => this.connected(client));
@@ -182,8 +160,4 @@ export class MqttSource implements Source {
       return;
     }
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

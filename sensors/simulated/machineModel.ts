@@ -62,9 +62,11 @@ export class MachineModel {
     lag("motor", T.ambient + 12 + 38 * load, 90);
     lag("coolant", T.ambient + 2 + 0.12 * (T.motor - T.ambient), 150);
     lag("gearbox", T.ambient + 6 + 20 * load, 200);
-    if (this.scenario === "overheat" && this.t > 3) {
-      // A failing bearing: friction heat grows faster than the housing can shed it.
-      T.bearing += Math.min(6, 0.5 + 0.4 * (this.t - 3)) * dt;
+    if (this.scenario === "overheat" && this.t > 2) {
+      // A failing bearing: friction heat grows faster than the housing sheds it, until the
+      // lubricant is gone and it levels off near 130 °C.
+      const heating = Math.min(8, 1 + 0.8 * (this.t - 2)) * Math.max(0, (130 - T.bearing) / 60);
+      T.bearing += heating * dt;
     } else {
       lag("bearing", T.ambient + 8 + 22 * load, 60);
     }

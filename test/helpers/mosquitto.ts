@@ -20,6 +20,8 @@ export class Mosquitto {
   port = 0;
   /** Also listen for MQTT over WebSocket (as browsers use it) on this port when set. */
   wsPort = 0;
+  /** Keep sessions and queued QoS 1 messages across restarts (persistence file in a temp dir). */
+  persistent = false;
   private proc: Proc | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "wachter-mqtt-"));
 
@@ -31,7 +33,8 @@ export class Mosquitto {
     if (this.port === 0) this.port = await freePort();
     const conf = join(this.dir, "mosquitto.conf");
     const ws = this.wsPort ? `listener ${this.wsPort} 127.0.0.1\nprotocol websockets\n` : "";
-    writeFileSync(conf, `listener ${this.port} 127.0.0.1\n${ws}allow_anonymous true\npersistence false\nlog_dest none\n`);
+    const persistence = this.persistent ? `persistence true\npersistence_location ${this.dir}/\nautosave_interval 1\n` : "persistence false\n";
+    writeFileSync(conf, `listener ${this.port} 127.0.0.1\n${ws}allow_anonymous true\n${persistence}log_dest none\n`);
     this.proc = new Proc("mosquitto", ["-c", conf]);
     await waitFor(`mosquitto on port ${this.port}`, () => canConnect(this.port), 10_000, 100);
   }

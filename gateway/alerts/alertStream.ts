@@ -1,0 +1,51 @@
+import type { AlertMsg, AlertsMessage, ThresholdMsg } from "../protocol/alerts.js";
+import type { MessageOut } from "../webrtc/telemetryStream.js";
+import type { AlertEngine, AlertView } from "./engine.js";
+import { conditionsOf, matchesChannel } from "./schema.js";
+
+export function alertMsg(a: AlertView): AlertMsg {
+  const { id, rule, channel, name, severity, state, value, unit, description, labels, pendingSince, firingSince, resolvedAt, ack, shelvedUntil, updatedAt } = a;
+  return { id, rule, channel, name, severity, state, value, unit, description, labels, pendingSince, firingSince, resolvedAt, ack, shelvedUntil, updatedAt };
+}
+
+export function thresholds(engine: AlertEngine, channels: string[]): ThresholdMsg[] {
+  const out: ThresholdMsg[] = [];
+  for (const rule of engine.ruleList()) {
+    for (const channel of channels) {
+      if (!rule.channels.some((p) => matchesChannel(p, channel))) continue;
+      for (const c of conditionsOf(rule).conditions) {
+        if ("above" in c) out.push({ channel, rule: rule.id, severity: rule.severity, kind: "above", value: c.above });
+        if ("below" in c) out.push({ channel, rule: rule.id, severity: rule.severity, kind: "below", value: c.below });
+      }
+    }
+  }
+  return out;
+}
+
+/** Feeds one viewer's `alerts` channel: the current list first, then every transition. */
+export class AlertStream {
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly engine: AlertEngine,
+    private readonly channelIds: () => string[],
+    private readonly out: MessageOut,
+  ) {}
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.send({ v: 1, t: "alerts", alerts: this.engine.list().map(alertMsg), thresholds: thresholds(this.engine, this.channelIds()) });
+    this.unsubscribe = this.engine.subscribe({
+      transition: (t) => this.send({ v: 1, t: "alert", alert: alertMsg(t.alert), from: t.from, to: t.to, at: t.at }),
+      flood: (e) => this.send({ v: 1, t: "flood", at: e.at, count: e.count, windowMs: e.windowMs }),
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  private send(msg: AlertsMessage): void {
+    this.out.send(JSON.stringify(msg));
+  }
+}

@@ -1,0 +1,335 @@
+import type { ChannelInfo, Logger } from "../../sensors/index.js";
+import type { HubEvent } from "../hub/hub.js";
+import { ConditionState } from "./conditions.js";
+import { conditionsOf, matchesChannel, type AlertsConfig, type Rule } from "./schema.js";
+
+export type Phase = "normal" | "pending" | "firing";
+export type AlertState = "pending" | "firing" | "resolved";
+
+export interface Ack {
+  by: string;
+  at: number;
+  note: string;
+}
+
+/** What survives a restart, including running `for` timers (pendingSince) and acks. */
+export interface AlertRecord {
+  id: string;
+  rule: string;
+  channel: string;
+  phase: Phase;
+  pendingSince: number | null;
+  firingSince: number | null;
+  clearingSince: number | null;
+  resolvedAt: number | null;
+  value: number | null;
+  ack: Ack | null;
+  shelvedUntil: number | null;
+  updatedAt: number;
+}
+
+export interface AlertView extends AlertRecord {
+  state: AlertState;
+  name: string;
+  severity: Rule["severity"];
+  labels: Record<string, string>;
+  description: string;
+  unit: string;
+}
+
+export interface Transition {
+  alert: AlertView;
+  from: string;
+  to: string;
+  at: number;
+  /** Notifiers stay quiet: the alert is shelved, or part of a flood announced once. */
+  quiet: boolean;
+}
+
+export interface FloodEvent {
+  at: number;
+  count: number;
+  windowMs: number;
+}
+
+export interface AlertStore {
+  loadAlerts(): AlertRecord[];
+  saveAlert(record: AlertRecord): void;
+  recordTransition(t: { id: string; from: string; to: string; at: number; value: number | null; detail: string }): void;
+}
+
+export interface AlertListener {
+  transition?(t: Transition): void;
+  flood?(e: FloodEvent): void;
+}
+
+interface Instance extends AlertRecord {
+  conditions: ConditionState[];
+  mode: "any" | "all";
+  lastReadingAt: number | undefined;
+  createdAt: number;
+}
+
+export class AlertError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const alertId = (rule: string, channel: string) => `${rule}~${channel}`;
+
+/**
+ * Evaluates the rules on the gateway itself: normal → pending → firing → resolved, with
+ * hysteresis, `for` and `clearFor` durations, rates, no-data, OR/AND, acks, shelving and a
+ * flood guard. One alert per rule and channel; state is written through to the store on every
+ * change so timers continue across restarts.
+ */
+export class AlertEngine {
+  private readonly instances = new Map<string, Instance>();
+  private readonly saved = new Map<string, AlertRecord>();
+  private readonly channels = new Map<string, ChannelInfo>();
+  private readonly listeners = new Set<AlertListener>();
+  private readonly rules: Map<string, Rule>;
+  private firingTimes: number[] = [];
+  private flooding = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: AlertsConfig,
+    private readonly store: AlertStore,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rules = new Map(config.rules.map((r) => [r.id, r]));
+    for (const record of store.loadAlerts()) if (this.rules.has(record.rule)) this.saved.set(record.id, record);
+  }
+
+  start(tickMs = 1000): void {
+    this.timer = setInterval(() => this.tick(), tickMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  subscribe(listener: AlertListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  ruleList(): Rule[] {
+    return [...this.rules.values()];
+  }
+
+  /** Feed from the hub. */
+  onHubEvent(e: HubEvent): void {
+    if (e.type === "channel") this.channelDefined(e.info);
+    else if (e.type === "reading") this.reading(e.channel, e.value);
+  }
+
+  tick(): void {
+    const t = this.now();
+    for (const inst of this.instances.values()) {
+      for (const c of inst.conditions) c.tick(t, inst.lastReadingAt, inst.createdAt);
+      this.evaluate(inst, t);
+    }
+  }
+
+  list(): AlertView[] {
+    const t = this.now();
+    return [...this.instances.values()]
+      .filter((i) => i.phase !== "normal" || (i.resolvedAt !== null && t - i.resolvedAt < this.config.keepResolved))
+      .map((i) => this.view(i))
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  get(id: string): AlertView | undefined {
+    const inst = this.instances.get(id);
+    return inst ? this.view(inst) : undefined;
+  }
+
+  acknowledge(id: string, by: string, note: string): AlertView {
+    const inst = this.require(id);
+    if (inst.phase !== "firing") throw new AlertError(409, "only a firing alert can be acknowledged");
+    inst.ack = { by, at: this.now(), note };
+    this.change(inst, "firing", "acknowledged", `acknowledged by ${by}${note ? `: ${note}` : ""}`);
+    return this.view(inst);
+  }
+
+  shelve(id: string, by: string, untilMs: number | null): AlertView {
+    const inst = this.require(id);
+    inst.shelvedUntil = untilMs;
+    const detail = untilMs ? `shelved by ${by} until ${new Date(untilMs).toISOString()}` : `unshelved by ${by}`;
+    this.change(inst, this.state(inst), untilMs ? "shelved" : "unshelved", detail);
+    return this.view(inst);
+  }
+
+  private require(id: string): Instance {
+    const inst = this.instances.get(id);
+    if (!inst) throw new AlertError(404, "no such alert");
+    return inst;
+  }
+
+  private channelDefined(info: ChannelInfo): void {
+    this.channels.set(info.id, info);
+    for (const rule of this.rules.values()) {
+      if (!rule.channels.some((p) => matchesChannel(p, info.id))) continue;
+      const id = alertId(rule.id, info.id);
+      if (this.instances.has(id)) continue;
+      const { mode, conditions } = conditionsOf(rule);
+      const saved = this.saved.get(id);
+      const t = this.now();
+      const inst: Instance = {
+        id,
+        rule: rule.id,
+        channel: info.id,
+        phase: "normal",
+        pendingSince: null,
+        firingSince: null,
+        clearingSince: null,
+        resolvedAt: null,
+        value: null,
+        ack: null,
+        shelvedUntil: null,
+        updatedAt: t,
+        ...saved,
+        conditions: conditions.map((c) => new ConditionState(c)),
+        mode,
+        lastReadingAt: undefined,
+        createdAt: t,
+      };
+      // Carry hysteresis across a restart: a firing alert's thresholds stay latched until clear.
+      if (inst.phase !== "normal") for (const c of inst.conditions) if (!("noData" in c.condition)) c.active = true;
+      this.instances.set(id, inst);
+    }
+  }
+
+  private reading(channel: string, value: number): void {
+    const t = this.now();
+    for (const rule of this.rules.values()) {
+      const inst = this.instances.get(alertId(rule.id, channel));
+      if (!inst) continue;
+      inst.value = value;
+      inst.lastReadingAt = t;
+      for (const c of inst.conditions) {
+        c.dataSeen();
+        c.reading(value, t);
+      }
+      this.evaluate(inst, t);
+    }
+  }
+
+  private evaluate(inst: Instance, t: number): void {
+    const rule = this.rules.get(inst.rule)!;
+    const active = inst.mode === "any" ? inst.conditions.some((c) => c.active) : inst.conditions.every((c) => c.active);
+    switch (inst.phase) {
+      case "normal":
+        if (!active) return;
+        if (rule.for === 0) return this.fire(inst, t);
+        inst.phase = "pending";
+        inst.pendingSince = t;
+        return this.change(inst, "normal", "pending", this.describe(inst));
+      case "pending":
+        if (!active) {
+          inst.phase = "normal";
+          inst.pendingSince = null;
+          return this.change(inst, "pending", "normal", "condition cleared before firing");
+        }
+        if (t - inst.pendingSince! >= rule.for) this.fire(inst, t);
+        return;
+      case "firing":
+        if (active) {
+          if (inst.clearingSince !== null) {
+            inst.clearingSince = null;
+            this.store.saveAlert(this.record(inst));
+          }
+          return;
+        }
+        if (inst.clearingSince === null) {
+          inst.clearingSince = t;
+          this.store.saveAlert(this.record(inst));
+        }
+        if (t - inst.clearingSince >= rule.clearFor) {
+          inst.phase = "normal";
+          inst.pendingSince = null;
+          inst.clearingSince = null;
+          inst.resolvedAt = t;
+          this.change(inst, "firing", "resolved", this.describe(inst));
+        }
+        return;
+    }
+  }
+
+  private fire(inst: Instance, t: number): void {
+    const from = inst.phase;
+    inst.phase = "firing";
+    inst.firingSince = t;
+    inst.clearingSince = null;
+    inst.resolvedAt = null;
+    inst.ack = null;
+    this.firingTimes = this.firingTimes.filter((x) => t - x < this.config.flood.window);
+    this.firingTimes.push(t);
+    const flood = this.firingTimes.length > this.config.flood.max;
+    if (flood && !this.flooding) {
+      const e: FloodEvent = { at: t, count: this.firingTimes.length, windowMs: this.config.flood.window };
+      this.log.warn({ count: e.count }, "alert flood: further alerts in this window are grouped");
+      for (const l of this.listeners) l.flood?.(e);
+    }
+    this.flooding = flood;
+    this.change(inst, from, "firing", this.describe(inst), flood);
+  }
+
+  private change(inst: Instance, from: string, to: string, detail: string, grouped = false): void {
+    inst.updatedAt = this.now();
+    this.store.saveAlert(this.record(inst));
+    this.store.recordTransition({ id: inst.id, from, to, at: inst.updatedAt, value: inst.value, detail });
+    const view = this.view(inst);
+    const shelved = inst.shelvedUntil !== null && inst.shelvedUntil > inst.updatedAt;
+    const transition: Transition = { alert: view, from, to, at: inst.updatedAt, quiet: grouped || shelved };
+    this.log.info({ alert: inst.id, from, to, value: inst.value }, detail);
+    for (const l of this.listeners) {
+      try {
+        l.transition?.(transition);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, "alert listener failed");
+      }
+    }
+  }
+
+  private state(inst: Instance): AlertState {
+    return inst.phase === "normal" ? "resolved" : inst.phase;
+  }
+
+  private describe(inst: Instance): string {
+    const rule = this.rules.get(inst.rule)!;
+    const info = this.channels.get(inst.channel);
+    const value = inst.value === null ? "no data" : String(Number(inst.value.toFixed(2)));
+    const template = rule.description ?? `${rule.name ?? rule.id}: ${info?.name ?? inst.channel} is {{value}} {{unit}}`;
+    return template
+      .replaceAll("{{value}}", value)
+      .replaceAll("{{channel}}", inst.channel)
+      .replaceAll("{{name}}", info?.name ?? inst.channel)
+      .replaceAll("{{unit}}", info?.unit ?? "");
+  }
+
+  private record(inst: Instance): AlertRecord {
+    const { id, rule, channel, phase, pendingSince, firingSince, clearingSince, resolvedAt, value, ack, shelvedUntil, updatedAt } = inst;
+    return { id, rule, channel, phase, pendingSince, firingSince, clearingSince, resolvedAt, value, ack, shelvedUntil, updatedAt };
+  }
+
+  private view(inst: Instance): AlertView {
+    const rule = this.rules.get(inst.rule)!;
+    return {
+      ...this.record(inst),
+      state: this.state(inst),
+      name: rule.name ?? rule.id,
+      severity: rule.severity,
+      labels: rule.labels,
+      description: this.describe(inst),
+      unit: this.channels.get(inst.channel)?.unit ?? "",
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { durationSchema } from "../../sensors/index.js";
+
+export const historySchema = z
+  .object({
+    /** Store at most one raw sample per channel per interval (0 keeps every reading). */
+    rawInterval: durationSchema.default(1000),
+    rawRetention: durationSchema.default(24 * 3_600_000),
+    /** Per-minute min/max/mean are kept this long. */
+    aggregateRetention: durationSchema.default(90 * 24 * 3_600_000),
+    /** Readings are written in one transaction per interval: fewer writes wear SD cards less. */
+    flushInterval: durationSchema.default(5000),
+    /** Unwritten samples kept at most (if the disk stalls); the oldest are dropped beyond it. */
+    maxBuffered: z.number().int().min(100).max(1_000_000).default(100_000),
+  })
+  .strict();
+export type HistoryConfig = z.output<typeof historySchema>;

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { durationSchema } from "../../sensors/index.js";
+import { alertMsg } from "../alerts/alertStream.js";
+import { AlertError, type AlertEngine } from "../alerts/engine.js";
+import type { SqliteAlertStore } from "../alerts/sqliteStore.js";
+
+const ackBody = z.object({ note: z.string().max(500).default("") }).strict();
+const shelveBody = z.object({ for: durationSchema.nullable() }).strict();
+
+export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, store: SqliteAlertStore): void {
+  app.get("/api/alerts", { config: { access: "viewer" } }, async () => engine.list().map(alertMsg));
+
+  app.get<{ Params: { id: string } }>("/api/alerts/:id/events", { config: { access: "viewer" } }, async (req, reply) => {
+    if (!engine.get(req.params.id)) return reply.code(404).send({ error: "no such alert" });
+    return store.events(req.params.id);
+  });
+
+  app.post<{ Params: { id: string } }>("/api/alerts/:id/ack", { config: { access: "operator" } }, async (req, reply) => {
+    const body = ackBody.safeParse(req.body ?? {});
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"note": "optional text"}' });
+    try {
+      return alertMsg(engine.acknowledge(req.params.id, req.principal!.name, body.data.note));
+    } catch (err) {
+      if (err instanceof AlertError) return reply.code(err.status).send({ error: err.message });
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>("/api/alerts/:id/shelve", { config: { access: "operator" } }, async (req, reply) => {
+    const body = shelveBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"for": "1h"} to shelve or {"for": null} to unshelve' });
+    try {
+      const until = body.data.for === null ? null : Date.now() + body.data.for;
+      return alertMsg(engine.shelve(req.params.id, req.principal!.name, until));
+    } catch (err) {
+      if (err instanceof AlertError) return reply.code(err.status).send({ error: err.message });
+      throw err;
+    }
+  });
+}

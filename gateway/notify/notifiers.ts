@@ -1,0 +1,147 @@
+import mqtt, { type MqttClient } from "mqtt";
+import { Backoff } from "../../sensors/common/backoff.js";
+import { brokerClientOptions, redactUrl, type Logger } from "../../sensors/index.js";
+import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
+import type { Outbox } from "./outbox.js";
+import type { NotifyConfig } from "./schema.js";
+import { OutboxSender } from "./sender.js";
+
+export interface AlertNotification {
+  event: "firing" | "resolved" | "acknowledged" | "flood";
+  at: number;
+  gateway: string;
+  alert?: Pick<AlertView, "id" | "rule" | "channel" | "name" | "severity" | "state" | "value" | "unit" | "description" | "labels" | "firingSince" | "resolvedAt" | "ack">;
+  count?: number;
+  windowMs?: number;
+}
+
+const NOTIFIED = new Set(["firing", "resolved", "acknowledged"]);
+
+function payloadFor(t: Transition, gateway: string): AlertNotification | undefined {
+  if (!NOTIFIED.has(t.to) || t.quiet) return undefined;
+  const { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } = t.alert;
+  return { event: t.to as AlertNotification["event"], at: t.at, gateway, alert: { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } };
+}
+
+/** Keeps an MQTT connection for alert notifications; reconnects with capped backoff. */
+class MqttPublisher {
+  private client: MqttClient | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff(500, 30_000);
+
+  constructor(
+    private readonly config: NonNullable<NotifyConfig["mqtt"]>,
+    private readonly log: Logger,
+    private readonly onConnect: () => void,
+  ) {}
+
+  start(): void {
+    const client = mqtt.connect(this.config.url, { ...brokerClientOptions(this.config, "wachter-notify"), reconnectPeriod: 0, queueQoSZero: false });
+    this.client = client;
+    client.on("connect", () => {
+      this.backoff.reset();
+      this.log.info({ broker: redactUrl(this.config.url) }, "alert MQTT connected");
+      this.onConnect();
+    });
+    client.on("error", (err) => this.log.warn({ err: err.message }, "alert MQTT error"));
+    client.on("close", () => {
+      if (client !== this.client || this.retry) return;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (client === this.client) client.reconnect();
+      }, this.backoff.next());
+    });
+  }
+
+  async publish(payload: string): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error("broker not connected");
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no PUBACK within 10 s")), 10_000)));
+    try {
+      await Promise.race([client.publishAsync(this.config.topic, payload, { qos: 1 }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    await client?.endAsync();
+  }
+}
+
+/**
+ * Turns alert transitions into outbox items for each configured sink (MQTT, webhooks) and
+ * runs the senders that deliver them.
+ */
+export class Notifiers {
+  private readonly senders: OutboxSender[] = [];
+  private mqtt: MqttPublisher | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    config: NotifyConfig,
+    private readonly outbox: Outbox,
+    private readonly gateway: string,
+    log: Logger,
+  ) {
+    if (config.mqtt) {
+      const publisher = new MqttPublisher(config.mqtt, log, () => sender.kick());
+      const sender = new OutboxSender(outbox, "mqtt", (p) => publisher.publish(p), log);
+      this.mqtt = publisher;
+      this.senders.push(sender);
+    }
+    for (const hook of config.webhooks) {
+      this.senders.push(new OutboxSender(outbox, `webhook:${hook.name}`, (p) => this.post(hook, p), log, hook.maxAttempts));
+    }
+  }
+
+  get sinks(): OutboxSender[] {
+    return this.senders;
+  }
+
+  attach(engine: AlertEngine): void {
+    this.unsubscribe = engine.subscribe({
+      transition: (t) => {
+        const payload = payloadFor(t, this.gateway);
+        if (payload) this.enqueue(payload);
+      },
+      flood: (e: FloodEvent) => this.enqueue({ event: "flood", at: e.at, gateway: this.gateway, count: e.count, windowMs: e.windowMs }),
+    });
+  }
+
+  start(): void {
+    this.mqtt?.start();
+    for (const s of this.senders) s.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    for (const s of this.senders) s.stop();
+    await this.mqtt?.stop();
+  }
+
+  private enqueue(n: AlertNotification): void {
+    const payload = JSON.stringify(n);
+    for (const s of this.senders) {
+      this.outbox.add(s.sink, payload);
+      s.kick();
+    }
+  }
+
+  private async post(hook: NotifyConfig["webhooks"][number], payload: string): Promise<void> {
+    const res = await fetch(hook.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "User-Agent": "wachter", ...hook.headers },
+      body: payload,
+      signal: AbortSignal.timeout(hook.timeout),
+      // A redirect could point anywhere; treat it as a failure instead of following it.
+      redirect: "manual",
+    });
+    await res.body?.cancel();
+    if (res.status < 200 || res.status >= 300) throw new Error(`${hook.name} answered HTTP ${res.status}`);
+  }
+}

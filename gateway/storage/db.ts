@@ -1,0 +1,42 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE channels (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+   CREATE TABLE samples (channel INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL);
+   CREATE INDEX samples_by_channel_time ON samples (channel, ts);
+   CREATE INDEX samples_by_time ON samples (ts);
+   CREATE TABLE minutes (channel INTEGER NOT NULL, minute INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+                         sum REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (channel, minute)) WITHOUT ROWID;
+   CREATE TABLE alerts (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+   CREATE TABLE alert_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, alert TEXT NOT NULL, from_state TEXT NOT NULL,
+                              to_state TEXT NOT NULL, at INTEGER NOT NULL, value REAL, detail TEXT NOT NULL);
+   CREATE INDEX alert_events_by_alert ON alert_events (alert, at);
+   CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, payload TEXT NOT NULL,
+                        created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL);
+   CREATE INDEX outbox_by_sink ON outbox (sink, next_at);`,
+];
+
+/**
+ * The gateway's one SQLite file. WAL with synchronous=NORMAL: a power cut can lose the last
+ * committed batch but never corrupts the file, and writes stay cheap for SD cards.
+ */
+export function openDatabase(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  const version = db.pragma("user_version", { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
