@@ -1,6 +1,27 @@
 import uPlot, { type AlignedData, type Options } from "uplot";
 import "uplot/dist/uPlot.min.css";
+import type { ThresholdMsg } from "../../gateway/protocol/alerts.js";
 import type { Series } from "./store.js";
+
+const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
+
+/** Dashed horizontal lines at alert thresholds that fall inside the plotted range. */
+function drawThresholds(u: uPlot, thresholds: ThresholdMsg[]): void {
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.setLineDash([6, 4]);
+  ctx.lineWidth = Math.max(1, devicePixelRatio);
+  for (const t of thresholds) {
+    const y = u.valToPos(t.value, "y", true);
+    if (y < bbox.top || y > bbox.top + bbox.height) continue;
+    ctx.strokeStyle = SEVERITY_COLOR[t.severity];
+    ctx.beginPath();
+    ctx.moveTo(bbox.left, y);
+    ctx.lineTo(bbox.left + bbox.width, y);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
 
 const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
 
@@ -11,6 +32,7 @@ function toSeconds(s: Series): [number[], number[]] {
 /** A small line chart of one channel for its card. */
 export class Sparkline {
   private readonly plot: uPlot;
+  thresholds: ThresholdMsg[] = [];
 
   constructor(parent: HTMLElement, color: string) {
     const opts: Options = {
@@ -21,6 +43,7 @@ export class Sparkline {
       scales: { x: { time: true } },
       axes: [{ show: false }, { show: false }],
       series: [{}, { stroke: color, width: 1.5, fill: `${color}22` }],
+      hooks: { draw: [(u) => drawThresholds(u, this.thresholds)] },
     };
     this.plot = new uPlot(opts, [[], []], parent);
   }
@@ -45,6 +68,7 @@ export class Sparkline {
 export class TrendChart {
   private plot: uPlot | undefined;
   private ids: string[] = [];
+  thresholds: ThresholdMsg[] = [];
 
   constructor(private readonly parent: HTMLElement) {}
 
@@ -61,6 +85,7 @@ export class TrendChart {
         { ...AXIS, label: unit, size: 56, values: (_u, ticks) => ticks.map((t) => `${t}`) },
       ],
       series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${v.toFixed(2)} ${c.unit}`) }))],
+      hooks: { draw: [(u) => drawThresholds(u, this.thresholds)] },
     };
     this.plot = new uPlot(opts, [[], ...channels.map(() => [])] as AlignedData, this.parent);
   }

@@ -1,3 +1,4 @@
+import { ALERTS_LABEL, type AlertsMessage } from "../../gateway/protocol/alerts.js";
 import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
 
 export type LinkState = "connecting" | "connected" | "reconnecting";
@@ -5,6 +6,7 @@ export type LinkState = "connecting" | "connected" | "reconnecting";
 export interface LinkEvents {
   state(state: LinkState, detail: string): void;
   message(msg: TelemetryMessage): void;
+  alerts(msg: AlertsMessage): void;
   /** The gateway refused our credentials (signed out, or the session expired). */
   unauthorized(): void;
 }
@@ -62,6 +64,15 @@ export class GatewayLink {
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     try {
+      const alerts = pc.createDataChannel(ALERTS_LABEL);
+      alerts.onmessage = (e: MessageEvent) => {
+        try {
+          const msg = JSON.parse(String(e.data)) as AlertsMessage;
+          if (msg.v === 1) this.events.alerts(msg);
+        } catch {
+          // Ignore what cannot be decoded; the next snapshot repairs the view.
+        }
+      };
       const dc = pc.createDataChannel(TELEMETRY_LABEL);
       dc.onmessage = (e: MessageEvent) => {
         this.lastMessageAt = performance.now();

@@ -1,4 +1,5 @@
 import "./style.css";
+import { AlertBook, AlertView } from "./alerts.js";
 import { GatewayLink, type LinkState } from "./connection.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
@@ -6,7 +7,9 @@ import { DashboardView } from "./view.js";
 
 const byId = (id: string) => document.getElementById(id)!;
 const store = new Store();
-const view = new DashboardView(store, {
+const book = new AlertBook();
+let me: Me | undefined;
+const view = new DashboardView(store, book, {
   cards: byId("cards"),
   chart: byId("chart"),
   sources: byId("sources"),
@@ -23,7 +26,11 @@ const link = new GatewayLink({
     pill.className = `pill ${state === "connected" ? "pill-ok" : state === "connecting" ? "pill-wait" : "pill-bad"}`;
     pill.title = detail;
   },
-  message: (msg) => store.apply(msg),
+  message: (msg) => {
+    store.apply(msg);
+    if (msg.t === "snapshot") void backfill(msg.channels.map((c) => c.id));
+  },
+  alerts: (msg) => book.apply(msg),
   unauthorized: () => showLogin("Your session has ended. Please sign in again."),
 });
 
@@ -34,8 +41,34 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]"
   });
 }
 
+const alertView = new AlertView(book, byId("alert-banner"), byId("alert-list"), {
+  canAct: () => me?.role === "operator" || me?.role === "admin",
+  ack: (id) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note: "" }),
+  shelve: (id, forMs) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
+});
+
+async function post(url: string, body: object): Promise<void> {
+  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
+  if (!res.ok) window.alert(`The gateway refused: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`);
+}
+
+/** The last hour from the gateway's history, so charts are full as soon as the page opens. */
+async function backfill(channels: string[]): Promise<void> {
+  for (const channel of channels) {
+    const res = await fetch(`api/history?channel=${encodeURIComponent(channel)}&from=now-1h&to=now&step=5s`, { credentials: "same-origin" });
+    if (!res.ok) continue;
+    const { points } = (await res.json()) as { points: Array<{ t: number; mean: number }> };
+    store.backfill(channel, points.map((p) => p.t), points.map((p) => p.mean));
+  }
+}
+
+let lastAlertRender = 0;
 const frame = (t: number) => {
   view.render(t);
+  if (book.dirty || t - lastAlertRender > 1000) {
+    alertView.render(store.serverNow());
+    lastAlertRender = t;
+  }
   requestAnimationFrame(frame);
 };
 requestAnimationFrame(frame);
@@ -51,11 +84,12 @@ function showLogin(message = ""): void {
   (loginForm.elements.namedItem("username") as HTMLInputElement).focus();
 }
 
-function showDashboard(me: Me): void {
+function showDashboard(who: Me): void {
+  me = who;
   byId("login").hidden = true;
   byId("main").hidden = false;
   byId("account").hidden = false;
-  byId("account-name").textContent = `${me.name} · ${me.role}`;
+  byId("account-name").textContent = `${who.name} · ${who.role}`;
   link.start();
 }
 
@@ -66,8 +100,8 @@ loginForm.addEventListener("submit", (e) => {
   void signIn(String(data.get("username")), String(data.get("password"))).then(async (error) => {
     if (error) return void (loginError.textContent = error);
     loginForm.reset();
-    const me = await whoAmI();
-    if (me) showDashboard(me);
+    const who = await whoAmI();
+    if (who) showDashboard(who);
   });
 });
 
@@ -77,6 +111,6 @@ byId("logout").addEventListener("click", () => {
 });
 
 whoAmI().then(
-  (me) => (me ? showDashboard(me) : showLogin()),
+  (who) => (who ? showDashboard(who) : showLogin()),
   (err: Error) => showLogin(`Cannot reach the gateway: ${err.message}`),
 );

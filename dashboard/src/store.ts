@@ -77,6 +77,18 @@ export class Store {
     this.dirty = true;
   }
 
+  /** Older points from the history API, placed before what the gateway's snapshot sent. */
+  backfill(channel: string, ts: number[], values: number[]): void {
+    const s = this.series.get(channel);
+    if (!s) return;
+    const first = s.ts[0] ?? Infinity;
+    let n = 0;
+    while (n < ts.length && ts[n] < first) n++;
+    s.ts.unshift(...ts.slice(0, n));
+    s.values.unshift(...values.slice(0, n));
+    this.dirty = true;
+  }
+
   private trim(s: Series): void {
     const cutoff = this.serverNow() - KEEP_MS;
     let drop = 0;

@@ -1,4 +1,5 @@
 import type { ChannelMsg, SourceMsg } from "../../gateway/protocol/telemetry.js";
+import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
 import { colorFor, el, formatAge, formatValue } from "./format.js";
 import type { Store } from "./store.js";
@@ -21,6 +22,7 @@ export class DashboardView {
 
   constructor(
     private readonly store: Store,
+    private readonly alerts: AlertBook,
     private readonly root: { cards: HTMLElement; chart: HTMLElement; sources: HTMLElement; empty: HTMLElement; gateway: HTMLElement },
   ) {
     this.trend = new TrendChart(root.chart);
@@ -40,7 +42,11 @@ export class DashboardView {
     if (this.store.dirty || frameTime - this.lastChartDraw > 1000) {
       this.renderSources();
       if (frameTime - this.lastChartDraw > 250) {
-        for (const [id, card] of this.cards) card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
+        for (const [id, card] of this.cards) {
+          card.spark.thresholds = this.alerts.thresholdsFor(id);
+          card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
+        }
+        this.trend.thresholds = this.alerts.thresholds;
         this.trend.update(this.store.series, this.windowMs, now);
         this.lastChartDraw = frameTime;
         this.store.dirty = false;
@@ -83,6 +89,8 @@ export class DashboardView {
   private updateCard(card: Card, c: ChannelMsg, now: number): void {
     const stale = c.stale || !c.last;
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
+    const severity = this.alerts.channelSeverity(c.id) ?? "none";
+    if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
     if (c.last) {
       const text = formatValue(c.last[1]);
       if (card.value.textContent !== text) card.value.textContent = text;

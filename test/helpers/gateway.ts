@@ -22,20 +22,25 @@ export class GatewayProcess {
   proc: Proc | undefined;
   readonly configFile: string;
 
+  private readonly dataDir: string;
+
+  /** With `config` null the gateway runs its built-in demo (no --config). */
   constructor(
-    config: object,
+    config: object | null,
     private readonly ns?: NetNs,
     private readonly extraArgs: string[] = [],
   ) {
     const dir = mkdtempSync(join(tmpdir(), "wachter-gw-"));
-    this.configFile = join(dir, "config.yaml");
-    writeFileSync(this.configFile, stringify({ dataDir: join(dir, "data"), ...config }));
+    this.dataDir = join(dir, "data");
+    this.configFile = config ? join(dir, "config.yaml") : "";
+    if (config) writeFileSync(this.configFile, stringify({ dataDir: this.dataDir, ...config }));
   }
 
   async start(): Promise<void> {
-    const args = ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "--config", this.configFile, "--json", ...this.extraArgs];
+    const configArgs = this.configFile ? ["--config", this.configFile] : [];
+    const args = ["--import", "tsx", join(ROOT, "gateway/cli.ts"), ...configArgs, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
-    const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN };
+    const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir };
     const proc = new Proc(cmd, argv, { cwd: ROOT, env });
     this.proc = proc;
     await waitFor("gateway to listen", () => (!proc.running ? Promise.reject(new Error(`gateway exited: ${proc.stderr}${proc.stdout}`)) : this.logs().some((l) => l.msg.startsWith("dashboard at")) || undefined), 20_000);

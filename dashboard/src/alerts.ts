@@ -1,0 +1,131 @@
+import type { AlertMsg, AlertsMessage, ThresholdMsg } from "../../gateway/protocol/alerts.js";
+import { el } from "./format.js";
+
+const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
+
+export class AlertBook {
+  alerts = new Map<string, AlertMsg>();
+  thresholds: ThresholdMsg[] = [];
+  flood: { at: number; count: number } | undefined;
+  dirty = true;
+
+  apply(msg: AlertsMessage): void {
+    if (msg.t === "alerts") {
+      this.alerts = new Map(msg.alerts.map((a) => [a.id, a]));
+      this.thresholds = msg.thresholds;
+    } else if (msg.t === "alert") {
+      if (msg.to === "normal") this.alerts.delete(msg.alert.id);
+      else this.alerts.set(msg.alert.id, msg.alert);
+    } else if (msg.t === "flood") {
+      this.flood = { at: msg.at, count: msg.count };
+    }
+    this.dirty = true;
+  }
+
+  /** Firing first, then by severity, newest first. */
+  sorted(): AlertMsg[] {
+    const rank = (a: AlertMsg) => (a.state === "firing" ? 0 : a.state === "pending" ? 1 : 2);
+    return [...this.alerts.values()].sort((a, b) => rank(a) - rank(b) || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt);
+  }
+
+  /** The worst firing severity on a channel, for highlighting its card. */
+  channelSeverity(channel: string): AlertMsg["severity"] | undefined {
+    let worst: AlertMsg["severity"] | undefined;
+    for (const a of this.alerts.values()) {
+      if (a.channel !== channel || a.state !== "firing") continue;
+      if (!worst || SEVERITY_ORDER[a.severity] < SEVERITY_ORDER[worst]) worst = a.severity;
+    }
+    return worst;
+  }
+
+  thresholdsFor(channel: string): ThresholdMsg[] {
+    return this.thresholds.filter((t) => t.channel === channel);
+  }
+}
+
+export interface AlertActions {
+  canAct(): boolean;
+  ack(id: string): void;
+  shelve(id: string, forMs: number | null): void;
+}
+
+function since(t: number | null, now: number): string {
+  if (t === null) return "";
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** The banner under the top bar and the alert list panel. */
+export class AlertView {
+  constructor(
+    private readonly book: AlertBook,
+    private readonly banner: HTMLElement,
+    private readonly list: HTMLElement,
+    private readonly actions: AlertActions,
+  ) {}
+
+  render(now: number): void {
+    const alerts = this.book.sorted();
+    const firing = alerts.filter((a) => a.state === "firing");
+    this.banner.hidden = firing.length === 0;
+    if (firing.length) {
+      const top = firing[0];
+      this.banner.dataset.severity = top.severity;
+      const unacked = firing.filter((a) => !a.ack).length;
+      this.banner.replaceChildren(
+        el("strong", undefined, firing.length === 1 ? top.name : `${firing.length} alerts firing`),
+        el("span", undefined, firing.length === 1 ? top.description : `Most severe: ${top.description}`),
+        el("span", "banner-ack", unacked ? `${unacked} not acknowledged` : "all acknowledged"),
+      );
+    }
+    if (this.book.dirty) {
+      this.book.dirty = false;
+      const rows = alerts.map((a) => this.row(a, now));
+      if (rows.length === 0) rows.push(el("p", "muted", "No alerts. Rules are evaluated on the gateway, even while the plant network is down."));
+      this.list.replaceChildren(...rows);
+    }
+    for (const stamp of this.list.querySelectorAll<HTMLElement>("[data-stamp]")) {
+      const a = this.book.alerts.get(stamp.dataset.stamp!);
+      if (a) stamp.textContent = this.stamp(a, now);
+    }
+  }
+
+  private stamp(a: AlertMsg, now: number): string {
+    if (a.state === "firing") return `for ${since(a.firingSince, now)}`;
+    if (a.state === "pending") return `pending ${since(a.pendingSince, now)}`;
+    return `resolved ${since(a.resolvedAt, now)} ago`;
+  }
+
+  private row(a: AlertMsg, now: number): HTMLElement {
+    const row = el("article", "alert-row");
+    row.dataset.alert = a.id;
+    row.dataset.state = a.state;
+    row.dataset.severity = a.severity;
+    const head = el("div", "alert-head");
+    head.append(el("span", "sev", a.severity), el("strong", undefined, a.name), el("span", "state", a.state));
+    const stamp = el("span", "muted", this.stamp(a, now));
+    stamp.dataset.stamp = a.id;
+    head.append(stamp);
+    row.append(head, el("div", "alert-desc", a.description));
+    const foot = el("div", "alert-foot");
+    if (a.ack) foot.append(el("span", "acked", `Acknowledged by ${a.ack.by}${a.ack.note ? `: ${a.ack.note}` : ""}`));
+    if (a.shelvedUntil && a.shelvedUntil > now) foot.append(el("span", "muted", `Shelved for ${since(now, a.shelvedUntil)}`));
+    if (this.actions.canAct()) {
+      if (a.state === "firing" && !a.ack) {
+        const ack = el("button", "btn", "Acknowledge");
+        ack.type = "button";
+        ack.addEventListener("click", () => this.actions.ack(a.id));
+        foot.append(ack);
+      }
+      const shelved = a.shelvedUntil !== null && a.shelvedUntil > now;
+      const shelve = el("button", "btn btn-quiet", shelved ? "Unshelve" : "Shelve 1 h");
+      shelve.type = "button";
+      shelve.addEventListener("click", () => this.actions.shelve(a.id, shelved ? null : 3_600_000));
+      foot.append(shelve);
+    }
+    row.append(foot);
+    return row;
+  }
+}
