@@ -1,4 +1,4 @@
-import { MqttSource, SerialSource, SimulatedSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
+import { MqttSource, SerialSource, SimulatedSource, ThermalSerialSource, UvcThermalSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
 import type { SourceConfig } from "./config/schema.js";
 
 export function createSource(config: SourceConfig, sink: SourceSink, log: Logger): Source {
@@ -9,5 +9,9 @@ export function createSource(config: SourceConfig, sink: SourceSink, log: Logger
       return new MqttSource(config, sink, log);
     case "simulated":
       return new SimulatedSource(config, sink, log);
+    case "thermal-serial":
+      return new ThermalSerialSource(config, sink, log);
+    case "thermal-uvc":
+      return new UvcThermalSource(config, sink, log);
   }
 }

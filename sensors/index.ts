@@ -3,4 +3,11 @@ export { brokerClientOptions, brokerFields, redactUrl, type Broker } from "./mqt
 export { MqttSource, mqttSourceSchema, type MqttSourceOptions } from "./mqtt/mqttSource.js";
 export { SerialSource, serialSourceSchema, BAUD_RATES, type SerialSourceOptions } from "./serial/serialSource.js";
 export { SimulatedSource, simulatedSourceSchema, type SimulatedSourceOptions } from "./simulated/simulatedSource.js";
+export { ThermalAnalyzer } from "./thermal/analyzer.js";
+export { BinaryFrameParser, encodeBinaryFrame } from "./thermal/binaryFrame.js";
+export { frameStats, roiSchema, type FrameStats, type Roi, type ThermalFrame } from "./thermal/frame.js";
+export { thermalSerialSchema, thermalUvcSchema, type ThermalSerialOptions, type ThermalUvcOptions } from "./thermal/schema.js";
+export { ThermalSerialSource } from "./thermal/thermalSerialSource.js";
+export { UvcThermalSource, uvcArgs } from "./thermal/uvcSource.js";
+export { SupervisedFfmpeg } from "./common/ffmpeg.js";
 export { durationSchema, channelIdSchema, sourceIdSchema } from "./common/schemas.js";

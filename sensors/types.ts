@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Roi, ThermalFrame } from "./thermal/frame.js";
 
 /** Channel ids are used in URLs, MQTT topics and metric labels, so keep them to a safe alphabet. */
 export const CHANNEL_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
@@ -20,6 +21,17 @@ export interface ChannelInfo {
   staleAfterMs: number;
 }
 
+export interface CameraInfo {
+  id: string;
+  name: string;
+  source: string;
+  width: number;
+  height: number;
+  rois: Roi[];
+  /** No frame for this long: the camera is shown offline. */
+  staleAfterMs: number;
+}
+
 export type SourceState = "starting" | "up" | "down";
 
 export interface SourceStatus {
@@ -32,6 +44,8 @@ export interface SourceStatus {
 export interface SourceSink {
   channel(info: ChannelInfo): void;
   reading(reading: Reading): void;
+  camera(info: CameraInfo): void;
+  frame(camera: string, frame: ThermalFrame): void;
   status(status: SourceStatus): void;
   /** Input that could not be turned into readings; counted and logged by the gateway. */
   reject(reason: string, sample: string): void;

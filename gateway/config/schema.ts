@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema } from "../../sensors/index.js";
+import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema } from "../../sensors/index.js";
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
@@ -21,7 +21,7 @@ const iceServerSchema = z
     path: ["urls"],
   });
 
-export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema]);
+export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema]);
 export type SourceConfig = z.output<typeof sourceSchema>;
 
 export const configSchema = z

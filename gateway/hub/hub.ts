@@ -1,4 +1,4 @@
-import { readingSchema, type ChannelInfo, type Logger, type Reading, type SourceSink, type SourceStatus } from "../../sensors/index.js";
+import { readingSchema, type CameraInfo, type ChannelInfo, type Logger, type Reading, type SourceSink, type SourceStatus, type ThermalFrame } from "../../sensors/index.js";
 import { RateLimitedWarn } from "../../sensors/common/rateLimitedLog.js";
 import { Ring } from "./ring.js";
 
@@ -15,6 +15,12 @@ export interface ChannelState {
   stale: boolean;
 }
 
+export interface CameraState {
+  info: CameraInfo;
+  stale: boolean;
+  lastFrameAt: number | undefined;
+}
+
 export interface SourceState {
   id: string;
   status: SourceStatus;
@@ -28,7 +34,9 @@ export type HubEvent =
   | { type: "reading"; channel: string; ts: number; value: number; rx: number }
   | { type: "channel"; info: ChannelInfo }
   | { type: "stale"; channel: string; stale: boolean }
-  | { type: "source"; source: SourceState };
+  | { type: "source"; source: SourceState }
+  | { type: "camera"; camera: CameraState }
+  | { type: "frame"; camera: string; frame: ThermalFrame };
 
 export type HubListener = (event: HubEvent) => void;
 
@@ -44,6 +52,7 @@ interface ChannelEntry extends ChannelState {
 export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly sources = new Map<string, SourceState>();
+  private readonly cameras = new Map<string, CameraState & { frame: ThermalFrame | undefined }>();
   private readonly listeners = new Set<HubListener>();
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly rejectLogs = new Map<string, RateLimitedWarn>();
@@ -73,6 +82,8 @@ export class Hub {
     return {
       channel: (info) => this.defineChannel({ ...info, source: sourceId }),
       reading: (reading) => this.publish(source, reading),
+      camera: (info) => this.defineCamera({ ...info, source: sourceId }),
+      frame: (camera, frame) => this.publishFrame(source, camera, frame),
       status: (status) => this.setStatus(source, status),
       reject: (reason, sample) => this.reject(source, reason, sample),
     };
@@ -86,6 +97,14 @@ export class Hub {
     return [...this.sources.values()].map((s) => ({ ...s, status: { ...s.status } }));
   }
 
+  cameraStates(): CameraState[] {
+    return [...this.cameras.values()].map(({ info, stale, lastFrameAt }) => ({ info, stale, lastFrameAt }));
+  }
+
+  latestFrame(camera: string): ThermalFrame | undefined {
+    return this.cameras.get(camera)?.frame;
+  }
+
   history(channel: string): { ts: number[]; values: number[] } | undefined {
     return this.channels.get(channel)?.ring.toArrays();
   }
@@ -94,6 +113,7 @@ export class Hub {
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);
     for (const [id, entry] of this.channels) if (entry.info.source === sourceId) this.channels.delete(id);
+    for (const [id, cam] of this.cameras) if (cam.info.source === sourceId) this.cameras.delete(id);
   }
 
   private defineChannel(info: ChannelInfo): void {
@@ -105,6 +125,33 @@ export class Hub {
     if (existing) existing.info = info;
     else this.channels.set(info.id, { info, last: undefined, stale: true, ring: new Ring(this.historyPoints) });
     this.emit({ type: "channel", info });
+  }
+
+  private defineCamera(info: CameraInfo): void {
+    const existing = this.cameras.get(info.id);
+    if (existing && existing.info.source !== info.source) {
+      this.log.error({ camera: info.id }, "two sources claim the same camera; keeping the first");
+      return;
+    }
+    const state = existing ?? { info, stale: true, lastFrameAt: undefined, frame: undefined };
+    state.info = info;
+    this.cameras.set(info.id, state);
+    this.emit({ type: "camera", camera: { info, stale: state.stale, lastFrameAt: state.lastFrameAt } });
+  }
+
+  private publishFrame(source: SourceState, camera: string, frame: ThermalFrame): void {
+    const state = this.cameras.get(camera);
+    if (!state || state.info.source !== source.id) {
+      this.reject(source, `frame for undeclared camera "${camera}"`, "");
+      return;
+    }
+    state.frame = frame;
+    state.lastFrameAt = this.now();
+    this.emit({ type: "frame", camera, frame });
+    if (state.stale) {
+      state.stale = false;
+      this.emit({ type: "camera", camera: { info: state.info, stale: false, lastFrameAt: state.lastFrameAt } });
+    }
   }
 
   private publish(source: SourceState, reading: Reading): void {
@@ -160,6 +207,12 @@ export class Hub {
       if (!entry.stale && entry.last && t - entry.last.rx > entry.info.staleAfterMs) {
         entry.stale = true;
         this.emit({ type: "stale", channel: id, stale: true });
+      }
+    }
+    for (const cam of this.cameras.values()) {
+      if (!cam.stale && cam.lastFrameAt !== undefined && t - cam.lastFrameAt > cam.info.staleAfterMs) {
+        cam.stale = true;
+        this.emit({ type: "camera", camera: { info: cam.info, stale: true, lastFrameAt: cam.lastFrameAt } });
       }
     }
   }

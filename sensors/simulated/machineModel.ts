@@ -51,6 +51,16 @@ export class MachineModel {
     return this.t;
   }
 
+  /** Standard normal noise from the model's seeded generator. */
+  noise(): number {
+    return this.gaussian();
+  }
+
+  /** Current temperatures without sensor noise. */
+  get temperatures(): Record<SimField, number> {
+    return { ...this.temps };
+  }
+
   step(dt: number): Record<SimField, number> {
     this.t += dt;
     const load = this.load();

@@ -13,6 +13,8 @@ function collect(format: LineFormat, fields: Record<string, FieldSpec>) {
   const sink: SourceSink = {
     channel: (_: ChannelInfo) => {},
     reading: (r) => readings.push(r),
+    camera: () => {},
+    frame: () => {},
     status: (_: SourceStatus) => {},
     reject: (reason) => rejects.push(reason),
   };

@@ -1,0 +1,48 @@
+import { open, type FileHandle } from "node:fs/promises";
+
+/**
+ * Streams Y16 frames into a FIFO at the camera's frame rate, the way a PureThermal board
+ * delivers them to ffmpeg, and keeps going when ffmpeg restarts (reopening the FIFO).
+ */
+export class FakeY16Camera {
+  private running = false;
+  private done: Promise<void> | undefined;
+  private handle: FileHandle | undefined;
+  frame: () => Buffer;
+
+  constructor(
+    private readonly fifo: string,
+    frame: () => Buffer,
+    private readonly fps = 9,
+  ) {
+    this.frame = frame;
+  }
+
+  start(): void {
+    this.running = true;
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.handle?.close().catch(() => {});
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        this.handle = await open(this.fifo, "w");
+        while (this.running) {
+          await this.handle.write(this.frame());
+          await new Promise((r) => setTimeout(r, 1000 / this.fps));
+        }
+      } catch {
+        // The reader went away (ffmpeg died): wait for the next one.
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await this.handle?.close().catch(() => {});
+      }
+    }
+  }
+}
