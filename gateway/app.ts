@@ -23,8 +23,11 @@ import { openDatabase } from "./storage/db.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { createSource } from "./sources.js";
+import { ThermalVideo } from "./media/thermalVideo.js";
+import { THERMAL_LABEL } from "./protocol/thermal.js";
 import { Sessions } from "./webrtc/sessions.js";
-import { TelemetryStream } from "./webrtc/telemetryStream.js";
+import { cameraMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
+import { ThermalStream } from "./webrtc/thermalStream.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).version;
@@ -74,6 +77,7 @@ export async function startGateway(
   hub.subscribe((e) => alerts.onHubEvent(e));
   const sources: Source[] = config.sources.map((sc) => createSource(sc, hub.sinkFor(sc.id), log.child({ module: "source" })));
   if (sources.length === 0) log.warn("no sources configured: the dashboard will stay empty");
+  const videos = hub.cameraStates().map((c) => new ThermalVideo(c.info.id, hub, config.video, log.child({ module: "video" })));
   const gatewayInfo = { name: config.name, version: VERSION };
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
@@ -84,11 +88,14 @@ export async function startGateway(
       ipv6: config.webrtc.ipv6,
       connectTimeoutMs: 20_000,
       disconnectedTimeoutMs: 10_000,
+      videoCodec: config.video.codec,
     },
     {
       [TELEMETRY_LABEL]: (out) => new TelemetryStream(hub, out, { gateway: gatewayInfo }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
+      [THERMAL_LABEL]: (out) => new ThermalStream(hub, out),
     },
+    () => videos,
     config.webrtc.maxViewers,
     log.child({ module: "webrtc" }),
   );
@@ -110,7 +117,11 @@ export async function startGateway(
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
       tls: config.http.tls ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } : undefined,
-      routes: [(a) => registerAlertsApi(a, alerts, alertStore), (a) => registerHistoryApi(a, history)],
+      routes: [
+        (a) => registerAlertsApi(a, alerts, alertStore),
+        (a) => registerHistoryApi(a, history),
+        (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
+      ],
     });
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -132,7 +143,7 @@ export async function startGateway(
     routes: routeTable(app),
     async stop() {
       await sessions.closeAll("gateway stopping");
-      await Promise.allSettled(sources.map((s) => s.stop()));
+      await Promise.allSettled([...sources.map((s) => s.stop()), ...videos.map((v) => v.stop())]);
       hub.stop();
       alerts.stop();
       history.stop();

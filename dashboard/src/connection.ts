@@ -1,5 +1,6 @@
 import { ALERTS_LABEL, type AlertsMessage } from "../../gateway/protocol/alerts.js";
 import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+import { THERMAL_LABEL } from "../../gateway/protocol/thermal.js";
 
 export type LinkState = "connecting" | "connected" | "reconnecting";
 
@@ -7,6 +8,10 @@ export interface LinkEvents {
   state(state: LinkState, detail: string): void;
   message(msg: TelemetryMessage): void;
   alerts(msg: AlertsMessage): void;
+  /** A binary radiometric frame from the `thermal` channel. */
+  thermal(data: ArrayBuffer): void;
+  /** A media track; `streamId` names the camera or microphone. */
+  track(streamId: string, stream: MediaStream): void;
   /** The gateway refused our credentials (signed out, or the session expired). */
   unauthorized(): void;
 }
@@ -42,7 +47,11 @@ export class GatewayLink {
   private retryTimer: number | undefined;
   private stopped = false;
 
-  constructor(private readonly events: LinkEvents) {}
+  /** `videoTracks` says how many video tracks to ask for (one per camera). */
+  constructor(
+    private readonly events: LinkEvents,
+    private readonly videoTracks: () => number,
+  ) {}
 
   get peerConnection(): RTCPeerConnection | undefined {
     return this.pc;
@@ -64,6 +73,17 @@ export class GatewayLink {
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     try {
+      for (let i = 0; i < this.videoTracks(); i++) pc.addTransceiver("video", { direction: "recvonly" });
+      pc.ontrack = (e) => {
+        const stream = e.streams[0] ?? new MediaStream([e.track]);
+        this.events.track(stream.id, stream);
+      };
+      // Newest frame wins: unordered and never retransmitted, so a slow link skips frames.
+      const thermal = pc.createDataChannel(THERMAL_LABEL, { ordered: false, maxRetransmits: 0 });
+      thermal.binaryType = "arraybuffer";
+      thermal.onmessage = (e: MessageEvent) => {
+        if (e.data instanceof ArrayBuffer) this.events.thermal(e.data);
+      };
       const alerts = pc.createDataChannel(ALERTS_LABEL);
       alerts.onmessage = (e: MessageEvent) => {
         try {

@@ -3,6 +3,8 @@ import { AlertBook, AlertView } from "./alerts.js";
 import { GatewayLink, type LinkState } from "./connection.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
+import { decodeFrame, ThermalPanel } from "./thermal.js";
+import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
 import { DashboardView } from "./view.js";
 
 const byId = (id: string) => document.getElementById(id)!;
@@ -19,6 +21,24 @@ const view = new DashboardView(store, book, {
 
 const LABELS: Record<LinkState, string> = { connecting: "Connecting…", connected: "Live", reconnecting: "Reconnecting…" };
 const pill = byId("connection");
+const panels = new Map<string, ThermalPanel>();
+const streams = new Map<string, MediaStream>();
+let cameras: CameraMsg[] = [];
+
+function syncPanels(list: CameraMsg[]): void {
+  for (const camera of list) {
+    let panel = panels.get(camera.id);
+    if (!panel) {
+      panel = new ThermalPanel(camera);
+      panels.set(camera.id, panel);
+      byId("thermal").append(panel.root);
+      const stream = streams.get(camera.id);
+      if (stream) panel.setVideo(stream);
+    }
+    panel.update(camera);
+  }
+}
+
 const link = new GatewayLink({
   state(state, detail) {
     document.body.dataset.connection = state;
@@ -28,11 +48,23 @@ const link = new GatewayLink({
   },
   message: (msg) => {
     store.apply(msg);
-    if (msg.t === "snapshot") void backfill(msg.channels.map((c) => c.id));
+    if (msg.t === "snapshot") {
+      void backfill(msg.channels.map((c) => c.id));
+      syncPanels(msg.cameras);
+    }
+    if (msg.t === "camera") syncPanels([msg.camera]);
+  },
+  thermal: (data) => {
+    const frame = decodeFrame(data);
+    if (frame) panels.get(frame.camera)?.onFrame(frame);
+  },
+  track: (streamId, stream) => {
+    streams.set(streamId, stream);
+    panels.get(streamId)?.setVideo(stream);
   },
   alerts: (msg) => book.apply(msg),
   unauthorized: () => showLogin("Your session has ended. Please sign in again."),
-});
+}, () => cameras.length);
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]")) {
   button.addEventListener("click", () => {
@@ -90,7 +122,13 @@ function showDashboard(who: Me): void {
   byId("main").hidden = false;
   byId("account").hidden = false;
   byId("account-name").textContent = `${who.name} · ${who.role}`;
-  link.start();
+  void fetch("api/cameras", { credentials: "same-origin" })
+    .then((r) => (r.ok ? (r.json() as Promise<CameraMsg[]>) : []))
+    .catch(() => [])
+    .then((list) => {
+      cameras = list;
+      link.start();
+    });
 }
 
 loginForm.addEventListener("submit", (e) => {

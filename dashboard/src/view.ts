@@ -59,8 +59,11 @@ export class DashboardView {
     for (const card of this.cards.values()) card.spark.destroy();
     this.cards.clear();
     this.root.cards.replaceChildren();
-    const channels = [...this.store.channels.values()];
-    this.root.empty.hidden = channels.length > 0;
+    const all = [...this.store.channels.values()];
+    // Channels derived from thermal cameras are shown in the camera's panel; their maxima also in the chart.
+    const channels = all.filter((c) => !c.id.startsWith("thermal."));
+    const charted = all.filter((c) => !c.id.startsWith("thermal.") || c.id.endsWith(".max"));
+    this.root.empty.hidden = all.length > 0;
     this.root.gateway.textContent = this.store.gateway.name;
     this.root.gateway.title = `wachter ${this.store.gateway.version}`;
     document.title = `${this.store.gateway.name} · wachter`;
@@ -82,7 +85,7 @@ export class DashboardView {
       this.root.cards.append(root);
       this.cards.set(c.id, { root, value, age, spark: new Sparkline(sparkHost, color) });
     });
-    this.trend.rebuild(channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit })));
+    this.trend.rebuild(charted.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit })));
     this.resize();
   }
 

@@ -4,6 +4,7 @@ import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSc
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
+import { videoSchema } from "../media/schema.js";
 import { notifySchema } from "../notify/schema.js";
 
 const port = z.number().int().min(1).max(65535);
@@ -86,6 +87,8 @@ export const configSchema = z
       })
       .strict()
       .default({ historyPoints: 3000 }),
+    /** The colourised thermal video track (one encoder per camera, shared by all viewers). */
+    video: videoSchema.default(videoSchema.parse({})),
     history: historySchema.default(historySchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     notify: notifySchema.default({ webhooks: [] }),

@@ -25,11 +25,22 @@ export interface SourceMsg {
   rejects: number;
 }
 
+export interface CameraMsg {
+  id: string;
+  name: string;
+  source: string;
+  width: number;
+  height: number;
+  stale: boolean;
+  rois: Array<{ name: string; x: number; y: number; width: number; height: number }>;
+}
+
 /** [channel id, sensor time ms, value] */
 export type ReadingTuple = [string, number, number];
 
 export type TelemetryMessage =
-  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[] }
+  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[]; cameras: CameraMsg[] }
+  | { v: 1; t: "camera"; camera: CameraMsg }
   | { v: 1; t: "history"; channel: string; ts: number[]; values: number[] }
   | { v: 1; t: "readings"; now: number; r: ReadingTuple[]; dropped?: number }
   | { v: 1; t: "channel"; channel: ChannelMsg }

@@ -1,4 +1,5 @@
 import type { Logger } from "../../sensors/index.js";
+import type { SharedTrack } from "../media/thermalVideo.js";
 import { ViewerSession, type RtcSettings, type StreamFactories } from "./viewerSession.js";
 
 export class ViewerLimitError extends Error {}
@@ -10,6 +11,7 @@ export class Sessions {
   constructor(
     private readonly settings: RtcSettings,
     private readonly factories: StreamFactories,
+    private readonly tracks: () => SharedTrack[],
     private readonly maxViewers: number,
     private readonly log: Logger,
   ) {}
@@ -20,7 +22,7 @@ export class Sessions {
 
   async create(offerSdp: string): Promise<{ session: ViewerSession; answer: string }> {
     if (this.sessions.size >= this.maxViewers) throw new ViewerLimitError(`viewer limit of ${this.maxViewers} reached`);
-    const session = new ViewerSession(this.settings, this.factories, this.log);
+    const session = new ViewerSession(this.settings, this.factories, this.tracks(), this.log);
     this.sessions.set(session.id, session);
     session.onClose(() => this.sessions.delete(session.id));
     try {

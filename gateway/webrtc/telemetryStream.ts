@@ -1,9 +1,9 @@
-import type { ChannelState, Hub, HubEvent, SourceState } from "../hub/hub.js";
-import type { ChannelMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
+import type { CameraState, ChannelState, Hub, HubEvent, SourceState } from "../hub/hub.js";
+import type { CameraMsg, ChannelMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
 export interface MessageOut {
-  send(text: string): void;
+  send(data: string | Buffer): void;
   readonly bufferedAmount: number;
   /** Calls back when bufferedAmount falls below the low-water mark; returns an unsubscribe. */
   onDrained(callback: () => void): () => void;
@@ -26,6 +26,16 @@ export const channelMsg = (c: ChannelState): ChannelMsg => ({
   staleAfterMs: c.info.staleAfterMs,
   stale: c.stale,
   last: c.last ? [c.last.ts, c.last.value, c.last.rx] : null,
+});
+
+export const cameraMsg = (c: CameraState): CameraMsg => ({
+  id: c.info.id,
+  name: c.info.name,
+  source: c.info.source,
+  width: c.info.width,
+  height: c.info.height,
+  stale: c.stale,
+  rois: c.info.rois,
 });
 
 export const sourceMsg = (s: SourceState): SourceMsg => ({
@@ -73,6 +83,7 @@ export class TelemetryStream {
       gateway: this.options.gateway,
       channels: channels.map(channelMsg),
       sources: this.hub.sourceStates().map(sourceMsg),
+      cameras: this.hub.cameraStates().map(cameraMsg),
     });
     const chunk = this.options.historyChunkPoints ?? 1500;
     for (const c of channels) {
@@ -112,6 +123,9 @@ export class TelemetryStream {
         break;
       case "source":
         this.send({ v: 1, t: "source", source: sourceMsg(e.source) });
+        break;
+      case "camera":
+        this.send({ v: 1, t: "camera", camera: cameraMsg(e.camera) });
         break;
     }
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { RTCPeerConnection, type RTCDataChannel, type PeerConfig } from "werift";
+import { MediaStream, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
 import type { Logger } from "../../sensors/index.js";
+import type { SharedTrack } from "../media/thermalVideo.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** A per-viewer feed on one data channel (telemetry, alerts, …). */
@@ -26,6 +27,7 @@ export interface RtcSettings {
   /** A viewer that has not connected by then, or stays disconnected that long, is dropped. */
   connectTimeoutMs: number;
   disconnectedTimeoutMs: number;
+  videoCodec: "vp8" | "h264";
 }
 
 export class BadOfferError extends Error {}
@@ -39,6 +41,8 @@ function peerConfig(settings: RtcSettings): Partial<PeerConfig> {
     iceUseIpv6: settings.ipv6,
     iceStunGatherTimeout: 2,
     bundlePolicy: "max-bundle",
+    // Exactly what the encoders produce: werift forwards RTP, it does not transcode.
+    codecs: { video: [settings.videoCodec === "vp8" ? useVP8() : useH264()], audio: [useOPUS()] },
   };
 }
 
@@ -47,8 +51,8 @@ const hasStun = (servers: IceServer[]) => servers.some((s) => [s.urls].flat().so
 function dataChannelOut(dc: RTCDataChannel): MessageOut {
   dc.bufferedAmountLowThreshold = 64 * 1024;
   return {
-    send: (text) => {
-      if (dc.readyState === "open") dc.send(text);
+    send: (data) => {
+      if (dc.readyState === "open") dc.send(data);
     },
     get bufferedAmount() {
       return dc.bufferedAmount;
@@ -66,6 +70,7 @@ export class ViewerSession {
   readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
   private readonly streams = new Set<DataStream>();
+  private readonly acquired: SharedTrack[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeListeners: Array<() => void> = [];
@@ -73,6 +78,7 @@ export class ViewerSession {
   constructor(
     private readonly settings: RtcSettings,
     private readonly factories: StreamFactories,
+    private readonly tracks: SharedTrack[],
     private readonly log: Logger,
   ) {
     this.pc = new RTCPeerConnection(peerConfig(settings));
@@ -91,6 +97,7 @@ export class ViewerSession {
 
   /** Applies the viewer's offer and returns a complete answer (all candidates, no server trickle). */
   async answer(offerSdp: string): Promise<string> {
+    this.addTracks(offerSdp);
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
     } catch (err) {
@@ -122,10 +129,26 @@ export class ViewerSession {
     clearTimeout(this.timer);
     for (const stream of this.streams) stream.stop();
     this.streams.clear();
+    for (const t of this.acquired.splice(0)) t.release();
     this.log.info({ session: this.id, reason }, "viewer session closed");
     for (const listener of this.closeListeners) listener();
     this.closeListeners = [];
     await this.pc.close().catch((err: Error) => this.log.warn({ session: this.id, err: err.message }, "closing peer connection"));
+  }
+
+  /**
+   * werift pairs the offer's m-lines with transceivers added beforehand, kind by kind and in
+   * order, so the n-th video m-line gets the n-th camera. Extra m-lines are answered inactive.
+   */
+  private addTracks(offerSdp: string): void {
+    const pool = { video: this.tracks.filter((t) => t.kind === "video"), audio: this.tracks.filter((t) => t.kind === "audio") };
+    for (const [, kind] of offerSdp.matchAll(/^m=(audio|video) /gm)) {
+      const shared = pool[kind as "audio" | "video"].shift();
+      if (!shared) continue;
+      this.pc.addTransceiver(shared.track, { direction: "sendonly", streams: [new MediaStream({ id: shared.streamId })] });
+      shared.acquire();
+      this.acquired.push(shared);
+    }
   }
 
   private onState(state: string): void {

@@ -53,7 +53,7 @@ export class GatewayProcess {
       .map((l) => JSON.parse(l) as LogLine);
   }
 
-  async stop(): Promise<number | null> {
-    return (await this.proc?.stop("SIGTERM")) ?? null;
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    return (await this.proc?.stop(signal)) ?? null;
   }
 }

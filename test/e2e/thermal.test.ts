@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import { appendFile } from "node:fs/promises";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
+import { launchChromium } from "../helpers/browser.js";
+import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { NetNs } from "../helpers/netns.js";
+import { waitFor } from "../helpers/ports.js";
+import { PtyPair } from "../helpers/socat.js";
+import { framesDecoded, startViewer } from "../helpers/whepPage.js";
+
+const W = 32;
+const H = 24;
+const pattern = (seq: number) => Float32Array.from({ length: W * H }, (_, i) => 30 + seq / 10 + i / 100);
+
+function encoders(gatewayPid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(gatewayPid), "-f", "rtp://127.0.0.1"], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe("thermal camera end to end in headless Chromium (private network namespace)", () => {
+  let ns: NetNs;
+  let pair: PtyPair;
+  let gateway: GatewayProcess;
+  let browser: Browser;
+  let viewers: Page[];
+  let dashboard: Page;
+  let sending: NodeJS.Timeout;
+  let seq = 0;
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_213);
+    pair = new PtyPair();
+    await pair.start();
+    gateway = new GatewayProcess(
+      {
+        http: { host: "0.0.0.0", port: 8080 },
+        sources: [{ id: "mlx", type: "thermal-serial", path: pair.device, format: "binary", rois: [{ name: "corner", x: 0, y: 0, width: 4, height: 4 }] }],
+      },
+      ns,
+    );
+    await gateway.start();
+    // The board sends a frame 8 times a second, as an MLX90640 at 16 Hz subpage rate would.
+    sending = setInterval(() => void appendFile(pair.board, encodeBinaryFrame(W, H, seq, pattern(seq++))), 125);
+    browser = await launchChromium(ns.chromiumLauncher());
+    viewers = [await browser.newPage(), await (await browser.newContext()).newPage()];
+    for (const page of viewers) {
+      await page.goto("http://127.0.0.1:8080/healthz");
+      await startViewer(page, API_TOKEN, 1);
+    }
+  });
+
+  afterAll(async () => {
+    clearInterval(sending);
+    await browser?.close();
+    await gateway?.stop();
+    await pair?.unplug();
+    await ns?.destroy();
+  });
+
+  it("delivers radiometric frames whose temperatures match what the sensor sent", async () => {
+    const frames = await waitFor("thermal frames", () => viewers[0].evaluate(() => (window as unknown as { viewer: { frames: Array<{ camera: string; seq: number; first: number[] }> } }).viewer.frames).then((f) => (f.length >= 3 ? f : undefined)), 10_000);
+    for (const f of frames) {
+      expect(f.camera).toBe("mlx");
+      const sent = pattern(f.seq);
+      f.first.forEach((v, i) => expect(v).toBeCloseTo(sent[i], 2));
+    }
+  });
+
+  it("sends video to two browsers at once from a single encoder process", async () => {
+    for (const page of viewers) await waitFor("video frames decoded", async () => ((await framesDecoded(page)) > 10 ? true : undefined), 15_000);
+    expect(encoders(gateway.proc!.child.pid!)).toHaveLength(1);
+  });
+
+  it("recovers when the encoder is killed, without the viewers reconnecting", async () => {
+    const [pid] = encoders(gateway.proc!.child.pid!);
+    process.kill(pid, "SIGKILL");
+    const before = await Promise.all(viewers.map(framesDecoded));
+    await waitFor("a new encoder", () => (encoders(gateway.proc!.child.pid!).some((p) => p !== pid) ? true : undefined), 10_000);
+    for (const [i, page] of viewers.entries()) {
+      await waitFor("video decodes again", async () => ((await framesDecoded(page)) > before[i] + 10 ? true : undefined), 15_000);
+      expect(await page.evaluate(() => (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer.pc.connectionState)).toBe("connected");
+    }
+  });
+
+  it("shows the camera in the dashboard: live radiometric view and the ROI channel", async () => {
+    const page = await browser.newPage();
+    dashboard = page;
+    await page.goto("http://127.0.0.1:8080/");
+    await page.fill('input[name="username"]', "admin");
+    await page.fill('input[name="password"]', ADMIN_PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.thermal[data-camera="mlx"][data-stale="false"]', { timeout: 10_000 });
+    const seqA = Number(await page.getAttribute('.thermal[data-camera="mlx"]', "data-seq"));
+    await page.waitForFunction((a) => Number(document.querySelector('.thermal[data-camera="mlx"]')?.getAttribute("data-seq")) > a, seqA);
+    const channels = await page.evaluate(async () => ((await (await fetch("/api/channels")).json()) as Array<{ id: string }>).map((c) => c.id));
+    expect(channels).toEqual(expect.arrayContaining(["thermal.mlx.max", "thermal.mlx.corner.max", "thermal.mlx.corner.mean", "thermal.mlx.corner.min"]));
+  });
+
+  it("says the camera is offline when frames stop", async () => {
+    clearInterval(sending);
+    const page = dashboard;
+    await page.waitForSelector('.thermal[data-camera="mlx"][data-stale="true"]', { timeout: 10_000 });
+    expect(await page.textContent('.thermal[data-camera="mlx"] .pill')).toBe("camera offline");
+  });
+});

@@ -1,0 +1,45 @@
+import type { Page } from "playwright-core";
+
+/**
+ * A minimal WHEP viewer run inside a page (any origin of the gateway): asks for `videos` video
+ * tracks and the thermal channel, and keeps what arrives on `window.viewer` for assertions.
+ */
+export async function startViewer(page: Page, token: string, videos: number): Promise<void> {
+  await page.evaluate(
+    async ({ token, videos }) => {
+      const pc = new RTCPeerConnection();
+      const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, pc };
+      (window as unknown as { viewer: typeof state }).viewer = state;
+      for (let i = 0; i < videos; i++) pc.addTransceiver("video", { direction: "recvonly" });
+      const thermal = pc.createDataChannel("thermal", { ordered: false, maxRetransmits: 0 });
+      thermal.binaryType = "arraybuffer";
+      thermal.onmessage = (e) => {
+        const view = new DataView(e.data as ArrayBuffer);
+        const idLen = view.getUint8(10);
+        const base = 44 + idLen + (idLen % 2);
+        const scale = view.getFloat32(24, true);
+        const offset = view.getFloat32(28, true);
+        const first: number[] = [];
+        for (let i = 0; i < 4; i++) first.push(view.getUint16(base + i * 2, true) * scale + offset);
+        state.frames.push({ camera: new TextDecoder().decode(new Uint8Array(e.data as ArrayBuffer, 44, idLen)), seq: view.getUint32(12, true), first });
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch("/whep", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+      if (res.status !== 201) throw new Error(`WHEP answered ${res.status}`);
+      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+    },
+    { token, videos },
+  );
+}
+
+export async function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const { pc } = (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer;
+    let n = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesDecoded ?? 0;
+    });
+    return n;
+  });
+}
