@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
+import type { FanoutResult } from "./fanout.js";
 import type { TelemetryLatencyResult } from "./telemetryLatency.js";
 
 function version(cmd: string, args: string[]): string {
@@ -13,9 +14,10 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-export function writeReport(r: { latency: TelemetryLatencyResult; quick: boolean; command: string }): void {
+export function writeReport(r: { latency: TelemetryLatencyResult; fanout: FanoutResult; quick: boolean; command: string }): void {
   const pkg = (name: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
   const l = r.latency;
+  const f = r.fanout;
   const row = (name: string, s: TelemetryLatencyResult["gateway"]) =>
     `| ${name} | ${s.samples} | ${s.lost} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
   const text = `# Benchmarks
@@ -47,6 +49,24 @@ ${row("wachter: tty → gateway → WebRTC data channel", l.gateway)}
 ${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
 
 **p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback).
+
+## Fan-out: one thermal encode, N viewers
+
+The simulated machine's 32×24 camera at 8 frames/s, colourised and encoded once (VP8, 640×480),
+forwarded by werift to N viewers that also receive telemetry. The viewers are werift peers in a
+separate process. Gateway CPU is the Node process only (the shared ffmpeg encoder is a child
+process whose cost does not depend on N), sampled from \`/proc\` over the measurement window.
+
+**Floor:** a plain UDP replay of the same RTP packets (sizes and timing recorded from a viewer:
+${f.packetsPerSecond.toFixed(0)} packets/s of ${f.bytesPerPacket.toFixed(0)} bytes on average) from one
+socket to N sockets in another process — no encryption, no WebRTC.
+
+| viewers | gateway CPU % of one core | gateway RSS MB | UDP floor CPU % |
+|---:|---:|---:|---:|
+${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} |`).join("\n")}
+
+**CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, floor
+${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3).
 `;
   writeFileSync(join(ROOT, "docs/benchmarks.md"), text);
   console.log("wrote docs/benchmarks.md");

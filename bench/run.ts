@@ -9,9 +9,15 @@ import { parseArgs } from "node:util";
 import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
+import { fanout } from "./fanout.js";
 import { telemetryLatency } from "./telemetryLatency.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, seconds: { type: "string" }, "no-report": { type: "boolean" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, "no-report": { type: "boolean" } } });
+// --smoke: the whole benchmark path in seconds, for the test suite (no timing is judged).
+if (values.smoke) {
+  values.seconds = "1";
+  values["no-report"] = true;
+}
 
 if (!process.env.WACHTER_BENCH_NETNS) {
   const args = process.argv.slice(1).map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
@@ -21,18 +27,23 @@ if (!process.env.WACHTER_BENCH_NETNS) {
 }
 
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
+const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];
 const browser = await launchChromium();
 try {
   const latency = await telemetryLatency(browser, seconds);
   const fmt = (n: number) => n.toFixed(2);
-  const ratio = latency.gateway.p99 / latency.mqttWs.p99;
   console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${seconds} s per path (ms)`);
   console.log("path                      samples  lost    p50     p95     p99     max");
   for (const [name, s] of [["serial → gateway → WebRTC", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs]] as const) {
     console.log(`${name.padEnd(26)}${String(s.samples).padStart(7)}${String(s.lost).padStart(6)}${fmt(s.p50).padStart(8)}${fmt(s.p95).padStart(8)}${fmt(s.p99).padStart(8)}${fmt(s.max).padStart(8)}`);
   }
-  console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${ratio.toFixed(2)}`);
-  if (!values["no-report"]) writeReport({ latency, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}` });
+  console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)}`);
+
+  const fan = await fanout(fanoutCounts, values.smoke ? 1 : values.quick ? 4 : 10);
+  console.log("\nfan-out of the thermal video track (+ telemetry)\nviewers  gateway CPU %  gateway RSS MB  UDP floor CPU %");
+  for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}`);
+  console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} %, floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)}`);
+  if (!values["no-report"]) writeReport({ latency, fanout: fan, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}` });
 } finally {
   await browser.close();
 }

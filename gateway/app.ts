@@ -23,10 +23,13 @@ import { openDatabase } from "./storage/db.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { createSource } from "./sources.js";
+import { AudioTrack } from "./media/audioTrack.js";
 import { ThermalVideo } from "./media/thermalVideo.js";
+import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
 import { Sessions } from "./webrtc/sessions.js";
-import { cameraMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
+import { SpectrumStream } from "./webrtc/spectrumStream.js";
+import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
 import { ThermalStream } from "./webrtc/thermalStream.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -78,6 +81,8 @@ export async function startGateway(
   const sources: Source[] = config.sources.map((sc) => createSource(sc, hub.sinkFor(sc.id), log.child({ module: "source" })));
   if (sources.length === 0) log.warn("no sources configured: the dashboard will stay empty");
   const videos = hub.cameraStates().map((c) => new ThermalVideo(c.info.id, hub, config.video, log.child({ module: "video" })));
+  const audios = hub.micStates().map((m) => new AudioTrack(m.info.id, hub));
+  const tracks = [...videos, ...audios];
   const gatewayInfo = { name: config.name, version: VERSION };
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
@@ -94,8 +99,9 @@ export async function startGateway(
       [TELEMETRY_LABEL]: (out) => new TelemetryStream(hub, out, { gateway: gatewayInfo }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
       [THERMAL_LABEL]: (out) => new ThermalStream(hub, out),
+      [SPECTRUM_LABEL]: (out) => new SpectrumStream(hub, out),
     },
-    () => videos,
+    () => tracks,
     config.webrtc.maxViewers,
     log.child({ module: "webrtc" }),
   );
@@ -121,6 +127,7 @@ export async function startGateway(
         (a) => registerAlertsApi(a, alerts, alertStore),
         (a) => registerHistoryApi(a, history),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
+        (a) => a.get("/api/microphones", { config: { access: "viewer" } }, async () => hub.micStates().map(micMsg)),
       ],
     });
     await app.listen({ host: config.http.host, port: config.http.port });
@@ -144,6 +151,7 @@ export async function startGateway(
     async stop() {
       await sessions.closeAll("gateway stopping");
       await Promise.allSettled([...sources.map((s) => s.stop()), ...videos.map((v) => v.stop())]);
+      for (const a of audios) a.stop();
       hub.stop();
       alerts.stop();
       history.stop();

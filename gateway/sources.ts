@@ -1,4 +1,4 @@
-import { MqttSource, SerialSource, SimulatedSource, ThermalSerialSource, UvcThermalSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
+import { MicrophoneSource, MqttSource, SerialSource, SimulatedSource, ThermalSerialSource, UvcThermalSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
 import type { SourceConfig } from "./config/schema.js";
 
 export function createSource(config: SourceConfig, sink: SourceSink, log: Logger): Source {
@@ -13,5 +13,7 @@ export function createSource(config: SourceConfig, sink: SourceSink, log: Logger
       return new ThermalSerialSource(config, sink, log);
     case "thermal-uvc":
       return new UvcThermalSource(config, sink, log);
+    case "microphone":
+      return new MicrophoneSource(config, sink, log);
   }
 }

@@ -10,4 +10,8 @@ export { thermalSerialSchema, thermalUvcSchema, type ThermalSerialOptions, type 
 export { ThermalSerialSource } from "./thermal/thermalSerialSource.js";
 export { UvcThermalSource, uvcArgs } from "./thermal/uvcSource.js";
 export { SupervisedFfmpeg } from "./common/ffmpeg.js";
+export { AudioAnalyzer, octaveBands, FLOOR_DB, type Band, type SpectrumColumn } from "./audio/analysis.js";
+export { AudioCapture, captureArgs } from "./audio/capture.js";
+export { MicrophoneSource } from "./audio/microphoneSource.js";
+export { microphoneSchema, type MicrophoneOptions } from "./audio/schema.js";
 export { durationSchema, channelIdSchema, sourceIdSchema } from "./common/schemas.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SpectrumColumn } from "./audio/analysis.js";
 import type { Roi, ThermalFrame } from "./thermal/frame.js";
 
 /** Channel ids are used in URLs, MQTT topics and metric labels, so keep them to a safe alphabet. */
@@ -32,6 +33,13 @@ export interface CameraInfo {
   staleAfterMs: number;
 }
 
+export interface MicInfo {
+  id: string;
+  name: string;
+  source: string;
+  staleAfterMs: number;
+}
+
 export type SourceState = "starting" | "up" | "down";
 
 export interface SourceStatus {
@@ -46,6 +54,10 @@ export interface SourceSink {
   reading(reading: Reading): void;
   camera(info: CameraInfo): void;
   frame(camera: string, frame: ThermalFrame): void;
+  microphone(info: MicInfo): void;
+  /** An RTP packet of a media stream the source encodes itself (a microphone's Opus audio). */
+  rtp(stream: string, packet: Buffer): void;
+  spectrum(mic: string, column: SpectrumColumn): void;
   status(status: SourceStatus): void;
   /** Input that could not be turned into readings; counted and logged by the gateway. */
   reject(reason: string, sample: string): void;

@@ -85,7 +85,7 @@ export class TrendChart {
         { ...AXIS, label: unit, size: 56, values: (_u, ticks) => ticks.map((t) => `${t}`) },
       ],
       series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${v.toFixed(2)} ${c.unit}`) }))],
-      hooks: { draw: [(u) => drawThresholds(u, this.thresholds)] },
+      hooks: { draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)))] },
     };
     this.plot = new uPlot(opts, [[], ...channels.map(() => [])] as AlignedData, this.parent);
   }

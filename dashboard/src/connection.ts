@@ -1,5 +1,6 @@
 import { ALERTS_LABEL, type AlertsMessage } from "../../gateway/protocol/alerts.js";
 import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+import { SPECTRUM_LABEL } from "../../gateway/protocol/spectrum.js";
 import { THERMAL_LABEL } from "../../gateway/protocol/thermal.js";
 
 export type LinkState = "connecting" | "connected" | "reconnecting";
@@ -10,6 +11,8 @@ export interface LinkEvents {
   alerts(msg: AlertsMessage): void;
   /** A binary radiometric frame from the `thermal` channel. */
   thermal(data: ArrayBuffer): void;
+  /** A binary spectrogram column from the `spectrum` channel. */
+  spectrum(data: ArrayBuffer): void;
   /** A media track; `streamId` names the camera or microphone. */
   track(streamId: string, stream: MediaStream): void;
   /** The gateway refused our credentials (signed out, or the session expired). */
@@ -47,10 +50,10 @@ export class GatewayLink {
   private retryTimer: number | undefined;
   private stopped = false;
 
-  /** `videoTracks` says how many video tracks to ask for (one per camera). */
+  /** `media` says how many video (one per camera) and audio (one per microphone) tracks to ask for. */
   constructor(
     private readonly events: LinkEvents,
-    private readonly videoTracks: () => number,
+    private readonly media: () => { video: number; audio: number },
   ) {}
 
   get peerConnection(): RTCPeerConnection | undefined {
@@ -73,7 +76,9 @@ export class GatewayLink {
     const pc = new RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     try {
-      for (let i = 0; i < this.videoTracks(); i++) pc.addTransceiver("video", { direction: "recvonly" });
+      const { video, audio } = this.media();
+      for (let i = 0; i < video; i++) pc.addTransceiver("video", { direction: "recvonly" });
+      for (let i = 0; i < audio; i++) pc.addTransceiver("audio", { direction: "recvonly" });
       pc.ontrack = (e) => {
         const stream = e.streams[0] ?? new MediaStream([e.track]);
         this.events.track(stream.id, stream);
@@ -83,6 +88,11 @@ export class GatewayLink {
       thermal.binaryType = "arraybuffer";
       thermal.onmessage = (e: MessageEvent) => {
         if (e.data instanceof ArrayBuffer) this.events.thermal(e.data);
+      };
+      const spectrum = pc.createDataChannel(SPECTRUM_LABEL, { ordered: false, maxRetransmits: 0 });
+      spectrum.binaryType = "arraybuffer";
+      spectrum.onmessage = (e: MessageEvent) => {
+        if (e.data instanceof ArrayBuffer) this.events.spectrum(e.data);
       };
       const alerts = pc.createDataChannel(ALERTS_LABEL);
       alerts.onmessage = (e: MessageEvent) => {

@@ -4,7 +4,9 @@ import { GatewayLink, type LinkState } from "./connection.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
 import { decodeFrame, ThermalPanel } from "./thermal.js";
-import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
+import type { CameraMsg, MicMsg } from "../../gateway/protocol/telemetry.js";
+import { decodeSpectrum } from "../../gateway/protocol/spectrum.js";
+import { MicPanel } from "./microphone.js";
 import { DashboardView } from "./view.js";
 
 const byId = (id: string) => document.getElementById(id)!;
@@ -22,8 +24,24 @@ const view = new DashboardView(store, book, {
 const LABELS: Record<LinkState, string> = { connecting: "Connecting…", connected: "Live", reconnecting: "Reconnecting…" };
 const pill = byId("connection");
 const panels = new Map<string, ThermalPanel>();
+const micPanels = new Map<string, MicPanel>();
 const streams = new Map<string, MediaStream>();
 let cameras: CameraMsg[] = [];
+let microphones: MicMsg[] = [];
+
+function syncMics(list: MicMsg[]): void {
+  for (const mic of list) {
+    let panel = micPanels.get(mic.id);
+    if (!panel) {
+      panel = new MicPanel(mic);
+      micPanels.set(mic.id, panel);
+      byId("mics").append(panel.root);
+      const stream = streams.get(mic.id);
+      if (stream) panel.setStream(stream);
+    }
+    panel.update(mic);
+  }
+}
 
 function syncPanels(list: CameraMsg[]): void {
   for (const camera of list) {
@@ -51,20 +69,33 @@ const link = new GatewayLink({
     if (msg.t === "snapshot") {
       void backfill(msg.channels.map((c) => c.id));
       syncPanels(msg.cameras);
+      syncMics(msg.mics);
     }
     if (msg.t === "camera") syncPanels([msg.camera]);
+    if (msg.t === "microphone") syncMics([msg.mic]);
+    if (msg.t === "readings") {
+      for (const [id, , value] of msg.r) {
+        const m = /^mic\.(.+)\.level_db$/.exec(id);
+        if (m) micPanels.get(m[1])?.level(value);
+      }
+    }
   },
   thermal: (data) => {
     const frame = decodeFrame(data);
     if (frame) panels.get(frame.camera)?.onFrame(frame);
   },
+  spectrum: (data) => {
+    const column = decodeSpectrum(data);
+    if (column) micPanels.get(column.mic)?.column(column);
+  },
   track: (streamId, stream) => {
     streams.set(streamId, stream);
     panels.get(streamId)?.setVideo(stream);
+    micPanels.get(streamId)?.setStream(stream);
   },
   alerts: (msg) => book.apply(msg),
   unauthorized: () => showLogin("Your session has ended. Please sign in again."),
-}, () => cameras.length);
+}, () => ({ video: cameras.length, audio: microphones.length }));
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]")) {
   button.addEventListener("click", () => {
@@ -122,13 +153,16 @@ function showDashboard(who: Me): void {
   byId("main").hidden = false;
   byId("account").hidden = false;
   byId("account-name").textContent = `${who.name} · ${who.role}`;
-  void fetch("api/cameras", { credentials: "same-origin" })
-    .then((r) => (r.ok ? (r.json() as Promise<CameraMsg[]>) : []))
-    .catch(() => [])
-    .then((list) => {
-      cameras = list;
-      link.start();
-    });
+  // The offer asks for one video track per camera and one audio track per microphone.
+  const list = <T,>(url: string) =>
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? (r.json() as Promise<T[]>) : []))
+      .catch(() => [] as T[]);
+  void Promise.all([list<CameraMsg>("api/cameras"), list<MicMsg>("api/microphones")]).then(([c, m]) => {
+    cameras = c;
+    microphones = m;
+    link.start();
+  });
 }
 
 loginForm.addEventListener("submit", (e) => {

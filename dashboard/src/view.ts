@@ -16,7 +16,7 @@ interface Card {
 export class DashboardView {
   private cards = new Map<string, Card>();
   private generation = -1;
-  private readonly trend: TrendChart;
+  private trends: TrendChart[] = [];
   private windowMs = 15 * 60 * 1000;
   private lastChartDraw = 0;
 
@@ -25,7 +25,6 @@ export class DashboardView {
     private readonly alerts: AlertBook,
     private readonly root: { cards: HTMLElement; chart: HTMLElement; sources: HTMLElement; empty: HTMLElement; gateway: HTMLElement },
   ) {
-    this.trend = new TrendChart(root.chart);
     window.addEventListener("resize", () => this.resize());
   }
 
@@ -46,8 +45,10 @@ export class DashboardView {
           card.spark.thresholds = this.alerts.thresholdsFor(id);
           card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
         }
-        this.trend.thresholds = this.alerts.thresholds;
-        this.trend.update(this.store.series, this.windowMs, now);
+        for (const trend of this.trends) {
+          trend.thresholds = this.alerts.thresholds;
+          trend.update(this.store.series, this.windowMs, now);
+        }
         this.lastChartDraw = frameTime;
         this.store.dirty = false;
       }
@@ -60,9 +61,10 @@ export class DashboardView {
     this.cards.clear();
     this.root.cards.replaceChildren();
     const all = [...this.store.channels.values()];
-    // Channels derived from thermal cameras are shown in the camera's panel; their maxima also in the chart.
-    const channels = all.filter((c) => !c.id.startsWith("thermal."));
-    const charted = all.filter((c) => !c.id.startsWith("thermal.") || c.id.endsWith(".max"));
+    // Derived camera and microphone channels have their own panels; cards are for machine sensors.
+    // Charts show everything but the camera regions' min/mean and the microphones' peaks.
+    const channels = all.filter((c) => !c.id.startsWith("thermal.") && !c.id.startsWith("mic."));
+    const charted = all.filter((c) => (!c.id.startsWith("thermal.") || c.id.endsWith(".max")) && !c.id.endsWith(".peak_db"));
     this.root.empty.hidden = all.length > 0;
     this.root.gateway.textContent = this.store.gateway.name;
     this.root.gateway.title = `wachter ${this.store.gateway.version}`;
@@ -85,7 +87,17 @@ export class DashboardView {
       this.root.cards.append(root);
       this.cards.set(c.id, { root, value, age, spark: new Sparkline(sparkHost, color) });
     });
-    this.trend.rebuild(charted.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit })));
+    // One chart per unit, so °C and dB never share an axis.
+    this.root.chart.replaceChildren();
+    this.trends = [...new Set(charted.map((c) => c.unit))].map((unit) => {
+      const host = document.createElement("div");
+      host.className = "chart";
+      host.dataset.unit = unit;
+      this.root.chart.append(host);
+      const trend = new TrendChart(host);
+      trend.rebuild(charted.filter((c) => c.unit === unit).map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit })));
+      return trend;
+    });
     this.resize();
   }
 
@@ -115,6 +127,6 @@ export class DashboardView {
 
   private resize(): void {
     for (const card of this.cards.values()) card.spark.resize(card.root.clientWidth - 32);
-    this.trend.resize(this.root.chart.clientWidth);
+    for (const trend of this.trends) trend.resize(this.root.chart.clientWidth);
   }
 }

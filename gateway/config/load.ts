@@ -107,7 +107,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}${got}`;
     case "invalid_union":
       if ("note" in issue && issue.note === "No matching discriminator") {
-        return `${where}: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc"${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
+        return `${where}: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone"${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
       }
       return `${where}: ${issue.message}${got}`;
     case "too_small":

@@ -1,6 +1,14 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { durationSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema } from "../../sensors/index.js";
+import {
+  durationSchema,
+  microphoneSchema,
+  mqttSourceSchema,
+  serialSourceSchema,
+  simulatedSourceSchema,
+  thermalSerialSchema,
+  thermalUvcSchema,
+} from "../../sensors/index.js";
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
@@ -22,7 +30,7 @@ const iceServerSchema = z
     path: ["urls"],
   });
 
-export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema]);
+export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema, microphoneSchema]);
 export type SourceConfig = z.output<typeof sourceSchema>;
 
 export const configSchema = z

@@ -1,4 +1,15 @@
-import { readingSchema, type CameraInfo, type ChannelInfo, type Logger, type Reading, type SourceSink, type SourceStatus, type ThermalFrame } from "../../sensors/index.js";
+import {
+  readingSchema,
+  type CameraInfo,
+  type ChannelInfo,
+  type Logger,
+  type MicInfo,
+  type Reading,
+  type SourceSink,
+  type SourceStatus,
+  type SpectrumColumn,
+  type ThermalFrame,
+} from "../../sensors/index.js";
 import { RateLimitedWarn } from "../../sensors/common/rateLimitedLog.js";
 import { Ring } from "./ring.js";
 
@@ -21,6 +32,12 @@ export interface CameraState {
   lastFrameAt: number | undefined;
 }
 
+export interface MicState {
+  info: MicInfo;
+  stale: boolean;
+  lastDataAt: number | undefined;
+}
+
 export interface SourceState {
   id: string;
   status: SourceStatus;
@@ -36,7 +53,10 @@ export type HubEvent =
   | { type: "stale"; channel: string; stale: boolean }
   | { type: "source"; source: SourceState }
   | { type: "camera"; camera: CameraState }
-  | { type: "frame"; camera: string; frame: ThermalFrame };
+  | { type: "frame"; camera: string; frame: ThermalFrame }
+  | { type: "microphone"; mic: MicState }
+  | { type: "rtp"; stream: string; packet: Buffer }
+  | { type: "spectrum"; mic: string; column: SpectrumColumn };
 
 export type HubListener = (event: HubEvent) => void;
 
@@ -53,6 +73,7 @@ export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly sources = new Map<string, SourceState>();
   private readonly cameras = new Map<string, CameraState & { frame: ThermalFrame | undefined }>();
+  private readonly mics = new Map<string, MicState>();
   private readonly listeners = new Set<HubListener>();
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly rejectLogs = new Map<string, RateLimitedWarn>();
@@ -84,6 +105,9 @@ export class Hub {
       reading: (reading) => this.publish(source, reading),
       camera: (info) => this.defineCamera({ ...info, source: sourceId }),
       frame: (camera, frame) => this.publishFrame(source, camera, frame),
+      microphone: (info) => this.defineMic({ ...info, source: sourceId }),
+      rtp: (stream, packet) => this.emit({ type: "rtp", stream, packet }),
+      spectrum: (mic, column) => this.publishSpectrum(source, mic, column),
       status: (status) => this.setStatus(source, status),
       reject: (reason, sample) => this.reject(source, reason, sample),
     };
@@ -101,6 +125,10 @@ export class Hub {
     return [...this.cameras.values()].map(({ info, stale, lastFrameAt }) => ({ info, stale, lastFrameAt }));
   }
 
+  micStates(): MicState[] {
+    return [...this.mics.values()].map((m) => ({ ...m }));
+  }
+
   latestFrame(camera: string): ThermalFrame | undefined {
     return this.cameras.get(camera)?.frame;
   }
@@ -114,6 +142,7 @@ export class Hub {
     this.sources.delete(sourceId);
     for (const [id, entry] of this.channels) if (entry.info.source === sourceId) this.channels.delete(id);
     for (const [id, cam] of this.cameras) if (cam.info.source === sourceId) this.cameras.delete(id);
+    for (const [id, mic] of this.mics) if (mic.info.source === sourceId) this.mics.delete(id);
   }
 
   private defineChannel(info: ChannelInfo): void {
@@ -151,6 +180,24 @@ export class Hub {
     if (state.stale) {
       state.stale = false;
       this.emit({ type: "camera", camera: { info: state.info, stale: false, lastFrameAt: state.lastFrameAt } });
+    }
+  }
+
+  private defineMic(info: MicInfo): void {
+    const state = this.mics.get(info.id) ?? { info, stale: true, lastDataAt: undefined };
+    state.info = info;
+    this.mics.set(info.id, state);
+    this.emit({ type: "microphone", mic: { ...state } });
+  }
+
+  private publishSpectrum(source: SourceState, mic: string, column: SpectrumColumn): void {
+    const state = this.mics.get(mic);
+    if (!state || state.info.source !== source.id) return this.reject(source, `spectrum for undeclared microphone "${mic}"`, "");
+    state.lastDataAt = this.now();
+    this.emit({ type: "spectrum", mic, column });
+    if (state.stale) {
+      state.stale = false;
+      this.emit({ type: "microphone", mic: { ...state } });
     }
   }
 
@@ -207,6 +254,12 @@ export class Hub {
       if (!entry.stale && entry.last && t - entry.last.rx > entry.info.staleAfterMs) {
         entry.stale = true;
         this.emit({ type: "stale", channel: id, stale: true });
+      }
+    }
+    for (const mic of this.mics.values()) {
+      if (!mic.stale && mic.lastDataAt !== undefined && t - mic.lastDataAt > mic.info.staleAfterMs) {
+        mic.stale = true;
+        this.emit({ type: "microphone", mic: { ...mic } });
       }
     }
     for (const cam of this.cameras.values()) {

@@ -35,12 +35,20 @@ export interface CameraMsg {
   rois: Array<{ name: string; x: number; y: number; width: number; height: number }>;
 }
 
+export interface MicMsg {
+  id: string;
+  name: string;
+  source: string;
+  stale: boolean;
+}
+
 /** [channel id, sensor time ms, value] */
 export type ReadingTuple = [string, number, number];
 
 export type TelemetryMessage =
-  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[]; cameras: CameraMsg[] }
+  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[]; cameras: CameraMsg[]; mics: MicMsg[] }
   | { v: 1; t: "camera"; camera: CameraMsg }
+  | { v: 1; t: "microphone"; mic: MicMsg }
   | { v: 1; t: "history"; channel: string; ts: number[]; values: number[] }
   | { v: 1; t: "readings"; now: number; r: ReadingTuple[]; dropped?: number }
   | { v: 1; t: "channel"; channel: ChannelMsg }

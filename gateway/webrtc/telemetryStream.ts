@@ -1,5 +1,5 @@
-import type { CameraState, ChannelState, Hub, HubEvent, SourceState } from "../hub/hub.js";
-import type { CameraMsg, ChannelMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
+import type { CameraState, ChannelState, Hub, HubEvent, MicState, SourceState } from "../hub/hub.js";
+import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
 export interface MessageOut {
@@ -37,6 +37,8 @@ export const cameraMsg = (c: CameraState): CameraMsg => ({
   stale: c.stale,
   rois: c.info.rois,
 });
+
+export const micMsg = (m: MicState): MicMsg => ({ id: m.info.id, name: m.info.name, source: m.info.source, stale: m.stale });
 
 export const sourceMsg = (s: SourceState): SourceMsg => ({
   id: s.id,
@@ -84,6 +86,7 @@ export class TelemetryStream {
       channels: channels.map(channelMsg),
       sources: this.hub.sourceStates().map(sourceMsg),
       cameras: this.hub.cameraStates().map(cameraMsg),
+      mics: this.hub.micStates().map(micMsg),
     });
     const chunk = this.options.historyChunkPoints ?? 1500;
     for (const c of channels) {
@@ -126,6 +129,9 @@ export class TelemetryStream {
         break;
       case "camera":
         this.send({ v: 1, t: "camera", camera: cameraMsg(e.camera) });
+        break;
+      case "microphone":
+        this.send({ v: 1, t: "microphone", mic: micMsg(e.mic) });
         break;
     }
   }

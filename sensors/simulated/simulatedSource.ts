@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { sourceIdSchema, type FieldSpec } from "../common/schemas.js";
+import { AudioCapture } from "../audio/capture.js";
 import { LineIngest } from "../serial/lineIngest.js";
 import { ThermalAnalyzer } from "../thermal/analyzer.js";
 import { BinaryFrameParser, encodeBinaryFrame } from "../thermal/binaryFrame.js";
 import type { Logger, Source, SourceSink } from "../types.js";
 import { MachineModel, SIM_CHANNELS } from "./machineModel.js";
+import { SoundModel } from "./soundModel.js";
 import { renderScene, SCENE, SCENE_ROIS } from "./thermalScene.js";
 
 export const simulatedSourceSchema = z
@@ -16,6 +18,8 @@ export const simulatedSourceSchema = z
     seed: z.number().int().default(1),
     /** Frames per second of the simulated 32×24 thermal camera; 0 turns it off. */
     thermalFps: z.number().min(0).max(30).default(8),
+    /** A simulated microphone on the spindle housing (needs ffmpeg, like a real one). */
+    microphone: z.boolean().default(true),
   })
   .strict();
 export type SimulatedSourceOptions = z.output<typeof simulatedSourceSchema>;
@@ -30,6 +34,8 @@ export class SimulatedSource implements Source {
   private thermalTimer: NodeJS.Timeout | undefined;
   private readonly thermal: { parser: BinaryFrameParser; analyzer: ThermalAnalyzer } | undefined;
   private frameCounter = 0;
+  private readonly sound: { capture: AudioCapture; model: SoundModel } | undefined;
+  private soundTimer: NodeJS.Timeout | undefined;
   private readonly model: MachineModel;
   private readonly ingest: LineIngest;
 
@@ -50,6 +56,13 @@ export class SimulatedSource implements Source {
       const camera = { id: options.id, name: "Spindle housing", source: options.id, ...SCENE, rois: SCENE_ROIS, staleAfterMs: Math.max(2000, 4000 / options.thermalFps) };
       this.thermal = { parser: new BinaryFrameParser(), analyzer: new ThermalAnalyzer(camera, sink, log) };
     }
+    if (options.microphone) {
+      const mic = { id: options.id, name: "Spindle microphone", source: options.id, staleAfterMs: 5000 };
+      this.sound = {
+        capture: new AudioCapture(mic, { kind: "pipe" }, 32, sink, log, [{ name: "whine", low: 2800, high: 3600 }]),
+        model: new SoundModel(() => Math.random()),
+      };
+    }
   }
 
   start(): void {
@@ -63,12 +76,35 @@ export class SimulatedSource implements Source {
       this.ingest.push(Buffer.from(`${row}\r\n`));
     }, periodMs);
     if (this.thermal) this.thermalTimer = setInterval(() => this.thermalFrame(), 1000 / this.options.thermalFps);
+    if (this.sound) this.startSound(this.sound);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.thermalTimer);
+    clearInterval(this.soundTimer);
     this.timer = undefined;
+    await this.sound?.capture.stop();
+  }
+
+  /** Writes exactly real-time audio, however the timer jitters, into the capture's ffmpeg. */
+  private startSound({ capture, model }: { capture: AudioCapture; model: SoundModel }): void {
+    void capture.start();
+    let started = performance.now();
+    let written = 0;
+    this.soundTimer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * model.sampleRate);
+      if (due - written > model.sampleRate) {
+        // Far behind (the process was suspended): skip ahead instead of bursting.
+        started = performance.now();
+        written = 0;
+        return;
+      }
+      if (due <= written) return;
+      const chunk = model.render(due - written, this.model.temperatures.bearing, this.model.load());
+      written = due;
+      capture.write(chunk);
+    }, 20);
   }
 
   /** Renders the scene and sends it as the binary frames a serial thermal sensor would. */

@@ -4,13 +4,23 @@ import type { Page } from "playwright-core";
  * A minimal WHEP viewer run inside a page (any origin of the gateway): asks for `videos` video
  * tracks and the thermal channel, and keeps what arrives on `window.viewer` for assertions.
  */
-export async function startViewer(page: Page, token: string, videos: number): Promise<void> {
+export async function startViewer(page: Page, token: string, videos: number, audios = 0): Promise<void> {
   await page.evaluate(
-    async ({ token, videos }) => {
+    async ({ token, videos, audios }) => {
       const pc = new RTCPeerConnection();
-      const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, pc };
+      const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, columns: 0, pc };
       (window as unknown as { viewer: typeof state }).viewer = state;
       for (let i = 0; i < videos; i++) pc.addTransceiver("video", { direction: "recvonly" });
+      for (let i = 0; i < audios; i++) pc.addTransceiver("audio", { direction: "recvonly" });
+      // Chromium counts audio energy at playout, so play what arrives, as a player would.
+      pc.ontrack = (e) => {
+        if (e.track.kind !== "audio") return;
+        const audio = new Audio();
+        audio.srcObject = new MediaStream([e.track]);
+        void audio.play();
+      };
+      const spectrum = pc.createDataChannel("spectrum", { ordered: false, maxRetransmits: 0 });
+      spectrum.onmessage = () => state.columns++;
       const thermal = pc.createDataChannel("thermal", { ordered: false, maxRetransmits: 0 });
       thermal.binaryType = "arraybuffer";
       thermal.onmessage = (e) => {
@@ -29,8 +39,23 @@ export async function startViewer(page: Page, token: string, videos: number): Pr
       if (res.status !== 201) throw new Error(`WHEP answered ${res.status}`);
       await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
     },
-    { token, videos },
+    { token, videos, audios },
   );
+}
+
+export async function audioStats(page: Page): Promise<{ packets: number; energy: number; columns: number }> {
+  return page.evaluate(async () => {
+    const { pc, columns } = (window as unknown as { viewer: { pc: RTCPeerConnection; columns: number } }).viewer;
+    let packets = 0;
+    let energy = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "audio") {
+        packets += s.packetsReceived ?? 0;
+        energy += s.totalAudioEnergy ?? 0;
+      }
+    });
+    return { packets, energy, columns };
+  });
 }
 
 export async function framesDecoded(page: Page): Promise<number> {

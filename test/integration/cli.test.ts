@@ -32,7 +32,7 @@ sources:
     const run = cli(["--config", invalid]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('sources[0].baudRate: expected one of 9600…921600, got "fast"');
-    expect(run.stderr).toContain('sources[1].type: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", got "modbus"');
+    expect(run.stderr).toContain('sources[1].type: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone", got "modbus"');
   });
 
   it("check-config validates without starting", () => {

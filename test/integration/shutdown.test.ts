@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FakeY16Camera } from "../helpers/fakeY16Camera.js";
+import { FifoDevice } from "../helpers/fifoDevice.js";
 import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 
@@ -29,7 +29,7 @@ describe("clean shutdown", () => {
     it(`${signal} ends the gateway and every ffmpeg child within a few seconds`, async () => {
       const fifo = join(mkdtempSync(join(tmpdir(), "wachter-stop-")), "cam.y16");
       execFileSync("mkfifo", [fifo]);
-      const camera = new FakeY16Camera(fifo, () => Buffer.alloc(160 * 120 * 2, 0x80));
+      const camera = new FifoDevice(fifo, () => Buffer.alloc(160 * 120 * 2, 0x80));
       camera.start();
       const port = await freePort();
       const gw = new GatewayProcess({

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { thermalUvcSchema, UvcThermalSource } from "../../sensors/index.js";
-import { FakeY16Camera } from "../helpers/fakeY16Camera.js";
+import { FifoDevice } from "../helpers/fifoDevice.js";
 import { waitFor } from "../helpers/ports.js";
 import { quietLog, recordingHub } from "../helpers/sinkRecorder.js";
 
@@ -45,7 +45,7 @@ describe("UVC radiometric camera through the real ffmpeg (synthetic Y16 source)"
     cleanups.push(() => source.stop(), () => rec.hub.stop());
 
     let offset = 0;
-    const camera = new FakeY16Camera(fifo, () => y16Frame(offset));
+    const camera = new FifoDevice(fifo, () => y16Frame(offset));
     camera.start();
     cleanups.push(() => camera.stop());
     await waitFor("frames", () => frames.length >= 3, 10_000);

@@ -25,7 +25,7 @@ ${extra}`;
 describe("configuration", () => {
   it("defaults to the simulated machine with safe defaults", () => {
     const c = defaultConfig();
-    expect(c.sources).toEqual([{ id: "sim", type: "simulated", rateHz: 5, scenario: "normal", seed: 1, thermalFps: 8 }]);
+    expect(c.sources).toEqual([{ id: "sim", type: "simulated", rateHz: 5, scenario: "normal", seed: 1, thermalFps: 8, microphone: true }]);
     expect(c.http.port).toBe(8080);
     expect(c.webrtc.iceServers).toEqual([]);
   });
@@ -43,7 +43,7 @@ sources:
   - { id: b, type: simulated, rateHz: 0 }
 `);
     expect(p).toContain('http.prot: unknown key (did you mean "port"?)');
-    expect(p).toContain('sources[0].type: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", got "modbus"');
+    expect(p).toContain('sources[0].type: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone", got "modbus"');
     expect(p.some((x) => x.startsWith("sources[1].rateHz:") && x.includes("0.1"))).toBe(true);
   });
 

@@ -15,6 +15,9 @@ function collect(format: LineFormat, fields: Record<string, FieldSpec>) {
     reading: (r) => readings.push(r),
     camera: () => {},
     frame: () => {},
+    microphone: () => {},
+    rtp: () => {},
+    spectrum: () => {},
     status: (_: SourceStatus) => {},
     reject: (reason) => rejects.push(reason),
   };

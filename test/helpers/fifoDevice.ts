@@ -1,10 +1,10 @@
 import { open, type FileHandle } from "node:fs/promises";
 
 /**
- * Streams Y16 frames into a FIFO at the camera's frame rate, the way a PureThermal board
- * delivers them to ffmpeg, and keeps going when ffmpeg restarts (reopening the FIFO).
+ * A device that streams into a FIFO at its own pace, as a camera (Y16 frames) or an ALSA
+ * capture (PCM blocks) feeds ffmpeg, and keeps going when ffmpeg restarts (reopening the FIFO).
  */
-export class FakeY16Camera {
+export class FifoDevice {
   private running = false;
   private done: Promise<void> | undefined;
   private handle: FileHandle | undefined;
@@ -13,7 +13,7 @@ export class FakeY16Camera {
   constructor(
     private readonly fifo: string,
     frame: () => Buffer,
-    private readonly fps = 9,
+    private readonly perSecond = 9,
   ) {
     this.frame = frame;
   }
@@ -35,7 +35,7 @@ export class FakeY16Camera {
         this.handle = await open(this.fifo, "w");
         while (this.running) {
           await this.handle.write(this.frame());
-          await new Promise((r) => setTimeout(r, 1000 / this.fps));
+          await new Promise((r) => setTimeout(r, 1000 / this.perSecond));
         }
       } catch {
         // The reader went away (ffmpeg died): wait for the next one.

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
+import { freePort, waitFor } from "../test/helpers/ports.js";
+import { Proc } from "../test/helpers/processes.js";
+
+export interface FanoutRow {
+  viewers: number;
+  gatewayCpuPct: number;
+  gatewayRssMb: number;
+  floorCpuPct: number;
+}
+
+export interface FanoutResult {
+  rows: FanoutRow[];
+  packetsPerSecond: number;
+  bytesPerPacket: number;
+  gatewayPerViewer: number;
+  floorPerViewer: number;
+}
+
+const TICK = 100;
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+async function cpuPercent(pid: number, seconds: number): Promise<number> {
+  const before = cpuTicks(pid);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return ((cpuTicks(pid) - before) / TICK / seconds) * 100;
+}
+
+const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench", script), ...args], { cwd: ROOT });
+
+/** Least-squares slope: CPU % per additional viewer. */
+function slope(xs: number[], ys: number[]): number {
+  const mx = xs.reduce((a, b) => a + b) / xs.length;
+  const my = ys.reduce((a, b) => a + b) / ys.length;
+  let num = 0;
+  let den = 0;
+  xs.forEach((x, i) => {
+    num += (x - mx) * (ys[i] - my);
+    den += (x - mx) ** 2;
+  });
+  return num / den;
+}
+
+/**
+ * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
+ * track and telemetry, next to a plain UDP replay of the same RTP packets to N sockets.
+ */
+export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
+  const port = await freePort();
+  const gateway = new GatewayProcess({
+    http: { host: "0.0.0.0", port },
+    webrtc: { maxViewers: 100 },
+    sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 8 }],
+  });
+  await gateway.start();
+  const pid = gateway.proc!.child.pid!;
+  const base = `http://10.222.0.1:${port}`;
+  const rows: FanoutRow[] = [];
+  let trace: Array<[number, number]> = [];
+  try {
+    for (const n of counts) {
+      const viewers = tsx("viewers.ts", [base, API_TOKEN, String(n)]);
+      await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 60_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const gatewayCpuPct = await cpuPercent(pid, seconds);
+      const gatewayRssMb = rssMb(pid);
+      if (trace.length === 0) {
+        viewers.child.stdin!.write("trace\n");
+        const json = await waitFor("trace", () => viewers.stdout.split("\n").find((l) => l.startsWith("[")), 20_000);
+        trace = JSON.parse(json);
+      }
+      viewers.child.stdin!.write("stop\n");
+      await viewers.exited;
+      rows.push({ viewers: n, gatewayCpuPct, gatewayRssMb, floorCpuPct: 0 });
+    }
+  } finally {
+    await gateway.stop();
+  }
+  for (const row of rows) {
+    const floor = tsx("udpFloor.ts", [String(row.viewers), String(seconds)]);
+    floor.child.stdin!.end(JSON.stringify(trace));
+    await floor.exited;
+    const { cpuMs } = JSON.parse(floor.stdout.trim()) as { cpuMs: number };
+    row.floorCpuPct = (cpuMs / 1000 / seconds) * 100;
+  }
+  const span = (trace.at(-1)![0] - trace[0][0]) / 1000;
+  const xs = rows.map((r) => r.viewers);
+  return {
+    rows,
+    packetsPerSecond: trace.length / span,
+    bytesPerPacket: trace.reduce((a, [, s]) => a + s, 0) / trace.length,
+    gatewayPerViewer: slope(xs, rows.map((r) => r.gatewayCpuPct)),
+    floorPerViewer: slope(xs, rows.map((r) => r.floorCpuPct)),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * A separate process holding N werift viewers of the gateway (thermal video + telemetry).
+ * Prints "ready" once every viewer decodes RTP, then on "trace" prints the RTP sizes and times
+ * one viewer saw for a few seconds (for the UDP floor), and exits on "stop".
+ *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT
+ */
+import { createInterface } from "node:readline";
+import { RTCPeerConnection } from "werift";
+
+const [base, token, countText] = process.argv.slice(2);
+const count = Number(countText);
+const received: number[] = new Array(count).fill(0);
+const trace: Array<[number, number]> = [];
+let tracing = false;
+const pcs: RTCPeerConnection[] = [];
+
+async function viewer(i: number): Promise<void> {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pcs.push(pc);
+  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+  transceiver.onTrack.subscribe((track) =>
+    track.onReceiveRtp.subscribe((rtp) => {
+      received[i]++;
+      if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length]);
+    }),
+  );
+  pc.createDataChannel("telemetry");
+  const offer = await pc.createOffer();
+  // No STUN server exists in the bench namespace; gather host candidates only.
+  for (const t of pc.iceTransports) t.connection.stunServer = undefined;
+  await pc.setLocalDescription(offer);
+  const res = await fetch(`${base}/whep`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+  if (res.status !== 201) throw new Error(`WHEP ${res.status}: ${await res.text()}`);
+  await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+}
+
+await Promise.all(Array.from({ length: count }, (_, i) => viewer(i)));
+const deadline = Date.now() + 30_000;
+while (received.some((n) => n < 20)) {
+  if (Date.now() > deadline) throw new Error(`viewers without video: ${received.filter((n) => n < 20).length}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+process.stdout.write("ready\n");
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "trace") {
+    tracing = true;
+    await new Promise((r) => setTimeout(r, 5000));
+    tracing = false;
+    process.stdout.write(`${JSON.stringify(trace)}\n`);
+  } else if (line === "stop") {
+    await Promise.all(pcs.map((pc) => pc.close()));
+    process.exit(0);
+  }
+}

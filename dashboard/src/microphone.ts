@@ -1,0 +1,98 @@
+import { paletteLut } from "../../gateway/protocol/thermal.js";
+import type { MicMsg } from "../../gateway/protocol/telemetry.js";
+import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
+import { el } from "./format.js";
+
+const HISTORY = 300;
+
+/** One microphone: listen button, level meter and a scrolling spectrogram. */
+export class MicPanel {
+  readonly root: HTMLElement;
+  private readonly audio: HTMLAudioElement;
+  private readonly listen: HTMLButtonElement;
+  private readonly hint: HTMLElement;
+  private readonly meter: HTMLElement;
+  private readonly meterText: HTMLElement;
+  private readonly state: HTMLElement;
+  private readonly spectrogram: HTMLCanvasElement;
+  private readonly lut = paletteLut("ironbow");
+  columns = 0;
+
+  constructor(mic: MicMsg) {
+    this.root = el("section", "panel mic");
+    this.root.dataset.mic = mic.id;
+    const head = el("div", "panel-head");
+    const title = el("div", "thermal-title");
+    this.state = el("span", "pill pill-wait", "waiting");
+    title.append(el("h2", undefined, mic.name), this.state);
+    this.listen = el("button", "btn", "Listen");
+    this.listen.type = "button";
+    this.listen.setAttribute("aria-pressed", "false");
+    this.listen.addEventListener("click", () => this.toggle());
+    head.append(title, this.listen);
+    this.hint = el("p", "muted hint", "");
+    const meterWrap = el("div", "meter");
+    this.meter = el("div", "meter-fill");
+    meterWrap.append(this.meter);
+    this.meterText = el("span", "meter-text", "– dBFS");
+    const levels = el("div", "mic-levels");
+    levels.append(meterWrap, this.meterText);
+    this.spectrogram = el("canvas", "spectrogram");
+    this.spectrogram.width = HISTORY;
+    this.spectrogram.height = 128;
+    const axis = el("div", "spectrogram-axis");
+    axis.append(el("span", undefined, "8 kHz"), el("span", undefined, "4 kHz"), el("span", undefined, "0"));
+    const specWrap = el("div", "spectrogram-wrap");
+    specWrap.append(this.spectrogram, axis);
+    this.audio = el("audio");
+    this.audio.muted = true;
+    this.root.append(head, levels, specWrap, this.hint, this.audio);
+  }
+
+  update(mic: MicMsg): void {
+    this.state.textContent = mic.stale ? "no sound" : "live";
+    this.state.className = `pill ${mic.stale ? "pill-bad" : "pill-ok"}`;
+    this.root.dataset.stale = String(mic.stale);
+  }
+
+  setStream(stream: MediaStream): void {
+    this.audio.srcObject = stream;
+  }
+
+  /** The level channel's latest value, from telemetry. */
+  level(db: number): void {
+    const pct = Math.max(0, Math.min(100, ((db + 80) / 80) * 100));
+    this.meter.style.width = `${pct}%`;
+    this.meter.dataset.loud = String(db > -12);
+    this.meterText.textContent = `${db.toFixed(1)} dBFS`;
+  }
+
+  column(msg: SpectrumMsg): void {
+    this.columns++;
+    this.root.dataset.columns = String(this.columns);
+    const ctx = this.spectrogram.getContext("2d")!;
+    ctx.drawImage(this.spectrogram, -1, 0);
+    const h = this.spectrogram.height;
+    const img = ctx.createImageData(1, h);
+    for (let y = 0; y < h; y++) {
+      const bin = Math.floor(((h - 1 - y) / h) * msg.bins.length);
+      const k = msg.bins[bin] * 3;
+      img.data.set([this.lut[k], this.lut[k + 1], this.lut[k + 2], 255], y * 4);
+    }
+    ctx.putImageData(img, HISTORY - 1, 0);
+  }
+
+  private toggle(): void {
+    const on = this.audio.muted;
+    this.audio.muted = !on;
+    this.listen.textContent = on ? "Mute" : "Listen";
+    this.listen.setAttribute("aria-pressed", String(on));
+    this.root.dataset.listening = String(on);
+    if (on) {
+      this.audio.play().then(
+        () => (this.hint.textContent = ""),
+        () => (this.hint.textContent = "The browser blocked playback. Click Listen again: browsers only play sound after you interact with the page."),
+      );
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { MediaStreamTrack, RtpPacket } from "werift";
+import type { Hub } from "../hub/hub.js";
+import type { SharedTrack } from "./thermalVideo.js";
+
+/**
+ * A microphone's Opus audio, encoded once by its capture ffmpeg and forwarded to every viewer.
+ * The capture runs all the time (its levels feed charts and alerts), so there is nothing to
+ * start per viewer.
+ */
+export class AudioTrack implements SharedTrack {
+  readonly kind = "audio" as const;
+  readonly track = new MediaStreamTrack({ kind: "audio" });
+  private ssrc: number | undefined;
+  private readonly unsubscribe: () => void;
+  packetsOut = 0;
+
+  constructor(
+    readonly streamId: string,
+    hub: Hub,
+  ) {
+    this.unsubscribe = hub.subscribe((e) => {
+      if (e.type !== "rtp" || e.stream !== streamId || e.packet.length < 12 || (e.packet[1] & 0x7f) !== 111) return;
+      const ssrc = e.packet.readUInt32BE(8);
+      if (ssrc !== this.ssrc) {
+        // A restarted capture has a new SSRC, sequence and timestamps; keep viewers' timelines continuous.
+        if (this.ssrc !== undefined) this.track.notifySourceChanged(RtpPacket.deSerialize(e.packet).header);
+        this.ssrc = ssrc;
+      }
+      this.packetsOut++;
+      this.track.writeRtp(e.packet);
+    });
+  }
+
+  acquire(): void {}
+
+  release(): void {}
+
+  stop(): void {
+    this.unsubscribe();
+    this.track.stop();
+  }
+}
