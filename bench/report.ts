@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
+import type { AudioCpuResult } from "./audioCpu.js";
 import type { FanoutResult } from "./fanout.js";
 import type { TelemetryLatencyResult } from "./telemetryLatency.js";
 
@@ -14,10 +15,11 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-export function writeReport(r: { latency: TelemetryLatencyResult; fanout: FanoutResult; quick: boolean; command: string }): void {
+export function writeReport(r: { latency: TelemetryLatencyResult; fanout: FanoutResult; audio: AudioCpuResult; quick: boolean; command: string }): void {
   const pkg = (name: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
   const l = r.latency;
   const f = r.fanout;
+  const a = r.audio;
   const row = (name: string, s: TelemetryLatencyResult["gateway"]) =>
     `| ${name} | ${s.samples} | ${s.lost} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
   const text = `# Benchmarks
@@ -67,6 +69,19 @@ ${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.gatewa
 
 **CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, floor
 ${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3).
+
+## Microphones: capture and analysis
+
+${a.microphones} microphones fed with white noise at 48 kHz through FIFOs (standing in for ALSA),
+for ${a.seconds} s. Per microphone the gateway runs one ffmpeg (Opus at 32 kbit/s for listening and
+16 kHz PCM for analysis) and analyses 10 blocks a second (RMS, peak, FFT octave bands, a
+spectrogram column). **Baseline:** a bare ffmpeg reading the same stream and discarding it.
+
+| per microphone, % of one core | ffmpeg capture + Opus + resample | gateway analysis | total | baseline: bare ffmpeg read |
+|---|---:|---:|---:|---:|
+| | ${a.capturePerMic.toFixed(2)} | ${a.analysisPerMic.toFixed(2)} | ${(a.capturePerMic + a.analysisPerMic).toFixed(2)} | ${a.baselinePerMic.toFixed(2)} |
+
+Ratio total / baseline: **${((a.capturePerMic + a.analysisPerMic) / Math.max(0.01, a.baselinePerMic)).toFixed(1)}**.
 `;
   writeFileSync(join(ROOT, "docs/benchmarks.md"), text);
   console.log("wrote docs/benchmarks.md");

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
+import { audioCpu } from "./audioCpu.js";
 import { fanout } from "./fanout.js";
 import { telemetryLatency } from "./telemetryLatency.js";
 
@@ -43,7 +44,9 @@ try {
   console.log("\nfan-out of the thermal video track (+ telemetry)\nviewers  gateway CPU %  gateway RSS MB  UDP floor CPU %");
   for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}`);
   console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} %, floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)}`);
-  if (!values["no-report"]) writeReport({ latency, fanout: fan, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}` });
+  const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
+  console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
+  if (!values["no-report"]) writeReport({ latency, fanout: fan, audio, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}` });
 } finally {
   await browser.close();
 }
