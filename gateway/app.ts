@@ -1,20 +1,22 @@
 import { readFileSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import type { Source } from "../sensors/index.js";
 import { AlertStream } from "./alerts/alertStream.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import { UserStore } from "./auth/users.js";
+import { ConfigError, loadConfigFile } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { HistoryStore } from "./history/historyStore.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
+import { createMetrics } from "./metrics.js";
 import { Notifiers } from "./notify/notifiers.js";
 import { Outbox } from "./notify/outbox.js";
 import { ALERTS_LABEL } from "./protocol/alerts.js";
@@ -22,9 +24,7 @@ import { TELEMETRY_LABEL } from "./protocol/telemetry.js";
 import { openDatabase } from "./storage/db.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
-import { createSource } from "./sources.js";
-import { AudioTrack } from "./media/audioTrack.js";
-import { ThermalVideo } from "./media/thermalVideo.js";
+import { SourceSet, type ReloadSummary } from "./sourceSet.js";
 import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
 import { Sessions } from "./webrtc/sessions.js";
@@ -35,12 +35,21 @@ import { ThermalStream } from "./webrtc/thermalStream.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).version;
 
+export interface ReloadResult extends ReloadSummary {
+  needsRestart: string[];
+}
+
 export interface Gateway {
   readonly hub: Hub;
   readonly urls: string[];
   /** Set on the very first start, when no admin password was given: show it once. */
   readonly generatedAdminPassword?: string;
   readonly routes: RouteInfo[];
+  /**
+   * Reads the configuration file again and applies it source by source; other sections need a
+   * restart. An invalid file changes nothing and throws ConfigError.
+   */
+  reload(): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -59,12 +68,18 @@ async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger) {
   return { users, credentials, generatedAdminPassword };
 }
 
-export async function startGateway(
-  config: Config,
-  log: Logger,
-  env: NodeJS.ProcessEnv = process.env,
-  dashboardDir = `${ROOT}dist/dashboard`,
-): Promise<Gateway> {
+export interface StartOptions {
+  /** Where the configuration came from, for reloads; without it there is nothing to reload. */
+  configFile?: string;
+  /** Command-line overrides, applied again to a reloaded configuration. */
+  overrides?: (config: Config) => void;
+  env?: NodeJS.ProcessEnv;
+  dashboardDir?: string;
+}
+
+export async function startGateway(config: Config, log: Logger, options: StartOptions = {}): Promise<Gateway> {
+  const env = options.env ?? process.env;
+  const dashboardDir = options.dashboardDir ?? `${ROOT}dist/dashboard`;
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
   const hub = new Hub(log.child({ module: "hub" }), config.hub.historyPoints);
   hub.start();
@@ -78,11 +93,9 @@ export async function startGateway(
   // Consumers subscribe before sources exist, so they see every channel the sources declare.
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));
-  const sources: Source[] = config.sources.map((sc) => createSource(sc, hub.sinkFor(sc.id), log.child({ module: "source" })));
-  if (sources.length === 0) log.warn("no sources configured: the dashboard will stay empty");
-  const videos = hub.cameraStates().map((c) => new ThermalVideo(c.info.id, hub, config.video, log.child({ module: "video" })));
-  const audios = hub.micStates().map((m) => new AudioTrack(m.info.id, hub));
-  const tracks = [...videos, ...audios];
+  const sources = new SourceSet(hub, config.video, log.child({ module: "source" }));
+  sources.create(config.sources);
+  if (sources.size === 0) log.warn("no sources configured: the dashboard will stay empty");
   const gatewayInfo = { name: config.name, version: VERSION };
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
@@ -101,10 +114,27 @@ export async function startGateway(
       [THERMAL_LABEL]: (out) => new ThermalStream(hub, out),
       [SPECTRUM_LABEL]: (out) => new SpectrumStream(hub, out),
     },
-    () => tracks,
+    () => sources.tracks(),
     config.webrtc.maxViewers,
     log.child({ module: "webrtc" }),
   );
+  const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history });
+  let current = config;
+  const reload = async (): Promise<ReloadResult> => {
+    if (!options.configFile) throw new ConfigError("(built-in configuration)", ["the gateway was started without --config: there is no file to reload"]);
+    const next = loadConfigFile(options.configFile, env);
+    options.overrides?.(next);
+    const summary = await sources.apply(next.sources);
+    const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => k !== "sources" && !isDeepStrictEqual(next[k], current[k]));
+    current = { ...current, sources: next.sources };
+    if (summary.removed.length || summary.restarted.length) {
+      // Viewers reconnect at once and get a snapshot without the channels that went away.
+      await sessions.closeAll("sources changed");
+    }
+    if (needsRestart.length) log.warn({ sections: needsRestart }, `changes to ${needsRestart.join(", ")} take effect after a restart`);
+    log.info(summary, "configuration reloaded");
+    return { ...summary, needsRestart };
+  };
   let app: FastifyInstance;
   try {
     app = await createHttpServer({
@@ -128,6 +158,25 @@ export async function startGateway(
         (a) => registerHistoryApi(a, history),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
         (a) => a.get("/api/microphones", { config: { access: "viewer" } }, async () => hub.micStates().map(micMsg)),
+        (a) =>
+          a.post("/api/reload", { config: { access: "admin" } }, async (_req, reply) => {
+            try {
+              return await reload();
+            } catch (err) {
+              if (err instanceof ConfigError) return reply.code(400).send({ error: "configuration not applied; the current one stays", problems: err.problems });
+              throw err;
+            }
+          }),
+        (a) =>
+          a.get("/metrics", { config: { access: "viewer" } }, async (_req, reply) => {
+            reply.type(metrics.contentType);
+            return metrics.metrics();
+          }),
+        (a) =>
+          a.get("/readyz", { config: { access: "viewer" } }, async (_req, reply) => {
+            const down = hub.sourceStates().filter((s) => s.status.state !== "up");
+            return reply.code(down.length ? 503 : 200).send({ ready: down.length === 0, sources: hub.sourceStates().map((s) => ({ id: s.id, state: s.status.state, detail: s.status.detail ?? "" })) });
+          }),
       ],
     });
     await app.listen({ host: config.http.host, port: config.http.port });
@@ -139,7 +188,7 @@ export async function startGateway(
   history.start();
   alerts.start();
   notifiers.start();
-  for (const source of sources) source.start();
+  sources.startAll();
   const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   log.info({ urls }, `dashboard at ${urls[0]}`);
 
@@ -148,10 +197,10 @@ export async function startGateway(
     urls,
     generatedAdminPassword,
     routes: routeTable(app),
+    reload,
     async stop() {
       await sessions.closeAll("gateway stopping");
-      await Promise.allSettled([...sources.map((s) => s.stop()), ...videos.map((v) => v.stop())]);
-      for (const a of audios) a.stop();
+      await sources.stopAll();
       hub.stop();
       alerts.stop();
       history.stop();

@@ -64,25 +64,27 @@ async function main(argv: string[]): Promise<void> {
 
   const config = readConfig(values.config);
   const portText = values.port ?? process.env.PORT;
+  let port: number | undefined;
   if (portText !== undefined) {
-    const port = Number(portText);
+    port = Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${values.port ? "--port" : "PORT"}: expected a port number 1…65535, got "${portText}"`);
-    config.http.port = port;
   }
-  if (values.host) config.http.host = values.host;
-  if (values.scenario) {
-    if (values.scenario !== "normal" && values.scenario !== "overheat") fail(`--scenario: expected normal or overheat, got "${values.scenario}"`);
-    const sims = config.sources.filter((s) => s.type === "simulated");
-    if (sims.length === 0) fail("--scenario needs a simulated source in the configuration");
-    for (const s of sims) s.scenario = values.scenario;
-  }
+  const scenario = values.scenario;
+  if (scenario !== undefined && scenario !== "normal" && scenario !== "overheat") fail(`--scenario: expected normal or overheat, got "${scenario}"`);
+  const overrides = (c: Config) => {
+    if (port !== undefined) c.http.port = port;
+    if (values.host) c.http.host = values.host;
+    if (scenario) for (const s of c.sources) if (s.type === "simulated") s.scenario = scenario;
+  };
+  if (scenario && !config.sources.some((s) => s.type === "simulated")) fail("--scenario needs a simulated source in the configuration");
+  overrides(config);
 
   const log = createLogger(config.log.level, values.json ? false : (values.pretty ?? process.stdout.isTTY));
   process.on("unhandledRejection", (reason) => log.error({ err: String(reason) }, "unhandled promise rejection"));
 
   let gateway;
   try {
-    gateway = await startGateway(config, log);
+    gateway = await startGateway(config, log, { configFile: values.config, overrides });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") log.fatal(`port ${config.http.port} is already in use: stop the other program or pass --port`);
@@ -116,6 +118,13 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  process.on("SIGHUP", () => {
+    log.info("SIGHUP: reloading the configuration");
+    gateway.reload().catch((err: Error) => {
+      if (err instanceof ConfigError) log.error({ problems: err.problems }, `${err.file}: configuration not applied; the current one stays`);
+      else log.error({ err: err.message }, "reload failed");
+    });
+  });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }

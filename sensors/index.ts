@@ -9,7 +9,7 @@ export { frameStats, roiSchema, type FrameStats, type Roi, type ThermalFrame } f
 export { thermalSerialSchema, thermalUvcSchema, type ThermalSerialOptions, type ThermalUvcOptions } from "./thermal/schema.js";
 export { ThermalSerialSource } from "./thermal/thermalSerialSource.js";
 export { UvcThermalSource, uvcArgs } from "./thermal/uvcSource.js";
-export { SupervisedFfmpeg } from "./common/ffmpeg.js";
+export { ffmpegRestarts, SupervisedFfmpeg } from "./common/ffmpeg.js";
 export { AudioAnalyzer, octaveBands, FLOOR_DB, type Band, type SpectrumColumn } from "./audio/analysis.js";
 export { AudioCapture, captureArgs } from "./audio/capture.js";
 export { MicrophoneSource } from "./audio/microphoneSource.js";

@@ -13,6 +13,7 @@ export class AudioTrack implements SharedTrack {
   private ssrc: number | undefined;
   private readonly unsubscribe: () => void;
   packetsOut = 0;
+  bytesOut = 0;
 
   constructor(
     readonly streamId: string,
@@ -27,6 +28,7 @@ export class AudioTrack implements SharedTrack {
         this.ssrc = ssrc;
       }
       this.packetsOut++;
+      this.bytesOut += e.packet.length;
       this.track.writeRtp(e.packet);
     });
   }

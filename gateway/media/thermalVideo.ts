@@ -12,6 +12,8 @@ export interface SharedTrack {
   /** Becomes the track's msid stream id, so the browser knows which camera or microphone it is. */
   streamId: string;
   track: MediaStreamTrack;
+  packetsOut: number;
+  bytesOut: number;
   acquire(): void;
   release(): void;
 }
@@ -36,6 +38,7 @@ export class ThermalVideo implements SharedTrack {
   framesIn = 0;
   framesDropped = 0;
   packetsOut = 0;
+  bytesOut = 0;
 
   constructor(
     readonly streamId: string,
@@ -131,6 +134,7 @@ export class ThermalVideo implements SharedTrack {
       this.newRun = false;
     }
     this.packetsOut++;
+    this.bytesOut += packet.length;
     this.track.writeRtp(packet);
   }
 

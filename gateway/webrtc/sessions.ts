@@ -1,5 +1,6 @@
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
+import { ChannelStats } from "./channelStats.js";
 import { ViewerSession, type RtcSettings, type StreamFactories } from "./viewerSession.js";
 
 export class ViewerLimitError extends Error {}
@@ -14,6 +15,7 @@ export class Sessions {
     private readonly tracks: () => SharedTrack[],
     private readonly maxViewers: number,
     private readonly log: Logger,
+    readonly stats = new ChannelStats(),
   ) {}
 
   get size(): number {
@@ -22,7 +24,7 @@ export class Sessions {
 
   async create(offerSdp: string): Promise<{ session: ViewerSession; answer: string }> {
     if (this.sessions.size >= this.maxViewers) throw new ViewerLimitError(`viewer limit of ${this.maxViewers} reached`);
-    const session = new ViewerSession(this.settings, this.factories, this.tracks(), this.log);
+    const session = new ViewerSession(this.settings, this.factories, this.tracks(), this.stats, this.log);
     this.sessions.set(session.id, session);
     session.onClose(() => this.sessions.delete(session.id));
     try {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { MediaStream, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
+import type { ChannelStats } from "./channelStats.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** A per-viewer feed on one data channel (telemetry, alerts, …). */
@@ -48,11 +49,13 @@ function peerConfig(settings: RtcSettings): Partial<PeerConfig> {
 
 const hasStun = (servers: IceServer[]) => servers.some((s) => [s.urls].flat().some((u) => u.startsWith("stun:")));
 
-function dataChannelOut(dc: RTCDataChannel): MessageOut {
+function dataChannelOut(dc: RTCDataChannel, stats: ChannelStats): MessageOut {
   dc.bufferedAmountLowThreshold = 64 * 1024;
   return {
     send: (data) => {
-      if (dc.readyState === "open") dc.send(data);
+      if (dc.readyState !== "open") return;
+      dc.send(data);
+      stats.sent(dc.label, typeof data === "string" ? Buffer.byteLength(data) : data.length);
     },
     get bufferedAmount() {
       return dc.bufferedAmount;
@@ -79,6 +82,7 @@ export class ViewerSession {
     private readonly settings: RtcSettings,
     private readonly factories: StreamFactories,
     private readonly tracks: SharedTrack[],
+    private readonly stats: ChannelStats,
     private readonly log: Logger,
   ) {
     this.pc = new RTCPeerConnection(peerConfig(settings));
@@ -165,7 +169,7 @@ export class ViewerSession {
       this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");
       return;
     }
-    const stream = factory(dataChannelOut(dc));
+    const stream = factory(dataChannelOut(dc, this.stats));
     this.streams.add(stream);
     // werift announces a remotely created channel before it is open; sends before that are lost.
     if (dc.readyState === "open") stream.start();

@@ -17,7 +17,9 @@ export const microphoneSchema = z
     name: z.string().min(1).max(80).optional(),
     /** alsa: a capture device; rawaudio: raw s16le mono 48 kHz from a file or FIFO (tests, other programs). */
     input: z.enum(["alsa", "rawaudio"]).default("alsa"),
-    device: z.string().regex(/^((plug)?hw:[A-Za-z0-9_]+(,\d+){0,2}|default|sysdefault(:[A-Za-z0-9_]+)?|\/[A-Za-z0-9_./:+@-]+)$/, 'expected an ALSA device such as "hw:1,0", "plughw:CARD=Device,DEV=0" or "default"'),
+    device: z
+      .string()
+      .regex(/^((plug)?hw|dsnoop|sysdefault|default)(:[A-Za-z0-9_=,]{1,64})?$|^\/[A-Za-z0-9_./:+@-]+$/, 'expected an ALSA device such as "hw:1,0", "plughw:CARD=Device,DEV=0" or "default"'),
     sampleRate: z.union([z.literal(16000), z.literal(44100), z.literal(48000)]).default(48000),
     /** Which input channel to use (1 = left / first). */
     channel: z.number().int().min(1).max(8).default(1),

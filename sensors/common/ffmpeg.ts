@@ -11,6 +11,12 @@ export interface FfmpegEvents {
 }
 
 const live = new Set<ChildProcess>();
+const restartCounts = new Map<string, number>();
+
+/** Restarts per supervised ffmpeg (by name) since the gateway started, for metrics. */
+export function ffmpegRestarts(): ReadonlyMap<string, number> {
+  return restartCounts;
+}
 let exitHookInstalled = false;
 
 /** Last line of defence against orphans: whatever is still running dies with the gateway. */
@@ -111,6 +117,7 @@ export class SupervisedFfmpeg {
       this.log.warn({ ffmpeg: this.name, retryInMs: delay }, reason);
       this.events.exited?.(reason);
       this.restarts++;
+      restartCounts.set(this.name, (restartCounts.get(this.name) ?? 0) + 1);
       this.timer = setTimeout(() => this.spawn(), delay);
     });
     child.once("spawn", () => this.events.started?.());

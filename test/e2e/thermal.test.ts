@@ -87,6 +87,22 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     }
   });
 
+  it("exposes Prometheus metrics for the traffic so far (token required)", async () => {
+    const page = viewers[0];
+    expect(await page.evaluate(async () => (await fetch("/metrics")).status)).toBe(401);
+    const text = await page.evaluate(async (token) => (await fetch("/metrics", { headers: { Authorization: `Bearer ${token}` } })).text(), API_TOKEN);
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    expect(value(/^wachter_viewers (\d+)$/m)).toBe(2);
+    expect(value(/^wachter_source_up\{source="mlx"\} (\d+)$/m)).toBe(1);
+    expect(value(/^wachter_source_readings_total\{source="mlx"\} (\d+)$/m)).toBeGreaterThan(10);
+    expect(value(/^wachter_track_packets_total\{track="mlx",kind="video"\} (\d+)$/m)).toBeGreaterThan(10);
+    expect(value(/^wachter_datachannel_messages_total\{label="thermal"\} (\d+)$/m)).toBeGreaterThan(10);
+    expect(value(/^wachter_ffmpeg_restarts_total\{process="encoder mlx"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^wachter_nodejs_eventloop_lag_seconds /m);
+    expect(text).toMatch(/^wachter_process_resident_memory_bytes /m);
+    expect(text).toMatch(/^wachter_alerts\{state="firing"\} 0$/m);
+  });
+
   it("shows the camera in the dashboard: live radiometric view and the ROI channel", async () => {
     const page = await browser.newPage();
     dashboard = page;

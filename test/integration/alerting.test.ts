@@ -41,7 +41,7 @@ describe("alert notifications: persistent MQTT outbox and webhooks", () => {
         webhooks: [{ name: "pager", url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, timeout: "2s" }],
       },
     });
-    gateway = await startGateway(config, createLogger("fatal", false), {});
+    gateway = await startGateway(config, createLogger("fatal", false), { env: {} });
     base = `http://127.0.0.1:${port}`;
   }
 

@@ -18,7 +18,7 @@ async function start(dataDir: string, env: NodeJS.ProcessEnv = {}) {
     auth: { tokens: [{ name: "scada", token: TOKEN, role: "admin" }] },
     sources: [{ id: "sim", type: "simulated" }],
   });
-  const gateway = await startGateway(config, log, env);
+  const gateway = await startGateway(config, log, { env });
   return { gateway, base: `http://127.0.0.1:${port}` };
 }
 

@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { ffmpegRestarts } from "../sensors/index.js";
+import type { AlertEngine } from "./alerts/engine.js";
+import type { HistoryStore } from "./history/historyStore.js";
+import type { Hub } from "./hub/hub.js";
+import type { SharedTrack } from "./media/thermalVideo.js";
+import type { Sessions } from "./webrtc/sessions.js";
+
+export interface MetricSources {
+  hub: Hub;
+  sessions: Sessions;
+  tracks: () => SharedTrack[];
+  alerts: AlertEngine;
+  history: HistoryStore;
+}
+
+/**
+ * Prometheus metrics, all prefixed wachter_. Values are read from the components when scraped,
+ * so nothing on the data path pays for them.
+ */
+export function createMetrics(s: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "wachter_" });
+  const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+
+  counter("wachter_source_readings_total", "Readings accepted per source", ["source"], (c) => {
+    for (const src of s.hub.sourceStates()) c.inc({ source: src.id }, src.readings);
+  });
+  counter("wachter_source_rejects_total", "Input rejected per source (malformed lines, payloads, frames)", ["source"], (c) => {
+    for (const src of s.hub.sourceStates()) c.inc({ source: src.id }, src.rejects);
+  });
+  gauge("wachter_source_up", "1 when the source is up, 0 when starting or down", ["source"], (g) => {
+    for (const src of s.hub.sourceStates()) g.set({ source: src.id }, src.status.state === "up" ? 1 : 0);
+  });
+  gauge("wachter_channel_stale", "1 when a channel has had no reading for its staleAfter", ["channel"], (g) => {
+    for (const c of s.hub.channelStates()) g.set({ channel: c.info.id }, c.stale ? 1 : 0);
+  });
+  gauge("wachter_viewers", "Connected viewer sessions", [], (g) => g.set(s.sessions.size));
+  counter("wachter_track_packets_total", "RTP packets forwarded per media track (once, before fan-out)", ["track", "kind"], (c) => {
+    for (const t of s.tracks()) c.inc({ track: t.streamId, kind: t.kind }, t.packetsOut);
+  });
+  counter("wachter_track_bytes_total", "RTP bytes forwarded per media track (once, before fan-out)", ["track", "kind"], (c) => {
+    for (const t of s.tracks()) c.inc({ track: t.streamId, kind: t.kind }, t.bytesOut);
+  });
+  counter("wachter_datachannel_messages_total", "Messages sent per data channel label, all viewers", ["label"], (c) => {
+    for (const [label, v] of s.sessions.stats.byLabel) c.inc({ label }, v.messages);
+  });
+  counter("wachter_datachannel_bytes_total", "Bytes sent per data channel label, all viewers", ["label"], (c) => {
+    for (const [label, v] of s.sessions.stats.byLabel) c.inc({ label }, v.bytes);
+  });
+  counter("wachter_ffmpeg_restarts_total", "Restarts of supervised ffmpeg processes", ["process"], (c) => {
+    for (const [name, n] of ffmpegRestarts()) c.inc({ process: name }, n);
+  });
+  gauge("wachter_alerts", "Alerts by state", ["state"], (g) => {
+    const counts = { pending: 0, firing: 0, resolved: 0 };
+    for (const a of s.alerts.list()) counts[a.state]++;
+    for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
+  });
+  counter("wachter_history_dropped_total", "Samples dropped because history writes fell behind", [], (c) => c.inc(s.history.dropped));
+  return registry;
+}

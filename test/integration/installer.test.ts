@@ -1,0 +1,77 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/gateway.js";
+
+const install = (...args: string[]) => spawnSync("bash", [join(ROOT, "deploy/install.sh"), ...args], { encoding: "utf8", timeout: 120_000 });
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = `${statSync(p).mode.toString(8)} ${createHash("sha256").update(readFileSync(p)).digest("hex")} ${statSync(p).mtimeMs}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe("installer and service unit", () => {
+  it("pass ShellCheck and systemd-analyze verify", () => {
+    execFileSync("shellcheck", [join(ROOT, "deploy/install.sh"), join(ROOT, "deploy/quickstart.sh"), join(ROOT, "deploy/test-deps.sh"), join(ROOT, ".ci/run")]);
+    const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
+    expect(install("--root", root).status).toBe(0);
+    const verify = spawnSync("systemd-analyze", ["verify", "--man=no", join(root, "etc/systemd/system/wachter.service")], { encoding: "utf8" });
+    expect(verify.stderr).toBe("");
+    expect(verify.status).toBe(0);
+  });
+
+  it("places every file, is idempotent, keeps an edited configuration, and uninstalls keeping data", () => {
+    const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
+    const first = install("--root", root);
+    expect(first.status, first.stderr).toBe(0);
+
+    for (const f of ["opt/wachter/gateway/cli.ts", "opt/wachter/package-lock.json", "opt/wachter/dist/dashboard/index.html", "opt/wachter/sensors/index.ts"]) expect(existsSync(join(root, f)), f).toBe(true);
+    expect(existsSync(join(root, "opt/wachter/node_modules"))).toBe(false);
+    const unit = readFileSync(join(root, "etc/systemd/system/wachter.service"), "utf8");
+    expect(unit).toMatch(/^ExecStart=\/\S*node --import tsx \/opt\/wachter\/gateway\/cli\.ts --config \/etc\/wachter\/config\.yaml --json$/m);
+    for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/wachter", "PrivateTmp=yes", "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-video4linux rw", "DeviceAllow=char-alsa rw", "Restart=on-failure", "User=wachter"]) {
+      expect(unit).toContain(line);
+    }
+    expect(readFileSync(join(root, "etc/udev/rules.d/99-wachter.rules"), "utf8")).toContain("wachter-thermal");
+    expect((statSync(join(root, "etc/wachter/env")).mode & 0o777).toString(8)).toBe("600");
+    expect((statSync(join(root, "var/lib/wachter")).mode & 0o777).toString(8)).toBe("750");
+    const check = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "check-config", join(root, "etc/wachter/config.yaml")], { cwd: ROOT, encoding: "utf8" });
+    expect(check.status, check.stderr).toBe(0);
+
+    const before = tree(root);
+    expect(install("--root", root).status).toBe(0);
+    expect(tree(root)).toEqual(before);
+
+    appendFileSync(join(root, "etc/wachter/config.yaml"), "# edited by the installer of this plant\n");
+    expect(install("--root", root).stdout).toContain("kept the existing /etc/wachter/config.yaml");
+    expect(readFileSync(join(root, "etc/wachter/config.yaml"), "utf8")).toContain("edited by the installer");
+
+    expect(install("--root", root, "--uninstall").status).toBe(0);
+    expect(existsSync(join(root, "opt/wachter"))).toBe(false);
+    expect(existsSync(join(root, "etc/systemd/system/wachter.service"))).toBe(false);
+    expect(existsSync(join(root, "etc/wachter/config.yaml"))).toBe(true);
+    expect(existsSync(join(root, "var/lib/wachter"))).toBe(true);
+    expect(install("--root", root, "--uninstall", "--purge").status).toBe(0);
+    expect(existsSync(join(root, "etc/wachter"))).toBe(false);
+    expect(existsSync(join(root, "var/lib/wachter"))).toBe(false);
+  });
+
+  it("--dry-run changes nothing", () => {
+    const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
+    const run = install("--root", root, "--dry-run");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("would install");
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
