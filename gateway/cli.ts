@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, defaultConfig, loadConfigFile } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { startGateway, VERSION } from "./app.js";
+import { doctor } from "./doctor.js";
 import { createLogger } from "./log.js";
 
 const USAGE = `wachter ${VERSION}: machine-monitoring gateway
@@ -9,6 +10,7 @@ const USAGE = `wachter ${VERSION}: machine-monitoring gateway
 Usage:
   wachter [--config FILE] [--port N] [--host ADDR] [--scenario normal|overheat] [--pretty|--json]
   wachter check-config FILE
+  wachter doctor [--config FILE] [--seconds N]
 
 Without --config the gateway runs its built-in simulated machine.
 PORT in the environment sets the port; --port wins over it.
@@ -43,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
+        seconds: { type: "string" },
       },
     });
   } catch (err) {
@@ -58,6 +61,12 @@ async function main(argv: string[]): Promise<void> {
     if (!file) fail("check-config needs a file: wachter check-config /etc/wachter/config.yaml");
     const config = readConfig(file);
     process.stdout.write(`${file}: OK (${config.sources.length} source(s): ${config.sources.map((s) => `${s.id} [${s.type}]`).join(", ") || "none"})\n`);
+    return;
+  }
+  if (command === "doctor") {
+    const seconds = Number(values.seconds ?? 5);
+    if (!(seconds > 0 && seconds <= 60)) fail("--seconds: expected 1…60");
+    process.exitCode = await doctor(values.config ? readConfig(values.config) : undefined, seconds, (l) => process.stdout.write(`${l}\n`));
     return;
   }
   if (command !== "run") fail(`unknown command "${command}"\n\n${USAGE}`);
