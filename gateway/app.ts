@@ -11,12 +11,13 @@ import { Credentials } from "./auth/sessions.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import { UserStore } from "./auth/users.js";
 import { ConfigError, loadConfigFile } from "./config/load.js";
-import type { Config } from "./config/schema.js";
+import type { Config, LogModule } from "./config/schema.js";
 import { HistoryStore } from "./history/historyStore.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { createMetrics } from "./metrics.js";
+import { MqttUplink } from "./uplink/mqttUplink.js";
 import { Notifiers } from "./notify/notifiers.js";
 import { Outbox } from "./notify/outbox.js";
 import { ALERTS_LABEL } from "./protocol/alerts.js";
@@ -81,19 +82,20 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const env = options.env ?? process.env;
   const dashboardDir = options.dashboardDir ?? `${ROOT}dist/dashboard`;
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
-  const hub = new Hub(log.child({ module: "hub" }), config.hub.historyPoints);
+  const moduleLog = (module: LogModule) => log.child({ module }, { level: config.log.modules[module] ?? config.log.level });
+  const hub = new Hub(moduleLog("hub"), config.hub.historyPoints);
   hub.start();
   const db = openDatabase(join(resolve(config.dataDir), "wachter.db"));
-  const history = new HistoryStore(db, config.history, log.child({ module: "history" }));
+  const history = new HistoryStore(db, config.history, moduleLog("history"));
   const alertStore = new SqliteAlertStore(db);
-  const alerts = new AlertEngine(config.alerts, alertStore, log.child({ module: "alerts" }));
+  const alerts = new AlertEngine(config.alerts, alertStore, moduleLog("alerts"));
   const outbox = new Outbox(db);
-  const notifiers = new Notifiers(config.notify, outbox, config.name, log.child({ module: "notify" }));
+  const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);
   // Consumers subscribe before sources exist, so they see every channel the sources declare.
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));
-  const sources = new SourceSet(hub, config.video, log.child({ module: "source" }));
+  const sources = new SourceSet(hub, config.video, moduleLog("source"));
   sources.create(config.sources);
   if (sources.size === 0) log.warn("no sources configured: the dashboard will stay empty");
   const gatewayInfo = { name: config.name, version: VERSION };
@@ -116,7 +118,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     },
     () => sources.tracks(),
     config.webrtc.maxViewers,
-    log.child({ module: "webrtc" }),
+    moduleLog("webrtc"),
   );
   const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history });
   let current = config;
@@ -140,7 +142,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     app = await createHttpServer({
       hub,
       sessions,
-      logger: log,
+      logger: moduleLog("http"),
       dashboardDir,
       auth: {
         users,
@@ -148,7 +150,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
         throttle: new LoginThrottle(),
         sessionTtlMs: config.auth.sessionTtl,
         secureCookies: Boolean(config.http.tls),
-        log: log.child({ module: "auth" }),
+        log: moduleLog("auth"),
       },
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
@@ -185,9 +187,11 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     db.close();
     throw err;
   }
+  const uplink = config.uplink.mqtt ? new MqttUplink(config.uplink.mqtt, hub, gatewayInfo, moduleLog("uplink")) : undefined;
   history.start();
   alerts.start();
   notifiers.start();
+  uplink?.start();
   sources.startAll();
   const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   log.info({ urls }, `dashboard at ${urls[0]}`);
@@ -205,6 +209,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       alerts.stop();
       history.stop();
       await notifiers.stop();
+      await uplink?.stop();
       await app.close();
       db.close();
     },

@@ -14,8 +14,12 @@ import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
 import { videoSchema } from "../media/schema.js";
 import { notifySchema } from "../notify/schema.js";
+import { uplinkSchema } from "../uplink/schema.js";
 
 const port = z.number().int().min(1).max(65535);
+const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
+export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink"] as const;
+export type LogModule = (typeof LOG_MODULES)[number];
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
 
 const iceServerSchema = z
@@ -72,9 +76,13 @@ export const configSchema = z
       .strict()
       .default({ sessionTtl: 12 * 3_600_000, tokens: [] }),
     log: z
-      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info") })
+      .object({
+        level: logLevel.default("info"),
+        /** Per-module levels, e.g. { webrtc: debug, source: warn }. */
+        modules: z.partialRecord(z.enum(LOG_MODULES), logLevel).default({}),
+      })
       .strict()
-      .default({ level: "info" }),
+      .default({ level: "info", modules: {} }),
     webrtc: z
       .object({
         /** None by default: factory networks have no internet. */
@@ -100,6 +108,8 @@ export const configSchema = z
     history: historySchema.default(historySchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     notify: notifySchema.default({ webhooks: [] }),
+    /** Readings to the plant's broker (with Home Assistant discovery). */
+    uplink: uplinkSchema.default({}),
     sources: z.array(sourceSchema).default([]),
   })
   .strict()

@@ -42,7 +42,7 @@ export const BODY_LIMIT = 64 * 1024;
 
 export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ module: "http" }) as FastifyBaseLogger,
+    loggerInstance: deps.logger as FastifyBaseLogger,
     https: deps.tls ?? null,
     trustProxy: deps.trustProxy.length ? deps.trustProxy : false,
     bodyLimit: BODY_LIMIT,

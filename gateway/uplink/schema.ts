@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { brokerFields, durationSchema } from "../../sensors/index.js";
+
+export const uplinkSchema = z
+  .object({
+    mqtt: z
+      .object({
+        ...brokerFields,
+        /** Topics start with this, e.g. plant/line2/mill3; defaults to wachter/<machine name>. */
+        prefix: z.string().regex(/^[^#+\s]{1,120}$/, "expected a topic prefix without wildcards").optional(),
+        /** Publish a channel at most this often… */
+        interval: durationSchema.default(10_000),
+        /** …and at once when it moved by more than this (0: only on the interval). */
+        deadband: z.number().min(0).default(0.5),
+        homeAssistant: z
+          .object({
+            enabled: z.boolean().default(true),
+            discoveryPrefix: z.string().regex(/^[^#+\s]{1,64}$/).default("homeassistant"),
+            /** Home Assistant's birth message topic; discovery is sent again when it says "online". */
+            statusTopic: z.string().regex(/^[^#+\s]{1,120}$/).default("homeassistant/status"),
+          })
+          .strict()
+          .default({ enabled: true, discoveryPrefix: "homeassistant", statusTopic: "homeassistant/status" }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type UplinkConfig = z.output<typeof uplinkSchema>;
