@@ -82,7 +82,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const env = options.env ?? process.env;
   const dashboardDir = options.dashboardDir ?? `${ROOT}dist/dashboard`;
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
-  const moduleLog = (module: LogModule) => log.child({ module }, { level: config.log.modules[module] ?? config.log.level });
+  const moduleLog = (module: LogModule) => {
+    const level = config.log.modules[module];
+    return level ? log.child({ module }, { level }) : log.child({ module });
+  };
   const hub = new Hub(moduleLog("hub"), config.hub.historyPoints);
   hub.start();
   const db = openDatabase(join(resolve(config.dataDir), "wachter.db"));
@@ -109,12 +112,13 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       connectTimeoutMs: 20_000,
       disconnectedTimeoutMs: 10_000,
       videoCodec: config.video.codec,
+      turn: config.webrtc.turn ? { urls: config.webrtc.turn.urls, secret: config.webrtc.turn.secret, ttlMs: config.webrtc.turn.ttl } : undefined,
     },
     {
-      [TELEMETRY_LABEL]: (out) => new TelemetryStream(hub, out, { gateway: gatewayInfo }),
+      [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, out, { gateway: gatewayInfo, source: scope.source }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
-      [THERMAL_LABEL]: (out) => new ThermalStream(hub, out),
-      [SPECTRUM_LABEL]: (out) => new SpectrumStream(hub, out),
+      [THERMAL_LABEL]: (out, scope) => new ThermalStream(hub, out, scope.source),
+      [SPECTRUM_LABEL]: (out, scope) => new SpectrumStream(hub, out, scope.source),
     },
     () => sources.tracks(),
     config.webrtc.maxViewers,

@@ -73,7 +73,15 @@ export class GatewayLink {
 
   private async connect(): Promise<void> {
     this.events.state(this.session === undefined && this.lastMessageAt === 0 ? "connecting" : "reconnecting", "");
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    let iceServers: RTCIceServer[] = [];
+    try {
+      const res = await fetch("api/ice-servers", { credentials: "same-origin" });
+      if (res.status === 401) return this.unauthorized();
+      if (res.ok) iceServers = (await res.json()) as RTCIceServer[];
+    } catch {
+      // The POST below reports the real problem.
+    }
+    const pc = new RTCPeerConnection({ iceServers });
     this.pc = pc;
     try {
       const { video, audio } = this.media();
@@ -135,13 +143,14 @@ export class GatewayLink {
         if (performance.now() - this.lastMessageAt > SILENCE_MS) this.fail(pc, "no data from the gateway");
       }, 1000);
     } catch (err) {
-      if (err instanceof Unauthorized) {
-        this.stop();
-        this.events.unauthorized();
-        return;
-      }
+      if (err instanceof Unauthorized) return this.unauthorized();
       this.fail(pc, (err as Error).message);
     }
+  }
+
+  private unauthorized(): void {
+    this.stop();
+    this.events.unauthorized();
   }
 
   private fail(pc: RTCPeerConnection, reason: string): void {

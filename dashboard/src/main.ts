@@ -1,5 +1,6 @@
 import "./style.css";
 import { AlertBook, AlertView } from "./alerts.js";
+import { ConnectionPanel } from "./connectionPanel.js";
 import { GatewayLink, type LinkState } from "./connection.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
@@ -124,6 +125,9 @@ async function backfill(channels: string[]): Promise<void> {
     store.backfill(channel, points.map((p) => p.t), points.map((p) => p.mean));
   }
 }
+
+const connectionPanel = new ConnectionPanel(byId("connection-panel"));
+window.setInterval(() => void connectionPanel.update(link.peerConnection), 1000);
 
 let lastAlertRender = 0;
 const frame = (t: number) => {

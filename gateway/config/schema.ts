@@ -93,6 +93,15 @@ export const configSchema = z
         additionalHostAddresses: z.array(ipAddress).default([]),
         ipv6: z.boolean().default(false),
         maxViewers: z.number().int().min(1).max(500).default(20),
+        /** A TURN server sharing a secret with the gateway: each viewer gets credentials valid for `ttl`. */
+        turn: z
+          .object({
+            urls: z.array(z.string().regex(/^turns?:[^\s]+$/, 'expected a TURN URL such as "turn:turn.plant.local:3478?transport=udp"')).min(1),
+            secret: z.string().min(16, "use a secret of at least 16 characters (openssl rand -hex 32), shared with coturn's static-auth-secret"),
+            ttl: durationSchema.default(3_600_000),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20 }),

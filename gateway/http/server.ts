@@ -83,7 +83,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
   app.get("/api/channels", { config: { access: "viewer" } }, async () => deps.hub.channelStates().map(channelMsg));
   app.get("/api/sources", { config: { access: "viewer" } }, async () => deps.hub.sourceStates().map(sourceMsg));
-  registerWhep(app, deps.sessions);
+  registerWhep(app, deps.sessions, (id) => deps.hub.sourceStates().some((s) => s.id === id));
   for (const register of deps.routes) register(app);
 
   if (existsSync(deps.dashboardDir)) {

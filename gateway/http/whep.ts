@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { BadOfferError } from "../webrtc/viewerSession.js";
 import { ViewerLimitError, type Sessions } from "../webrtc/sessions.js";
+import { linkHeaders } from "../webrtc/iceServers.js";
 import { BadFragError, parseSdpFrag } from "./sdpfrag.js";
 
 const SESSION_PATH = "/whep/sessions/";
@@ -9,40 +10,51 @@ function looksLikeSdp(body: unknown): body is string {
   return typeof body === "string" && body.startsWith("v=0") && /^m=/m.test(body);
 }
 
-function requireType(type: string, reply: FastifyReply, expected: string): boolean {
-  if (type.split(";")[0].trim().toLowerCase() === expected) return true;
-  void reply.code(415).header("Accept", expected).send({ error: `expected Content-Type ${expected}` });
-  return false;
-}
+/** Refuses other media types before any body parser runs (a JSON body would otherwise fail as bad JSON). */
+const requireType = (expected: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+  if ((req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase() !== expected) {
+    return reply.code(415).header("Accept", expected).send({ error: `expected Content-Type ${expected}` });
+  }
+};
 
 /** WHEP (draft-ietf-wish-whep): POST an offer, PATCH trickle candidates, DELETE to leave. */
-export function registerWhep(app: FastifyInstance, sessions: Sessions): void {
+export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource: (id: string) => boolean): void {
   for (const type of ["application/sdp", "application/trickle-ice-sdpfrag"]) {
     app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }
 
-  app.post("/whep", { config: { access: "viewer" } }, async (req, reply) => {
-    if (!requireType(req.headers["content-type"] ?? "", reply, "application/sdp")) return reply;
+  const offer = async (req: FastifyRequest, reply: FastifyReply, source: string | undefined) => {
+    if (source !== undefined && !hasSource(source)) return reply.code(404).send({ error: `no source "${source}"` });
     if (!looksLikeSdp(req.body)) return reply.code(400).send({ error: "body is not an SDP offer (must start with v=0 and have an m= line)" });
+    const iceServers = sessions.iceServers(req.principal?.name ?? "viewer");
     try {
-      const { session, answer } = await sessions.create(req.body);
+      const { session, answer } = await sessions.create(req.body, { source }, iceServers);
       return reply
         .code(201)
         .header("Content-Type", "application/sdp")
         .header("Location", `${SESSION_PATH}${session.id}`)
-        .header("ETag", `"${session.id.slice(0, 8)}"`)
+        .header("ETag", session.etag)
+        .header("Link", linkHeaders(iceServers))
         .send(answer);
     } catch (err) {
       if (err instanceof ViewerLimitError) return reply.code(503).header("Retry-After", "10").send({ error: err.message });
       if (err instanceof BadOfferError) return reply.code(400).send({ error: err.message });
       throw err;
     }
-  });
+  };
 
-  app.patch<{ Params: { id: string } }>(`${SESSION_PATH}:id`, { config: { access: "viewer" } }, async (req, reply) => {
+  const sdp = { config: { access: "viewer" as const }, preParsing: requireType("application/sdp") };
+  app.post("/whep", sdp, (req, reply) => offer(req, reply, undefined));
+  app.post<{ Params: { source: string } }>("/whep/:source", sdp, (req, reply) => offer(req, reply, req.params.source));
+
+  /** The STUN/TURN servers a viewer should use, with fresh TURN credentials, before it makes its offer. */
+  app.get("/api/ice-servers", { config: { access: "viewer" } }, async (req) => sessions.iceServers(req.principal?.name ?? "viewer"));
+
+  app.patch<{ Params: { id: string } }>(`${SESSION_PATH}:id`, { config: { access: "viewer" }, preParsing: requireType("application/trickle-ice-sdpfrag") }, async (req, reply) => {
     const session = sessions.get(req.params.id);
     if (!session) return reply.code(404).send({ error: "no such session" });
-    if (!requireType(req.headers["content-type"] ?? "", reply, "application/trickle-ice-sdpfrag")) return reply;
+    const ifMatch = req.headers["if-match"];
+    if (ifMatch !== undefined && ifMatch !== "*" && ifMatch !== session.etag) return reply.code(412).send({ error: "the session's ICE credentials changed (ETag mismatch)" });
     let frag;
     try {
       frag = parseSdpFrag(String(req.body ?? ""));

@@ -1,7 +1,8 @@
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 import { ChannelStats } from "./channelStats.js";
-import { ViewerSession, type RtcSettings, type StreamFactories } from "./viewerSession.js";
+import { iceServersFor } from "./iceServers.js";
+import { ViewerSession, type IceServer, type RtcSettings, type Scope, type StreamFactories } from "./viewerSession.js";
 
 export class ViewerLimitError extends Error {}
 
@@ -22,9 +23,14 @@ export class Sessions {
     return this.sessions.size;
   }
 
-  async create(offerSdp: string): Promise<{ session: ViewerSession; answer: string }> {
+  /** Fresh ICE servers for one viewer (TURN credentials are per session). */
+  iceServers(user: string): IceServer[] {
+    return iceServersFor(this.settings.iceServers, this.settings.turn, user);
+  }
+
+  async create(offerSdp: string, scope: Scope, iceServers: IceServer[]): Promise<{ session: ViewerSession; answer: string }> {
     if (this.sessions.size >= this.maxViewers) throw new ViewerLimitError(`viewer limit of ${this.maxViewers} reached`);
-    const session = new ViewerSession(this.settings, this.factories, this.tracks(), this.stats, this.log);
+    const session = new ViewerSession(this.settings, iceServers, this.factories, this.tracks(), scope, this.stats, this.log);
     this.sessions.set(session.id, session);
     session.onClose(() => this.sessions.delete(session.id));
     try {

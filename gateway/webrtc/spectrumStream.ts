@@ -12,13 +12,14 @@ export class SpectrumStream {
   constructor(
     private readonly hub: Hub,
     private readonly out: MessageOut,
+    private readonly only?: string,
     private readonly highWaterBytes = 16 * 1024,
   ) {}
 
   start(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = this.hub.subscribe((e) => {
-      if (e.type !== "spectrum" || this.out.bufferedAmount > this.highWaterBytes) return;
+      if (e.type !== "spectrum" || (this.only && e.mic !== this.only) || this.out.bufferedAmount > this.highWaterBytes) return;
       let bytes = encoded.get(e.column);
       if (!bytes) {
         const u8 = encodeSpectrum({ mic: e.mic, ts: e.column.ts, maxHz: e.column.maxHz, bins: e.column.bins });

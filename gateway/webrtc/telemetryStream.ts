@@ -11,6 +11,8 @@ export interface MessageOut {
 
 export interface TelemetryStreamOptions {
   gateway: { name: string; version: string };
+  /** Only this source's channels, cameras and microphones. */
+  source?: string;
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
   highWaterBytes?: number;
   historyChunkPoints?: number;
@@ -56,6 +58,7 @@ export const sourceMsg = (s: SourceState): SourceMsg => ({
  */
 export class TelemetryStream {
   private pending: ReadingTuple[] = [];
+  private scoped = new Set<string>();
   private coalesced = new Map<string, ReadingTuple>();
   private dropped = 0;
   private flushScheduled: NodeJS.Immediate | undefined;
@@ -75,18 +78,23 @@ export class TelemetryStream {
     this.now = options.now ?? Date.now;
   }
 
+  private mine(source: string): boolean {
+    return !this.options.source || source === this.options.source;
+  }
+
   start(): void {
     if (this.unsubscribe) return;
-    const channels = this.hub.channelStates();
+    const channels = this.hub.channelStates().filter((c) => this.mine(c.info.source));
+    this.scoped = new Set(channels.map((c) => c.info.id));
     this.send({
       v: 1,
       t: "snapshot",
       now: this.now(),
       gateway: this.options.gateway,
       channels: channels.map(channelMsg),
-      sources: this.hub.sourceStates().map(sourceMsg),
-      cameras: this.hub.cameraStates().map(cameraMsg),
-      mics: this.hub.micStates().map(micMsg),
+      sources: this.hub.sourceStates().filter((s) => this.mine(s.id)).map(sourceMsg),
+      cameras: this.hub.cameraStates().filter((c) => this.mine(c.info.source)).map(cameraMsg),
+      mics: this.hub.micStates().filter((m) => this.mine(m.info.source)).map(micMsg),
     });
     const chunk = this.options.historyChunkPoints ?? 1500;
     for (const c of channels) {
@@ -112,6 +120,7 @@ export class TelemetryStream {
   }
 
   private onHubEvent(e: HubEvent): void {
+    if (this.options.source && !this.inScope(e)) return;
     switch (e.type) {
       case "reading":
         this.enqueue([e.channel, e.ts, e.value]);
@@ -133,6 +142,25 @@ export class TelemetryStream {
       case "microphone":
         this.send({ v: 1, t: "microphone", mic: micMsg(e.mic) });
         break;
+    }
+  }
+
+  private inScope(e: HubEvent): boolean {
+    switch (e.type) {
+      case "reading":
+      case "stale":
+        return this.scoped.has(e.channel);
+      case "channel":
+        if (this.mine(e.info.source)) this.scoped.add(e.info.id);
+        return this.mine(e.info.source);
+      case "source":
+        return this.mine(e.source.id);
+      case "camera":
+        return this.mine(e.camera.info.source);
+      case "microphone":
+        return this.mine(e.mic.info.source);
+      default:
+        return false;
     }
   }
 

@@ -28,17 +28,20 @@ export class ThermalStream {
   constructor(
     private readonly hub: Hub,
     private readonly out: MessageOut,
+    /** Only this camera, when the session is scoped to one source. */
+    private readonly only?: string,
     private readonly highWaterBytes = 96 * 1024,
   ) {}
 
   start(): void {
     if (this.unsubscribe) return;
     for (const cam of this.hub.cameraStates()) {
+      if (this.only && cam.info.id !== this.only) continue;
       const frame = this.hub.latestFrame(cam.info.id);
       if (frame && !cam.stale) this.out.send(wire(cam.info.id, frame));
     }
     this.unsubscribe = this.hub.subscribe((e) => {
-      if (e.type !== "frame") return;
+      if (e.type !== "frame" || (this.only && e.camera !== this.only)) return;
       if (this.out.bufferedAmount > this.highWaterBytes) {
         this.skipped++;
         return;

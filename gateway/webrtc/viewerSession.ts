@@ -3,6 +3,7 @@ import { MediaStream, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataC
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 import type { ChannelStats } from "./channelStats.js";
+import type { TurnConfig } from "./iceServers.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** A per-viewer feed on one data channel (telemetry, alerts, …). */
@@ -11,8 +12,16 @@ export interface DataStream {
   stop(): void;
 }
 
+/** What a session shows: everything, or one source (POST /whep/:source). */
+export interface Scope {
+  source?: string;
+}
+
 /** Data-channel label → how to feed a channel with that label. */
-export type StreamFactories = Record<string, (out: MessageOut) => DataStream>;
+export type StreamFactories = Record<string, (out: MessageOut, scope: Scope) => DataStream>;
+
+/** Channels the gateway opens itself when a player offered a data section but created none. */
+const GATEWAY_OPENED = ["telemetry", "alerts"];
 
 export interface IceServer {
   urls: string | string[];
@@ -29,13 +38,14 @@ export interface RtcSettings {
   connectTimeoutMs: number;
   disconnectedTimeoutMs: number;
   videoCodec: "vp8" | "h264";
+  turn?: TurnConfig;
 }
 
 export class BadOfferError extends Error {}
 
-function peerConfig(settings: RtcSettings): Partial<PeerConfig> {
+function peerConfig(settings: RtcSettings, iceServers: IceServer[]): Partial<PeerConfig> {
   return {
-    iceServers: settings.iceServers,
+    iceServers,
     icePortRange: settings.portRange,
     iceAdditionalHostAddresses: settings.additionalHostAddresses.length ? settings.additionalHostAddresses : undefined,
     iceUseIpv4: true,
@@ -70,6 +80,8 @@ function dataChannelOut(dc: RTCDataChannel, stats: ChannelStats): MessageOut {
 /** One browser (or WHEP player) watching the gateway: one peer connection and its channels. */
 export class ViewerSession {
   readonly id = randomBytes(16).toString("base64url");
+  /** WHEP's entity tag for the session's ICE state; it changes only with an ICE restart. */
+  readonly etag = `"${randomBytes(8).toString("hex")}"`;
   readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
   private readonly streams = new Set<DataStream>();
@@ -77,15 +89,19 @@ export class ViewerSession {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeListeners: Array<() => void> = [];
+  private offeredData = false;
+  private readonly labels = new Set<string>();
 
   constructor(
     private readonly settings: RtcSettings,
+    private readonly iceServers: IceServer[],
     private readonly factories: StreamFactories,
     private readonly tracks: SharedTrack[],
+    private readonly scope: Scope,
     private readonly stats: ChannelStats,
     private readonly log: Logger,
   ) {
-    this.pc = new RTCPeerConnection(peerConfig(settings));
+    this.pc = new RTCPeerConnection(peerConfig(settings, iceServers));
     this.pc.onDataChannel.subscribe((dc) => this.attachChannel(dc));
     this.pc.connectionStateChange.subscribe((state) => this.onState(state));
     this.timer = setTimeout(() => void this.close("did not connect in time"), settings.connectTimeoutMs);
@@ -102,18 +118,23 @@ export class ViewerSession {
   /** Applies the viewer's offer and returns a complete answer (all candidates, no server trickle). */
   async answer(offerSdp: string): Promise<string> {
     this.addTracks(offerSdp);
+    this.offeredData = /^m=application /m.test(offerSdp);
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
     } catch (err) {
       throw new BadOfferError(`offer rejected: ${(err as Error).message}`);
     }
-    if (!hasStun(this.settings.iceServers)) {
+    if (!hasStun(this.iceServers)) {
       // werift falls back to a public STUN server when none is configured; plants have no
       // internet, so without a configured STUN server gather host (and relay) candidates only.
       for (const transport of this.pc.iceTransports) transport.connection.stunServer = undefined;
     }
-    const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
+    try {
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+    } catch (err) {
+      // werift validates some of the offer only here (a missing a=mid, say).
+      throw new BadOfferError(`offer could not be answered: ${(err as Error).message}`);
+    }
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error("no local description after setLocalDescription");
     return sdp;
@@ -145,7 +166,8 @@ export class ViewerSession {
    * order, so the n-th video m-line gets the n-th camera. Extra m-lines are answered inactive.
    */
   private addTracks(offerSdp: string): void {
-    const pool = { video: this.tracks.filter((t) => t.kind === "video"), audio: this.tracks.filter((t) => t.kind === "audio") };
+    const mine = this.tracks.filter((t) => !this.scope.source || t.streamId === this.scope.source);
+    const pool = { video: mine.filter((t) => t.kind === "video"), audio: mine.filter((t) => t.kind === "audio") };
     for (const [, kind] of offerSdp.matchAll(/^m=(audio|video) /gm)) {
       const shared = pool[kind as "audio" | "video"].shift();
       if (!shared) continue;
@@ -158,18 +180,31 @@ export class ViewerSession {
   private onState(state: string): void {
     this.log.debug({ session: this.id, state }, "viewer connection state");
     clearTimeout(this.timer);
-    if (state === "connected") this.timer = undefined;
+    if (state === "connected") {
+      this.timer = setTimeout(() => this.openGatewayChannels(), 3000);
+    }
     else if (state === "disconnected") this.timer = setTimeout(() => void this.close("disconnected too long"), this.settings.disconnectedTimeoutMs);
     else if (state === "failed" || state === "closed") void this.close(`connection ${state}`);
   }
 
+  /**
+   * A generic WHEP player offers a data section (or a channel of its own) but does not know our
+   * labels: open telemetry and alerts from the gateway's side so it still gets them.
+   */
+  private openGatewayChannels(): void {
+    this.timer = undefined;
+    if (this.closed || !this.offeredData || this.labels.has("telemetry")) return;
+    for (const label of GATEWAY_OPENED) this.attachChannel(this.pc.createDataChannel(label));
+  }
+
   private attachChannel(dc: RTCDataChannel): void {
+    this.labels.add(dc.label);
     const factory = Object.hasOwn(this.factories, dc.label) ? this.factories[dc.label] : undefined;
     if (!factory) {
       this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");
       return;
     }
-    const stream = factory(dataChannelOut(dc, this.stats));
+    const stream = factory(dataChannelOut(dc, this.stats), this.scope);
     this.streams.add(stream);
     // werift announces a remotely created channel before it is open; sends before that are lost.
     if (dc.readyState === "open") stream.start();

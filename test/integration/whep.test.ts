@@ -1,0 +1,146 @@
+import fc from "fast-check";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RTCPeerConnection } from "werift";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type Gateway } from "../../gateway/app.js";
+import { configSchema } from "../../gateway/config/schema.js";
+import { createLogger } from "../../gateway/log.js";
+import { turnCredentials } from "../../gateway/webrtc/iceServers.js";
+import { freePort } from "../helpers/ports.js";
+
+const TOKEN = "whep-test-token-0123456789abcdefghijklmnop";
+const SECRET = "turn-shared-secret-0123456789";
+
+/** A real offer, as a WHEP player would send it. */
+async function realOffer(video = 1, data = true): Promise<{ sdp: string; pc: RTCPeerConnection }> {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  for (let i = 0; i < video; i++) pc.addTransceiver("video", { direction: "recvonly" });
+  if (data) pc.createDataChannel("telemetry");
+  const offer = await pc.createOffer();
+  for (const t of pc.iceTransports) t.connection.stunServer = undefined;
+  await pc.setLocalDescription(offer);
+  return { sdp: pc.localDescription!.sdp, pc };
+}
+
+describe("WHEP conformance and robustness", () => {
+  let gateway: Gateway;
+  let base: string;
+  const peers: RTCPeerConnection[] = [];
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+  const post = (body: string, path = "/whep", type = "application/sdp") => fetch(`${base}${path}`, { method: "POST", headers: { ...auth, "Content-Type": type }, body });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const config = configSchema.parse({
+      dataDir: mkdtempSync(join(tmpdir(), "wachter-whep-")),
+      http: { host: "127.0.0.1", port },
+      auth: { tokens: [{ name: "player", token: TOKEN, role: "viewer" }] },
+      webrtc: { maxViewers: 3, iceServers: [{ urls: "stun:stun.plant.test:3478" }], turn: { urls: ["turn:turn.plant.test:3478?transport=udp"], secret: SECRET, ttl: "10m" } },
+      sources: [{ id: "sim", type: "simulated", thermalFps: 2, microphone: false }],
+    });
+    gateway = await startGateway(config, createLogger("fatal", false), { env: {} });
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await gateway.stop();
+  });
+
+  it("answers an offer: 201, Location, ETag, SDP answer, Link headers with fresh TURN credentials", async () => {
+    const { sdp, pc } = await realOffer();
+    peers.push(pc);
+    const res = await post(sdp);
+    expect(res.status).toBe(201);
+    expect(res.headers.get("content-type")).toBe("application/sdp");
+    expect(res.headers.get("location")).toMatch(/^\/whep\/sessions\/[A-Za-z0-9_-]{22}$/);
+    expect(res.headers.get("etag")).toMatch(/^"[0-9a-f]{16}"$/);
+    const links = res.headers.get("link")!;
+    expect(links).toContain('<stun:stun.plant.test:3478>; rel="ice-server"');
+    const m = /<turn:turn\.plant\.test:3478\?transport=udp>; rel="ice-server"; username="(\d+):player"; credential="([^"]+)"; credential-type="password"/.exec(links)!;
+    expect(m).not.toBeNull();
+    const expiry = Number(m[1]) * 1000;
+    expect(expiry - Date.now()).toBeGreaterThan(9 * 60_000);
+    expect(m[2]).toBe(turnCredentials(SECRET, 0, "player", expiry).credential);
+    const answer = await res.text();
+    expect(answer).toMatch(/^v=0/);
+    expect(answer).toMatch(/^m=video .*\r?\n(.*\r?\n)*a=sendonly/m);
+    expect(answer).toMatch(/^a=candidate:/m);
+
+    const session = base + res.headers.get("location");
+    const frag = "a=ice-ufrag:" + /a=ice-ufrag:(\S+)/.exec(sdp)![1] + "\r\na=mid:0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 61764 typ host\r\na=end-of-candidates\r\n";
+    const patch = (body: string, headers: Record<string, string> = {}) => fetch(session, { method: "PATCH", headers: { ...auth, "Content-Type": "application/trickle-ice-sdpfrag", ...headers }, body });
+    expect((await patch(frag)).status).toBe(204);
+    expect((await patch(frag, { "If-Match": res.headers.get("etag")! })).status).toBe(204);
+    expect((await patch(frag, { "If-Match": '"0000000000000000"' })).status).toBe(412);
+    expect((await patch("a=candidate:garbage")).status).toBe(400);
+    expect((await patch(frag.replace(/ice-ufrag:\S+/, "ice-ufrag:restart"))).status).toBe(422);
+    expect((await fetch(session, { method: "PATCH", headers: { ...auth, "Content-Type": "text/plain" }, body: frag })).status).toBe(415);
+    expect((await fetch(session, { method: "DELETE", headers: auth })).status).toBe(200);
+    expect((await fetch(session, { method: "DELETE", headers: auth })).status).toBe(404);
+    expect((await patch(frag)).status).toBe(404);
+  });
+
+  it("serves one source at /whep/:source, and 404 for an unknown one", async () => {
+    const { sdp, pc } = await realOffer();
+    peers.push(pc);
+    const res = await post(sdp, "/whep/sim");
+    expect(res.status).toBe(201);
+    await fetch(base + res.headers.get("location"), { method: "DELETE", headers: auth });
+    expect((await post(sdp, "/whep/nope")).status).toBe(404);
+  });
+
+  it("refuses wrong types, bad SDP, oversized bodies, and too many viewers", async () => {
+    const { sdp, pc } = await realOffer();
+    peers.push(pc);
+    expect((await post(sdp, "/whep", "application/json")).status).toBe(415);
+    const bad = await post("v=0\r\nm=video 9 RTP/AVP 0\r\n");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^(offer rejected|offer could not be answered|body is not an SDP offer)/);
+    expect((await post(`v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n${"a=x\r\n".repeat(20_000)}`)).status).toBe(413);
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await post(sdp);
+      expect(r.status).toBe(201);
+      created.push(base + r.headers.get("location"));
+    }
+    const full = await post(sdp);
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("10");
+    for (const url of created) await fetch(url, { method: "DELETE", headers: auth });
+  });
+
+  it("survives fuzzed offers and sdpfrags: never a 5xx, and still serves viewers afterwards", async () => {
+    const { sdp: valid, pc } = await realOffer();
+    peers.push(pc);
+    const lines = valid.split("\r\n").filter(Boolean);
+    const mutated = fc
+      .tuple(fc.array(fc.nat(lines.length - 1), { maxLength: 8 }), fc.array(fc.string({ maxLength: 60 }), { maxLength: 5 }), fc.boolean())
+      .map(([drop, junk, keepHead]) => {
+        const out = lines.filter((_, i) => !drop.includes(i));
+        junk.forEach((j, i) => out.splice((i * 7) % (out.length + 1), 0, j));
+        return (keepHead ? out : out.slice(1)).join("\r\n") + "\r\n";
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutated, fc.string({ maxLength: 400 })), async (body) => {
+        const res = await post(body);
+        expect(res.status).toBeLessThan(500);
+        if (res.status === 201) await fetch(base + res.headers.get("location"), { method: "DELETE", headers: auth });
+      }),
+      { numRuns: 120 },
+    );
+    const r = await post(valid);
+    const session = base + r.headers.get("location");
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (body) => {
+        const res = await fetch(session, { method: "PATCH", headers: { ...auth, "Content-Type": "application/trickle-ice-sdpfrag" }, body });
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 100 },
+    );
+    await fetch(session, { method: "DELETE", headers: auth });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await post(valid)).status).toBe(201);
+  });
+});
