@@ -15,6 +15,7 @@ import type { Config, LogModule } from "./config/schema.js";
 import { HistoryStore } from "./history/historyStore.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
+import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { createMetrics } from "./metrics.js";
 import { MqttUplink } from "./uplink/mqttUplink.js";
@@ -158,7 +159,12 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       },
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
-      tls: config.http.tls ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) } : undefined,
+      tls:
+        config.http.tls === "self-signed"
+          ? selfSignedCertificate(resolve(config.dataDir))
+          : config.http.tls
+            ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) }
+            : undefined,
       routes: [
         (a) => registerAlertsApi(a, alerts, alertStore),
         (a) => registerHistoryApi(a, history),

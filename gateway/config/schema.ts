@@ -51,7 +51,8 @@ export const configSchema = z
         trustProxy: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "expected an IP address or CIDR")).default([]),
         /** Origins allowed to call the API from other sites; none by default. */
         corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://scada.plant.local")).default([]),
-        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+        /** PEM files, or "self-signed" for a certificate generated once in dataDir/tls. */
+        tls: z.union([z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(), z.literal("self-signed")]).optional(),
       })
       .strict()
       .default({ host: "0.0.0.0", port: 8080, trustProxy: [], corsOrigins: [] }),

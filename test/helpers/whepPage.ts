@@ -4,10 +4,12 @@ import type { Page } from "playwright-core";
  * A minimal WHEP viewer run inside a page (any origin of the gateway): asks for `videos` video
  * tracks and the thermal channel, and keeps what arrives on `window.viewer` for assertions.
  */
-export async function startViewer(page: Page, token: string, videos: number, audios = 0): Promise<void> {
+export async function startViewer(page: Page, token: string, videos: number, audios = 0, relayOnly = false): Promise<void> {
   await page.evaluate(
-    async ({ token, videos, audios }) => {
-      const pc = new RTCPeerConnection();
+    async ({ token, videos, audios, relayOnly }) => {
+      // Like the dashboard: ask the gateway for STUN/TURN servers (fresh TURN credentials) first.
+      const iceServers = (await (await fetch("/api/ice-servers", { headers: { Authorization: `Bearer ${token}` } })).json()) as RTCIceServer[];
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" });
       const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, columns: 0, pc };
       (window as unknown as { viewer: typeof state }).viewer = state;
       for (let i = 0; i < videos; i++) pc.addTransceiver("video", { direction: "recvonly" });
@@ -39,8 +41,24 @@ export async function startViewer(page: Page, token: string, videos: number, aud
       if (res.status !== 201) throw new Error(`WHEP answered ${res.status}`);
       await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
     },
-    { token, videos, audios },
+    { token, videos, audios, relayOnly },
   );
+}
+
+/** The candidate types of the selected pair, e.g. { local: "relay", remote: "host" }. */
+export async function selectedPair(page: Page): Promise<{ local: string; remote: string } | undefined> {
+  return page.evaluate(async () => {
+    const { pc } = (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer;
+    const stats = await pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    stats.forEach((s: Record<string, unknown>) => byId.set(String(s.id), s));
+    let pair: Record<string, unknown> | undefined;
+    stats.forEach((s: Record<string, unknown>) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(String(s.selectedCandidatePairId));
+    });
+    if (!pair) return undefined;
+    return { local: String(byId.get(String(pair.localCandidateId))?.candidateType), remote: String(byId.get(String(pair.remoteCandidateId))?.candidateType) };
+  });
 }
 
 export async function audioStats(page: Page): Promise<{ packets: number; energy: number; columns: number }> {

@@ -117,3 +117,33 @@ describe("authentication and authorisation", () => {
     expect((await login("olga", "olga-password-123")).status).toBe(200);
   });
 });
+
+describe("HTTPS", () => {
+  it("serves over a self-signed certificate made once in the data directory, with Secure cookies", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "wachter-tls-"));
+    const port = await freePort();
+    const config = configSchema.parse({ dataDir, http: { host: "127.0.0.1", port, tls: "self-signed" }, sources: [] });
+    const gateway = await startGateway(config, log, { env: { WACHTER_ADMIN_PASSWORD: "https-admin-password" } });
+    try {
+      expect(gateway.urls[0]).toBe(`https://127.0.0.1:${port}/`);
+      const { request } = await import("node:https");
+      const res = await new Promise<{ status: number; cookie: string; cert: string }>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, path: "/api/login", method: "POST", rejectUnauthorized: false, headers: { "Content-Type": "application/json" } },
+          (r) => {
+            const cert = (r.socket as import("node:tls").TLSSocket).getPeerCertificate().subject?.CN ?? "";
+            r.resume();
+            resolve({ status: r.statusCode!, cookie: String(r.headers["set-cookie"]), cert });
+          },
+        );
+        req.on("error", reject);
+        req.end(JSON.stringify({ username: "admin", password: "https-admin-password" }));
+      });
+      expect(res.status).toBe(200);
+      expect(res.cookie).toContain("Secure");
+      expect(res.cert.length).toBeGreaterThan(0);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
