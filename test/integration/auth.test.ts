@@ -131,7 +131,7 @@ describe("HTTPS", () => {
         const req = request(
           { host: "127.0.0.1", port, path: "/api/login", method: "POST", rejectUnauthorized: false, headers: { "Content-Type": "application/json" } },
           (r) => {
-            const cert = (r.socket as import("node:tls").TLSSocket).getPeerCertificate().subject?.CN ?? "";
+            const cert = String((r.socket as import("node:tls").TLSSocket).getPeerCertificate().subject?.CN ?? "");
             r.resume();
             resolve({ status: r.statusCode!, cookie: String(r.headers["set-cookie"]), cert });
           },
