@@ -49,6 +49,9 @@ export class GatewayLink {
   private lastMessageAt = 0;
   private retryTimer: number | undefined;
   private stopped = false;
+  private etag = "";
+  private answer = "";
+  private restarting = false;
 
   /** `media` says how many video (one per camera) and audio (one per microphone) tracks to ask for. */
   constructor(
@@ -122,6 +125,9 @@ export class GatewayLink {
         this.events.state("connected", "");
       };
       dc.onclose = () => this.fail(pc, "data channel closed");
+      pc.oniceconnectionstatechange = () => {
+        if (pc.iceConnectionState === "disconnected" && !this.restarting) void this.restartIce(pc);
+      };
       pc.onconnectionstatechange = () => {
         document.body.dataset.peer = pc.connectionState;
         if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail(pc, `connection ${pc.connectionState}`);
@@ -137,7 +143,9 @@ export class GatewayLink {
       if (res.status === 401) throw new Unauthorized();
       if (res.status !== 201) throw new Error(`gateway answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
       this.session = res.headers.get("Location") ?? undefined;
-      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      this.etag = res.headers.get("ETag") ?? "";
+      this.answer = await res.text();
+      await pc.setRemoteDescription({ type: "answer", sdp: this.answer });
       this.lastMessageAt = performance.now();
       this.watchdog = window.setInterval(() => {
         if (performance.now() - this.lastMessageAt > SILENCE_MS) this.fail(pc, "no data from the gateway");
@@ -145,6 +153,41 @@ export class GatewayLink {
     } catch (err) {
       if (err instanceof Unauthorized) return this.unauthorized();
       this.fail(pc, (err as Error).message);
+    }
+  }
+
+  /**
+   * The network changed under us (Wi-Fi roaming, a new address): ask the gateway for an ICE
+   * restart on the same session (WHEP PATCH) before giving up and starting a new one.
+   */
+  private async restartIce(pc: RTCPeerConnection): Promise<void> {
+    if (!this.session) return;
+    this.restarting = true;
+    try {
+      pc.restartIce();
+      await pc.setLocalDescription(await pc.createOffer());
+      await gatheringDone(pc, 2000);
+      const sdp = pc.localDescription!.sdp;
+      const pick = (re: RegExp) => re.exec(sdp)?.[1] ?? "";
+      const mid = pick(/a=mid:(\S+)/);
+      const frag = [`a=ice-ufrag:${pick(/a=ice-ufrag:(\S+)/)}`, `a=ice-pwd:${pick(/a=ice-pwd:(\S+)/)}`, `a=mid:${mid}`, ...sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:")), "a=end-of-candidates", ""].join("\r\n");
+      const res = await fetch(this.session, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": this.etag }, body: frag, credentials: "same-origin" });
+      if (res.status !== 200 || pc !== this.pc) return;
+      this.etag = res.headers.get("ETag") ?? this.etag;
+      const answerFrag = await res.text();
+      const ufrag = /a=ice-ufrag:(\S+)/.exec(answerFrag)?.[1];
+      const pwd = /a=ice-pwd:(\S+)/.exec(answerFrag)?.[1];
+      this.answer = this.answer
+        .split("\r\n")
+        .filter((l) => !l.startsWith("a=candidate:") && l !== "a=end-of-candidates")
+        .map((l) => (l.startsWith("a=ice-ufrag:") ? `a=ice-ufrag:${ufrag}` : l.startsWith("a=ice-pwd:") ? `a=ice-pwd:${pwd}` : l))
+        .join("\r\n");
+      await pc.setRemoteDescription({ type: "answer", sdp: this.answer });
+      for (const line of answerFrag.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) await pc.addIceCandidate({ candidate: line.slice(2), sdpMid: mid });
+    } catch {
+      // The watchdog falls back to a new session if the link does not come back.
+    } finally {
+      this.restarting = false;
     }
   }
 

@@ -63,7 +63,13 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource
       throw err;
     }
     if (frag.ufrag && frag.ufrag !== session.remoteIceUfrag()) {
-      return reply.code(422).send({ error: "ICE restart is not supported on this session; POST a new offer" });
+      if (!frag.pwd) return reply.code(400).send({ error: "an ICE restart needs a=ice-pwd with the new a=ice-ufrag" });
+      try {
+        const answer = await session.restartIce(frag.ufrag, frag.pwd, frag.candidates);
+        return reply.code(200).header("Content-Type", "application/trickle-ice-sdpfrag").header("ETag", session.etag).send(answer);
+      } catch (err) {
+        return reply.code(400).send({ error: `ICE restart failed: ${(err as Error).message}` });
+      }
     }
     try {
       await session.addIceCandidates(frag.candidates);

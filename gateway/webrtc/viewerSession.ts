@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { MediaStream, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
+import { MediaStream, RTCIceParameters, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 import type { ChannelStats } from "./channelStats.js";
@@ -80,8 +80,9 @@ function dataChannelOut(dc: RTCDataChannel, stats: ChannelStats): MessageOut {
 /** One browser (or WHEP player) watching the gateway: one peer connection and its channels. */
 export class ViewerSession {
   readonly id = randomBytes(16).toString("base64url");
-  /** WHEP's entity tag for the session's ICE state; it changes only with an ICE restart. */
-  readonly etag = `"${randomBytes(8).toString("hex")}"`;
+  /** WHEP's entity tag for the session's ICE state; it changes with every ICE restart. */
+  etag = `"${randomBytes(8).toString("hex")}"`;
+  private remoteUfrag: string | undefined;
   readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
   private readonly streams = new Set<DataStream>();
@@ -145,7 +146,30 @@ export class ViewerSession {
   }
 
   remoteIceUfrag(): string | undefined {
-    return /^a=ice-ufrag:(.+)$/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1]?.trim();
+    return this.remoteUfrag ?? /^a=ice-ufrag:(.+)$/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1]?.trim();
+  }
+
+  /**
+   * WHEP ICE restart (the viewer's network changed): new remote credentials and candidates in,
+   * fresh local credentials and candidates out as an sdpfrag. DTLS and the data channels carry on.
+   */
+  async restartIce(ufrag: string, pwd: string, candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<string> {
+    const transport = this.pc.iceTransports[0];
+    if (!transport) throw new BadOfferError("this session has no ICE transport to restart");
+    transport.restart();
+    transport.setRemoteParams(new RTCIceParameters({ usernameFragment: ufrag, password: pwd }));
+    await transport.gather();
+    this.remoteUfrag = ufrag;
+    this.etag = `"${randomBytes(8).toString("hex")}"`;
+    await this.addIceCandidates(candidates);
+    transport.start().catch((err: Error) => this.log.warn({ session: this.id, err: err.message }, "ICE restart failed"));
+    const local = transport.localParameters;
+    const mid = /^a=mid:(\S+)/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1] ?? "0";
+    const lines = [`a=ice-ufrag:${local.usernameFragment}`, `a=ice-pwd:${local.password}`, `a=mid:${mid}`];
+    for (const c of transport.localCandidates) lines.push(`a=${c.toJSON().candidate}`);
+    lines.push("a=end-of-candidates");
+    this.log.info({ session: this.id }, "ICE restarted");
+    return `${lines.join("\r\n")}\r\n`;
   }
 
   async close(reason: string): Promise<void> {

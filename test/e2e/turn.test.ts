@@ -8,11 +8,11 @@ import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
 import { Proc } from "../helpers/processes.js";
-import { framesDecoded, selectedPair, startViewer } from "../helpers/whepPage.js";
+import { framesDecoded, restartIce, selectedPair, startViewer } from "../helpers/whepPage.js";
 
 const SECRET = "coturn-shared-secret-for-tests-0123";
 
-describe("remote access through a TURN relay (coturn in a private network namespace)", () => {
+describe("remote access: TURN relay (coturn in a private network namespace) and ICE restart", () => {
   let ns: NetNs;
   let coturn: Proc;
   let gateway: GatewayProcess;
@@ -75,5 +75,13 @@ describe("remote access through a TURN relay (coturn in a private network namesp
     // Relay candidates exist only if coturn accepted the credentials, so the connection proves them.
     const servers = await page.evaluate(async (token) => (await fetch("/api/ice-servers", { headers: { Authorization: `Bearer ${token}` } })).json(), API_TOKEN);
     expect(servers).toEqual([{ urls: ["turn:10.215.0.1:3478?transport=udp"], username: expect.stringMatching(/^\d{10}:WACHTER_API_TOKEN$/), credential: expect.any(String) }]);
+  });
+
+  it("restarts ICE through a WHEP PATCH without a new session, and media keeps flowing", async () => {
+    const before = await framesDecoded(page);
+    expect(await restartIce(page, API_TOKEN)).toEqual({ status: 200, etagChanged: true });
+    await waitFor("video after the ICE restart", async () => ((await framesDecoded(page)) > before + 20 ? true : undefined), 20_000);
+    expect(await page.evaluate(() => (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer.pc.connectionState)).toBe("connected");
+    expect(gateway.logs().some((l) => l.msg === "ICE restarted")).toBe(true);
   });
 });

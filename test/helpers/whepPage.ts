@@ -10,7 +10,7 @@ export async function startViewer(page: Page, token: string, videos: number, aud
       // Like the dashboard: ask the gateway for STUN/TURN servers (fresh TURN credentials) first.
       const iceServers = (await (await fetch("/api/ice-servers", { headers: { Authorization: `Bearer ${token}` } })).json()) as RTCIceServer[];
       const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" });
-      const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, columns: 0, pc };
+      const state = { frames: [] as Array<{ camera: string; seq: number; first: number[] }>, columns: 0, pc, session: "", etag: "", answer: "" };
       (window as unknown as { viewer: typeof state }).viewer = state;
       for (let i = 0; i < videos; i++) pc.addTransceiver("video", { direction: "recvonly" });
       for (let i = 0; i < audios; i++) pc.addTransceiver("audio", { direction: "recvonly" });
@@ -39,7 +39,10 @@ export async function startViewer(page: Page, token: string, videos: number, aud
       await new Promise((r) => setTimeout(r, 300));
       const res = await fetch("/whep", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
       if (res.status !== 201) throw new Error(`WHEP answered ${res.status}`);
-      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      state.session = res.headers.get("Location")!;
+      state.etag = res.headers.get("ETag")!;
+      state.answer = await res.text();
+      await pc.setRemoteDescription({ type: "answer", sdp: state.answer });
     },
     { token, videos, audios, relayOnly },
   );
@@ -85,4 +88,41 @@ export async function framesDecoded(page: Page): Promise<number> {
     });
     return n;
   });
+}
+
+/**
+ * What a WHEP client does when its network changes: restartIce, send the new credentials and
+ * candidates in a PATCH, and apply the gateway's new credentials and candidates from the answer.
+ */
+export async function restartIce(page: Page, token: string): Promise<{ status: number; etagChanged: boolean }> {
+  return page.evaluate(async (token) => {
+    const v = (window as unknown as { viewer: { pc: RTCPeerConnection; session: string; etag: string; answer: string } }).viewer;
+    const pc = v.pc;
+    pc.restartIce();
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => setTimeout(r, 500));
+    const sdp = pc.localDescription!.sdp;
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(sdp)![1];
+    const pwd = /a=ice-pwd:(\S+)/.exec(sdp)![1];
+    const mid = /a=mid:(\S+)/.exec(sdp)![1];
+    const candidates = sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"));
+    const frag = [`a=ice-ufrag:${ufrag}`, `a=ice-pwd:${pwd}`, `a=mid:${mid}`, ...candidates, "a=end-of-candidates", ""].join("\r\n");
+    const res = await fetch(v.session, { method: "PATCH", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": v.etag }, body: frag });
+    if (res.status !== 200) return { status: res.status, etagChanged: false };
+    const etag = res.headers.get("ETag")!;
+    const answerFrag = await res.text();
+    const newUfrag = /a=ice-ufrag:(\S+)/.exec(answerFrag)![1];
+    const newPwd = /a=ice-pwd:(\S+)/.exec(answerFrag)![1];
+    const answer = v.answer
+      .split("\r\n")
+      .filter((l) => !l.startsWith("a=candidate:") && l !== "a=end-of-candidates")
+      .map((l) => (l.startsWith("a=ice-ufrag:") ? `a=ice-ufrag:${newUfrag}` : l.startsWith("a=ice-pwd:") ? `a=ice-pwd:${newPwd}` : l))
+      .join("\r\n");
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    for (const line of answerFrag.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) await pc.addIceCandidate({ candidate: line.slice(2), sdpMid: mid });
+    const changed = etag !== v.etag;
+    v.etag = etag;
+    v.answer = answer;
+    return { status: res.status, etagChanged: changed };
+  }, token);
 }
