@@ -4,6 +4,9 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
+import type { DcResult } from "./dcThroughput.js";
+import type { IngestResult } from "./ingest.js";
+import type { SoakResult } from "./soak.js";
 import type { FanoutResult } from "./fanout.js";
 import type { TelemetryLatencyResult } from "./telemetryLatency.js";
 
@@ -15,11 +18,23 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-export function writeReport(r: { latency: TelemetryLatencyResult; fanout: FanoutResult; audio: AudioCpuResult; quick: boolean; command: string }): void {
+export function writeReport(r: {
+  latency: TelemetryLatencyResult;
+  fanout: FanoutResult;
+  audio: AudioCpuResult;
+  dc: DcResult[];
+  ingest: IngestResult;
+  soak: SoakResult;
+  quick: boolean;
+  command: string;
+}): void {
   const pkg = (name: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version as string;
   const l = r.latency;
   const f = r.fanout;
   const a = r.audio;
+  const [w, n] = r.dc;
+  const i = r.ingest;
+  const k = r.soak;
   const row = (name: string, s: TelemetryLatencyResult["gateway"]) =>
     `| ${name} | ${s.samples} | ${s.lost} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
   const text = `# Benchmarks
@@ -82,6 +97,47 @@ spectrogram column). **Baseline:** a bare ffmpeg reading the same stream and dis
 | | ${a.capturePerMic.toFixed(2)} | ${a.analysisPerMic.toFixed(2)} | ${(a.capturePerMic + a.analysisPerMic).toFixed(2)} | ${a.baselinePerMic.toFixed(2)} |
 
 Ratio total / baseline: **${((a.capturePerMic + a.analysisPerMic) / Math.max(0.01, a.baselinePerMic)).toFixed(1)}**.
+
+## Data-channel throughput: werift against node-datachannel
+
+Each stack answers headless Chromium's offer in this process and exchanges ${r.dc[0] ? "the same" : ""} 16 KiB messages
+with the same backpressure (pause above 1 MiB queued, resume below 256 KiB), one direction at a
+time. node-datachannel is libdatachannel (C++), the native baseline.
+
+| stack | to the browser, Mbit/s | from the browser, Mbit/s |
+|---|---:|---:|
+${r.dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} | ${d.fromBrowserMbps.toFixed(0)} |`).join("\n")}
+
+Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed(2)}** to the browser, **${(w.fromBrowserMbps / n.fromBrowserMbps).toFixed(2)}** from it
+(target ≥ 0.5). A 160×120 radiometric frame is 38 KB, so even 10 Mbit/s carries 30 frames/s.
+
+## Ingest
+
+- **Serial lines** (20 \`key=value\` fields per line, ${i.serial.megabytes} MB in 4 KiB chunks) through the
+  line splitter, the parser and the hub's validation: **${i.serial.gatewayMBps.toFixed(1)} MB/s,
+  ${(i.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s**, ${i.serial.cpuPer1000.toFixed(3)} % of a core per 1000 readings/s.
+  Baseline, a naive split-and-\`Number()\` of the same text with no validation:
+  ${i.serial.baselineMBps.toFixed(1)} MB/s (${i.serial.baselineCpuPer1000.toFixed(3)} % per 1000/s); ratio ${(i.serial.baselineMBps / i.serial.gatewayMBps).toFixed(1)}× slower for
+  the real path. A serial port at 921600 baud carries at most 0.09 MB/s.
+- **MQTT** (${i.mqtt.messages} plain-number messages on 20 topics, QoS 0, local Mosquitto): wachter's
+  MQTT source into the hub **${i.mqtt.gatewayPerSec.toFixed(0)} readings/s**, ${i.mqtt.cpuPer1000.toFixed(2)} % of a core per
+  1000 readings/s; baseline, a bare mqtt.js subscriber that only counts: ${i.mqtt.baselinePerSec.toFixed(0)}/s,
+  ${i.mqtt.baselineCpuPer1000.toFixed(2)} % per 1000/s (both include the publisher in the same process).
+
+## Soak
+
+${k.minutes} min with the simulated machine (thermal video, sound) and a serial board, ${k.viewers} werift
+viewers in another process with churn (the oldest leaves and a new one joins every
+${k.churnSeconds} s: ${k.joins} joins), and a Chromium page measuring tty → browser latency.
+
+| | start | end |
+|---|---:|---:|
+| gateway RSS, MB | ${k.rssStartMb.toFixed(0)} | ${k.rssEndMb.toFixed(0)} |
+| open file descriptors | ${k.fdsStart} | ${k.fdsEnd} |
+| telemetry latency p50 / p99, ms | ${k.latencyStart.p50.toFixed(2)} / ${k.latencyStart.p99.toFixed(2)} | ${k.latencyEnd.p50.toFixed(2)} / ${k.latencyEnd.p99.toFixed(2)} |
+
+RSS slope after warm-up: **${k.rssSlopeMbPerHour.toFixed(1)} MB/h** (a short run's slope mostly shows the V8
+heap settling; \`npm run bench -- --soak 60\` for a long one).
 `;
   writeFileSync(join(ROOT, "docs/benchmarks.md"), text);
   console.log("wrote docs/benchmarks.md");

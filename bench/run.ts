@@ -10,10 +10,15 @@ import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
+import { dcThroughput } from "./dcThroughput.js";
+import { ingest } from "./ingest.js";
+import { soak } from "./soak.js";
 import { fanout } from "./fanout.js";
 import { telemetryLatency } from "./telemetryLatency.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, "no-report": { type: "boolean" } } });
+const { values } = parseArgs({
+  options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, soak: { type: "string" }, "no-report": { type: "boolean" } },
+});
 // --smoke: the whole benchmark path in seconds, for the test suite (no timing is judged).
 if (values.smoke) {
   values.seconds = "1";
@@ -46,7 +51,22 @@ try {
   console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} %, floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)}`);
   const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
-  if (!values["no-report"]) writeReport({ latency, fanout: fan, audio, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}` });
+
+  const megabytes = values.smoke ? 1 : values.quick ? 8 : 32;
+  const dc = [await dcThroughput(browser, "werift", megabytes), await dcThroughput(browser, "node-datachannel", megabytes)];
+  console.log(`\ndata channel with Chromium, ${megabytes} MiB in 16 KiB messages (Mbit/s)`);
+  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}`);
+
+  const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
+  console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
+
+  const soakMinutes = Number(values.soak ?? (values.smoke ? 0.25 : values.quick ? 1 : 10));
+  const soaked = await soak(browser, soakMinutes);
+  console.log(`\nsoak ${soakMinutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
+
+  if (!values["no-report"]) {
+    writeReport({ latency, fanout: fan, audio, dc, ingest: ing, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });
+  }
 } finally {
   await browser.close();
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
@@ -19,7 +19,7 @@ export interface TelemetryLatencyResult {
 const now = () => performance.timeOrigin + performance.now();
 
 /** Sends `rateHz` samples of `channels` values for `seconds`; the first value is the sequence number. */
-async function drive(seconds: number, rateHz: number, send: (seq: number) => void): Promise<Map<number, number>> {
+export async function drive(seconds: number, rateHz: number, send: (seq: number) => void): Promise<Map<number, number>> {
   const sent = new Map<number, number>();
   const total = Math.round(seconds * rateHz);
   const start = now();
@@ -40,42 +40,55 @@ function line(seq: number, channels: number): string {
   return `${values.join(" ")}\n`;
 }
 
+/** A page on the gateway's origin that records when each sequence number arrives on `telemetry`. */
+export async function openLatencyPage(browser: Browser, port: number): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/healthz`);
+  await page.evaluate(async (token) => {
+    const w = window as unknown as { arrivals: Array<[number, number]> };
+    w.arrivals = [];
+    const pc = new RTCPeerConnection();
+    const dc = pc.createDataChannel("telemetry");
+    dc.onmessage = (e) => {
+      const t = performance.timeOrigin + performance.now();
+      const msg = JSON.parse(e.data as string);
+      if (msg.t === "readings") for (const [ch, , v] of msg.r) if (ch === "bench.c0") w.arrivals.push([v, t]);
+    };
+    const opened = new Promise((r) => (dc.onopen = r));
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await fetch("/whep", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+    await opened;
+  }, API_TOKEN);
+  return page;
+}
+
+/** Writes `seconds` of samples to the board's tty and returns their latency to the page. */
+export async function measureTty(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+  await page.evaluate(() => void ((window as unknown as { arrivals: unknown[] }).arrivals = []));
+  const fd = openSync(board, constants.O_WRONLY | constants.O_NOCTTY);
+  const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
+  closeSync(fd);
+  const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
+  return latencyStats(sent, arrivals);
+}
+
+export const benchFields = (channels: number) => Object.fromEntries(Array.from({ length: channels }, (_, i) => [`c${i}`, { channel: `bench.c${i}` }]));
+
 /** Gateway path: bytes written to a serial tty → gateway → werift data channel → page onmessage. */
 async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
   const pair = new PtyPair();
   await pair.start();
-  const fields = Object.fromEntries(Array.from({ length: channels }, (_, i) => [`c${i}`, { channel: `bench.c${i}` }]));
   const port = await freePort();
   const gateway = new GatewayProcess({
     http: { host: "0.0.0.0", port },
-    sources: [{ id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields }],
+    sources: [{ id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(channels) }],
   });
   await gateway.start();
-  const page = await browser.newPage();
+  const page = await openLatencyPage(browser, port);
   try {
-    await page.goto(`http://127.0.0.1:${port}/healthz`);
-    await page.evaluate(async (token) => {
-      const w = window as unknown as { arrivals: Array<[number, number]> };
-      w.arrivals = [];
-      const pc = new RTCPeerConnection();
-      const dc = pc.createDataChannel("telemetry");
-      dc.onmessage = (e) => {
-        const t = performance.timeOrigin + performance.now();
-        const msg = JSON.parse(e.data as string);
-        if (msg.t === "readings") for (const [ch, , v] of msg.r) if (ch === "bench.c0") w.arrivals.push([v, t]);
-      };
-      const opened = new Promise((r) => (dc.onopen = r));
-      await pc.setLocalDescription(await pc.createOffer());
-      await new Promise((r) => setTimeout(r, 300));
-      const res = await fetch("/whep", { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
-      await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
-      await opened;
-    }, API_TOKEN);
-    const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
-    const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
-    closeSync(fd);
-    const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
-    return latencyStats(sent, arrivals);
+    return await measureTty(page, pair.board, seconds, channels, rateHz);
   } finally {
     await page.close();
     await gateway.stop();

@@ -1,20 +1,21 @@
 /**
  * A separate process holding N werift viewers of the gateway (thermal video + telemetry).
  * Prints "ready" once every viewer decodes RTP, then on "trace" prints the RTP sizes and times
- * one viewer saw for a few seconds (for the UDP floor), and exits on "stop".
- *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT
+ * one viewer saw for a few seconds (for the UDP floor), and exits on "stop". With CHURN_MS, the
+ * oldest viewer leaves and a new one joins every CHURN_MS milliseconds.
+ *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS]
  */
 import { createInterface } from "node:readline";
 import { RTCPeerConnection } from "werift";
 
-const [base, token, countText] = process.argv.slice(2);
+const [base, token, countText, churnText] = process.argv.slice(2);
 const count = Number(countText);
 const received: number[] = new Array(count).fill(0);
 const trace: Array<[number, number]> = [];
 let tracing = false;
 const pcs: RTCPeerConnection[] = [];
 
-async function viewer(i: number): Promise<void> {
+async function viewer(i: number): Promise<RTCPeerConnection> {
   const pc = new RTCPeerConnection({ iceServers: [] });
   pcs.push(pc);
   const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
@@ -32,6 +33,7 @@ async function viewer(i: number): Promise<void> {
   const res = await fetch(`${base}/whep`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
   if (res.status !== 201) throw new Error(`WHEP ${res.status}: ${await res.text()}`);
   await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  return pc;
 }
 
 await Promise.all(Array.from({ length: count }, (_, i) => viewer(i)));
@@ -42,12 +44,24 @@ while (received.some((n) => n < 20)) {
 }
 process.stdout.write("ready\n");
 
+let joined = 0;
+if (churnText) {
+  setInterval(async () => {
+    const oldest = pcs.shift();
+    await oldest?.close();
+    await viewer(0).catch((err: Error) => process.stderr.write(`join failed: ${err.message}\n`));
+    joined++;
+  }, Number(churnText));
+}
+
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "trace") {
     tracing = true;
     await new Promise((r) => setTimeout(r, 5000));
     tracing = false;
     process.stdout.write(`${JSON.stringify(trace)}\n`);
+  } else if (line === "count") {
+    process.stdout.write(`joined ${joined}\n`);
   } else if (line === "stop") {
     await Promise.all(pcs.map((pc) => pc.close()));
     process.exit(0);

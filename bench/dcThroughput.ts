@@ -1,0 +1,153 @@
+import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfill";
+import type { Browser } from "playwright-core";
+import { RTCPeerConnection as WeriftPeerConnection } from "werift";
+
+export interface DcResult {
+  stack: "werift" | "node-datachannel";
+  toBrowserMbps: number;
+  fromBrowserMbps: number;
+}
+
+const MESSAGE = 16 * 1024;
+const HIGH = 1024 * 1024;
+const LOW = 256 * 1024;
+
+/** The W3C-shaped subset both stacks offer. */
+interface Channel {
+  readyState: string;
+  bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  send(data: Buffer): void;
+  addEventListener(type: "bufferedamountlow", listener: () => void): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onopen: (() => void) | null;
+}
+
+interface Peer {
+  setRemoteDescription(d: { type: "offer"; sdp: string }): Promise<void>;
+  createAnswer(): Promise<{ type: "answer"; sdp: string }>;
+  setLocalDescription(d: { type: "answer"; sdp: string }): Promise<void>;
+  localDescription: { sdp: string } | null;
+  ondatachannel: ((e: { channel: Channel }) => void) | null;
+  close(): void | Promise<void>;
+}
+
+async function newPeer(stack: DcResult["stack"]): Promise<Peer> {
+  if (stack === "werift") {
+    const pc = new WeriftPeerConnection({ iceServers: [] });
+    const original = pc.setRemoteDescription.bind(pc);
+    // As in the gateway: no STUN server exists here.
+    (pc as unknown as Peer).setRemoteDescription = async (d) => {
+      await original(d);
+      for (const t of pc.iceTransports) t.connection.stunServer = undefined;
+    };
+    return pc as unknown as Peer;
+  }
+  return new NdcPeerConnection({ iceServers: [] }) as unknown as Peer;
+}
+
+async function waitGathered(pc: Peer, stack: DcResult["stack"]): Promise<string> {
+  if (stack === "node-datachannel") {
+    const p = pc as unknown as { iceGatheringState: string; onicegatheringstatechange: (() => void) | null };
+    if (p.iceGatheringState !== "complete") await new Promise<void>((r) => (p.onicegatheringstatechange = () => p.iceGatheringState === "complete" && r()));
+  }
+  return pc.localDescription!.sdp;
+}
+
+function sendAll(dc: Channel, total: number): Promise<void> {
+  const chunk = Buffer.alloc(MESSAGE, 0x5a);
+  let sent = 0;
+  dc.bufferedAmountLowThreshold = LOW;
+  return new Promise((resolve) => {
+    const pump = () => {
+      while (sent < total && dc.bufferedAmount < HIGH) {
+        dc.send(chunk);
+        sent += MESSAGE;
+      }
+      if (sent >= total) resolve();
+    };
+    dc.addEventListener("bufferedamountlow", pump);
+    pump();
+  });
+}
+
+/** Bytes each way between one stack (answering, in this process) and headless Chromium. */
+export async function dcThroughput(browser: Browser, stack: DcResult["stack"], megabytes: number): Promise<DcResult> {
+  const total = megabytes * 1024 * 1024;
+  const page = await browser.newPage();
+  const pc = await newPeer(stack);
+  try {
+    const offer = await page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      const dc = pc.createDataChannel("bench");
+      dc.binaryType = "arraybuffer";
+      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel; received: number; first: number; last: number };
+      Object.assign(w, { pc, dc, received: 0, first: 0, last: 0 });
+      dc.onmessage = (e) => {
+        const t = performance.now();
+        if (w.received === 0) w.first = t;
+        w.received += (e.data as ArrayBuffer).byteLength;
+        w.last = t;
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((r) => setTimeout(r, 500));
+      return pc.localDescription!.sdp;
+    });
+    const channel = new Promise<Channel>((resolve) => (pc.ondatachannel = (e) => resolve(e.channel)));
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    await pc.setLocalDescription(await pc.createAnswer());
+    const answer = await waitGathered(pc, stack);
+    await page.evaluate(async (sdp) => {
+      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel };
+      await w.pc.setRemoteDescription({ type: "answer", sdp });
+      if (w.dc.readyState !== "open") await new Promise((r) => (w.dc.onopen = r));
+    }, answer);
+    const dc = await channel;
+    if (dc.readyState !== "open") await new Promise<void>((r) => (dc.onopen = () => r()));
+
+    await sendAll(dc, total);
+    await page.waitForFunction((t) => (window as unknown as { received: number }).received >= t, total, { timeout: 120_000 });
+    const toBrowser = await page.evaluate(() => {
+      const w = window as unknown as { received: number; first: number; last: number };
+      return (w.received * 8) / ((w.last - w.first) / 1000) / 1e6;
+    });
+
+    let received = 0;
+    let first = 0;
+    let last = 0;
+    const done = new Promise<void>((resolve) => {
+      dc.onmessage = (e) => {
+        const t = performance.now();
+        if (received === 0) first = t;
+        const d = e.data as ArrayBuffer | Buffer;
+        received += d.byteLength;
+        last = t;
+        if (received >= total) resolve();
+      };
+    });
+    // Given as source text: the TypeScript loader would add helpers the page does not have.
+    await page.evaluate(`(async () => {
+      const dc = window.dc;
+      const chunk = new Uint8Array(${MESSAGE}).fill(0x5a);
+      let sent = 0;
+      dc.bufferedAmountLowThreshold = ${LOW};
+      await new Promise((resolve) => {
+        const pump = () => {
+          while (sent < ${total} && dc.bufferedAmount < ${HIGH}) {
+            dc.send(chunk);
+            sent += ${MESSAGE};
+          }
+          if (sent >= ${total}) resolve();
+        };
+        dc.onbufferedamountlow = pump;
+        pump();
+      });
+    })()`);
+    await done;
+    const fromBrowser = (received * 8) / ((last - first) / 1000) / 1e6;
+    return { stack, toBrowserMbps: toBrowser, fromBrowserMbps: fromBrowser };
+  } finally {
+    await pc.close();
+    await page.close();
+  }
+}
