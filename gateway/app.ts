@@ -19,6 +19,7 @@ import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { createMetrics } from "./metrics.js";
 import { MqttUplink } from "./uplink/mqttUplink.js";
+import { WhipPush } from "./uplink/whipPush.js";
 import { Notifiers } from "./notify/notifiers.js";
 import { Outbox } from "./notify/outbox.js";
 import { ALERTS_LABEL } from "./protocol/alerts.js";
@@ -202,6 +203,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   alerts.start();
   notifiers.start();
   uplink?.start();
+  const whip = config.uplink.whip
+    ? new WhipPush({ url: config.uplink.whip.url, token: config.uplink.whip.token, videoCodec: config.video.codec }, () => sources.tracks(), moduleLog("uplink"))
+    : undefined;
+  whip?.start();
   sources.startAll();
   const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   log.info({ urls }, `dashboard at ${urls[0]}`);
@@ -220,6 +225,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       history.stop();
       await notifiers.stop();
       await uplink?.stop();
+      await whip?.stop();
       await app.close();
       db.close();
     },

@@ -24,6 +24,15 @@ export const uplinkSchema = z
       })
       .strict()
       .optional(),
+    /** Publish the media tracks to a WHIP endpoint (MediaMTX, LiveKit …) that fans out to remote viewers. */
+    whip: z
+      .object({
+        url: z.string().regex(/^https?:\/\/[^\s]+$/, "expected the endpoint's http:// or https:// URL, e.g. https://mediamtx.plant.local:8889/mill3/whip"),
+        /** Sent as Authorization: Bearer …; use ${ENV}. */
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type UplinkConfig = z.output<typeof uplinkSchema>;

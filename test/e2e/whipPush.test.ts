@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { NetNs } from "../helpers/netns.js";
+import { waitFor } from "../helpers/ports.js";
+import { Proc } from "../helpers/processes.js";
+
+const TOKEN = "whip-endpoint-token";
+
+describe("WHIP push: the gateway publishes its tracks to a media server", () => {
+  let ns: NetNs;
+  let endpoint: Proc;
+  let gateway: GatewayProcess;
+
+  const startEndpoint = async () => {
+    const [cmd, args] = ns.wrap(process.execPath, ["--import", "tsx", join(ROOT, "test/helpers/whipEndpoint.ts"), "9000", TOKEN]);
+    endpoint = new Proc(cmd, args, { cwd: ROOT });
+    await waitFor("endpoint", () => endpoint.stdout.includes("listening") || undefined, 10_000);
+  };
+  const counts = () => {
+    const last = endpoint.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
+    return last ? (JSON.parse(last) as { video: number; audio: number; sessions: number; deleted: number }) : undefined;
+  };
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_217);
+    await startEndpoint();
+    gateway = new GatewayProcess(
+      { http: { host: "0.0.0.0", port: 8080 }, uplink: { whip: { url: "http://10.217.0.1:9000/whip", token: TOKEN } }, sources: [{ id: "sim", type: "simulated" }] },
+      ns,
+    );
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await endpoint?.stop();
+    await ns?.destroy();
+  });
+
+  it("sends the thermal video and the microphone", async () => {
+    await waitFor("RTP at the endpoint", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 20_000);
+  });
+
+  it("publishes again after the media server restarts", async () => {
+    await endpoint.stop();
+    await startEndpoint();
+    await waitFor("republished", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 40_000);
+  });
+
+  it("ends its WHIP session when the gateway stops", async () => {
+    await gateway.stop();
+    await waitFor("DELETE received", () => ((counts()?.deleted ?? 0) >= 1) || undefined, 5000);
+    expect(counts()!.sessions).toBeGreaterThanOrEqual(1);
+  });
+});
