@@ -64,8 +64,11 @@ Latency is measured per sample from just before the bytes are written to just af
 |---|---:|---:|---:|---:|---:|---:|
 ${row("wachter: tty → gateway → WebRTC data channel", l.gateway)}
 ${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
+${row("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
 
 **p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback).
+The serial path starts with a kernel pty pair relayed by socat (the last row), a cost the MQTT path
+does not have; on real hardware that hop is the USB serial driver instead.
 
 ## Fan-out: one thermal encode, N viewers
 

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync, constants } from "node:fs";
+import { closeSync, constants, createReadStream, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import type { Browser, Page } from "playwright-core";
@@ -14,6 +14,8 @@ export interface TelemetryLatencyResult {
   seconds: number;
   gateway: LatencyStats;
   mqttWs: LatencyStats;
+  /** Just the kernel pty pair and socat: what any program reading the tty pays first. */
+  ttyHop: LatencyStats;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -129,8 +131,32 @@ async function mqttWsPath(browser: Browser, seconds: number, channels: number, r
   }
 }
 
+/** The floor of the serial path: from the write on the board side to a read on the device side. */
+async function ttyHop(seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+  const pair = new PtyPair();
+  await pair.start();
+  const reader = createReadStream(pair.device, { highWaterMark: 64 * 1024 });
+  const arrivals: Array<[number, number]> = [];
+  let rest = "";
+  reader.on("data", (chunk) => {
+    const t = now();
+    const lines = (rest + chunk.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const l of lines) arrivals.push([Number(/^c0=(\d+)/.exec(l)?.[1]), t]);
+  });
+  try {
+    const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
+    const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
+    closeSync(fd);
+    return latencyStats(sent, arrivals);
+  } finally {
+    reader.destroy();
+    await pair.unplug();
+  }
+}
+
 export async function telemetryLatency(browser: Browser, seconds: number, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
   const gateway = await gatewayPath(browser, seconds, channels, rateHz);
   const mqttWs = await mqttWsPath(browser, seconds, channels, rateHz);
-  return { channels, rateHz, seconds, gateway, mqttWs };
+  return { channels, rateHz, seconds, gateway, mqttWs, ttyHop: await ttyHop(seconds, channels, rateHz) };
 }

@@ -3,7 +3,7 @@ import { ffmpegRestarts } from "../sensors/index.js";
 import type { AlertEngine } from "./alerts/engine.js";
 import type { HistoryStore } from "./history/historyStore.js";
 import type { Hub } from "./hub/hub.js";
-import type { SharedTrack } from "./media/thermalVideo.js";
+import { ThermalVideo, type SharedTrack } from "./media/thermalVideo.js";
 import type { Sessions } from "./webrtc/sessions.js";
 
 export interface MetricSources {
@@ -21,28 +21,21 @@ export interface MetricSources {
 export function createMetrics(s: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "wachter_" });
-  const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter) => void) =>
-    new Counter({
+  // Both kinds are filled from the components' state when scraped.
+  type Config = { name: string; help: string; labelNames: string[]; registers: Registry[]; collect(this: Counter | Gauge): void };
+  const metric = <M extends Counter | Gauge>(Kind: new (c: Config) => M) => (name: string, help: string, labelNames: string[], fill: (m: M) => void) =>
+    new Kind({
       name,
       help,
       labelNames,
       registers: [registry],
       collect() {
         this.reset();
-        fill(this);
+        fill(this as M);
       },
     });
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this);
-      },
-    });
+  const counter = metric<Counter>(Counter);
+  const gauge = metric<Gauge>(Gauge);
 
   counter("wachter_source_readings_total", "Readings accepted per source", ["source"], (c) => {
     for (const src of s.hub.sourceStates()) c.inc({ source: src.id }, src.readings);
@@ -62,6 +55,9 @@ export function createMetrics(s: MetricSources): Registry {
   });
   counter("wachter_track_bytes_total", "RTP bytes forwarded per media track (once, before fan-out)", ["track", "kind"], (c) => {
     for (const t of s.tracks()) c.inc({ track: t.streamId, kind: t.kind }, t.bytesOut);
+  });
+  counter("wachter_video_frames_dropped_total", "Camera frames not encoded because the encoder was busy", ["track"], (c) => {
+    for (const t of s.tracks()) if (t instanceof ThermalVideo) c.inc({ track: t.streamId }, t.framesDropped);
   });
   counter("wachter_datachannel_messages_total", "Messages sent per data channel label, all viewers", ["label"], (c) => {
     for (const [label, v] of s.sessions.stats.byLabel) c.inc({ label }, v.messages);

@@ -109,6 +109,13 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       if ("note" in issue && issue.note === "No matching discriminator") {
         return `${where}: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone"${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
       }
+      if ("errors" in issue && Array.isArray(issue.errors)) {
+        // The branch whose type matched explains best what is wrong (e.g. "10 seconds" for a duration).
+        const specific = issue.errors.flat().find((e) => e.code !== "invalid_type" && e.code !== "invalid_union");
+        if (specific) return `${where}: ${specific.message}${got}`;
+        const types = [...new Set(issue.errors.flat().map((e) => (e.code === "invalid_type" ? e.expected : undefined)).filter(Boolean))];
+        if (types.length) return `${where}: expected ${types.join(" or ")}${got}`;
+      }
       return `${where}: ${issue.message}${got}`;
     case "too_small":
     case "too_big":

@@ -35,7 +35,7 @@ export class ThermalVideo implements SharedTrack {
   private hi = NaN;
   private readonly lut: Uint8Array;
   private rgb: Uint8Array | undefined;
-  framesIn = 0;
+  /** Frames not encoded because ffmpeg was still busy with earlier ones. */
   framesDropped = 0;
   packetsOut = 0;
   bytesOut = 0;
@@ -103,7 +103,6 @@ export class ThermalVideo implements SharedTrack {
   }
 
   private frame(frame: ThermalFrame): void {
-    this.framesIn++;
     this.ensureEncoder(frame);
     if (!this.rgb || this.rgb.length !== frame.width * frame.height * 3) this.rgb = new Uint8Array(frame.width * frame.height * 3);
     const [lo, hi] = this.range(frame);

@@ -1,6 +1,5 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { Backoff } from "../../sensors/common/backoff.js";
-import { brokerClientOptions, redactUrl, type Logger } from "../../sensors/index.js";
+import { brokerClientOptions, reconnectWithBackoff, redactUrl, type Logger } from "../../sensors/index.js";
 import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
 import type { Outbox } from "./outbox.js";
 import type { NotifyConfig } from "./schema.js";
@@ -26,8 +25,7 @@ function payloadFor(t: Transition, gateway: string): AlertNotification | undefin
 /** Keeps an MQTT connection for alert notifications; reconnects with capped backoff. */
 class MqttPublisher {
   private client: MqttClient | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private readonly backoff = new Backoff(500, 30_000);
+  private cancelReconnect: (() => void) | undefined;
 
   constructor(
     private readonly config: NonNullable<NotifyConfig["mqtt"]>,
@@ -39,18 +37,11 @@ class MqttPublisher {
     const client = mqtt.connect(this.config.url, { ...brokerClientOptions(this.config, "wachter-notify"), reconnectPeriod: 0, queueQoSZero: false });
     this.client = client;
     client.on("connect", () => {
-      this.backoff.reset();
       this.log.info({ broker: redactUrl(this.config.url) }, "alert MQTT connected");
       this.onConnect();
     });
     client.on("error", (err) => this.log.warn({ err: err.message }, "alert MQTT error"));
-    client.on("close", () => {
-      if (client !== this.client || this.retry) return;
-      this.retry = setTimeout(() => {
-        this.retry = undefined;
-        if (client === this.client) client.reconnect();
-      }, this.backoff.next());
-    });
+    this.cancelReconnect = reconnectWithBackoff(client);
   }
 
   async publish(payload: string): Promise<void> {
@@ -66,7 +57,7 @@ class MqttPublisher {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.retry);
+    this.cancelReconnect?.();
     const client = this.client;
     this.client = undefined;
     await client?.endAsync();

@@ -1,6 +1,5 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { Backoff } from "../../sensors/common/backoff.js";
-import { brokerClientOptions, redactUrl, type ChannelInfo, type Logger } from "../../sensors/index.js";
+import { brokerClientOptions, reconnectWithBackoff, redactUrl, type ChannelInfo, type Logger } from "../../sensors/index.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
 import type { UplinkConfig } from "./schema.js";
 
@@ -16,10 +15,9 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(
  */
 export class MqttUplink {
   private client: MqttClient | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private cancelReconnect: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly backoff = new Backoff(500, 30_000);
   private readonly sent = new Map<string, { value: number; at: number }>();
   private readonly pending = new Map<string, number>();
   readonly prefix: string;
@@ -57,13 +55,7 @@ export class MqttUplink {
       if (topic === this.config.homeAssistant.statusTopic && payload.toString() === "online") this.discovery();
     });
     client.on("error", (err) => this.log.warn({ err: err.message }, "uplink MQTT error"));
-    client.on("close", () => {
-      if (client !== this.client || this.retry) return;
-      this.retry = setTimeout(() => {
-        this.retry = undefined;
-        if (client === this.client) client.reconnect();
-      }, this.backoff.next());
-    });
+    this.cancelReconnect = reconnectWithBackoff(client);
     this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
     this.timer = setInterval(() => this.flush(), Math.min(1000, this.config.interval));
   }
@@ -71,7 +63,7 @@ export class MqttUplink {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     clearInterval(this.timer);
-    clearTimeout(this.retry);
+    this.cancelReconnect?.();
     const client = this.client;
     this.client = undefined;
     if (client?.connected) await client.publishAsync(this.availabilityTopic, "offline", { qos: 1, retain: true }).catch(() => {});
@@ -79,7 +71,6 @@ export class MqttUplink {
   }
 
   private connected(client: MqttClient): void {
-    this.backoff.reset();
     this.log.info({ broker: redactUrl(this.config.url), prefix: this.prefix }, "uplink MQTT connected");
     client.publish(this.availabilityTopic, "online", { qos: 1, retain: true });
     if (this.config.homeAssistant.enabled) {

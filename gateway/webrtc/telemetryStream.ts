@@ -67,7 +67,6 @@ export class TelemetryStream {
   private undrain: (() => void) | undefined;
   private readonly high: number;
   private readonly now: () => number;
-  sentMessages = 0;
 
   constructor(
     private readonly hub: Hub,
@@ -192,6 +191,5 @@ export class TelemetryStream {
 
   private send(msg: TelemetryMessage): void {
     this.out.send(JSON.stringify(msg));
-    this.sentMessages++;
   }
 }

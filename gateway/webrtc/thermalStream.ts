@@ -23,8 +23,6 @@ function wire(camera: string, frame: ThermalFrame): Buffer {
  */
 export class ThermalStream {
   private unsubscribe: (() => void) | undefined;
-  skipped = 0;
-
   constructor(
     private readonly hub: Hub,
     private readonly out: MessageOut,
@@ -42,11 +40,7 @@ export class ThermalStream {
     }
     this.unsubscribe = this.hub.subscribe((e) => {
       if (e.type !== "frame" || (this.only && e.camera !== this.only)) return;
-      if (this.out.bufferedAmount > this.highWaterBytes) {
-        this.skipped++;
-        return;
-      }
-      this.out.send(wire(e.camera, e.frame));
+      if (this.out.bufferedAmount <= this.highWaterBytes) this.out.send(wire(e.camera, e.frame));
     });
   }
 

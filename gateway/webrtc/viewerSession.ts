@@ -83,7 +83,6 @@ export class ViewerSession {
   /** WHEP's entity tag for the session's ICE state; it changes with every ICE restart. */
   etag = `"${randomBytes(8).toString("hex")}"`;
   private remoteUfrag: string | undefined;
-  readonly createdAt = Date.now();
   private readonly pc: RTCPeerConnection;
   private readonly streams = new Set<DataStream>();
   private readonly acquired: SharedTrack[] = [];
@@ -106,10 +105,6 @@ export class ViewerSession {
     this.pc.onDataChannel.subscribe((dc) => this.attachChannel(dc));
     this.pc.connectionStateChange.subscribe((state) => this.onState(state));
     this.timer = setTimeout(() => void this.close("did not connect in time"), settings.connectTimeoutMs);
-  }
-
-  get connectionState(): string {
-    return this.pc.connectionState;
   }
 
   onClose(listener: () => void): void {

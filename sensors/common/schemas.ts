@@ -9,32 +9,34 @@ export const sourceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a source id of letters, digits, _ and - (at most 64 characters)");
 
-/** "500ms", "10s", "5m", "1h" or a number of milliseconds. */
+/** "500ms", "10s", "5m", "1h", "90d" or a number of milliseconds. */
 export const durationSchema = z.union([
   z.number().int().nonnegative(),
   z
     .string()
-    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h)$/, 'expected a duration such as "500ms", "10s", "5m" or "1h"')
+    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'expected a duration such as "500ms", "10s", "5m", "1h" or "90d"')
     .transform((text) => {
-      const [, num, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text)!;
-      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
+      const [, num, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text)!;
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as "ms" | "s" | "m" | "h" | "d"];
       return Math.round(Number(num) * factor);
     }),
 ]);
 
+/** Unit, scaling and plausibility limits of a value, shared by serial fields and MQTT topics. */
+export const valueFields = {
+  name: z.string().min(1).max(80).optional(),
+  unit: z.string().max(16).default("°C"),
+  /** value = raw × scale + offset */
+  scale: z.number().finite().default(1),
+  offset: z.number().finite().default(0),
+  /** Readings outside [min, max] after scaling are rejected as implausible (e.g. a DS18B20's -127). */
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
+};
+
 /** How one field of a device's output becomes a channel. */
 export const fieldSchema = z
-  .object({
-    channel: channelIdSchema,
-    name: z.string().min(1).max(80).optional(),
-    unit: z.string().max(16).default("°C"),
-    /** value = raw × scale + offset */
-    scale: z.number().finite().default(1),
-    offset: z.number().finite().default(0),
-    /** Readings outside [min, max] after scaling are rejected as implausible (e.g. a DS18B20's -127). */
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
-  })
+  .object({ channel: channelIdSchema, ...valueFields })
   .strict()
   .refine((f) => f.min === undefined || f.max === undefined || f.min < f.max, {
     message: "min must be less than max",

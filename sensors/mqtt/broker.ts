@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { IClientOptions } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
+import { Backoff } from "../common/backoff.js";
 import { z } from "zod";
 
 /** How to reach an MQTT broker; shared by the MQTT source and the gateway's MQTT outputs. */
@@ -41,4 +42,27 @@ export function brokerClientOptions(broker: Broker, defaultClientId: string): IC
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+/**
+ * mqtt.js only knows a fixed reconnect period; with `reconnectPeriod: 0` this reconnects after a
+ * capped exponential backoff instead, reset on every successful connect. Returns a cancel function.
+ */
+export function reconnectWithBackoff(client: MqttClient, onRetry?: (delayMs: number) => void, backoff = new Backoff(500, 30_000)): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  client.on("connect", () => backoff.reset());
+  client.on("close", () => {
+    if (cancelled || timer) return;
+    const delay = backoff.next();
+    onRetry?.(delay);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!cancelled) client.reconnect();
+    }, delay);
+  });
+  return () => {
+    cancelled = true;
+    clearTimeout(timer);
+  };
 }

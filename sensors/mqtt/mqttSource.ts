@@ -1,9 +1,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { z } from "zod";
-import { Backoff } from "../common/backoff.js";
-import { durationSchema, sourceIdSchema } from "../common/schemas.js";
+import { durationSchema, sourceIdSchema, valueFields } from "../common/schemas.js";
 import { CHANNEL_ID, type Logger, type Source, type SourceSink } from "../types.js";
-import { brokerClientOptions, brokerFields, redactUrl as redact } from "./broker.js";
+import { brokerClientOptions, brokerFields, reconnectWithBackoff, redactUrl as redact } from "./broker.js";
 import { decodePayload, payloadSchema } from "./payload.js";
 import { fillTemplate, isValidFilter, matchTopic, wildcardCount } from "./topics.js";
 
@@ -12,12 +11,7 @@ const topicSchema = z
     filter: z.string().refine(isValidFilter, "expected an MQTT topic filter ('+' and a trailing '#' as whole levels)"),
     /** Channel id; {1}, {2}… stand for what the wildcards matched. */
     channel: z.string().min(1).max(128),
-    name: z.string().min(1).max(80).optional(),
-    unit: z.string().max(16).default("°C"),
-    scale: z.number().finite().default(1),
-    offset: z.number().finite().default(0),
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
+    ...valueFields,
     payload: payloadSchema.default({ type: "number" }),
   })
   .strict()
@@ -53,8 +47,7 @@ export type MqttSourceOptions = z.output<typeof mqttSourceSchema>;
 export class MqttSource implements Source {
   readonly id: string;
   private client: MqttClient | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly backoff = new Backoff(500, 30_000);
+  private cancelReconnect: (() => void) | undefined;
   private readonly known = new Set<string>();
 
   constructor(
@@ -83,18 +76,19 @@ export class MqttSource implements Source {
       this.log.warn({ source: this.id, err: err.message }, "MQTT error");
       this.sink.status({ state: "down", detail: `${redact(o.url)}: ${err.message}` });
     });
-    client.on("close", () => this.scheduleReconnect(client));
+    this.cancelReconnect = reconnectWithBackoff(client, (delay) =>
+      this.sink.status({ state: "down", detail: `${redact(o.url)} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` }),
+    );
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.reconnectTimer);
+    this.cancelReconnect?.();
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true);
   }
 
   private connected(client: MqttClient): void {
-    this.backoff.reset();
     const filters = this.options.topics.map((t) => t.filter);
     client.subscribe(filters, { qos: this.options.qos }, (err, granted) => {
       if (err) {
@@ -107,16 +101,6 @@ export class MqttSource implements Source {
       this.log.info({ source: this.id, filters }, "MQTT connected and subscribed");
       this.sink.status({ state: "up", detail: `${redact(this.options.url)}, ${filters.length} subscription(s)` });
     });
-  }
-
-  private scheduleReconnect(client: MqttClient): void {
-    if (client !== this.client || this.reconnectTimer) return;
-    const delay = this.backoff.next();
-    this.sink.status({ state: "down", detail: `${redact(this.options.url)} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (client === this.client) client.reconnect();
-    }, delay);
   }
 
   private message(topic: string, payload: Buffer): void {

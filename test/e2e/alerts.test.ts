@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import { launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 
@@ -18,10 +18,7 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
     await gateway.start();
     browser = await launchChromium(ns.chromiumLauncher());
     page = await browser.newPage();
-    await page.goto("http://127.0.0.1:8080/");
-    await page.fill('input[name="username"]', "admin");
-    await page.fill('input[name="password"]', ADMIN_PASSWORD);
-    await page.click('button[type="submit"]');
+    await signIn(page, ADMIN_PASSWORD);
     await page.waitForSelector('body[data-connection="connected"]');
   });
 

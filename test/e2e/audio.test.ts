@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import { launchChromium, signIn } from "../helpers/browser.js";
 import { FifoDevice } from "../helpers/fifoDevice.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
@@ -69,10 +69,7 @@ describe("microphone end to end in headless Chromium (private network namespace)
 
   it("shows the microphone in the dashboard: muted until Listen, level meter, spectrogram", async () => {
     const dash = await browser.newPage();
-    await dash.goto("http://127.0.0.1:8080/");
-    await dash.fill('input[name="username"]', "admin");
-    await dash.fill('input[name="password"]', ADMIN_PASSWORD);
-    await dash.click('button[type="submit"]');
+    await signIn(dash, ADMIN_PASSWORD);
     await dash.waitForSelector('.mic[data-mic="gearbox"][data-stale="false"]', { timeout: 10_000 });
     await dash.waitForFunction(() => Number(document.querySelector('.mic[data-mic="gearbox"]')?.getAttribute("data-columns")) > 10);
     const level = await dash.textContent('.mic[data-mic="gearbox"] .meter-text');

@@ -3,7 +3,7 @@ import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
-import { launchChromium } from "../helpers/browser.js";
+import { launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
@@ -106,10 +106,7 @@ describe("thermal camera end to end in headless Chromium (private network namesp
   it("shows the camera in the dashboard: live radiometric view and the ROI channel", async () => {
     const page = await browser.newPage();
     dashboard = page;
-    await page.goto("http://127.0.0.1:8080/");
-    await page.fill('input[name="username"]', "admin");
-    await page.fill('input[name="password"]', ADMIN_PASSWORD);
-    await page.click('button[type="submit"]');
+    await signIn(page, ADMIN_PASSWORD);
     await page.waitForSelector('.thermal[data-camera="mlx"][data-stale="false"]', { timeout: 10_000 });
     const seqA = Number(await page.getAttribute('.thermal[data-camera="mlx"]', "data-seq"));
     await page.waitForFunction((a) => Number(document.querySelector('.thermal[data-camera="mlx"]')?.getAttribute("data-seq")) > a, seqA);

@@ -19,3 +19,12 @@ export const CHROMIUM_ARGS = [
 export function launchChromium(executablePath = CHROMIUM): Promise<Browser> {
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
 }
+
+/** Opens the dashboard and signs in through its form, as an operator would. */
+export async function signIn(page: import("playwright-core").Page, password: string, url = "http://127.0.0.1:8080/"): Promise<void> {
+  await page.goto(url);
+  await page.fill('input[name="username"]', "admin");
+  await page.fill('input[name="password"]', password);
+  await page.click('button[type="submit"]');
+  await page.waitForSelector("#main:not([hidden])");
+}

@@ -51,6 +51,12 @@ sources:
     expect(problems("sources: [{ id: b, type: simulated }, { id: b, type: simulated }]")).toEqual(['sources[1].id: duplicate source id "b" (also sources[0].id)']);
   });
 
+  it("reads durations in ms, s, m, h and d, and names a bad one", () => {
+    const c = parseConfig("history: { aggregateRetention: 90d, flushInterval: 2500ms, rawRetention: 36h }", "t.yaml", {});
+    expect([c.history.aggregateRetention, c.history.flushInterval, c.history.rawRetention]).toEqual([90 * 86_400_000, 2500, 36 * 3_600_000]);
+    expect(problems("history: { flushInterval: soon }")).toEqual(['history.flushInterval: expected a duration such as "500ms", "10s", "5m", "1h" or "90d", got "soon"']);
+  });
+
   it("reports YAML syntax errors with their position", () => {
     expect(problems("sources: [\n  - id: x\n")[0]).toMatch(/^YAML syntax at line \d+, column \d+/);
   });
