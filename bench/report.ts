@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { lineChart } from "./plots.js";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
@@ -67,6 +68,8 @@ ${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
 ${row("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
 
 **p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback).
+![Latency distribution](bench-latency.svg)
+
 The serial path starts with a kernel pty pair relayed by socat (the last row), a cost the MQTT path
 does not have; on real hardware that hop is the USB serial driver instead.
 
@@ -84,6 +87,8 @@ socket to N sockets in another process — no encryption, no WebRTC.
 | viewers | gateway CPU % of one core | gateway RSS MB | UDP floor CPU % |
 |---:|---:|---:|---:|
 ${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} |`).join("\n")}
+
+![CPU per viewer](bench-fanout.svg)
 
 **CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, floor
 ${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3).
@@ -142,6 +147,33 @@ ${k.churnSeconds} s: ${k.joins} joins), and a Chromium page measuring tty → br
 RSS slope after warm-up: **${k.rssSlopeMbPerHour.toFixed(1)} MB/h** (a short run's slope mostly shows the V8
 heap settling; \`npm run bench -- --soak 60\` for a long one).
 `;
+  const cdf = (s: TelemetryLatencyResult["gateway"]) => s.cdf.map((ms, p) => [ms, p] as [number, number]);
+  writeFileSync(
+    join(ROOT, "docs/bench-latency.svg"),
+    lineChart({
+      title: "Telemetry latency distribution (tty or publisher → browser)",
+      xLabel: "latency, ms (log scale)",
+      yLabel: "% of samples at or below",
+      logX: true,
+      series: [
+        { name: "wachter: tty → gateway → WebRTC", color: "#d9480f", points: cdf(l.gateway) },
+        { name: "baseline: MQTT → Mosquitto → WebSocket", color: "#1971c2", points: cdf(l.mqttWs) },
+        { name: "floor: pty pair + socat alone", color: "#868e96", points: cdf(l.ttyHop) },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(ROOT, "docs/bench-fanout.svg"),
+    lineChart({
+      title: "CPU for N viewers of the thermal track",
+      xLabel: "viewers",
+      yLabel: "% of one core",
+      series: [
+        { name: "wachter gateway (werift)", color: "#d9480f", points: f.rows.map((x) => [x.viewers, x.gatewayCpuPct]) },
+        { name: "floor: plain UDP forward", color: "#868e96", points: f.rows.map((x) => [x.viewers, x.floorCpuPct]) },
+      ],
+    }),
+  );
   writeFileSync(join(ROOT, "docs/benchmarks.md"), text);
   console.log("wrote docs/benchmarks.md");
 }

@@ -5,6 +5,8 @@ export interface LatencyStats {
   p95: number;
   p99: number;
   max: number;
+  /** Latency at each percentile 0…100, for distribution plots. */
+  cdf: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -29,5 +31,6 @@ export function latencyStats(sent: Map<number, number>, received: Array<[number,
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? Number.NaN,
+    cdf: Array.from({ length: 101 }, (_, p) => percentile(latencies, Math.max(p, 0.001))),
   };
 }

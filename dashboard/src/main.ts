@@ -1,13 +1,14 @@
 import "./style.css";
+import { decodeSpectrum } from "../../gateway/protocol/spectrum.js";
+import type { CameraMsg, MicMsg } from "../../gateway/protocol/telemetry.js";
+import { decodeThermal } from "../../gateway/protocol/thermal.js";
 import { AlertBook, AlertView } from "./alerts.js";
-import { ConnectionPanel } from "./connectionPanel.js";
 import { GatewayLink, type LinkState } from "./connection.js";
+import { ConnectionPanel } from "./connectionPanel.js";
+import { MicPanel } from "./microphone.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { Store } from "./store.js";
-import { decodeFrame, ThermalPanel } from "./thermal.js";
-import type { CameraMsg, MicMsg } from "../../gateway/protocol/telemetry.js";
-import { decodeSpectrum } from "../../gateway/protocol/spectrum.js";
-import { MicPanel } from "./microphone.js";
+import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
 
 const byId = (id: string) => document.getElementById(id)!;
@@ -82,7 +83,7 @@ const link = new GatewayLink({
     }
   },
   thermal: (data) => {
-    const frame = decodeFrame(data);
+    const frame = decodeThermal(data);
     if (frame) panels.get(frame.camera)?.onFrame(frame);
   },
   spectrum: (data) => {

@@ -1,4 +1,4 @@
-import { colourise, decodeThermal, paletteLut, PALETTES, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
+import { colourise, paletteLut, PALETTES, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
 import { el } from "./format.js";
 
@@ -193,8 +193,4 @@ export class ThermalPanel {
     ctx.fillStyle = "#fff";
     ctx.fillText(text, x, y);
   }
-}
-
-export function decodeFrame(data: ArrayBuffer): WireFrame | undefined {
-  return decodeThermal(data);
 }
