@@ -32,6 +32,9 @@ if (!process.env.WACHTER_BENCH_NETNS) {
   process.exit(run.status ?? 1);
 }
 
+// Exit through process.exit so the harness's child processes are ended too.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
 const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];
 const browser = await launchChromium();

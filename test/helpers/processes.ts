@@ -1,5 +1,11 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 
+const running = new Set<ChildProcess>();
+// A harness that is itself stopped must not leave gateways, brokers or ptys behind.
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** A child process whose output is kept for assertions and whose end can be awaited. */
 export class Proc {
   readonly child: ChildProcess;
@@ -9,6 +15,8 @@ export class Proc {
 
   constructor(command: string, args: string[], options: SpawnOptions = {}) {
     this.child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...options });
+    running.add(this.child);
+    this.child.on("exit", () => running.delete(this.child));
     this.child.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
