@@ -12,12 +12,20 @@ import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughput } from "./dcThroughput.js";
 import { ingest } from "./ingest.js";
+import { profileFanout } from "./profile.js";
 import { soak } from "./soak.js";
 import { fanout } from "./fanout.js";
 import { telemetryLatency } from "./telemetryLatency.js";
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean" }, smoke: { type: "boolean" }, seconds: { type: "string" }, soak: { type: "string" }, "no-report": { type: "boolean" } },
+  options: {
+    quick: { type: "boolean" },
+    smoke: { type: "boolean" },
+    seconds: { type: "string" },
+    soak: { type: "string" },
+    profile: { type: "boolean" },
+    "no-report": { type: "boolean" },
+  },
 });
 // --smoke: the whole benchmark path in seconds, for the test suite (no timing is judged).
 if (values.smoke) {
@@ -34,6 +42,16 @@ if (!process.env.WACHTER_BENCH_NETNS) {
 
 // Exit through process.exit so the harness's child processes are ended too.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
+// --profile: only where the gateway's CPU goes with 20 viewers (for the fan-out target), then stop.
+if (values.profile) {
+  const p = await profileFanout(20, Number(values.seconds ?? 20));
+  console.log(`gateway CPU profile, ${p.viewers} viewers of the thermal track, ${p.seconds} s (share of busy time)`);
+  for (const x of p.byPart) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.part}`);
+  console.log("\ntop functions by self time");
+  for (const x of p.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
+  process.exit(0);
+}
 
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
 const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];

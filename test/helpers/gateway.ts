@@ -29,6 +29,8 @@ export class GatewayProcess {
     config: object | null,
     private readonly ns?: NetNs,
     private readonly extraArgs: string[] = [],
+    /** Flags for node itself, e.g. --cpu-prof for benchmarks. */
+    private readonly nodeArgs: string[] = [],
   ) {
     const dir = mkdtempSync(join(tmpdir(), "wachter-gw-"));
     this.dataDir = join(dir, "data");
@@ -38,7 +40,7 @@ export class GatewayProcess {
 
   async start(): Promise<void> {
     const configArgs = this.configFile ? ["--config", this.configFile] : [];
-    const args = ["--import", "tsx", join(ROOT, "gateway/cli.ts"), ...configArgs, "--json", ...this.extraArgs];
+    const args = [...this.nodeArgs, "--import", "tsx", join(ROOT, "gateway/cli.ts"), ...configArgs, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
     const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir };
     const proc = new Proc(cmd, argv, { cwd: ROOT, env });
