@@ -17,13 +17,18 @@ export interface ProfileResult {
   top: Array<{ fn: string; where: string; percent: number }>;
 }
 
+const STARTUP = "start-up (module loading; not counted)";
+
 function part(url: string, fn: string): string {
-  if (url.includes("node_modules/werift/")) return "werift (SRTP, RTP, SCTP, DTLS, ICE)";
-  if (url.includes("/gateway/") || url.includes("/sensors/")) return "wachter";
+  if (/node:internal\/(modules|deps\/cjs-module-lexer)|tsx\/dist|esbuild/.test(url)) return STARTUP;
+  if (url.includes("node_modules/werift/")) return "werift's own JavaScript (SRTP framing, RTP, RTCP, SCTP, ICE)";
+  if (url.includes("node_modules/tweetnacl") || url.includes("node_modules/@noble")) return "DTLS handshakes (tweetnacl, @noble, used by werift)";
+  if (url.startsWith("node:internal/crypto")) return "node:crypto calls (werift creates a cipher per SRTP packet)";
+  if (url.startsWith("node:dgram") || url.startsWith("node:internal/dgram")) return "UDP sends (node:dgram)";
+  if (url.includes("/gateway/") || url.includes("/sensors/")) return "wachter's own code";
   if (url.includes("node_modules/")) return "other libraries";
-  if (url.startsWith("node:")) return "Node.js internals (sockets, crypto bindings, timers)";
+  if (url.startsWith("node:")) return "other Node.js internals (timers, events, streams)";
   if (fn === "(garbage collector)") return "garbage collection";
-  if (fn === "(idle)") return "idle";
   return "native and other";
 }
 
@@ -52,7 +57,11 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const busy = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName !== "(idle)").reduce((a, [, t]) => a + t, 0);
+  const counted = (id: number) => {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    return functionName !== "(idle)" && part(url, functionName) !== STARTUP;
+  };
+  const busy = [...self].filter(([id]) => counted(id)).reduce((a, [, t]) => a + t, 0);
   const parts = new Map<string, number>();
   const fns = new Map<string, number>();
   for (const [id, t] of self) {
@@ -60,6 +69,7 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
     if (functionName === "(idle)") continue;
     const p = part(url, functionName);
     parts.set(p, (parts.get(p) ?? 0) + t);
+    if (p === STARTUP) continue;
     const key = `${functionName || "(anonymous)"}\t${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/work\/main\//, "")}:${lineNumber + 1}`;
     fns.set(key, (fns.get(key) ?? 0) + t);
   }
@@ -67,7 +77,7 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
   return {
     viewers,
     seconds,
-    byPart: [...parts].sort((a, b) => b[1] - a[1]).map(([p, t]) => ({ part: p, percent: pct(t) })),
+    byPart: [...parts].filter(([p]) => p !== STARTUP).sort((a, b) => b[1] - a[1]).map(([p, t]) => ({ part: p, percent: pct(t) })),
     top: [...fns]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12)
