@@ -11,6 +11,7 @@ import {
   type ThermalFrame,
 } from "../../sensors/index.js";
 import { RateLimitedWarn } from "../../sensors/common/rateLimitedLog.js";
+import { Devices, type DeviceState } from "./devices.js";
 import { Ring } from "./ring.js";
 
 export interface LastReading {
@@ -26,17 +27,8 @@ export interface ChannelState {
   stale: boolean;
 }
 
-export interface CameraState {
-  info: CameraInfo;
-  stale: boolean;
-  lastFrameAt: number | undefined;
-}
-
-export interface MicState {
-  info: MicInfo;
-  stale: boolean;
-  lastDataAt: number | undefined;
-}
+export type CameraState = DeviceState<CameraInfo>;
+export type MicState = DeviceState<MicInfo>;
 
 export interface SourceState {
   id: string;
@@ -72,8 +64,9 @@ interface ChannelEntry extends ChannelState {
 export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly sources = new Map<string, SourceState>();
-  private readonly cameras = new Map<string, CameraState & { frame: ThermalFrame | undefined }>();
-  private readonly mics = new Map<string, MicState>();
+  private readonly cameras: Devices<CameraInfo>;
+  private readonly mics: Devices<MicInfo>;
+  private readonly latestFrames = new Map<string, ThermalFrame>();
   private readonly listeners = new Set<HubListener>();
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly rejectLogs = new Map<string, RateLimitedWarn>();
@@ -82,7 +75,10 @@ export class Hub {
     private readonly log: Logger,
     private readonly historyPoints = 3000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.cameras = new Devices("camera", log, (camera) => this.emit({ type: "camera", camera }));
+    this.mics = new Devices("microphone", log, (mic) => this.emit({ type: "microphone", mic }));
+  }
 
   start(checkEveryMs = 250): void {
     this.staleTimer = setInterval(() => this.checkStale(), checkEveryMs);
@@ -103,9 +99,9 @@ export class Hub {
     return {
       channel: (info) => this.defineChannel({ ...info, source: sourceId }),
       reading: (reading) => this.publish(source, reading),
-      camera: (info) => this.defineCamera({ ...info, source: sourceId }),
+      camera: (info) => this.cameras.define({ ...info, source: sourceId }),
       frame: (camera, frame) => this.publishFrame(source, camera, frame),
-      microphone: (info) => this.defineMic({ ...info, source: sourceId }),
+      microphone: (info) => this.mics.define({ ...info, source: sourceId }),
       rtp: (stream, packet) => this.emit({ type: "rtp", stream, packet }),
       spectrum: (mic, column) => this.publishSpectrum(source, mic, column),
       status: (status) => this.setStatus(source, status),
@@ -122,15 +118,15 @@ export class Hub {
   }
 
   cameraStates(): CameraState[] {
-    return [...this.cameras.values()].map(({ info, stale, lastFrameAt }) => ({ info, stale, lastFrameAt }));
+    return this.cameras.list();
   }
 
   micStates(): MicState[] {
-    return [...this.mics.values()].map((m) => ({ ...m }));
+    return this.mics.list();
   }
 
   latestFrame(camera: string): ThermalFrame | undefined {
-    return this.cameras.get(camera)?.frame;
+    return this.latestFrames.get(camera);
   }
 
   history(channel: string): { ts: number[]; values: number[] } | undefined {
@@ -141,8 +137,9 @@ export class Hub {
   removeSource(sourceId: string): void {
     this.sources.delete(sourceId);
     for (const [id, entry] of this.channels) if (entry.info.source === sourceId) this.channels.delete(id);
-    for (const [id, cam] of this.cameras) if (cam.info.source === sourceId) this.cameras.delete(id);
-    for (const [id, mic] of this.mics) if (mic.info.source === sourceId) this.mics.delete(id);
+    for (const cam of this.cameras.list()) if (cam.info.source === sourceId) this.latestFrames.delete(cam.info.id);
+    this.cameras.removeSource(sourceId);
+    this.mics.removeSource(sourceId);
   }
 
   private defineChannel(info: ChannelInfo): void {
@@ -156,49 +153,15 @@ export class Hub {
     this.emit({ type: "channel", info });
   }
 
-  private defineCamera(info: CameraInfo): void {
-    const existing = this.cameras.get(info.id);
-    if (existing && existing.info.source !== info.source) {
-      this.log.error({ camera: info.id }, "two sources claim the same camera; keeping the first");
-      return;
-    }
-    const state = existing ?? { info, stale: true, lastFrameAt: undefined, frame: undefined };
-    state.info = info;
-    this.cameras.set(info.id, state);
-    this.emit({ type: "camera", camera: { info, stale: state.stale, lastFrameAt: state.lastFrameAt } });
-  }
-
   private publishFrame(source: SourceState, camera: string, frame: ThermalFrame): void {
-    const state = this.cameras.get(camera);
-    if (!state || state.info.source !== source.id) {
-      this.reject(source, `frame for undeclared camera "${camera}"`, "");
-      return;
-    }
-    state.frame = frame;
-    state.lastFrameAt = this.now();
+    if (!this.cameras.touch(source.id, camera, this.now())) return this.reject(source, `frame for undeclared camera "${camera}"`, "");
+    this.latestFrames.set(camera, frame);
     this.emit({ type: "frame", camera, frame });
-    if (state.stale) {
-      state.stale = false;
-      this.emit({ type: "camera", camera: { info: state.info, stale: false, lastFrameAt: state.lastFrameAt } });
-    }
-  }
-
-  private defineMic(info: MicInfo): void {
-    const state = this.mics.get(info.id) ?? { info, stale: true, lastDataAt: undefined };
-    state.info = info;
-    this.mics.set(info.id, state);
-    this.emit({ type: "microphone", mic: { ...state } });
   }
 
   private publishSpectrum(source: SourceState, mic: string, column: SpectrumColumn): void {
-    const state = this.mics.get(mic);
-    if (!state || state.info.source !== source.id) return this.reject(source, `spectrum for undeclared microphone "${mic}"`, "");
-    state.lastDataAt = this.now();
+    if (!this.mics.touch(source.id, mic, this.now())) return this.reject(source, `spectrum for undeclared microphone "${mic}"`, "");
     this.emit({ type: "spectrum", mic, column });
-    if (state.stale) {
-      state.stale = false;
-      this.emit({ type: "microphone", mic: { ...state } });
-    }
   }
 
   private publish(source: SourceState, reading: Reading): void {
@@ -256,18 +219,8 @@ export class Hub {
         this.emit({ type: "stale", channel: id, stale: true });
       }
     }
-    for (const mic of this.mics.values()) {
-      if (!mic.stale && mic.lastDataAt !== undefined && t - mic.lastDataAt > mic.info.staleAfterMs) {
-        mic.stale = true;
-        this.emit({ type: "microphone", mic: { ...mic } });
-      }
-    }
-    for (const cam of this.cameras.values()) {
-      if (!cam.stale && cam.lastFrameAt !== undefined && t - cam.lastFrameAt > cam.info.staleAfterMs) {
-        cam.stale = true;
-        this.emit({ type: "camera", camera: { info: cam.info, stale: true, lastFrameAt: cam.lastFrameAt } });
-      }
-    }
+    this.cameras.checkStale(t);
+    this.mics.checkStale(t);
   }
 
   private emit(event: HubEvent): void {
