@@ -49,10 +49,6 @@ export class ThermalVideo implements SharedTrack {
     this.lut = paletteLut(config.palette);
   }
 
-  get encoderPid(): number | undefined {
-    return this.encoder?.pid;
-  }
-
   acquire(): void {
     this.viewers++;
     clearTimeout(this.idleTimer);
@@ -96,7 +92,7 @@ export class ThermalVideo implements SharedTrack {
       thermalEncoderArgs(frame.width, frame.height, port, this.config),
       { started: () => (this.newRun = true) },
       this.log,
-      true,
+      { stdin: true },
     );
     this.encoder.start();
     this.log.info({ camera: this.streamId, codec: this.config.codec }, "thermal video encoder started");

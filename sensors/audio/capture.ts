@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { SupervisedFfmpeg } from "../common/ffmpeg.js";
+import { FixedChunks } from "../common/fixedChunks.js";
 import type { Logger, MicInfo, SourceSink } from "../types.js";
 import { AudioAnalyzer, octaveBands, type Band } from "./analysis.js";
 
@@ -43,11 +44,8 @@ export class AudioCapture {
   private ffmpeg: SupervisedFfmpeg | undefined;
   private socket: Socket | undefined;
   private readonly analyzer: AudioAnalyzer;
-  private pcm: Buffer[] = [];
-  private pcmBytes = 0;
+  private readonly blocks = new FixedChunks(BLOCK * 2);
   private delivering = false;
-  private lastDataAt = 0;
-  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly mic: MicInfo,
@@ -80,26 +78,18 @@ export class AudioCapture {
       captureArgs(this.input, socket.address().port, this.bitrateKbps),
       {
         started: () => {
-          this.pcm = [];
-          this.pcmBytes = 0;
+          this.blocks.reset();
           this.delivering = false;
-          this.lastDataAt = Date.now();
           this.sink.status({ state: "starting", detail: `capturing ${this.describe()}` });
         },
         stdout: (chunk) => this.data(chunk),
         exited: (reason) => this.sink.status({ state: "down", detail: reason }),
       },
       this.log,
-      this.input.kind === "pipe",
+      // A sound card that stops delivering without ffmpeg exiting is restarted too.
+      { stdin: this.input.kind === "pipe", stallMs: 5000 },
     );
     this.ffmpeg.start();
-    this.watchdog = setInterval(() => {
-      if (this.ffmpeg?.running && Date.now() - this.lastDataAt > 5000) {
-        this.sink.status({ state: "down", detail: `no sound from ${this.describe()} for 5 s` });
-        this.lastDataAt = Date.now();
-        this.ffmpeg.restart("no audio");
-      }
-    }, 1000);
   }
 
   /** For a pipe input: 48 kHz mono s16le samples. False when ffmpeg is not taking them. */
@@ -108,7 +98,6 @@ export class AudioCapture {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.watchdog);
     await this.ffmpeg?.stop();
     this.socket?.close();
   }
@@ -118,19 +107,11 @@ export class AudioCapture {
   }
 
   private data(chunk: Buffer): void {
-    this.lastDataAt = Date.now();
-    this.pcm.push(chunk);
-    this.pcmBytes += chunk.length;
-    if (this.pcmBytes < BLOCK * 2) return;
-    let buf = Buffer.concat(this.pcm, this.pcmBytes);
-    while (buf.length >= BLOCK * 2) {
+    for (const block of this.blocks.push(chunk)) {
       const samples = new Float32Array(BLOCK);
-      for (let i = 0; i < BLOCK; i++) samples[i] = buf.readInt16LE(i * 2) / 32768;
-      buf = buf.subarray(BLOCK * 2);
+      for (let i = 0; i < BLOCK; i++) samples[i] = block.readInt16LE(i * 2) / 32768;
       this.analyse(samples);
     }
-    this.pcm = buf.length ? [Buffer.from(buf)] : [];
-    this.pcmBytes = buf.length;
   }
 
   private analyse(samples: Float32Array): void {

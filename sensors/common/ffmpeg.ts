@@ -3,6 +3,16 @@ import type { Writable } from "node:stream";
 import { Backoff } from "./backoff.js";
 import type { Logger } from "../types.js";
 
+export interface FfmpegOptions {
+  /** Give ffmpeg a stdin pipe (for frames or samples the gateway writes). */
+  stdin?: boolean;
+  /**
+   * Restart ffmpeg when it has written nothing for this long although it still runs (a wedged
+   * USB camera or sound card): the exit reason then says so.
+   */
+  stallMs?: number;
+}
+
 export interface FfmpegEvents {
   started?(): void;
   stdout?(chunk: Buffer): void;
@@ -30,25 +40,26 @@ function installExitHook(): void {
 
 /**
  * An ffmpeg child with a fixed argument list (never a shell), restarted with capped backoff
- * when it exits, and ended with SIGTERM then SIGKILL on stop. Keeps the tail of stderr for
- * error messages. If the gateway dies hard, ffmpeg still ends: its stdout or stdin pipe breaks.
+ * when it exits or stalls, and ended with SIGTERM then SIGKILL on stop. Keeps the tail of stderr
+ * for error messages. If the gateway dies hard, ffmpeg still ends: its stdout or stdin pipe breaks.
  */
 export class SupervisedFfmpeg {
   private child: ChildProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private stopped = true;
   private startedAt = 0;
+  private lastOutputAt = 0;
+  private killedFor: string | undefined;
   private stderrTail = "";
   private readonly backoff = new Backoff(1000, 30_000);
-  restarts = 0;
 
   constructor(
     readonly name: string,
     private readonly args: string[],
     private readonly events: FfmpegEvents,
     private readonly log: Logger,
-    private readonly withStdin = false,
-    private readonly binary = "ffmpeg",
+    private readonly options: FfmpegOptions = {},
   ) {}
 
   get pid(): number | undefined {
@@ -63,6 +74,16 @@ export class SupervisedFfmpeg {
     installExitHook();
     this.stopped = false;
     this.spawn();
+    const stallMs = this.options.stallMs;
+    if (stallMs) {
+      this.watchdog = setInterval(() => {
+        if (this.child && !this.killedFor && Date.now() - this.lastOutputAt > stallMs) {
+          this.killedFor = `no output for ${(stallMs / 1000).toFixed(0)} s`;
+          this.log.warn({ ffmpeg: this.name, reason: this.killedFor }, "restarting ffmpeg");
+          this.child.kill("SIGKILL");
+        }
+      }, 1000);
+    }
   }
 
   /** Writes to stdin; false (and nothing written) when ffmpeg is not keeping up or not running. */
@@ -73,15 +94,10 @@ export class SupervisedFfmpeg {
     return true;
   }
 
-  /** Ends this run; the supervisor starts a fresh one (e.g. when the input stalled). */
-  restart(reason: string): void {
-    this.log.warn({ ffmpeg: this.name, reason }, "restarting ffmpeg");
-    this.child?.kill("SIGKILL");
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -93,13 +109,18 @@ export class SupervisedFfmpeg {
   }
 
   private spawn(): void {
-    const child = spawn(this.binary, this.args, { stdio: [this.withStdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const child = spawn("ffmpeg", this.args, { stdio: [this.options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     this.child = child;
     live.add(child);
     this.startedAt = Date.now();
+    this.lastOutputAt = this.startedAt;
+    this.killedFor = undefined;
     this.stderrTail = "";
     child.stdin?.on("error", () => {});
-    child.stdout!.on("data", (chunk: Buffer) => this.events.stdout?.(chunk));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      this.lastOutputAt = Date.now();
+      this.events.stdout?.(chunk);
+    });
     child.stderr!.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
     });
@@ -113,10 +134,11 @@ export class SupervisedFfmpeg {
       if (Date.now() - this.startedAt > 10_000) this.backoff.reset();
       const delay = this.backoff.next();
       const lastError = this.stderrTail.trim().split("\n").at(-1) ?? "";
-      const reason = `ffmpeg ${this.name} exited (${signal ?? `code ${code}`})${lastError ? `: ${lastError}` : ""}`;
+      const reason = this.killedFor
+        ? `ffmpeg ${this.name} restarted: ${this.killedFor}`
+        : `ffmpeg ${this.name} exited (${signal ?? `code ${code}`})${lastError ? `: ${lastError}` : ""}`;
       this.log.warn({ ffmpeg: this.name, retryInMs: delay }, reason);
       this.events.exited?.(reason);
-      this.restarts++;
       restartCounts.set(this.name, (restartCounts.get(this.name) ?? 0) + 1);
       this.timer = setTimeout(() => this.spawn(), delay);
     });

@@ -1,4 +1,5 @@
 import { SupervisedFfmpeg } from "../common/ffmpeg.js";
+import { FixedChunks } from "../common/fixedChunks.js";
 import type { Logger, Source, SourceSink } from "../types.js";
 import { ThermalAnalyzer } from "./analyzer.js";
 import type { ThermalUvcOptions } from "./schema.js";
@@ -25,11 +26,8 @@ export class UvcThermalSource implements Source {
   readonly id: string;
   private readonly ffmpeg: SupervisedFfmpeg;
   private readonly analyzer: ThermalAnalyzer;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly frames: FixedChunks;
   private seq = 0;
-  private watchdog: NodeJS.Timeout | undefined;
-  private lastFrameAt = 0;
   private delivering = false;
 
   constructor(
@@ -43,39 +41,31 @@ export class UvcThermalSource implements Source {
       sink,
       log,
     );
+    this.frames = new FixedChunks(options.width * (options.height + options.telemetryRows) * 2);
     this.ffmpeg = new SupervisedFfmpeg(
       `camera ${options.id}`,
       uvcArgs(options),
       {
         started: () => {
-          this.pending = [];
-          this.pendingBytes = 0;
+          this.frames.reset();
           this.delivering = false;
-          this.lastFrameAt = Date.now();
           sink.status({ state: "starting", detail: `reading ${options.device}` });
         },
         stdout: (chunk) => this.data(chunk),
         exited: (reason) => sink.status({ state: "down", detail: reason }),
       },
       log,
+      // A camera that stops delivering without exiting (a wedged USB device) is restarted too.
+      { stallMs: Math.max(5000, 4000 / options.frameRate) },
     );
   }
 
   start(): void {
     this.ffmpeg.start();
-    // A camera that stops delivering without exiting (a wedged USB device) is restarted too.
-    this.watchdog = setInterval(() => {
-      if (this.ffmpeg.running && Date.now() - this.lastFrameAt > Math.max(5000, 4000 / this.options.frameRate)) {
-        this.sink.status({ state: "down", detail: `no frame from ${this.options.device} for 5 s` });
-        this.lastFrameAt = Date.now();
-        this.ffmpeg.restart("no frames");
-      }
-    }, 1000);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.watchdog);
-    await this.ffmpeg.stop();
+  stop(): Promise<void> {
+    return this.ffmpeg.stop();
   }
 
   get ffmpegPid(): number | undefined {
@@ -83,22 +73,13 @@ export class UvcThermalSource implements Source {
   }
 
   private data(chunk: Buffer): void {
-    const { width, height, telemetryRows } = this.options;
-    const frameBytes = width * (height + telemetryRows) * 2;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < frameBytes) return;
-    let buf = Buffer.concat(this.pending, this.pendingBytes);
-    while (buf.length >= frameBytes) {
+    const { width, height, device } = this.options;
+    for (const frame of this.frames.push(chunk)) {
       const celsius = new Float32Array(width * height);
-      for (let i = 0; i < celsius.length; i++) celsius[i] = buf.readUInt16LE(i * 2) / 100 - KELVIN;
-      buf = buf.subarray(frameBytes);
-      if (!this.delivering) this.sink.status({ state: "up", detail: `${this.options.device}, ${width}×${height} Y16` });
+      for (let i = 0; i < celsius.length; i++) celsius[i] = frame.readUInt16LE(i * 2) / 100 - KELVIN;
+      if (!this.delivering) this.sink.status({ state: "up", detail: `${device}, ${width}×${height} Y16` });
       this.delivering = true;
-      this.lastFrameAt = Date.now();
       this.analyzer.frame({ width, height, seq: this.seq++, ts: Date.now(), celsius });
     }
-    this.pending = buf.length ? [Buffer.from(buf)] : [];
-    this.pendingBytes = buf.length;
   }
 }

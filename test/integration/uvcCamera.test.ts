@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -63,6 +64,21 @@ describe("UVC radiometric camera through the real ffmpeg (synthetic Y16 source)"
     await waitFor("frames again from a new ffmpeg", () => Math.round((frames.at(-1)?.celsius[0] ?? 0) * 100) === 2500, 15_000);
     expect(source.ffmpegPid).not.toBe(firstPid);
     expect(rec.source("lepton")!.status.state).toBe("up");
+  });
+
+  it("restarts a camera that is open but delivers nothing (a wedged device)", async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "wachter-y16-")), "wedged.y16");
+    execFileSync("mkfifo", [fifo]);
+    const rec = recordingHub();
+    const source = new UvcThermalSource(thermalUvcSchema.parse({ id: "wedged", type: "thermal-uvc", input: "rawvideo", device: fifo }), rec.hub.sinkFor("wedged"), quietLog);
+    source.start();
+    // The device end is open, so ffmpeg waits for frames that never come.
+    const device = await open(fifo, "w");
+    cleanups.push(() => source.stop(), () => rec.hub.stop(), () => device.close().catch(() => {}));
+    const firstPid = source.ffmpegPid;
+    await waitFor("restart after the stall", () => /restarted: no output for 5 s/.test(rec.source("wedged")?.status.detail ?? "") || undefined, 12_000);
+    expect(rec.source("wedged")!.status.state).toBe("down");
+    await waitFor("a new ffmpeg", () => (source.ffmpegPid !== undefined && source.ffmpegPid !== firstPid) || undefined, 5000);
   });
 
   it("reports a missing camera with ffmpeg's own error and keeps retrying", async () => {
