@@ -31,9 +31,8 @@ import { SourceSet, type ReloadSummary } from "./sourceSet.js";
 import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
 import { Sessions } from "./webrtc/sessions.js";
-import { SpectrumStream } from "./webrtc/spectrumStream.js";
 import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
-import { ThermalStream } from "./webrtc/thermalStream.js";
+import { spectrumStream, thermalStream } from "./webrtc/newestWins.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).version;
@@ -119,8 +118,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     {
       [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, out, { gateway: gatewayInfo, source: scope.source }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
-      [THERMAL_LABEL]: (out, scope) => new ThermalStream(hub, out, scope.source),
-      [SPECTRUM_LABEL]: (out, scope) => new SpectrumStream(hub, out, scope.source),
+      [THERMAL_LABEL]: (out, scope) => thermalStream(hub, out, scope.source),
+      [SPECTRUM_LABEL]: (out, scope) => spectrumStream(hub, out, scope.source),
     },
     () => sources.tracks(),
     config.webrtc.maxViewers,
