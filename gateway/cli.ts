@@ -127,7 +127,11 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  // Under systemd (no terminal) SIGHUP asks for a reload; on a terminal it means the terminal
+  // closed, and a gateway left running there would hold its port with nobody to stop it.
+  const terminal = Boolean(process.stdout.isTTY);
   process.on("SIGHUP", () => {
+    if (terminal) return shutdown("SIGHUP");
     log.info("SIGHUP: reloading the configuration");
     gateway.reload().catch((err: Error) => {
       if (err instanceof ConfigError) log.error({ problems: err.problems }, `${err.file}: configuration not applied; the current one stays`);

@@ -1,10 +1,14 @@
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
+import { Proc } from "../helpers/processes.js";
 
-describe("configuration reload (SIGHUP and POST /api/reload)", () => {
+describe("configuration reload (SIGHUP and POST /api/reload) and hangup", () => {
   let gw: GatewayProcess;
   let port: number;
   let base: object;
@@ -48,4 +52,21 @@ describe("configuration reload (SIGHUP and POST /api/reload)", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { problems: string[] }).problems[0]).toMatch(/^sources: expected array/);
   });
+
+  it("on a terminal, SIGHUP means the terminal went away: the gateway stops instead of lingering", async () => {
+    const port2 = await freePort();
+    const cli = `${process.execPath} --import tsx ${join(ROOT, "gateway/cli.ts")} --port ${port2}`;
+    const env = { ...process.env, STATE_DIRECTORY: mkdtempSync(join(tmpdir(), "wachter-tty-")), WACHTER_ADMIN_PASSWORD: "terminal-admin-pass" };
+    const term = new Proc("script", ["-qec", cli, "/dev/null"], { cwd: ROOT, env });
+    try {
+      await waitFor("running on a terminal", () => term.stdout.includes("wachter is running") || undefined, 20_000);
+      const pid = Number(execFileSync("pgrep", ["-f", `^${process.execPath} --import tsx .*gateway/cli.ts --port ${port2}`], { encoding: "utf8" }).trim());
+      process.kill(pid, "SIGHUP");
+      await waitFor("gateway gone", () => !existsSync(`/proc/${pid}`) || undefined, 8000);
+      expect(term.stdout).toContain("stopping");
+    } finally {
+      await term.stop();
+    }
+  });
 });
+
