@@ -18,6 +18,18 @@ describe("simulated machine", () => {
     expect(warm.bearing).toBeLessThan(60);
   });
 
+  it("a normal cold start never warms the bearing as fast as the demo's 30 °C/min rule", () => {
+    const model = new MachineModel("normal", 7);
+    const perSecond: number[] = [];
+    for (let t = 0; t < 600; t++) {
+      let last = 0;
+      for (let k = 0; k < 5; k++) last = model.step(0.2).bearing;
+      perSecond.push(last);
+    }
+    const fastest = Math.max(...perSecond.slice(60).map((v, i) => v - perSecond[i]));
+    expect(fastest).toBeLessThan(30);
+  });
+
   it("overheat scenario drives the spindle bearing past 80 °C within 20 s", () => {
     expect(run(new MachineModel("overheat", 7), 20).bearing).toBeGreaterThan(80);
     expect(run(new MachineModel("normal", 7), 20).bearing).toBeLessThan(40);
