@@ -61,7 +61,8 @@ export class AudioCapture {
     const declare = (id: string, name: string) => sink.channel({ id, name, unit: "dB", source: mic.source, staleAfterMs: mic.staleAfterMs });
     declare(`${base}.level_db`, `${mic.name} level`);
     declare(`${base}.peak_db`, `${mic.name} peak`);
-    for (const b of this.analyzer.bands) declare(`${base}.band_${b.name}_db`, `${mic.name} ${b.name} Hz band`);
+    // Octave bands are named by their centre ("1k"); configured bands by what they catch ("whine").
+    for (const b of this.analyzer.bands) declare(`${base}.band_${b.name}_db`, `${mic.name} ${b.name}${/^\d/.test(b.name) ? " Hz" : ""} band`);
   }
 
   get ffmpegPid(): number | undefined {
