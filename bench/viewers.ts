@@ -2,7 +2,8 @@
  * A separate process holding N werift viewers of the gateway (thermal video + telemetry).
  * Prints "ready" once every viewer decodes RTP, then on "trace" prints the RTP sizes and times
  * one viewer saw for a few seconds (for the UDP floor), and exits on "stop". With CHURN_MS, the
- * oldest viewer leaves and a new one joins every CHURN_MS milliseconds.
+ * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
+ * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
  *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS]
  */
 import { createInterface } from "node:readline";
@@ -13,11 +14,10 @@ const count = Number(countText);
 const received: number[] = new Array(count).fill(0);
 const trace: Array<[number, number]> = [];
 let tracing = false;
-const pcs: RTCPeerConnection[] = [];
+const pcs: Array<{ pc: RTCPeerConnection; resource: string }> = [];
 
 async function viewer(i: number): Promise<RTCPeerConnection> {
   const pc = new RTCPeerConnection({ iceServers: [] });
-  pcs.push(pc);
   const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
   transceiver.onTrack.subscribe((track) =>
     track.onReceiveRtp.subscribe((rtp) => {
@@ -33,6 +33,7 @@ async function viewer(i: number): Promise<RTCPeerConnection> {
   const res = await fetch(`${base}/whep`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
   if (res.status !== 201) throw new Error(`WHEP ${res.status}: ${await res.text()}`);
   await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  pcs.push({ pc, resource: new URL(res.headers.get("Location")!, base).href });
   return pc;
 }
 
@@ -48,7 +49,8 @@ let joined = 0;
 if (churnText) {
   setInterval(async () => {
     const oldest = pcs.shift();
-    await oldest?.close();
+    if (oldest && joined % 2 === 0) await fetch(oldest.resource, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+    await oldest?.pc.close();
     await viewer(0).catch((err: Error) => process.stderr.write(`join failed: ${err.message}\n`));
     joined++;
   }, Number(churnText));
@@ -63,7 +65,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (line === "count") {
     process.stdout.write(`joined ${joined}\n`);
   } else if (line === "stop") {
-    await Promise.all(pcs.map((pc) => pc.close()));
+    await Promise.all(pcs.map((v) => v.pc.close()));
     process.exit(0);
   }
 }

@@ -133,7 +133,22 @@ export class ViewerSession {
     }
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error("no local description after setLocalDescription");
+    this.watchViewerLeaving();
     return sdp;
+  }
+
+  /**
+   * A browser closing its peer connection sends an SCTP ABORT and a DTLS close_notify. werift
+   * reports neither as a connection state, so without this a departed viewer's session would
+   * linger until ICE consent fails (about 30 s), still sending media to nobody.
+   */
+  private watchViewerLeaving(): void {
+    this.pc.sctpTransport?.sctp.stateChanged.closed.subscribe(() => void this.close("viewer closed the connection"));
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "closed") void this.close("viewer closed the connection");
+      });
+    }
   }
 
   async addIceCandidates(candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<void> {

@@ -103,6 +103,18 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     expect(text).toMatch(/^wachter_alerts\{state="firing"\} 0$/m);
   });
 
+  it("drops a viewer that closes its peer connection without a WHEP DELETE at once, not after ICE consent fails", async () => {
+    const viewersNow = () => viewers[0].evaluate(async (token) => (await fetch("/metrics", { headers: { Authorization: `Bearer ${token}` } })).text(), API_TOKEN).then((t) => Number(/^wachter_viewers (\d+)$/m.exec(t)?.[1]));
+    expect(await viewersNow()).toBe(2);
+    const closedAt = Date.now();
+    await viewers[1].evaluate(() => (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer.pc.close());
+    await waitFor("the gateway to drop the session", async () => ((await viewersNow()) === 1 ? true : undefined), 5000);
+    expect(Date.now() - closedAt).toBeLessThan(5000);
+    expect(gateway.logs().some((l) => l.msg === "viewer session closed" && (l as { reason?: string }).reason === "viewer closed the connection")).toBe(true);
+    const before = await framesDecoded(viewers[0]);
+    await waitFor("the other viewer still decodes", async () => ((await framesDecoded(viewers[0])) > before + 5 ? true : undefined), 10_000);
+  });
+
   it("shows the camera in the dashboard: live radiometric view and the ROI channel", async () => {
     const page = await browser.newPage();
     dashboard = page;
