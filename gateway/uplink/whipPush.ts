@@ -49,6 +49,10 @@ export class WhipPush {
     const pc = new RTCPeerConnection({
       iceServers: [],
       iceUseIpv6: false,
+      // WHIP endpoints must accept BUNDLE. With werift's default policy the offer opens one
+      // transport per track and those left over after bundling are never closed: every
+      // reconnect would leak their UDP sockets.
+      bundlePolicy: "max-bundle",
       codecs: { video: [this.config.videoCodec === "vp8" ? useVP8() : useH264()], audio: [useOPUS()] },
     });
     this.pc = pc;

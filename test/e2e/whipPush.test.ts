@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayProcess, ROOT } from "../helpers/gateway.js";
@@ -22,6 +23,13 @@ describe("WHIP push: the gateway publishes its tracks to a media server", () => 
     return last ? (JSON.parse(last) as { video: number; audio: number; sessions: number; deleted: number }) : undefined;
   };
 
+  /** UDP sockets the gateway process holds (ICE transports), from its fds and its namespace's /proc/net/udp. */
+  const udpSockets = () => {
+    const pid = gateway.proc!.child.pid!;
+    const inodes = new Set(readdirSync(`/proc/${pid}/fd`).map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]));
+    return readFileSync(`/proc/${pid}/net/udp`, "utf8").split("\n").slice(1).filter((l) => inodes.has(l.trim().split(/\s+/)[9])).length;
+  };
+
   beforeAll(async () => {
     ns = await NetNs.create(10_217);
     await startEndpoint();
@@ -42,10 +50,12 @@ describe("WHIP push: the gateway publishes its tracks to a media server", () => 
     await waitFor("RTP at the endpoint", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 20_000);
   });
 
-  it("publishes again after the media server restarts", async () => {
+  it("publishes again after the media server restarts, keeping no sockets of the old session", async () => {
+    const before = udpSockets();
     await endpoint.stop();
     await startEndpoint();
     await waitFor("republished", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 40_000);
+    expect(udpSockets()).toBe(before);
   });
 
   it("ends its WHIP session when the gateway stops", async () => {
