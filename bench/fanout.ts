@@ -8,6 +8,8 @@ export interface FanoutRow {
   viewers: number;
   gatewayCpuPct: number;
   gatewayRssMb: number;
+  /** The same viewers without the telemetry channel: the video track alone. */
+  videoOnlyCpuPct: number;
   floorCpuPct: number;
 }
 
@@ -16,7 +18,10 @@ export interface FanoutResult {
   packetsPerSecond: number;
   bytesPerPacket: number;
   gatewayPerViewer: number;
+  videoOnlyPerViewer: number;
   floorPerViewer: number;
+  /** Telemetry messages each viewer was sent per second (with the most viewers). */
+  telemetryMessagesPerViewerSecond: number;
 }
 
 const TICK = 100;
@@ -54,7 +59,8 @@ function slope(xs: number[], ys: number[]): number {
 
 /**
  * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
- * track and telemetry, next to a plain UDP replay of the same RTP packets to N sockets.
+ * track and telemetry, then the video track alone, next to a plain UDP replay of the same RTP
+ * packets to N sockets.
  */
 export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
   const port = await freePort();
@@ -68,21 +74,33 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
   const base = `http://10.222.0.1:${port}`;
   const rows: FanoutRow[] = [];
   let trace: Array<[number, number]> = [];
+  let telemetryRate = 0;
+  const telemetrySent = async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
+    return Number(/^wachter_datachannel_messages_total\{label="telemetry"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const measure = async (n: number, videoOnly: boolean) => {
+    const viewers = tsx("viewers.ts", [base, API_TOKEN, String(n), ...(videoOnly ? ["--video-only"] : [])]);
+    await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const sentBefore = await telemetrySent();
+    const cpu = await cpuPercent(pid, seconds);
+    if (!videoOnly) telemetryRate = (await telemetrySent() - sentBefore) / n / seconds;
+    const rss = rssMb(pid);
+    if (trace.length === 0) {
+      viewers.child.stdin!.write("trace\n");
+      const json = await waitFor("trace", () => viewers.stdout.split("\n").find((l) => l.startsWith("[")), 20_000);
+      trace = JSON.parse(json);
+    }
+    viewers.child.stdin!.write("stop\n");
+    await viewers.exited;
+    return { cpu, rss };
+  };
   try {
     for (const n of counts) {
-      const viewers = tsx("viewers.ts", [base, API_TOKEN, String(n)]);
-      await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 60_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      const gatewayCpuPct = await cpuPercent(pid, seconds);
-      const gatewayRssMb = rssMb(pid);
-      if (trace.length === 0) {
-        viewers.child.stdin!.write("trace\n");
-        const json = await waitFor("trace", () => viewers.stdout.split("\n").find((l) => l.startsWith("[")), 20_000);
-        trace = JSON.parse(json);
-      }
-      viewers.child.stdin!.write("stop\n");
-      await viewers.exited;
-      rows.push({ viewers: n, gatewayCpuPct, gatewayRssMb, floorCpuPct: 0 });
+      const full = await measure(n, false);
+      const videoOnly = await measure(n, true);
+      rows.push({ viewers: n, gatewayCpuPct: full.cpu, gatewayRssMb: full.rss, videoOnlyCpuPct: videoOnly.cpu, floorCpuPct: 0 });
     }
   } finally {
     await gateway.stop();
@@ -101,6 +119,8 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     packetsPerSecond: trace.length / span,
     bytesPerPacket: trace.reduce((a, [, s]) => a + s, 0) / trace.length,
     gatewayPerViewer: slope(xs, rows.map((r) => r.gatewayCpuPct)),
+    videoOnlyPerViewer: slope(xs, rows.map((r) => r.videoOnlyCpuPct)),
     floorPerViewer: slope(xs, rows.map((r) => r.floorCpuPct)),
+    telemetryMessagesPerViewerSecond: telemetryRate,
   };
 }

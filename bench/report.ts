@@ -52,7 +52,8 @@ Every figure is compared with a baseline measured in the same run on the same ma
 
 ## Telemetry latency: serial tty → browser
 
-${l.channels} channels × ${l.rateHz} Hz (one line of ${l.channels} values every ${1000 / l.rateHz} ms), ${l.seconds} s per path.
+${l.channels} channels × ${l.rateHz} Hz (one line of ${l.channels} values every ${1000 / l.rateHz} ms), ${l.seconds} s per path,
+in ${l.rounds} round${l.rounds > 1 ? "s" : ""} in which the paths take turns (so that load drift on the machine hits them alike); samples pooled.
 Latency is measured per sample from just before the bytes are written to just after the page's
 \`onmessage\` runs; both clocks are the same machine's clock (\`performance.timeOrigin + performance.now()\`).
 
@@ -67,7 +68,7 @@ ${row("wachter: tty → gateway → WebRTC data channel", l.gateway)}
 ${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
 ${row("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
 
-**p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback).
+**p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback)${l.rounds > 1 ? `; round by round: ${l.roundRatios.map((x) => x.toFixed(2)).join(", ")}` : ""}.
 ![Latency distribution](bench-latency.svg)
 
 The serial path starts with a kernel pty pair relayed by socat (the last row), a cost the MQTT path
@@ -76,22 +77,24 @@ does not have; on real hardware that hop is the USB serial driver instead.
 ## Fan-out: one thermal encode, N viewers
 
 The simulated machine's 32×24 camera at 8 frames/s, colourised and encoded once (VP8, 640×480),
-forwarded by werift to N viewers that also receive telemetry. The viewers are werift peers in a
-separate process. Gateway CPU is the Node process only (the shared ffmpeg encoder is a child
+forwarded by werift to N viewers that also receive telemetry (${f.telemetryMessagesPerViewerSecond.toFixed(0)} messages/s each: the
+simulated machine's channels, the camera's derived channels and the microphone's levels); then the
+same with viewers that take only the video track. The viewers are werift peers in a separate process. Gateway CPU is the Node process only (the shared ffmpeg encoder is a child
 process whose cost does not depend on N), sampled from \`/proc\` over the measurement window.
 
 **Floor:** a plain UDP replay of the same RTP packets (sizes and timing recorded from a viewer:
 ${f.packetsPerSecond.toFixed(0)} packets/s of ${f.bytesPerPacket.toFixed(0)} bytes on average) from one
 socket to N sockets in another process — no encryption, no WebRTC.
 
-| viewers | gateway CPU % of one core | gateway RSS MB | UDP floor CPU % |
-|---:|---:|---:|---:|
-${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} |`).join("\n")}
+| viewers | gateway CPU % of one core, video + telemetry | video only | gateway RSS MB | UDP floor CPU % |
+|---:|---:|---:|---:|---:|
+${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.videoOnlyCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} |`).join("\n")}
 
 ![CPU per viewer](bench-fanout.svg)
 
 **CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, floor
-${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3).
+${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3). The video track alone:
+${f.videoOnlyPerViewer.toFixed(2)} % per viewer, ratio ${(f.videoOnlyPerViewer / f.floorPerViewer).toFixed(1)}; the telemetry channel costs the rest.
 
 ## Microphones: capture and analysis
 
@@ -135,33 +138,54 @@ Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed
 ## Soak
 
 ${k.minutes} min with the simulated machine (thermal video, sound) and a serial board, ${k.viewers} werift
-viewers in another process with churn (the oldest leaves and a new one joins every
-${k.churnSeconds} s: ${k.joins} joins), and a Chromium page measuring tty → browser latency.
+viewers in another process with churn (every ${k.churnSeconds} s the oldest leaves — alternately with a WHEP
+DELETE and by just closing its peer connection, as a closed browser tab does — and a new one
+joins: ${k.joins} joins), and a Chromium page measuring tty → browser latency. The gateway runs
+with \`--trace-gc\`: the heap left after each full (mark-compact) collection is what is really kept.
 
 | | start | end |
 |---|---:|---:|
+| heap after a full GC, MB (${k.liveHeap.length} full GCs) | ${k.liveHeap[0]?.[1] ?? "–"} | ${k.liveHeap.at(-1)?.[1] ?? "–"} |
 | gateway RSS, MB | ${k.rssStartMb.toFixed(0)} | ${k.rssEndMb.toFixed(0)} |
 | open file descriptors | ${k.fdsStart} | ${k.fdsEnd} |
+| active handles (libuv) | ${k.handlesStart} | ${k.handlesEnd} |
 | telemetry latency p50 / p99, ms | ${k.latencyStart.p50.toFixed(2)} / ${k.latencyStart.p99.toFixed(2)} | ${k.latencyEnd.p50.toFixed(2)} / ${k.latencyEnd.p99.toFixed(2)} |
 
-RSS slope after warm-up: **${k.rssSlopeMbPerHour.toFixed(1)} MB/h** (a short run's slope mostly shows the V8
-heap settling; \`npm run bench -- --soak 60\` for a long one).
+Slopes after warm-up (the first fifth): heap after full GCs **${k.liveHeapSlopeMbPerHour.toFixed(1)} MB/h**, RSS
+${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.sessionsEnd} (${k.viewers} viewers and the latency page).
+![Memory during the soak](bench-soak.svg)
 
 ## Findings
 
-- **Memory grows with viewer churn, inside werift.** Heap snapshots of a gateway after 30 and 50
-  viewer connect/close cycles (same number of live sessions) show no growth of wachter's objects
-  (sessions, streams, peer connections, the shared tracks' subscribers) but about 77 werift
-  \`Event\` objects and 11 DTLS handshake fragments retained per closed connection. Two bare werift
-  peers with no wachter code leak at the same rate, about 0.16 MB per connect/close
-  ([bench/weriftChurn.ts](../bench/weriftChurn.ts)). The soak's RSS growth and its later latency
-  tail follow from that. To report upstream.
-- **Fan-out cost per viewer is werift's per-packet work.** \`npm run bench -- --profile\`
-  (20 viewers) attributes only 6–7 % of the gateway's busy time to wachter's own code; the rest
-  is SRTP (werift creates a node:crypto cipher per packet), UDP sends, werift's RTP/RTCP handling
-  and garbage collection. The UDP floor does none of the encryption, hence the ratio.
-- **Telemetry latency** is dominated by the WebRTC stack (SCTP/DTLS in JavaScript); the
-  socat/pty hop is about a quarter of the median.
+- **Departed viewers used to linger (fixed).** A browser closing its peer connection sends an SCTP
+  ABORT and a DTLS close_notify; werift turns neither into a connection state, so a viewer that
+  left without a WHEP DELETE kept its session (and got media) until ICE consent failed, about 30 s
+  later. With a viewer replaced every second the gateway held 30–39 sessions for 10 live viewers.
+  Sessions now end on either signal within milliseconds (tested in Chromium); the soak's churn
+  leaves both ways and ends with exactly the live sessions (above).
+- **werift leaks an offerer's unbundled transports (worked around, to report upstream).** With the
+  default bundle policy an offering werift peer opens a transport per m-line; those left over
+  after BUNDLE are never closed, so every closed connection keeps UDP sockets and the whole peer
+  connection reachable ([bench/weriftChurn.ts](../bench/weriftChurn.ts): 20 of 20 closed offerers
+  reachable and 40 extra handles; with \`max-bundle\` none). The gateway answers viewers, so they
+  were never affected; its WHIP push (where it offers) now uses \`max-bundle\`, tested against
+  socket growth across an endpoint restart.
+- **Memory under churn.** The heap left after full GCs is the figure that shows leaks; RSS is larger
+  because V8 sizes its heap to the allocation rate, which comes mostly from werift's per-packet
+  copies for each viewer (an RTP clone, SRTP output, DTLS records).
+- **Fan-out cost per viewer is werift's per-packet and per-message work.** \`npm run bench -- --profile\`
+  (20 viewers) attributes about 5 % of the gateway's busy time to wachter's own code; the rest is
+  werift's JavaScript (RTP clone and rewrite, SRTP framing, SCTP), a node:crypto cipher per SRTP
+  packet, UDP sends and garbage collection. The video track alone costs ${(f.videoOnlyPerViewer / f.floorPerViewer).toFixed(1)}× the plain UDP
+  forward per viewer; the ${f.telemetryMessagesPerViewerSecond.toFixed(0)} telemetry messages per viewer and second (each an SCTP
+  packet in a DTLS record, plus the viewer's SACKs) cost about as much again. Closing the gap
+  means a native SRTP/SCTP stack, not changes in wachter.
+- **Telemetry latency.** The serial path crosses a kernel pty pair, socat, the gateway, werift's
+  SCTP/DTLS and Chromium's network and renderer processes on a 2-vCPU machine; the MQTT path
+  crosses Mosquitto and Chromium. Their medians differ by about the pty hop; the p99 ratio varies
+  from round to round (above) because a few late samples decide it. Joins add to the soak's tail:
+  each new viewer's DTLS handshake (X25519 in JavaScript, tweetnacl inside werift) and session
+  setup keep the event loop busy for several milliseconds.
 `;
   const cdf = (s: TelemetryLatencyResult["gateway"]) => s.cdf.map((ms, p) => [ms, p] as [number, number]);
   writeFileSync(
@@ -187,6 +211,18 @@ heap settling; \`npm run bench -- --soak 60\` for a long one).
       series: [
         { name: "wachter gateway (werift)", color: "#d9480f", points: f.rows.map((x) => [x.viewers, x.gatewayCpuPct]) },
         { name: "floor: plain UDP forward", color: "#868e96", points: f.rows.map((x) => [x.viewers, x.floorCpuPct]) },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(ROOT, "docs/bench-soak.svg"),
+    lineChart({
+      title: `Gateway memory during the soak (${k.viewers} viewers, one replaced every ${k.churnSeconds} s)`,
+      xLabel: "minutes",
+      yLabel: "MB",
+      series: [
+        { name: "RSS", color: "#d9480f", points: k.rss.map(([t, mb]) => [t / 60_000, mb]) },
+        { name: "heap after each full GC", color: "#1971c2", points: k.liveHeap.map(([t, mb]) => [t / 60_000, mb]) },
       ],
     }),
   );

@@ -3,6 +3,7 @@
  * machine, and writes the results to docs/benchmarks.md.
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
+ *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -13,7 +14,7 @@ import { audioCpu } from "./audioCpu.js";
 import { dcThroughput } from "./dcThroughput.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
-import { soak } from "./soak.js";
+import { soak, type SoakResult } from "./soak.js";
 import { fanout } from "./fanout.js";
 import { telemetryLatency } from "./telemetryLatency.js";
 
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     soak: { type: "string" },
     profile: { type: "boolean" },
+    "soak-only": { type: "boolean" },
     "no-report": { type: "boolean" },
   },
 });
@@ -53,23 +55,32 @@ if (values.profile) {
   process.exit(0);
 }
 
+function printSoak(soaked: SoakResult): void {
+  const heap = soaked.liveHeap;
+  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), heap after full GCs ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${heap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
+}
+
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
 const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];
 const browser = await launchChromium();
 try {
-  const latency = await telemetryLatency(browser, seconds);
+  if (values["soak-only"]) {
+    printSoak(await soak(browser, Number(values.soak ?? 10)));
+    process.exit(0);
+  }
+  const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3);
   const fmt = (n: number) => n.toFixed(2);
-  console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${seconds} s per path (ms)`);
+  console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${seconds} s per path in ${latency.rounds} interleaved rounds (ms)`);
   console.log("path                      samples  lost    p50     p95     p99     max");
   for (const [name, s] of [["serial → gateway → WebRTC", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs], ["tty hop alone (socat)", latency.ttyHop]] as const) {
     console.log(`${name.padEnd(26)}${String(s.samples).padStart(7)}${String(s.lost).padStart(6)}${fmt(s.p50).padStart(8)}${fmt(s.p95).padStart(8)}${fmt(s.p99).padStart(8)}${fmt(s.max).padStart(8)}`);
   }
-  console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)}`);
+  console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)} (rounds: ${latency.roundRatios.map(fmt).join(", ")})`);
 
   const fan = await fanout(fanoutCounts, values.smoke ? 1 : values.quick ? 4 : 10);
-  console.log("\nfan-out of the thermal video track (+ telemetry)\nviewers  gateway CPU %  gateway RSS MB  UDP floor CPU %");
-  for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}`);
-  console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} %, floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)}`);
+  console.log("\nfan-out of the thermal video track + telemetry (and the video alone)\nviewers  gateway CPU %  video only CPU %  gateway RSS MB  UDP floor CPU %");
+  for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.videoOnlyCpuPct.toFixed(1).padStart(18)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}`);
+  console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} % (video alone ${fan.videoOnlyPerViewer.toFixed(2)} %), floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)} (video alone ${(fan.videoOnlyPerViewer / fan.floorPerViewer).toFixed(1)})`);
   const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
 
@@ -81,9 +92,8 @@ try {
   const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
   console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
 
-  const soakMinutes = Number(values.soak ?? (values.smoke ? 0.25 : values.quick ? 1 : 10));
-  const soaked = await soak(browser, soakMinutes);
-  console.log(`\nsoak ${soakMinutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
+  const soaked = await soak(browser, Number(values.soak ?? (values.smoke ? 0.25 : values.quick ? 1 : 10)));
+  printSoak(soaked);
 
   if (!values["no-report"]) {
     writeReport({ latency, fanout: fan, audio, dc, ingest: ing, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });

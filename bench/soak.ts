@@ -16,14 +16,38 @@ export interface SoakResult {
   rssStartMb: number;
   rssEndMb: number;
   rssSlopeMbPerHour: number;
+  /** Heap left after each full (mark-compact) GC, from --trace-gc: [ms since the soak began, MB]. */
+  liveHeap: Array<[number, number]>;
+  liveHeapSlopeMbPerHour: number;
+  rss: Array<[number, number]>;
   fdsStart: number;
   fdsEnd: number;
+  handlesStart: number;
+  handlesEnd: number;
+  /** Viewer sessions the gateway holds at the end: the live viewers plus the latency page. */
+  sessionsEnd: number;
   latencyStart: LatencyStats;
   latencyEnd: LatencyStats;
 }
 
 const rss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!.split(/\s+/)[1]) / 1024;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+/**
+ * V8's --trace-gc lines, e.g. `[pid:0x2f0e0]  123456 ms: Mark-Compact 91.8 (125.2) -> 22.2 (56.4) MB, ...`.
+ * tsx's module loader runs in a worker with an isolate (and lines) of its own; the gateway's is
+ * the isolate with the largest heap.
+ */
+function liveHeapAfterFullGcs(stdout: string): Array<[number, number]> {
+  const byIsolate = new Map<string, Array<[number, number]>>();
+  for (const m of stdout.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact[^\n]*?-> ([\d.]+) \(/gm)) {
+    const gcs = byIsolate.get(m[1]) ?? [];
+    gcs.push([Number(m[2]), Number(m[3])]);
+    byIsolate.set(m[1], gcs);
+  }
+  const largest = (gcs: Array<[number, number]>) => Math.max(...gcs.map(([, mb]) => mb));
+  return [...byIsolate.values()].sort((a, b) => largest(b) - largest(a))[0] ?? [];
+}
 
 function slopePerHour(samples: Array<[number, number]>): number {
   const n = samples.length;
@@ -40,23 +64,33 @@ function slopePerHour(samples: Array<[number, number]>): number {
 
 /**
  * The gateway with its simulated machine (thermal video, sound) and a serial board, 10 viewers
- * with churn, for `minutes`: memory and file descriptors over time, telemetry latency at the
- * start and at the end.
+ * with churn, for `minutes`: memory (RSS and the heap left after each full GC), file descriptors,
+ * handles and sessions, and telemetry latency at the start and at the end.
  */
 export async function soak(browser: Browser, minutes: number, viewers = 10, churnSeconds = 5): Promise<SoakResult> {
   const pair = new PtyPair();
   await pair.start();
   const port = await freePort();
-  const gateway = new GatewayProcess({
-    http: { host: "0.0.0.0", port },
-    webrtc: { maxViewers: 50 },
-    sources: [
-      { id: "sim", type: "simulated" },
-      { id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(1) },
-    ],
-  });
+  const gateway = new GatewayProcess(
+    {
+      http: { host: "0.0.0.0", port },
+      webrtc: { maxViewers: 50 },
+      sources: [
+        { id: "sim", type: "simulated" },
+        { id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(1) },
+      ],
+    },
+    undefined,
+    [],
+    ["--trace-gc"],
+  );
+  const launched = Date.now();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  };
   const crowd = new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench/viewers.ts"), `http://10.222.0.1:${port}`, API_TOKEN, String(viewers), String(churnSeconds * 1000)], { cwd: ROOT });
   const page = await openLatencyPage(browser, port);
   try {
@@ -65,6 +99,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     const latencyStart = await measureTty(page, pair.board, window, 1, 50);
     const rssStartMb = rss(pid);
     const fdsStart = fds(pid);
+    const handlesStart = await metric("wachter_nodejs_active_handles_total");
     const samples: Array<[number, number]> = [];
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
@@ -75,7 +110,11 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     const latencyEnd = await measureTty(page, pair.board, window, 1, 50);
     crowd.child.stdin!.write("count\n");
     const joins = Number((await waitFor("count", () => /joined (\d+)/.exec(crowd.stdout)?.[1], 5000)) ?? 0);
-    const warm = samples.slice(Math.floor(samples.length / 5));
+    const warm = <T>(xs: T[]) => xs.slice(Math.floor(xs.length / 5));
+    const liveHeap = liveHeapAfterFullGcs(gateway.proc!.stdout)
+      .map(([t, mb]): [number, number] => [t - (t0 - launched), mb])
+      .filter(([t]) => t >= 0);
+    const warmHeap = warm(liveHeap);
     return {
       minutes,
       viewers,
@@ -83,9 +122,15 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       joins,
       rssStartMb,
       rssEndMb: rss(pid),
-      rssSlopeMbPerHour: warm.length > 2 ? slopePerHour(warm) : Number.NaN,
+      rssSlopeMbPerHour: warm(samples).length > 2 ? slopePerHour(warm(samples)) : Number.NaN,
+      liveHeap,
+      liveHeapSlopeMbPerHour: warmHeap.length > 2 ? slopePerHour(warmHeap) : Number.NaN,
+      rss: samples,
       fdsStart,
       fdsEnd: fds(pid),
+      handlesStart,
+      handlesEnd: await metric("wachter_nodejs_active_handles_total"),
+      sessionsEnd: await metric("wachter_viewers"),
       latencyStart,
       latencyEnd,
     };

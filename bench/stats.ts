@@ -15,18 +15,28 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[rank];
 }
 
+export interface Matched {
+  latencies: number[];
+  lost: number;
+}
+
 /** Latencies from send and receive times keyed by sequence number; unmatched sends count as lost. */
-export function latencyStats(sent: Map<number, number>, received: Array<[number, number]>): LatencyStats {
+export function matchLatencies(sent: Map<number, number>, received: Array<[number, number]>): Matched {
   const got = new Map(received);
   const latencies: number[] = [];
   for (const [seq, t] of sent) {
     const r = got.get(seq);
     if (r !== undefined) latencies.push(r - t);
   }
-  latencies.sort((a, b) => a - b);
+  return { latencies, lost: sent.size - latencies.length };
+}
+
+/** Statistics over the samples of one or more runs pooled together. */
+export function summarize(runs: Matched[]): LatencyStats {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
   return {
     samples: latencies.length,
-    lost: sent.size - latencies.length,
+    lost: runs.reduce((a, r) => a + r.lost, 0),
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
@@ -34,3 +44,5 @@ export function latencyStats(sent: Map<number, number>, received: Array<[number,
     cdf: Array.from({ length: 101 }, (_, p) => percentile(latencies, Math.max(p, 0.001))),
   };
 }
+
+export const latencyStats = (sent: Map<number, number>, received: Array<[number, number]>): LatencyStats => summarize([matchLatencies(sent, received)]);

@@ -6,12 +6,16 @@ import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
 import { PtyPair } from "../test/helpers/socat.js";
-import { latencyStats, type LatencyStats } from "./stats.js";
+import { matchLatencies, summarize, type LatencyStats, type Matched } from "./stats.js";
 
 export interface TelemetryLatencyResult {
   channels: number;
   rateHz: number;
+  /** Per path, over all rounds. */
   seconds: number;
+  rounds: number;
+  /** p99 ratio wachter / MQTT-over-WebSocket of each round on its own. */
+  roundRatios: number[];
   gateway: LatencyStats;
   mqttWs: LatencyStats;
   /** Just the kernel pty pair and socat: what any program reading the tty pays first. */
@@ -68,18 +72,22 @@ export async function openLatencyPage(browser: Browser, port: number): Promise<P
 
 /** Writes `seconds` of samples to the board's tty and returns their latency to the page. */
 export async function measureTty(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+  return summarize([await ttyToPage(page, board, seconds, channels, rateHz)]);
+}
+
+async function ttyToPage(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<Matched> {
   await page.evaluate(() => void ((window as unknown as { arrivals: unknown[] }).arrivals = []));
   const fd = openSync(board, constants.O_WRONLY | constants.O_NOCTTY);
   const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
   closeSync(fd);
   const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
-  return latencyStats(sent, arrivals);
+  return matchLatencies(sent, arrivals);
 }
 
 export const benchFields = (channels: number) => Object.fromEntries(Array.from({ length: channels }, (_, i) => [`c${i}`, { channel: `bench.c${i}` }]));
 
 /** Gateway path: bytes written to a serial tty → gateway → werift data channel → page onmessage. */
-async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<Matched> {
   const pair = new PtyPair();
   await pair.start();
   const port = await freePort();
@@ -90,7 +98,7 @@ async function gatewayPath(browser: Browser, seconds: number, channels: number, 
   await gateway.start();
   const page = await openLatencyPage(browser, port);
   try {
-    return await measureTty(page, pair.board, seconds, channels, rateHz);
+    return await ttyToPage(page, pair.board, seconds, channels, rateHz);
   } finally {
     await page.close();
     await gateway.stop();
@@ -99,7 +107,7 @@ async function gatewayPath(browser: Browser, seconds: number, channels: number, 
 }
 
 /** Baseline: the same samples published to Mosquitto and received by mqtt.js over WebSocket in the page. */
-async function mqttWsPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+async function mqttWsPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<Matched> {
   const broker = new Mosquitto();
   broker.wsPort = await freePort();
   await broker.start();
@@ -123,7 +131,7 @@ async function mqttWsPath(browser: Browser, seconds: number, channels: number, r
       publisher.publish("bench/line", JSON.stringify(values));
     });
     const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
-    return latencyStats(sent, arrivals);
+    return matchLatencies(sent, arrivals);
   } finally {
     await page.close();
     await publisher.endAsync();
@@ -132,7 +140,7 @@ async function mqttWsPath(browser: Browser, seconds: number, channels: number, r
 }
 
 /** The floor of the serial path: from the write on the board side to a read on the device side. */
-async function ttyHop(seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
+async function ttyHop(seconds: number, channels: number, rateHz: number): Promise<Matched> {
   const pair = new PtyPair();
   await pair.start();
   const reader = createReadStream(pair.device, { highWaterMark: 64 * 1024 });
@@ -150,15 +158,26 @@ async function ttyHop(seconds: number, channels: number, rateHz: number): Promis
     const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
     const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));
     closeSync(fd);
-    return latencyStats(sent, arrivals);
+    return matchLatencies(sent, arrivals);
   } finally {
     reader.destroy();
     await pair.unplug();
   }
 }
 
-export async function telemetryLatency(browser: Browser, seconds: number, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
-  const gateway = await gatewayPath(browser, seconds, channels, rateHz);
-  const mqttWs = await mqttWsPath(browser, seconds, channels, rateHz);
-  return { channels, rateHz, seconds, gateway, mqttWs, ttyHop: await ttyHop(seconds, channels, rateHz) };
+/**
+ * The paths take turns in `rounds` rounds of `seconds / rounds` each, so that drift in the
+ * machine's load (a shared VM) hits every path alike; the samples of all rounds are pooled.
+ */
+export async function telemetryLatency(browser: Browser, seconds: number, rounds = 1, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
+  const runs = { gateway: [] as Matched[], mqttWs: [] as Matched[], ttyHop: [] as Matched[] };
+  const roundRatios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const each = seconds / rounds;
+    runs.gateway.push(await gatewayPath(browser, each, channels, rateHz));
+    runs.mqttWs.push(await mqttWsPath(browser, each, channels, rateHz));
+    runs.ttyHop.push(await ttyHop(each, channels, rateHz));
+    roundRatios.push(summarize(runs.gateway.slice(-1)).p99 / summarize(runs.mqttWs.slice(-1)).p99);
+  }
+  return { channels, rateHz, seconds, rounds, roundRatios, gateway: summarize(runs.gateway), mqttWs: summarize(runs.mqttWs), ttyHop: summarize(runs.ttyHop) };
 }

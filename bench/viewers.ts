@@ -4,12 +4,15 @@
  * one viewer saw for a few seconds (for the UDP floor), and exits on "stop". With CHURN_MS, the
  * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
  * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
- *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS]
+ * With --video-only the viewers open no telemetry channel (to split the per-viewer cost).
+ *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS] [--video-only]
  */
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { RTCPeerConnection } from "werift";
 
-const [base, token, countText, churnText] = process.argv.slice(2);
+const { values: flags, positionals } = parseArgs({ options: { "video-only": { type: "boolean" } }, allowPositionals: true });
+const [base, token, countText, churnText] = positionals;
 const count = Number(countText);
 const received: number[] = new Array(count).fill(0);
 const trace: Array<[number, number]> = [];
@@ -25,7 +28,7 @@ async function viewer(i: number): Promise<RTCPeerConnection> {
       if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length]);
     }),
   );
-  pc.createDataChannel("telemetry");
+  if (!flags["video-only"]) pc.createDataChannel("telemetry");
   const offer = await pc.createOffer();
   // No STUN server exists in the bench namespace; gather host candidates only.
   for (const t of pc.iceTransports) t.connection.stunServer = undefined;
