@@ -56,8 +56,8 @@ if (values.profile) {
 }
 
 function printSoak(soaked: SoakResult): void {
-  const heap = soaked.liveHeap;
-  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), heap after full GCs ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${heap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
+  const heap = soaked.liveHeapFloor;
+  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
 }
 
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));

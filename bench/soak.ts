@@ -18,6 +18,11 @@ export interface SoakResult {
   rssSlopeMbPerHour: number;
   /** Heap left after each full (mark-compact) GC, from --trace-gc: [ms since the soak began, MB]. */
   liveHeap: Array<[number, number]>;
+  /**
+   * The lowest of those per minute: [minute, MB]. A collection that runs while much is in flight
+   * keeps that garbage alive until the next one, so single values scatter; the floor is what stays.
+   */
+  liveHeapFloor: Array<[number, number]>;
   liveHeapSlopeMbPerHour: number;
   rss: Array<[number, number]>;
   fdsStart: number;
@@ -95,7 +100,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
   const page = await openLatencyPage(browser, port);
   try {
     await waitFor("viewers", () => (crowd.stdout.includes("ready") ? true : !crowd.running ? Promise.reject(new Error(crowd.stderr)) : undefined), 60_000);
-    const window = Math.min(10, (minutes * 60) / 6);
+    const window = Math.min(30, (minutes * 60) / 6);
     const latencyStart = await measureTty(page, pair.board, window, 1, 50);
     const rssStartMb = rss(pid);
     const fdsStart = fds(pid);
@@ -114,7 +119,10 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     const liveHeap = liveHeapAfterFullGcs(gateway.proc!.stdout)
       .map(([t, mb]): [number, number] => [t - (t0 - launched), mb])
       .filter(([t]) => t >= 0);
-    const warmHeap = warm(liveHeap);
+    const floor = new Map<number, number>();
+    for (const [t, mb] of liveHeap) floor.set(Math.floor(t / 60_000), Math.min(mb, floor.get(Math.floor(t / 60_000)) ?? Infinity));
+    const liveHeapFloor = [...floor].sort((a, b) => a[0] - b[0]);
+    const warmFloor = warm(liveHeapFloor).map(([minute, mb]): [number, number] => [minute * 60_000, mb]);
     return {
       minutes,
       viewers,
@@ -124,7 +132,8 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       rssEndMb: rss(pid),
       rssSlopeMbPerHour: warm(samples).length > 2 ? slopePerHour(warm(samples)) : Number.NaN,
       liveHeap,
-      liveHeapSlopeMbPerHour: warmHeap.length > 2 ? slopePerHour(warmHeap) : Number.NaN,
+      liveHeapFloor,
+      liveHeapSlopeMbPerHour: warmFloor.length > 2 ? slopePerHour(warmFloor) : Number.NaN,
       rss: samples,
       fdsStart,
       fdsEnd: fds(pid),
