@@ -2,8 +2,10 @@ import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfil
 import type { Browser } from "playwright-core";
 import { RTCPeerConnection as WeriftPeerConnection } from "werift";
 
+export type Stack = "werift" | "node-datachannel";
+
 export interface DcResult {
-  stack: "werift" | "node-datachannel";
+  stack: Stack;
   toBrowserMbps: number;
   fromBrowserMbps: number;
 }
@@ -13,17 +15,17 @@ const HIGH = 1024 * 1024;
 const LOW = 256 * 1024;
 
 /** The W3C-shaped subset both stacks offer. */
-interface Channel {
+export interface Channel {
   readyState: string;
   bufferedAmount: number;
   bufferedAmountLowThreshold: number;
-  send(data: Buffer): void;
+  send(data: string | Buffer): void;
   addEventListener(type: "bufferedamountlow", listener: () => void): void;
   onmessage: ((e: { data: unknown }) => void) | null;
   onopen: (() => void) | null;
 }
 
-interface Peer {
+export interface Peer {
   setRemoteDescription(d: { type: "offer"; sdp: string }): Promise<void>;
   createAnswer(): Promise<{ type: "answer"; sdp: string }>;
   setLocalDescription(d: { type: "answer"; sdp: string }): Promise<void>;
@@ -32,7 +34,7 @@ interface Peer {
   close(): void | Promise<void>;
 }
 
-async function newPeer(stack: DcResult["stack"]): Promise<Peer> {
+export async function newPeer(stack: Stack): Promise<Peer> {
   if (stack === "werift") {
     const pc = new WeriftPeerConnection({ iceServers: [] });
     const original = pc.setRemoteDescription.bind(pc);
@@ -46,7 +48,7 @@ async function newPeer(stack: DcResult["stack"]): Promise<Peer> {
   return new NdcPeerConnection({ iceServers: [] }) as unknown as Peer;
 }
 
-async function waitGathered(pc: Peer, stack: DcResult["stack"]): Promise<string> {
+export async function waitGathered(pc: Peer, stack: Stack): Promise<string> {
   if (stack === "node-datachannel") {
     const p = pc as unknown as { iceGatheringState: string; onicegatheringstatechange: (() => void) | null };
     if (p.iceGatheringState !== "complete") await new Promise<void>((r) => (p.onicegatheringstatechange = () => p.iceGatheringState === "complete" && r()));
@@ -72,7 +74,7 @@ function sendAll(dc: Channel, total: number): Promise<void> {
 }
 
 /** Bytes each way between one stack (answering, in this process) and headless Chromium. */
-export async function dcThroughput(browser: Browser, stack: DcResult["stack"], megabytes: number): Promise<DcResult> {
+export async function dcThroughput(browser: Browser, stack: Stack, megabytes: number): Promise<DcResult> {
   const total = megabytes * 1024 * 1024;
   const page = await browser.newPage();
   const pc = await newPeer(stack);

@@ -67,12 +67,17 @@ Latency is measured per sample from just before the bytes are written to just af
 ${row("wachter: tty → gateway → WebRTC data channel", l.gateway)}
 ${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
 ${row("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
+${row("the WebRTC part alone: a bare werift data channel → Chromium", l.weriftAlone)}
+${row("the same with libdatachannel (native) instead of werift", l.ndcAlone)}
 
 **p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback)${l.rounds > 1 ? `; round by round: ${l.roundRatios.map((x) => x.toFixed(2)).join(", ")}` : ""}.
 ![Latency distribution](bench-latency.svg)
 
-The serial path starts with a kernel pty pair relayed by socat (the last row), a cost the MQTT path
-does not have; on real hardware that hop is the USB serial driver instead.
+The last three rows take the serial path apart. It starts with a kernel pty pair relayed by socat,
+a cost the MQTT path does not have (on real hardware that hop is the USB serial driver instead).
+Its WebRTC part is measured alone by sending the same batches on a bare data channel from this
+process to the page: once from werift, once from libdatachannel, the native stack. What the
+gateway adds is roughly the first row minus the pty hop and the werift row.
 
 ## Fan-out: one thermal encode, N viewers
 

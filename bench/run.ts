@@ -72,7 +72,7 @@ try {
   const fmt = (n: number) => n.toFixed(2);
   console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${seconds} s per path in ${latency.rounds} interleaved rounds (ms)`);
   console.log("path                      samples  lost    p50     p95     p99     max");
-  for (const [name, s] of [["serial → gateway → WebRTC", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs], ["tty hop alone (socat)", latency.ttyHop]] as const) {
+  for (const [name, s] of [["serial → gateway → WebRTC", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs], ["tty hop alone (socat)", latency.ttyHop], ["werift data channel alone", latency.weriftAlone], ["libdatachannel alone", latency.ndcAlone]] as const) {
     console.log(`${name.padEnd(26)}${String(s.samples).padStart(7)}${String(s.lost).padStart(6)}${fmt(s.p50).padStart(8)}${fmt(s.p95).padStart(8)}${fmt(s.p99).padStart(8)}${fmt(s.max).padStart(8)}`);
   }
   console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)} (rounds: ${latency.roundRatios.map(fmt).join(", ")})`);

@@ -6,6 +6,8 @@ import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
 import { PtyPair } from "../test/helpers/socat.js";
+import { dcLatency } from "./dcLatency.js";
+import { drive, now } from "./pacing.js";
 import { matchLatencies, summarize, type LatencyStats, type Matched } from "./stats.js";
 
 export interface TelemetryLatencyResult {
@@ -20,24 +22,9 @@ export interface TelemetryLatencyResult {
   mqttWs: LatencyStats;
   /** Just the kernel pty pair and socat: what any program reading the tty pays first. */
   ttyHop: LatencyStats;
-}
-
-const now = () => performance.timeOrigin + performance.now();
-
-/** Sends `rateHz` samples of `channels` values for `seconds`; the first value is the sequence number. */
-export async function drive(seconds: number, rateHz: number, send: (seq: number) => void): Promise<Map<number, number>> {
-  const sent = new Map<number, number>();
-  const total = Math.round(seconds * rateHz);
-  const start = now();
-  for (let seq = 1; seq <= total; seq++) {
-    const due = start + (seq * 1000) / rateHz;
-    const wait = due - now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sent.set(seq, now());
-    send(seq);
-  }
-  await new Promise((r) => setTimeout(r, 1000));
-  return sent;
+  /** Just the WebRTC part: the same batches on a bare data channel from werift, and from libdatachannel. */
+  weriftAlone: LatencyStats;
+  ndcAlone: LatencyStats;
 }
 
 function line(seq: number, channels: number): string {
@@ -170,14 +157,27 @@ async function ttyHop(seconds: number, channels: number, rateHz: number): Promis
  * machine's load (a shared VM) hits every path alike; the samples of all rounds are pooled.
  */
 export async function telemetryLatency(browser: Browser, seconds: number, rounds = 1, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
-  const runs = { gateway: [] as Matched[], mqttWs: [] as Matched[], ttyHop: [] as Matched[] };
+  const runs = { gateway: [] as Matched[], mqttWs: [] as Matched[], ttyHop: [] as Matched[], weriftAlone: [] as Matched[], ndcAlone: [] as Matched[] };
   const roundRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const each = seconds / rounds;
     runs.gateway.push(await gatewayPath(browser, each, channels, rateHz));
     runs.mqttWs.push(await mqttWsPath(browser, each, channels, rateHz));
     runs.ttyHop.push(await ttyHop(each, channels, rateHz));
+    runs.weriftAlone.push(await dcLatency(browser, "werift", each, channels, rateHz));
+    runs.ndcAlone.push(await dcLatency(browser, "node-datachannel", each, channels, rateHz));
     roundRatios.push(summarize(runs.gateway.slice(-1)).p99 / summarize(runs.mqttWs.slice(-1)).p99);
   }
-  return { channels, rateHz, seconds, rounds, roundRatios, gateway: summarize(runs.gateway), mqttWs: summarize(runs.mqttWs), ttyHop: summarize(runs.ttyHop) };
+  return {
+    channels,
+    rateHz,
+    seconds,
+    rounds,
+    roundRatios,
+    gateway: summarize(runs.gateway),
+    mqttWs: summarize(runs.mqttWs),
+    ttyHop: summarize(runs.ttyHop),
+    weriftAlone: summarize(runs.weriftAlone),
+    ndcAlone: summarize(runs.ndcAlone),
+  };
 }
