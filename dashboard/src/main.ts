@@ -69,7 +69,7 @@ const link = new GatewayLink({
   message: (msg) => {
     store.apply(msg);
     if (msg.t === "snapshot") {
-      void backfill(msg.channels.map((c) => c.id));
+      void backfill(msg.channels.map((c) => c.id), msg.historyFrom);
       syncPanels(msg.cameras);
       syncMics(msg.mics);
     }
@@ -117,13 +117,18 @@ async function post(url: string, body: object): Promise<void> {
   if (!res.ok) window.alert(`The gateway refused: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`);
 }
 
-/** The last hour from the gateway's history, so charts are full as soon as the page opens. */
-async function backfill(channels: string[]): Promise<void> {
+/**
+ * The rest of the last hour from the gateway's stored history (what its in-memory history, sent
+ * on the data channel, does not reach back to), so charts are full as soon as the page opens.
+ */
+async function backfill(channels: string[], historyFrom: Record<string, number>): Promise<void> {
   for (const channel of channels) {
-    const res = await fetch(`api/history?channel=${encodeURIComponent(channel)}&from=now-1h&to=now&step=5s`, { credentials: "same-origin" });
+    const to = historyFrom[channel] ?? "now";
+    const res = await fetch(`api/history?channel=${encodeURIComponent(channel)}&from=now-1h&to=${to}&step=5s`, { credentials: "same-origin" });
     if (!res.ok) continue;
     const { points } = (await res.json()) as { points: Array<{ t: number; mean: number }> };
-    store.backfill(channel, points.map((p) => p.t), points.map((p) => p.mean));
+    const older = points.filter((p) => p.t < (historyFrom[channel] ?? Infinity));
+    store.insert(channel, older.map((p) => p.t), older.map((p) => p.mean));
   }
 }
 

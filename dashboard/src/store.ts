@@ -34,14 +34,10 @@ export class Store {
         this.series = new Map(msg.channels.map((c) => [c.id, { ts: [], values: [] }]));
         this.generation++;
         break;
-      case "history": {
-        const s = this.series.get(msg.channel);
-        if (s) {
-          s.ts.push(...msg.ts);
-          s.values.push(...msg.values);
-        }
+      case "history":
+        // Chunks come newest first, interleaved with live readings.
+        this.insert(msg.channel, msg.ts, msg.values);
         break;
-      }
       case "readings":
         this.clockOffset = msg.now - Date.now();
         for (const [id, ts, value] of msg.r) {
@@ -77,15 +73,25 @@ export class Store {
     this.dirty = true;
   }
 
-  /** Older points from the history API, placed before what the gateway's snapshot sent. */
-  backfill(channel: string, ts: number[], values: number[]): void {
+  /** Points from elsewhere in time (history chunks, the history API), merged in time order. */
+  insert(channel: string, ts: number[], values: number[]): void {
     const s = this.series.get(channel);
-    if (!s) return;
-    const first = s.ts[0] ?? Infinity;
-    let n = 0;
-    while (n < ts.length && ts[n] < first) n++;
-    s.ts.unshift(...ts.slice(0, n));
-    s.values.unshift(...values.slice(0, n));
+    if (!s || ts.length === 0) return;
+    if (s.ts.length === 0 || ts[ts.length - 1] < s.ts[0]) {
+      s.ts.unshift(...ts);
+      s.values.unshift(...values);
+    } else {
+      const old: Series = { ts: s.ts.slice(), values: s.values.slice() };
+      s.ts.length = 0;
+      s.values.length = 0;
+      let i = 0;
+      let j = 0;
+      while (i < old.ts.length || j < ts.length) {
+        const fromOld = j >= ts.length || (i < old.ts.length && old.ts[i] <= ts[j]);
+        s.ts.push(fromOld ? old.ts[i] : ts[j]);
+        s.values.push(fromOld ? old.values[i++] : values[j++]);
+      }
+    }
     this.dirty = true;
   }
 

@@ -46,7 +46,18 @@ export interface MicMsg {
 export type ReadingTuple = [string, number, number];
 
 export type TelemetryMessage =
-  | { v: 1; t: "snapshot"; now: number; gateway: { name: string; version: string }; channels: ChannelMsg[]; sources: SourceMsg[]; cameras: CameraMsg[]; mics: MicMsg[] }
+  | {
+      v: 1;
+      t: "snapshot";
+      now: number;
+      gateway: { name: string; version: string };
+      channels: ChannelMsg[];
+      sources: SourceMsg[];
+      cameras: CameraMsg[];
+      mics: MicMsg[];
+      /** Per channel, the time of the oldest point the `history` chunks that follow will carry. */
+      historyFrom: Record<string, number>;
+    }
   | { v: 1; t: "camera"; camera: CameraMsg }
   | { v: 1; t: "microphone"; mic: MicMsg }
   | { v: 1; t: "history"; channel: string; ts: number[]; values: number[] }

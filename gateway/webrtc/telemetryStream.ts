@@ -16,6 +16,11 @@ export interface TelemetryStreamOptions {
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
   highWaterBytes?: number;
   historyChunkPoints?: number;
+  /**
+   * History is sent only while less than this is queued: the channel's low-water mark, so that
+   * its drained callback resumes it.
+   */
+  historyBacklogBytes?: number;
   heartbeatMs?: number;
   now?: () => number;
 }
@@ -51,10 +56,34 @@ export const sourceMsg = (s: SourceState): SourceMsg => ({
   rejects: s.rejects,
 });
 
+interface HistoryChunk {
+  channel: string;
+  ts: number[];
+  values: number[];
+}
+
+/** Every channel's newest chunk first, then every channel's next older one, and so on. */
+function historyNewestFirst(hub: Hub, channels: ChannelState[], points: number): HistoryChunk[] {
+  const perChannel = channels.map((c) => {
+    const h = hub.history(c.info.id);
+    const chunks: HistoryChunk[] = [];
+    for (let end = h?.ts.length ?? 0; end > 0; end -= points) {
+      const start = Math.max(0, end - points);
+      chunks.push({ channel: c.info.id, ts: h!.ts.slice(start, end), values: h!.values.slice(start, end) });
+    }
+    return chunks;
+  });
+  const out: HistoryChunk[] = [];
+  for (let i = 0; perChannel.some((chunks) => i < chunks.length); i++) for (const chunks of perChannel) if (i < chunks.length) out.push(chunks[i]);
+  return out;
+}
+
 /**
- * Feeds one viewer: a snapshot with recent history first, then live readings batched per event
- * loop turn. A viewer that cannot keep up gets the newest value per channel instead of a backlog,
- * so its memory use is bounded by the number of channels.
+ * Feeds one viewer: a snapshot first, then live readings batched per event loop turn, with the
+ * recent history trickling in between (newest chunks first, one per turn, only while the channel
+ * has room), so that a joining viewer neither stalls the gateway nor delays live readings. A
+ * viewer that cannot keep up gets the newest value per channel instead of a backlog, so its
+ * memory use is bounded by the number of channels.
  */
 export class TelemetryStream {
   private pending: ReadingTuple[] = [];
@@ -62,6 +91,8 @@ export class TelemetryStream {
   private coalesced = new Map<string, ReadingTuple>();
   private dropped = 0;
   private flushScheduled: NodeJS.Immediate | undefined;
+  private history: HistoryChunk[] = [];
+  private historyScheduled: NodeJS.Immediate | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private undrain: (() => void) | undefined;
@@ -85,6 +116,9 @@ export class TelemetryStream {
     if (this.unsubscribe) return;
     const channels = this.hub.channelStates().filter((c) => this.mine(c.info.source));
     this.scoped = new Set(channels.map((c) => c.info.id));
+    this.history = historyNewestFirst(this.hub, channels, this.options.historyChunkPoints ?? 1500);
+    const historyFrom: Record<string, number> = {};
+    for (const chunk of this.history) historyFrom[chunk.channel] = Math.min(chunk.ts[0], historyFrom[chunk.channel] ?? Infinity);
     this.send({
       v: 1,
       t: "snapshot",
@@ -94,18 +128,15 @@ export class TelemetryStream {
       sources: this.hub.sourceStates().filter((s) => this.mine(s.id)).map(sourceMsg),
       cameras: this.hub.cameraStates().filter((c) => this.mine(c.info.source)).map(cameraMsg),
       mics: this.hub.micStates().filter((m) => this.mine(m.info.source)).map(micMsg),
+      historyFrom,
     });
-    const chunk = this.options.historyChunkPoints ?? 1500;
-    for (const c of channels) {
-      const h = this.hub.history(c.info.id);
-      if (!h) continue;
-      for (let i = 0; i < h.ts.length; i += chunk) {
-        this.send({ v: 1, t: "history", channel: c.info.id, ts: h.ts.slice(i, i + chunk), values: h.values.slice(i, i + chunk) });
-      }
-    }
     // Subscribing in the same turn as the snapshot means no reading is missed or repeated.
     this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
-    this.undrain = this.out.onDrained(() => this.flush());
+    this.undrain = this.out.onDrained(() => {
+      this.flush();
+      this.sendHistory();
+    });
+    this.sendHistory();
     this.heartbeat = setInterval(() => this.send({ v: 1, t: "tick", now: this.now() }), this.options.heartbeatMs ?? 1000);
   }
 
@@ -114,6 +145,8 @@ export class TelemetryStream {
     this.undrain?.();
     clearInterval(this.heartbeat);
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    if (this.historyScheduled) clearImmediate(this.historyScheduled);
+    this.history = [];
     this.pending = [];
     this.coalesced.clear();
   }
@@ -187,6 +220,15 @@ export class TelemetryStream {
       this.dropped = 0;
     }
     this.send(msg);
+  }
+
+  private sendHistory(): void {
+    this.historyScheduled = undefined;
+    const chunk = this.history[0];
+    if (!chunk || this.out.bufferedAmount >= (this.options.historyBacklogBytes ?? 64 * 1024)) return;
+    this.history.shift();
+    this.send({ v: 1, t: "history", ...chunk });
+    if (this.history.length > 0) this.historyScheduled = setImmediate(() => this.sendHistory());
   }
 
   private send(msg: TelemetryMessage): void {

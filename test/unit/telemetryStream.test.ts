@@ -38,10 +38,11 @@ function setup() {
 describe("TelemetryStream", () => {
   afterEach(() => vi.useRealTimers());
 
-  it("sends a snapshot and history, then batches live readings per event-loop turn", async () => {
+  it("sends a snapshot, then batches live readings per event-loop turn", async () => {
     const { sink, out, stream } = setup();
     stream.start();
     expect(out.sent.map((m) => m.t)).toEqual(["snapshot", "history"]);
+    expect(out.sent[0].t === "snapshot" && out.sent[0].historyFrom).toEqual({ a: 10 });
     sink.reading({ channel: "a", value: 2, ts: 20 });
     sink.reading({ channel: "b", value: 3, ts: 20 });
     await flushTurn();
@@ -50,6 +51,35 @@ describe("TelemetryStream", () => {
     expect(live[0].t === "readings" && live[0].r).toEqual([
       ["a", 20, 2],
       ["b", 20, 3],
+    ]);
+    stream.stop();
+  });
+
+  it("trickles history newest first, a chunk per turn and only while the channel has room, between live readings", async () => {
+    const hub = new Hub(quiet, 100);
+    const sink = hub.sinkFor("s");
+    for (const id of ["a", "b"]) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
+    for (let i = 1; i <= 25; i++) for (const id of ["a", "b"]) sink.reading({ channel: id, value: i, ts: i });
+    const out = new FakeChannel();
+    const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, historyChunkPoints: 10, historyBacklogBytes: 100, heartbeatMs: 60_000 });
+    stream.start();
+    const history = () => out.sent.filter((m) => m.t === "history") as Array<Extract<TelemetryMessage, { t: "history" }>>;
+    expect(history()).toHaveLength(1);
+    out.bufferedAmount = 100;
+    sink.reading({ channel: "a", value: 99, ts: 30 });
+    await flushTurn();
+    await flushTurn();
+    expect(history()).toHaveLength(1);
+    expect(out.sent.at(-1)!.t).toBe("readings");
+    out.drain();
+    for (let i = 0; i < 10; i++) await flushTurn();
+    expect(history().map((m) => [m.channel, m.ts[0], m.ts.at(-1)])).toEqual([
+      ["a", 16, 25],
+      ["b", 16, 25],
+      ["a", 6, 15],
+      ["b", 6, 15],
+      ["a", 1, 5],
+      ["b", 1, 5],
     ]);
     stream.stop();
   });
