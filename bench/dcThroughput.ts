@@ -10,6 +10,11 @@ export interface DcResult {
   fromBrowserMbps: number;
 }
 
+/** Medians over the rounds, and each round's figures. */
+export interface DcSummary extends DcResult {
+  runs: DcResult[];
+}
+
 const MESSAGE = 16 * 1024;
 const HIGH = 1024 * 1024;
 const LOW = 256 * 1024;
@@ -152,4 +157,17 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
     await pc.close();
     await page.close();
   }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The stacks take turns for `rounds` rounds: one transfer is at the mercy of the machine's load. */
+export async function dcThroughputRounds(browser: Browser, megabytes: number, rounds: number): Promise<DcSummary[]> {
+  const stacks: Stack[] = ["werift", "node-datachannel"];
+  const runs = new Map<Stack, DcResult[]>(stacks.map((s) => [s, []]));
+  for (let i = 0; i < rounds; i++) for (const stack of stacks) runs.get(stack)!.push(await dcThroughput(browser, stack, megabytes));
+  return stacks.map((stack) => {
+    const r = runs.get(stack)!;
+    return { stack, toBrowserMbps: median(r.map((x) => x.toBrowserMbps)), fromBrowserMbps: median(r.map((x) => x.fromBrowserMbps)), runs: r };
+  });
 }

@@ -5,7 +5,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
-import type { DcResult } from "./dcThroughput.js";
+import type { DcSummary } from "./dcThroughput.js";
 import type { IngestResult } from "./ingest.js";
 import type { SoakResult } from "./soak.js";
 import type { FanoutResult } from "./fanout.js";
@@ -23,7 +23,7 @@ export function writeReport(r: {
   latency: TelemetryLatencyResult;
   fanout: FanoutResult;
   audio: AudioCpuResult;
-  dc: DcResult[];
+  dc: DcSummary[];
   ingest: IngestResult;
   soak: SoakResult;
   quick: boolean;
@@ -116,13 +116,14 @@ Ratio total / baseline: **${((a.capturePerMic + a.analysisPerMic) / Math.max(0.0
 
 ## Data-channel throughput: werift against node-datachannel
 
-Each stack answers headless Chromium's offer in this process and exchanges ${r.dc[0] ? "the same" : ""} 16 KiB messages
+Each stack answers headless Chromium's offer in this process and exchanges the same 16 KiB messages
 with the same backpressure (pause above 1 MiB queued, resume below 256 KiB), one direction at a
-time. node-datachannel is libdatachannel (C++), the native baseline.
+time. node-datachannel is libdatachannel (C++), the native baseline. The stacks take turns for
+${w.runs.length} rounds; the table shows medians, each round's figures in brackets.
 
 | stack | to the browser, Mbit/s | from the browser, Mbit/s |
 |---|---:|---:|
-${r.dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} | ${d.fromBrowserMbps.toFixed(0)} |`).join("\n")}
+${r.dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${d.runs.map((x) => x.toBrowserMbps.toFixed(0)).join(", ")}) | ${d.fromBrowserMbps.toFixed(0)} (${d.runs.map((x) => x.fromBrowserMbps.toFixed(0)).join(", ")}) |`).join("\n")}
 
 Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed(2)}** to the browser, **${(w.fromBrowserMbps / n.fromBrowserMbps).toFixed(2)}** from it
 (target ≥ 0.5). A 160×120 radiometric frame is 38 KB, so even 10 Mbit/s carries 30 frames/s.

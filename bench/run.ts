@@ -11,7 +11,7 @@ import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
-import { dcThroughput } from "./dcThroughput.js";
+import { dcThroughputRounds } from "./dcThroughput.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -85,9 +85,9 @@ try {
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
 
   const megabytes = values.smoke ? 1 : values.quick ? 8 : 32;
-  const dc = [await dcThroughput(browser, "werift", megabytes), await dcThroughput(browser, "node-datachannel", megabytes)];
+  const dc = await dcThroughputRounds(browser, megabytes, values.smoke ? 1 : 3);
   console.log(`\ndata channel with Chromium, ${megabytes} MiB in 16 KiB messages (Mbit/s)`);
-  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}`);
+  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}   (medians of ${d.runs.map((x) => `${x.toBrowserMbps.toFixed(0)}/${x.fromBrowserMbps.toFixed(0)}`).join(", ")})`);
 
   const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
   console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
