@@ -169,6 +169,12 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
   later. With a viewer replaced every second the gateway held 30–39 sessions for 10 live viewers.
   Sessions now end on either signal within milliseconds (tested in Chromium); the soak's churn
   leaves both ways and ends with exactly the live sessions (above).
+- **Joins used to stall the gateway (fixed).** Every joining viewer was sent the gateway's whole
+  in-memory history at once: with full rings about 2 MB of JSON (20 channels × 3000 points), some
+  10 ms of event loop and about 1700 SCTP packets queued in one go. In a soak before the fix, GC
+  scavenge pauses grew from 2 to 4 ms (median; up to 42 ms) as the rings filled, RSS rose by
+  about 35 MB in 10 min and the latency tail at the end was 4× the start. The history now trickles
+  in, newest chunks first, one per event-loop turn while less than 64 KiB is queued.
 - **werift leaks an offerer's unbundled transports (worked around, to report upstream).** With the
   default bundle policy an offering werift peer opens a transport per m-line; those left over
   after BUNDLE are never closed, so every closed connection keeps UDP sockets and the whole peer
