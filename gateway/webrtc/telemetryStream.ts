@@ -65,11 +65,11 @@ interface HistoryChunk {
 /** Every channel's newest chunk first, then every channel's next older one, and so on. */
 function historyNewestFirst(hub: Hub, channels: ChannelState[], points: number): HistoryChunk[] {
   const perChannel = channels.map((c) => {
-    const h = hub.history(c.info.id);
+    const h = hub.history(c.info.id) ?? { ts: [], values: [] };
     const chunks: HistoryChunk[] = [];
-    for (let end = h?.ts.length ?? 0; end > 0; end -= points) {
+    for (let end = h.ts.length; end > 0; end -= points) {
       const start = Math.max(0, end - points);
-      chunks.push({ channel: c.info.id, ts: h!.ts.slice(start, end), values: h!.values.slice(start, end) });
+      chunks.push({ channel: c.info.id, ts: h.ts.slice(start, end), values: h.values.slice(start, end) });
     }
     return chunks;
   });
@@ -134,7 +134,7 @@ export class TelemetryStream {
     this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
     this.undrain = this.out.onDrained(() => {
       this.flush();
-      this.sendHistory();
+      if (!this.historyScheduled) this.sendHistory();
     });
     this.sendHistory();
     this.heartbeat = setInterval(() => this.send({ v: 1, t: "tick", now: this.now() }), this.options.heartbeatMs ?? 1000);
