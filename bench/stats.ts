@@ -44,5 +44,3 @@ export function summarize(runs: Matched[]): LatencyStats {
     cdf: Array.from({ length: 101 }, (_, p) => percentile(latencies, Math.max(p, 0.001))),
   };
 }
-
-export const latencyStats = (sent: Map<number, number>, received: Array<[number, number]>): LatencyStats => summarize([matchLatencies(sent, received)]);
