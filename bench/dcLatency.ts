@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
-import { newPeer, waitGathered, type Channel, type Stack } from "./dcThroughput.js";
+import { answerPage, newPeer, type Stack } from "./dcThroughput.js";
 import { matchLatencies, type Matched } from "./stats.js";
-import { drive } from "./pacing.js";
+import { drive, sampleValue } from "./pacing.js";
 
 /**
  * The WebRTC part of the telemetry path on its own: a bare data channel from `stack` (in this
@@ -26,21 +26,11 @@ export async function dcLatency(browser: Browser, stack: Stack, seconds: number,
       await new Promise((r) => setTimeout(r, 300));
       return pc.localDescription!.sdp;
     });
-    const channel = new Promise<Channel>((resolve) => (pc.ondatachannel = (e) => resolve(e.channel)));
-    await pc.setRemoteDescription({ type: "offer", sdp: offer });
-    await pc.setLocalDescription(await pc.createAnswer());
-    const answer = await waitGathered(pc, stack);
-    await page.evaluate(async (sdp) => {
-      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel };
-      await w.pc.setRemoteDescription({ type: "answer", sdp });
-      if (w.dc.readyState !== "open") await new Promise((r) => (w.dc.onopen = r));
-    }, answer);
-    const dc = await channel;
-    if (dc.readyState !== "open") await new Promise<void>((r) => (dc.onopen = () => r()));
+    const dc = await answerPage(page, pc, stack, offer);
     const sent = await drive(seconds, rateHz, (seq) => {
       const now = Date.now();
       const r: Array<[string, number, number]> = [["bench.c0", now, seq]];
-      for (let i = 1; i < channels; i++) r.push([`bench.c${i}`, now, Number((20 + i + Math.sin(seq / 10)).toFixed(2))]);
+      for (let i = 1; i < channels; i++) r.push([`bench.c${i}`, now, sampleValue(i, seq)]);
       dc.send(JSON.stringify({ v: 1, t: "readings", now, r }));
     });
     const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);

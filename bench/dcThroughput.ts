@@ -1,5 +1,5 @@
 import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfill";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { RTCPeerConnection as WeriftPeerConnection } from "werift";
 
 export type Stack = "werift" | "node-datachannel";
@@ -20,7 +20,7 @@ const HIGH = 1024 * 1024;
 const LOW = 256 * 1024;
 
 /** The W3C-shaped subset both stacks offer. */
-export interface Channel {
+interface Channel {
   readyState: string;
   bufferedAmount: number;
   bufferedAmountLowThreshold: number;
@@ -53,7 +53,7 @@ export async function newPeer(stack: Stack): Promise<Peer> {
   return new NdcPeerConnection({ iceServers: [] }) as unknown as Peer;
 }
 
-export async function waitGathered(pc: Peer, stack: Stack): Promise<string> {
+async function waitGathered(pc: Peer, stack: Stack): Promise<string> {
   if (stack === "node-datachannel") {
     const p = pc as unknown as { iceGatheringState: string; onicegatheringstatechange: (() => void) | null };
     if (p.iceGatheringState !== "complete") await new Promise<void>((r) => (p.onicegatheringstatechange = () => p.iceGatheringState === "complete" && r()));
@@ -78,6 +78,25 @@ function sendAll(dc: Channel, total: number): Promise<void> {
   });
 }
 
+/**
+ * Answers the page's offer (its `window.pc`, with the channel it created as `window.dc`) from
+ * `pc` and resolves with this side's end of the channel once both ends are open.
+ */
+export async function answerPage(page: Page, pc: Peer, stack: Stack, offer: string): Promise<Channel> {
+    const channel = new Promise<Channel>((resolve) => (pc.ondatachannel = (e) => resolve(e.channel)));
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    await pc.setLocalDescription(await pc.createAnswer());
+    const answer = await waitGathered(pc, stack);
+    await page.evaluate(async (sdp) => {
+      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel };
+      await w.pc.setRemoteDescription({ type: "answer", sdp });
+      if (w.dc.readyState !== "open") await new Promise((r) => (w.dc.onopen = r));
+    }, answer);
+    const dc = await channel;
+    if (dc.readyState !== "open") await new Promise<void>((r) => (dc.onopen = () => r()));
+    return dc;
+}
+
 /** Bytes each way between one stack (answering, in this process) and headless Chromium. */
 export async function dcThroughput(browser: Browser, stack: Stack, megabytes: number): Promise<DcResult> {
   const total = megabytes * 1024 * 1024;
@@ -100,17 +119,7 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
       await new Promise((r) => setTimeout(r, 500));
       return pc.localDescription!.sdp;
     });
-    const channel = new Promise<Channel>((resolve) => (pc.ondatachannel = (e) => resolve(e.channel)));
-    await pc.setRemoteDescription({ type: "offer", sdp: offer });
-    await pc.setLocalDescription(await pc.createAnswer());
-    const answer = await waitGathered(pc, stack);
-    await page.evaluate(async (sdp) => {
-      const w = window as unknown as { pc: RTCPeerConnection; dc: RTCDataChannel };
-      await w.pc.setRemoteDescription({ type: "answer", sdp });
-      if (w.dc.readyState !== "open") await new Promise((r) => (w.dc.onopen = r));
-    }, answer);
-    const dc = await channel;
-    if (dc.readyState !== "open") await new Promise<void>((r) => (dc.onopen = () => r()));
+    const dc = await answerPage(page, pc, stack, offer);
 
     await sendAll(dc, total);
     await page.waitForFunction((t) => (window as unknown as { received: number }).received >= t, total, { timeout: 120_000 });

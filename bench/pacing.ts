@@ -1,5 +1,8 @@
 export const now = () => performance.timeOrigin + performance.now();
 
+/** The value of bench channel `channel` (1…) in sample `seq`: channel 0 carries `seq` itself. */
+export const sampleValue = (channel: number, seq: number) => Number((20 + channel + Math.sin(seq / 10)).toFixed(2));
+
 /** Calls `send` `rateHz` times a second for `seconds` with a sequence number from 1; returns when each was sent. */
 export async function drive(seconds: number, rateHz: number, send: (seq: number) => void): Promise<Map<number, number>> {
   const sent = new Map<number, number>();

@@ -7,7 +7,7 @@ import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
 import { PtyPair } from "../test/helpers/socat.js";
 import { dcLatency } from "./dcLatency.js";
-import { drive, now } from "./pacing.js";
+import { drive, now, sampleValue } from "./pacing.js";
 import { matchLatencies, summarize, type LatencyStats, type Matched } from "./stats.js";
 
 export interface TelemetryLatencyResult {
@@ -29,7 +29,7 @@ export interface TelemetryLatencyResult {
 
 function line(seq: number, channels: number): string {
   const values = [`c0=${seq}`];
-  for (let i = 1; i < channels; i++) values.push(`c${i}=${(20 + i + Math.sin(seq / 10)).toFixed(2)}`);
+  for (let i = 1; i < channels; i++) values.push(`c${i}=${sampleValue(i, seq)}`);
   return `${values.join(" ")}\n`;
 }
 
@@ -114,7 +114,7 @@ async function mqttWsPath(browser: Browser, seconds: number, channels: number, r
     }, `ws://127.0.0.1:${broker.wsPort}`);
     const sent = await drive(seconds, rateHz, (seq) => {
       const values: Record<string, number> = { c0: seq };
-      for (let i = 1; i < channels; i++) values[`c${i}`] = Number((20 + i + Math.sin(seq / 10)).toFixed(2));
+      for (let i = 1; i < channels; i++) values[`c${i}`] = sampleValue(i, seq);
       publisher.publish("bench/line", JSON.stringify(values));
     });
     const arrivals = await page.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
