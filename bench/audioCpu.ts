@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FifoDevice } from "../test/helpers/fifoDevice.js";
@@ -7,6 +7,7 @@ import { GatewayProcess } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { SignalGenerator } from "../test/helpers/signals.js";
+import { cpuTicks } from "./proc.js";
 
 export interface AudioCpuResult {
   microphones: number;
@@ -19,8 +20,7 @@ export interface AudioCpuResult {
 
 function ticks(pid: number): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return Number(f[11]) + Number(f[12]);
+    return cpuTicks(pid);
   } catch {
     return 0;
   }

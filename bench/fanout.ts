@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
+import { cpuTicks, gatewayMetric, rssMb } from "./proc.js";
+import { slope } from "./stats.js";
 
 export interface FanoutRow {
   viewers: number;
@@ -26,16 +27,6 @@ export interface FanoutResult {
 
 const TICK = 100;
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
 async function cpuPercent(pid: number, seconds: number): Promise<number> {
   const before = cpuTicks(pid);
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -43,19 +34,6 @@ async function cpuPercent(pid: number, seconds: number): Promise<number> {
 }
 
 const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench", script), ...args], { cwd: ROOT });
-
-/** Least-squares slope: CPU % per additional viewer. */
-function slope(xs: number[], ys: number[]): number {
-  const mx = xs.reduce((a, b) => a + b) / xs.length;
-  const my = ys.reduce((a, b) => a + b) / ys.length;
-  let num = 0;
-  let den = 0;
-  xs.forEach((x, i) => {
-    num += (x - mx) * (ys[i] - my);
-    den += (x - mx) ** 2;
-  });
-  return num / den;
-}
 
 /**
  * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
@@ -75,10 +53,7 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
   const rows: FanoutRow[] = [];
   let trace: Array<[number, number]> = [];
   let telemetryRate = 0;
-  const telemetrySent = async () => {
-    const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
-    return Number(/^wachter_datachannel_messages_total\{label="telemetry"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-  };
+  const telemetrySent = () => gatewayMetric(base, 'wachter_datachannel_messages_total{label="telemetry"}');
   const measure = async (n: number, videoOnly: boolean) => {
     const viewers = tsx("viewers.ts", [base, API_TOKEN, String(n), ...(videoOnly ? ["--video-only"] : [])]);
     await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 60_000);
@@ -113,14 +88,14 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     row.floorCpuPct = (cpuMs / 1000 / seconds) * 100;
   }
   const span = (trace.at(-1)![0] - trace[0][0]) / 1000;
-  const xs = rows.map((r) => r.viewers);
+  const perViewer = (cpu: (r: FanoutRow) => number) => slope(rows.map((r) => [r.viewers, cpu(r)]));
   return {
     rows,
     packetsPerSecond: trace.length / span,
     bytesPerPacket: trace.reduce((a, [, s]) => a + s, 0) / trace.length,
-    gatewayPerViewer: slope(xs, rows.map((r) => r.gatewayCpuPct)),
-    videoOnlyPerViewer: slope(xs, rows.map((r) => r.videoOnlyCpuPct)),
-    floorPerViewer: slope(xs, rows.map((r) => r.floorCpuPct)),
+    gatewayPerViewer: perViewer((r) => r.gatewayCpuPct),
+    videoOnlyPerViewer: perViewer((r) => r.videoOnlyCpuPct),
+    floorPerViewer: perViewer((r) => r.floorCpuPct),
     telemetryMessagesPerViewerSecond: telemetryRate,
   };
 }

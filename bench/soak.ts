@@ -1,11 +1,12 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { PtyPair } from "../test/helpers/socat.js";
-import type { LatencyStats } from "./stats.js";
+import { gatewayMetric, rssMb } from "./proc.js";
+import { slope, type LatencyStats } from "./stats.js";
 import { benchFields, measureTty, openLatencyPage } from "./telemetryLatency.js";
 
 export interface SoakResult {
@@ -35,7 +36,6 @@ export interface SoakResult {
   latencyEnd: LatencyStats;
 }
 
-const rss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!.split(/\s+/)[1]) / 1024;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /**
@@ -54,18 +54,7 @@ function liveHeapAfterFullGcs(stdout: string): Array<[number, number]> {
   return [...byIsolate.values()].sort((a, b) => largest(b) - largest(a))[0] ?? [];
 }
 
-function slopePerHour(samples: Array<[number, number]>): number {
-  const n = samples.length;
-  const mx = samples.reduce((a, [x]) => a + x, 0) / n;
-  const my = samples.reduce((a, [, y]) => a + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of samples) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return (num / den) * 3_600_000;
-}
+const slopePerHour = (samples: Array<[number, number]>) => slope(samples) * 3_600_000;
 
 /**
  * The gateway with its simulated machine (thermal video, sound) and a serial board, 10 viewers
@@ -92,24 +81,21 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
   const launched = Date.now();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
-  const metric = async (name: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
-    return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
-  };
+  const metric = (sample: string) => gatewayMetric(`http://127.0.0.1:${port}`, sample);
   const crowd = new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench/viewers.ts"), `http://10.222.0.1:${port}`, API_TOKEN, String(viewers), String(churnSeconds * 1000)], { cwd: ROOT });
   const page = await openLatencyPage(browser, port);
   try {
     await waitFor("viewers", () => (crowd.stdout.includes("ready") ? true : !crowd.running ? Promise.reject(new Error(crowd.stderr)) : undefined), 60_000);
     const window = Math.min(30, (minutes * 60) / 6);
     const latencyStart = await measureTty(page, pair.board, window, 1, 50);
-    const rssStartMb = rss(pid);
+    const rssStartMb = rssMb(pid);
     const fdsStart = fds(pid);
     const handlesStart = await metric("wachter_nodejs_active_handles_total");
     const samples: Array<[number, number]> = [];
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
     while (Date.now() < end - (window + 2) * 1000) {
-      samples.push([Date.now() - t0, rss(pid)]);
+      samples.push([Date.now() - t0, rssMb(pid)]);
       await new Promise((r) => setTimeout(r, 5000));
     }
     const latencyEnd = await measureTty(page, pair.board, window, 1, 50);
@@ -129,7 +115,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       churnSeconds,
       joins,
       rssStartMb,
-      rssEndMb: rss(pid),
+      rssEndMb: rssMb(pid),
       rssSlopeMbPerHour: warm(samples).length > 2 ? slopePerHour(warm(samples)) : Number.NaN,
       liveHeap,
       liveHeapFloor,

@@ -44,3 +44,16 @@ export function summarize(runs: Matched[]): LatencyStats {
     cdf: Array.from({ length: 101 }, (_, p) => percentile(latencies, Math.max(p, 0.001))),
   };
 }
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number {
+  const mx = points.reduce((a, [x]) => a + x, 0) / points.length;
+  const my = points.reduce((a, [, y]) => a + y, 0) / points.length;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return num / den;
+}

@@ -1,0 +1,20 @@
+import { readFileSync } from "node:fs";
+import { API_TOKEN } from "../test/helpers/gateway.js";
+
+/** CPU time a process has used so far (user + system), in clock ticks of 1/100 s. */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+export function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** One sample from the gateway's /metrics at `base` (e.g. `wachter_viewers`, or with labels). */
+export async function gatewayMetric(base: string, sample: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
+  return Number(line?.split(" ")[1]);
+}
