@@ -86,7 +86,7 @@ export class Notifiers {
       this.senders.push(sender);
     }
     for (const hook of config.webhooks) {
-      this.senders.push(new OutboxSender(outbox, `webhook:${hook.name}`, (p) => this.post(hook, p), log, hook.maxAttempts));
+      this.senders.push(new OutboxSender(outbox, `webhook:${hook.name}`, (p, signal) => this.post(hook, p, signal), log, hook.maxAttempts));
     }
   }
 
@@ -111,7 +111,7 @@ export class Notifiers {
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    for (const s of this.senders) s.stop();
+    await Promise.all(this.senders.map((s) => s.stop()));
     await this.mqtt?.stop();
   }
 
@@ -123,12 +123,12 @@ export class Notifiers {
     }
   }
 
-  private async post(hook: NotifyConfig["webhooks"][number], payload: string): Promise<void> {
+  private async post(hook: NotifyConfig["webhooks"][number], payload: string, stopping: AbortSignal): Promise<void> {
     const res = await fetch(hook.url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "User-Agent": "wachter", ...hook.headers },
       body: payload,
-      signal: AbortSignal.timeout(hook.timeout),
+      signal: AbortSignal.any([stopping, AbortSignal.timeout(hook.timeout)]),
       // A redirect could point anywhere; treat it as a failure instead of following it.
       redirect: "manual",
     });

@@ -30,9 +30,12 @@ export class Outbox {
     }
   }
 
-  /** The oldest items that are due, in order. */
+  /** The oldest items, in order, up to the first that is waiting for a retry: nothing overtakes it. */
   due(sink: string, limit: number): OutboxItem[] {
-    return this.db.prepare("SELECT id, payload, attempts FROM outbox WHERE sink = ? AND next_at <= ? ORDER BY id LIMIT ?").all(sink, this.now(), limit) as OutboxItem[];
+    const head = this.db.prepare("SELECT id, payload, attempts, next_at FROM outbox WHERE sink = ? ORDER BY id LIMIT ?").all(sink, limit) as (OutboxItem & { next_at: number })[];
+    const now = this.now();
+    const waiting = head.findIndex((i) => i.next_at > now);
+    return head.slice(0, waiting < 0 ? head.length : waiting).map(({ id, payload, attempts }) => ({ id, payload, attempts }));
   }
 
   pending(sink: string): number {

@@ -1,0 +1,66 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { Outbox } from "../../gateway/notify/outbox.js";
+import { OutboxSender } from "../../gateway/notify/sender.js";
+import { openDatabase } from "../../gateway/storage/db.js";
+import type { Logger } from "../../sensors/types.js";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function setup() {
+  const file = join(mkdtempSync(join(tmpdir(), "wachter-outbox-")), "o.db");
+  const db = openDatabase(file);
+  return { db, file, outbox: new Outbox(db) };
+}
+
+describe("outbox sender", () => {
+  it("delivers in order, removes an item only once delivered, and lets nothing overtake one waiting for a retry", async () => {
+    const { outbox } = setup();
+    const sent: string[] = [];
+    const sender = new OutboxSender(outbox, "s", async (p) => {
+      if (p === "b") throw new Error("refused");
+      sent.push(p);
+    }, quiet, 50, 60_000);
+    for (const p of ["a", "b", "c"]) outbox.add("s", p);
+    sender.kick();
+    await vi.waitFor(() => expect(sender.failures).toBe(1));
+    await sender.stop();
+    expect(sent).toEqual(["a"]);
+    expect(outbox.pending("s")).toBe(2);
+    expect(sender.failures).toBe(1);
+    expect(outbox.due("s", 10)).toEqual([]);
+  });
+
+  it("stops without touching the outbox again while a delivery is in flight, and that item survives a restart", async () => {
+    const { db, file, outbox } = setup();
+    outbox.add("s", "x");
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => (started = r));
+    let release!: (err: Error) => void;
+    const sender = new OutboxSender(outbox, "s", (_p, signal) => {
+      started();
+      return new Promise<void>((_, reject) => {
+        release = reject;
+        signal.addEventListener("abort", () => setTimeout(() => reject(new Error("connection closed")), 20));
+      });
+    }, quiet);
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on("unhandledRejection", onRejection);
+    try {
+      sender.start(10);
+      await inFlight;
+      await sender.stop();
+      db.close();
+      release(new Error("late failure"));
+      await new Promise((r) => setTimeout(r, 60));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+    const reopened = new Outbox(openDatabase(file));
+    expect(reopened.due("s", 10).map((i) => [i.payload, i.attempts])).toEqual([["x", 0]]);
+  });
+});
