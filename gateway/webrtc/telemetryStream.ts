@@ -1,5 +1,6 @@
 import type { CameraState, ChannelState, Hub, HubEvent, MicState, SourceState } from "../hub/hub.js";
 import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
+import { thinMinMax } from "./thinHistory.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
 export interface MessageOut {
@@ -15,6 +16,12 @@ export interface TelemetryStreamOptions {
   source?: string;
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
   highWaterBytes?: number;
+  /**
+   * A joining viewer gets at most this many points of a channel's in-memory history, thinned
+   * to each stretch's lowest and highest: a chart cannot show more, and every join costs
+   * CPU and bandwidth in proportion.
+   */
+  historyMaxPoints?: number;
   historyChunkPoints?: number;
   /**
    * History is sent only while less than this is queued: the channel's low-water mark, so that
@@ -63,9 +70,10 @@ interface HistoryChunk {
 }
 
 /** Every channel's newest chunk first, then every channel's next older one, and so on. */
-function historyNewestFirst(hub: Hub, channels: ChannelState[], points: number): HistoryChunk[] {
+function historyNewestFirst(hub: Hub, channels: ChannelState[], maxPoints: number, points: number): HistoryChunk[] {
   const perChannel = channels.map((c) => {
-    const h = hub.history(c.info.id) ?? { ts: [], values: [] };
+    const full = hub.history(c.info.id) ?? { ts: [], values: [] };
+    const h = thinMinMax(full.ts, full.values, maxPoints);
     const chunks: HistoryChunk[] = [];
     for (let end = h.ts.length; end > 0; end -= points) {
       const start = Math.max(0, end - points);
@@ -116,7 +124,7 @@ export class TelemetryStream {
     if (this.unsubscribe) return;
     const channels = this.hub.channelStates().filter((c) => this.mine(c.info.source));
     this.scoped = new Set(channels.map((c) => c.info.id));
-    this.history = historyNewestFirst(this.hub, channels, this.options.historyChunkPoints ?? 1500);
+    this.history = historyNewestFirst(this.hub, channels, this.options.historyMaxPoints ?? 600, this.options.historyChunkPoints ?? 300);
     const historyFrom: Record<string, number> = {};
     for (const chunk of this.history) historyFrom[chunk.channel] = Math.min(chunk.ts[0], historyFrom[chunk.channel] ?? Infinity);
     this.send({

@@ -84,6 +84,23 @@ describe("TelemetryStream", () => {
     stream.stop();
   });
 
+  it("gives a joining viewer at most historyMaxPoints per channel, the newest stretch included", async () => {
+    const hub = new Hub(quiet, 3000);
+    const sink = hub.sinkFor("s");
+    sink.channel({ id: "a", name: "a", unit: "°C", source: "s", staleAfterMs: 1000 });
+    for (let i = 1; i <= 3000; i++) sink.reading({ channel: "a", value: i % 7, ts: i });
+    const out = new FakeChannel();
+    const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, historyMaxPoints: 100, heartbeatMs: 60_000 });
+    stream.start();
+    for (let i = 0; i < 5; i++) await flushTurn();
+    const ts = out.sent.flatMap((m) => (m.t === "history" ? m.ts : []));
+    expect(ts.length).toBeLessThanOrEqual(100);
+    expect(Math.min(...ts)).toBeLessThanOrEqual(30);
+    expect(Math.max(...ts)).toBe(3000);
+    expect(out.sent[0].t === "snapshot" && out.sent[0].historyFrom).toEqual({ a: Math.min(...ts) });
+    stream.stop();
+  });
+
   it("coalesces to the newest value per channel while the viewer is behind, then catches up", async () => {
     const { sink, out, stream } = setup();
     stream.start();
