@@ -174,7 +174,11 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
   10 ms of event loop and about 1700 SCTP packets queued in one go. In a soak before the fix, GC
   scavenge pauses grew from 2 to 4 ms (median; up to 42 ms) as the rings filled, RSS rose by
   about 35 MB in 10 min and the latency tail at the end was 4× the start. The history now trickles
-  in, newest chunks first, one per event-loop turn while less than 64 KiB is queued.
+  in, newest chunks first, one per event-loop turn while less than 64 KiB is queued. Trickling
+  spread the cost but did not shrink it (the soak's p99 still went 4.05 → 9.10 ms from start to
+  end), so a joining viewer now gets at most 600 points per channel, each stretch's lowest and
+  highest sample plus the newest (what a chart can show; older data comes from /api/history):
+  with full rings 0.4 MB and 3 ms of CPU per join instead of 2 MB and 12 ms.
 - **werift leaks an offerer's unbundled transports (worked around, to report upstream).** With the
   default bundle policy an offering werift peer opens a transport per m-line; those left over
   after BUNDLE are never closed, so every closed connection keeps UDP sockets and the whole peer
@@ -238,6 +242,7 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
       yLabel: "MB",
       series: [
         { name: "RSS", color: "#d9480f", points: k.rss.map(([t, mb]) => [t / 60_000, mb]) },
+        { name: "outside the heap (Buffers)", color: "#2f9e44", points: k.external.map(([t, mb]) => [t / 60_000, mb]) },
         { name: "heap after each full GC", color: "#74c0fc", points: k.liveHeap.map(([t, mb]) => [t / 60_000, mb]) },
         { name: "lowest heap after a full GC per minute", color: "#1971c2", points: k.liveHeapFloor.map(([minute, mb]) => [minute + 0.5, mb]) },
       ],

@@ -57,7 +57,7 @@ if (values.profile) {
 
 function printSoak(soaked: SoakResult): void {
   const heap = soaked.liveHeapFloor;
-  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
+  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), outside the heap ${soaked.external[0]?.[1].toFixed(1) ?? "-"} → ${soaked.external.at(-1)?.[1].toFixed(1) ?? "-"} MB, fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
 }
 
 const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
@@ -65,7 +65,9 @@ const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1,
 const browser = await launchChromium();
 try {
   if (values["soak-only"]) {
-    printSoak(await soak(browser, Number(values.soak ?? 10)));
+    const soaked = await soak(browser, Number(values.soak ?? 10));
+    printSoak(soaked);
+    for (let i = 0; i < soaked.rss.length; i += 12) console.log(`  ${(soaked.rss[i][0] / 60_000).toFixed(1)} min: RSS ${soaked.rss[i][1].toFixed(1)} MB, outside the heap ${soaked.external[i][1].toFixed(1)} MB`);
     process.exit(0);
   }
   const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3);

@@ -26,6 +26,8 @@ export interface SoakResult {
   liveHeapFloor: Array<[number, number]>;
   liveHeapSlopeMbPerHour: number;
   rss: Array<[number, number]>;
+  /** Memory held outside the JS heap by Buffers and typed arrays (Node's `external`): [ms, MB]. */
+  external: Array<[number, number]>;
   fdsStart: number;
   fdsEnd: number;
   handlesStart: number;
@@ -92,10 +94,12 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     const fdsStart = fds(pid);
     const handlesStart = await metric("wachter_nodejs_active_handles_total");
     const samples: Array<[number, number]> = [];
+    const external: Array<[number, number]> = [];
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
     while (Date.now() < end - (window + 2) * 1000) {
       samples.push([Date.now() - t0, rssMb(pid)]);
+      external.push([Date.now() - t0, (await metric("wachter_nodejs_external_memory_bytes")) / 2 ** 20]);
       await new Promise((r) => setTimeout(r, 5000));
     }
     const latencyEnd = await measureTty(page, pair.board, window, 1, 50);
@@ -121,6 +125,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       liveHeapFloor,
       liveHeapSlopeMbPerHour: warmFloor.length > 2 ? slopePerHour(warmFloor) : Number.NaN,
       rss: samples,
+      external,
       fdsStart,
       fdsEnd: fds(pid),
       handlesStart,
