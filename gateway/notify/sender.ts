@@ -2,7 +2,7 @@ import { Backoff } from "../../sensors/common/backoff.js";
 import type { Logger } from "../../sensors/index.js";
 import type { Outbox } from "./outbox.js";
 
-export type Deliver = (payload: string, signal: AbortSignal) => Promise<void>;
+type Deliver = (payload: string, signal: AbortSignal) => Promise<void>;
 
 /**
  * Delivers one sink's outbox in order. An item leaves the outbox only once delivery is
