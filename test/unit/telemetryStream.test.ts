@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Hub } from "../../gateway/hub/hub.js";
 import { decodeTelemetry, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
-import { TelemetryStream, type MessageOut } from "../../gateway/webrtc/telemetryStream.js";
+import { TelemetryStream, type MessageOut, type TelemetryStreamOptions } from "../../gateway/webrtc/telemetryStream.js";
 import type { Logger } from "../../sensors/types.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -25,13 +25,21 @@ class FakeChannel implements MessageOut {
 
 const flushTurn = () => new Promise((r) => setImmediate(r));
 
-function setup() {
-  const hub = new Hub(quiet, 100);
+type Sink = ReturnType<Hub["sinkFor"]>;
+
+/** A hub with channels `ids` of source "s", filled by `fill`, and a stream to a fake channel. */
+function setup({
+  ids = ["a", "b"],
+  capacity = 100,
+  fill = (sink: Sink) => sink.reading({ channel: "a", value: 1, ts: 10 }),
+  options = { highWaterBytes: 1000 },
+}: { ids?: string[]; capacity?: number; fill?: (sink: Sink) => void; options?: Partial<TelemetryStreamOptions> } = {}) {
+  const hub = new Hub(quiet, capacity);
   const sink = hub.sinkFor("s");
-  for (const id of ["a", "b"]) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
-  sink.reading({ channel: "a", value: 1, ts: 10 });
+  for (const id of ids) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
+  fill(sink);
   const out = new FakeChannel();
-  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, highWaterBytes: 1000, heartbeatMs: 60_000 });
+  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, heartbeatMs: 60_000, ...options });
   return { hub, sink, out, stream };
 }
 
@@ -56,12 +64,12 @@ describe("TelemetryStream", () => {
   });
 
   it("trickles history newest first, a chunk per turn and only while the channel has room, between live readings", async () => {
-    const hub = new Hub(quiet, 100);
-    const sink = hub.sinkFor("s");
-    for (const id of ["a", "b"]) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
-    for (let i = 1; i <= 25; i++) for (const id of ["a", "b"]) sink.reading({ channel: id, value: i, ts: i });
-    const out = new FakeChannel();
-    const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, historyChunkPoints: 10, historyBacklogBytes: 100, heartbeatMs: 60_000 });
+    const { sink, out, stream } = setup({
+      fill: (sink) => {
+        for (let i = 1; i <= 25; i++) for (const id of ["a", "b"]) sink.reading({ channel: id, value: i, ts: i });
+      },
+      options: { historyChunkPoints: 10, historyBacklogBytes: 100 },
+    });
     stream.start();
     const history = () => out.sent.filter((m) => m.t === "history") as Array<Extract<TelemetryMessage, { t: "history" }>>;
     expect(history()).toHaveLength(1);
@@ -85,12 +93,14 @@ describe("TelemetryStream", () => {
   });
 
   it("gives a joining viewer at most historyMaxPoints per channel, the newest stretch included", async () => {
-    const hub = new Hub(quiet, 3000);
-    const sink = hub.sinkFor("s");
-    sink.channel({ id: "a", name: "a", unit: "°C", source: "s", staleAfterMs: 1000 });
-    for (let i = 1; i <= 3000; i++) sink.reading({ channel: "a", value: i % 7, ts: i });
-    const out = new FakeChannel();
-    const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0" }, historyMaxPoints: 100, heartbeatMs: 60_000 });
+    const { out, stream } = setup({
+      ids: ["a"],
+      capacity: 3000,
+      fill: (sink) => {
+        for (let i = 1; i <= 3000; i++) sink.reading({ channel: "a", value: i % 7, ts: i });
+      },
+      options: { historyMaxPoints: 100 },
+    });
     stream.start();
     for (let i = 0; i < 5; i++) await flushTurn();
     const ts = out.sent.flatMap((m) => (m.t === "history" ? m.ts : []));
