@@ -16,7 +16,8 @@ ROOT=""
 DRY=0
 UNINSTALL=0
 PURGE=0
-MIN_NODE=20.19.0
+# shellcheck source=deploy/node-version.sh
+. "$SRC/deploy/node-version.sh"
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -59,16 +60,16 @@ node_path() {
   local node
   node=$(command -v node || true)
   if [ -z "$node" ]; then
-    echo "Node.js is not installed. Install Node.js 22 LTS (Raspberry Pi OS bookworm ships 18, too old)," >&2
-    echo "for example from your distribution's backports or from nodejs.org, then run this again." >&2
+    echo "Node.js is not installed. Install Node.js 24 LTS (Raspberry Pi OS bookworm ships 18, too old;" >&2
+    echo "trixie's 20.19 works too): see the README, Install on a Raspberry Pi. Then run this again." >&2
     exit 1
   fi
   local version
   version=$("$node" -p process.versions.node)
-  if [ "$(printf '%s\n%s\n' "$MIN_NODE" "$version" | sort -V | head -1)" != "$MIN_NODE" ]; then
-    echo "Node.js $version is too old; wachter needs $MIN_NODE or later (22 LTS recommended)." >&2
-    exit 1
-  fi
+  case "$(node_support "$version")" in
+    "too old") echo "Node.js $version is too old; wachter needs 24 LTS (or 20.19 or later)." >&2; exit 1 ;;
+    untested) echo "Note: Node.js $version is not tested with wachter; Node.js 24 LTS is." >&2 ;;
+  esac
   echo "$node"
 }
 
@@ -89,15 +90,23 @@ uninstall() {
   fi
 }
 
-copy_app() {
-  if [ ! -f "$SRC/dist/dashboard/index.html" ]; then
-    say "building the dashboard"
-    (cd "$SRC" && run npm run build --silent)
+# Production runs the JavaScript that `npm run build` makes from the checkout (gateway and dashboard),
+# built afresh so that an updated checkout never installs a stale build.
+build_app() {
+  if [ ! -x "$SRC/node_modules/.bin/tsc" ]; then
+    say "installing the build tools in $SRC"
+    (cd "$SRC" && run npm ci --no-audit --no-fund --silent)
   fi
+  say "building the gateway and the dashboard"
+  (cd "$SRC" && run npm run build --silent >/dev/null)
+}
+
+copy_app() {
+  build_app
   say "installing the application in $ROOT$APP"
   run mkdir -p "$ROOT$APP"
-  # Sources, built dashboard and manifests; never the checkout's node_modules, data or git.
-  local items=(package.json package-lock.json tsconfig.json README.md gateway sensors dashboard deploy docs dist)
+  # The build and the manifests; never sources, the checkout's node_modules, data or git.
+  local items=(package.json package-lock.json README.md deploy docs dist)
   if [ "$DRY" -eq 1 ]; then say "would copy: ${items[*]}"; return; fi
   local staging
   staging=$(mktemp -d)
@@ -161,7 +170,7 @@ install_all() {
   echo
   say "Done. The dashboard listens on port 8080 (see $ETC/config.yaml)."
   say "First start: the admin password is in the journal: journalctl -u wachter | grep 'First start'"
-  say "Check your devices: sudo -u wachter $node --import tsx $APP/gateway/cli.ts doctor --config $ETC/config.yaml"
+  say "Check your devices: sudo -u wachter $node $APP/dist/gateway/cli.js doctor --config $ETC/config.yaml"
 }
 
 require_root "$@"

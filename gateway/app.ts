@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { APP_ROOT } from "./appRoot.js";
 import { AlertStream } from "./alerts/alertStream.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
@@ -34,8 +34,7 @@ import { Sessions } from "./webrtc/sessions.js";
 import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
 import { spectrumStream, thermalStream } from "./webrtc/newestWins.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const VERSION: string = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")).version;
+export const VERSION: string = JSON.parse(readFileSync(join(APP_ROOT, "package.json"), "utf8")).version;
 
 export interface ReloadResult extends ReloadSummary {
   needsRestart: string[];
@@ -81,7 +80,7 @@ export interface StartOptions {
 
 export async function startGateway(config: Config, log: Logger, options: StartOptions = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
-  const dashboardDir = options.dashboardDir ?? `${ROOT}dist/dashboard`;
+  const dashboardDir = options.dashboardDir ?? join(APP_ROOT, "dist/dashboard");
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
   const moduleLog = (module: LogModule) => {
     const level = config.log.modules[module];

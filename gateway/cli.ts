@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { ConfigError, defaultConfig, loadConfigFile } from "./config/load.js";
 import type { Config } from "./config/schema.js";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { APP_ROOT } from "../appRoot.js";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { configSchema, type Config } from "./schema.js";
@@ -182,5 +183,5 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /** With no configuration file the gateway runs deploy/examples/simulated.yaml: the simulated machine and its demo rules. */
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfigFile(fileURLToPath(new URL("../../deploy/examples/simulated.yaml", import.meta.url)), env);
+  return loadConfigFile(join(APP_ROOT, "deploy/examples/simulated.yaml"), env);
 }

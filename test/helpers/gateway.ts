@@ -8,6 +8,8 @@ import { waitFor } from "./ports.js";
 import { Proc } from "./processes.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The gateway as production runs it: the JavaScript `npm run build` makes (npm test builds first). */
+export const CLI = join(ROOT, "dist/gateway/cli.js");
 export const ADMIN_PASSWORD = "test-admin-password-123";
 export const API_TOKEN = "test-api-token-0123456789abcdefghijklmnop";
 
@@ -40,7 +42,7 @@ export class GatewayProcess {
 
   async start(): Promise<void> {
     const configArgs = this.configFile ? ["--config", this.configFile] : [];
-    const args = [...this.nodeArgs, "--import", "tsx", join(ROOT, "gateway/cli.ts"), ...configArgs, "--json", ...this.extraArgs];
+    const args = [...this.nodeArgs, CLI, ...configArgs, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
     const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir };
     const proc = new Proc(cmd, argv, { cwd: ROOT, env });

@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { API_TOKEN, CLI, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort } from "../helpers/ports.js";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "gateway/cli.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
 }
 
 function file(text: string): string {

@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ROOT } from "../helpers/gateway.js";
+import { CLI, ROOT } from "../helpers/gateway.js";
 import { PtyPair } from "../helpers/socat.js";
 
 function doctor(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "doctor", ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI, "doctor", ...args], { cwd: ROOT });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, sta
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/gateway.js";
+import { CLI, ROOT } from "../helpers/gateway.js";
 
 const install = (...args: string[]) => spawnSync("bash", [join(ROOT, "deploy/install.sh"), ...args], { encoding: "utf8", timeout: 120_000 });
 
@@ -23,7 +23,7 @@ function tree(dir: string): Record<string, string> {
 
 describe("installer and service unit", () => {
   it("pass ShellCheck and systemd-analyze verify", () => {
-    execFileSync("shellcheck", [join(ROOT, "deploy/install.sh"), join(ROOT, "deploy/quickstart.sh"), join(ROOT, "deploy/test-deps.sh"), join(ROOT, ".ci/run")]);
+    execFileSync("shellcheck", ["-x", ...["deploy/install.sh", "deploy/quickstart.sh", "deploy/test-deps.sh", "deploy/node-version.sh", ".ci/run", ".ci/node24.sh"].map((f) => join(ROOT, f))], { cwd: ROOT });
     const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
     expect(install("--root", root).status).toBe(0);
     const verify = spawnSync("systemd-analyze", ["verify", "--man=no", join(root, "etc/systemd/system/wachter.service")], { encoding: "utf8" });
@@ -36,17 +36,18 @@ describe("installer and service unit", () => {
     const first = install("--root", root);
     expect(first.status, first.stderr).toBe(0);
 
-    for (const f of ["opt/wachter/gateway/cli.ts", "opt/wachter/package-lock.json", "opt/wachter/dist/dashboard/index.html", "opt/wachter/sensors/index.ts"]) expect(existsSync(join(root, f)), f).toBe(true);
+    for (const f of ["opt/wachter/dist/gateway/cli.js", "opt/wachter/package-lock.json", "opt/wachter/dist/dashboard/index.html", "opt/wachter/dist/sensors/index.js", "opt/wachter/deploy/examples/simulated.yaml"]) expect(existsSync(join(root, f)), f).toBe(true);
     expect(existsSync(join(root, "opt/wachter/node_modules"))).toBe(false);
     const unit = readFileSync(join(root, "etc/systemd/system/wachter.service"), "utf8");
-    expect(unit).toMatch(/^ExecStart=\/\S*node --import tsx \/opt\/wachter\/gateway\/cli\.ts --config \/etc\/wachter\/config\.yaml --json$/m);
+    expect(unit).toMatch(/^ExecStart=\/\S*node \/opt\/wachter\/dist\/gateway\/cli\.js --config \/etc\/wachter\/config\.yaml --json$/m);
+    for (const f of ["opt/wachter/gateway", "opt/wachter/sensors", "opt/wachter/dashboard", "opt/wachter/tsconfig.json"]) expect(existsSync(join(root, f)), `${f} is a source, not installed`).toBe(false);
     for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/wachter", "PrivateTmp=yes", "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-video4linux rw", "DeviceAllow=char-alsa rw", "Restart=on-failure", "User=wachter"]) {
       expect(unit).toContain(line);
     }
     expect(readFileSync(join(root, "etc/udev/rules.d/99-wachter.rules"), "utf8")).toContain("wachter-thermal");
     expect((statSync(join(root, "etc/wachter/env")).mode & 0o777).toString(8)).toBe("600");
     expect((statSync(join(root, "var/lib/wachter")).mode & 0o777).toString(8)).toBe("750");
-    const check = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "gateway/cli.ts"), "check-config", join(root, "etc/wachter/config.yaml")], { cwd: ROOT, encoding: "utf8" });
+    const check = spawnSync(process.execPath, [CLI, "check-config", join(root, "etc/wachter/config.yaml")], { cwd: ROOT, encoding: "utf8" });
     expect(check.status, check.stderr).toBe(0);
 
     const before = tree(root);

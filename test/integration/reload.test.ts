@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { API_TOKEN, CLI, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 import { Proc } from "../helpers/processes.js";
 
@@ -55,12 +55,12 @@ describe("configuration reload (SIGHUP and POST /api/reload) and hangup", () => 
 
   it("on a terminal, SIGHUP means the terminal went away: the gateway stops instead of lingering", async () => {
     const port2 = await freePort();
-    const cli = `${process.execPath} --import tsx ${join(ROOT, "gateway/cli.ts")} --port ${port2}`;
+    const cli = `${process.execPath} ${CLI} --port ${port2}`;
     const env = { ...process.env, STATE_DIRECTORY: mkdtempSync(join(tmpdir(), "wachter-tty-")), WACHTER_ADMIN_PASSWORD: "terminal-admin-pass" };
     const term = new Proc("script", ["-qec", cli, "/dev/null"], { cwd: ROOT, env });
     try {
       await waitFor("running on a terminal", () => term.stdout.includes("wachter is running") || undefined, 20_000);
-      const pid = Number(execFileSync("pgrep", ["-f", `^${process.execPath} --import tsx .*gateway/cli.ts --port ${port2}`], { encoding: "utf8" }).trim());
+      const pid = Number(execFileSync("pgrep", ["-f", `^${process.execPath} ${CLI} --port ${port2}`], { encoding: "utf8" }).trim());
       process.kill(pid, "SIGHUP");
       await waitFor("gateway gone", () => !existsSync(`/proc/${pid}`) || undefined, 8000);
       expect(term.stdout).toContain("stopping");
