@@ -3,6 +3,9 @@ import { Backoff } from "../../sensors/common/backoff.js";
 import type { Logger } from "../../sensors/index.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 
+/** An endpoint that answered but never completes ICE (it died, or sent no usable candidate) is given up on after this. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
 export interface WhipConfig {
   url: string;
   token?: string;
@@ -78,8 +81,10 @@ export class WhipPush {
       const location = res.headers.get("Location");
       this.resource = location ? new URL(location, this.config.url).toString() : undefined;
       await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      this.timer = setTimeout(() => void this.retry(pc, `did not connect within ${CONNECT_TIMEOUT_MS / 1000} s`), CONNECT_TIMEOUT_MS);
       pc.connectionStateChange.subscribe((state) => {
         if (state === "connected") {
+          clearTimeout(this.timer);
           this.state = "connected";
           this.backoff.reset();
           this.log.info({ url: this.config.url, tracks: this.acquired.map((t) => t.streamId) }, "publishing to the WHIP endpoint");
@@ -94,6 +99,7 @@ export class WhipPush {
 
   private async retry(pc: RTCPeerConnection, reason: string): Promise<void> {
     if (pc !== this.pc || this.stopped) return;
+    clearTimeout(this.timer);
     await this.teardown();
     this.state = "retrying";
     const delay = this.backoff.next();

@@ -13,8 +13,8 @@ describe("WHIP push: the gateway publishes its tracks to a media server", () => 
   let endpoint: Proc;
   let gateway: GatewayProcess;
 
-  const startEndpoint = async () => {
-    const [cmd, args] = ns.wrap(process.execPath, ["--import", "tsx", join(ROOT, "test/helpers/whipEndpoint.ts"), "9000", TOKEN]);
+  const startEndpoint = async (...flags: string[]) => {
+    const [cmd, args] = ns.wrap(process.execPath, ["--import", "tsx", join(ROOT, "test/helpers/whipEndpoint.ts"), "9000", TOKEN, ...flags]);
     endpoint = new Proc(cmd, args, { cwd: ROOT });
     await waitFor("endpoint", () => endpoint.stdout.includes("listening") || undefined, 10_000);
   };
@@ -57,6 +57,18 @@ describe("WHIP push: the gateway publishes its tracks to a media server", () => 
     await waitFor("republished", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 40_000);
     expect(udpSockets()).toBe(before);
   });
+
+  it("gives up on an endpoint that answers but never connects, and publishes once it is back", async () => {
+    await endpoint.stop();
+    await startEndpoint("--mute");
+    // The old session ends when ICE consent expires (~30 s); the first offer to the mute endpoint follows.
+    await waitFor("an offer to the mute endpoint", () => ((counts()?.sessions ?? 0) >= 1) || undefined, 45_000);
+    await waitFor("a second offer after the first never connected", () => ((counts()?.sessions ?? 0) >= 2) || undefined, 25_000);
+    expect(gateway.logs().some((l) => l.msg === "WHIP publish: did not connect within 15 s")).toBe(true);
+    await endpoint.stop();
+    await startEndpoint();
+    await waitFor("republished", () => ((counts()?.video ?? 0) > 30 && (counts()?.audio ?? 0) > 30) || undefined, 40_000);
+  }, 150_000);
 
   it("ends its WHIP session when the gateway stops", async () => {
     await gateway.stop();

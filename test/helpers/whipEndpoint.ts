@@ -1,12 +1,13 @@
 /**
  * A minimal WHIP endpoint (what MediaMTX or LiveKit would be) for tests: accepts one publisher,
- * answers with werift, and prints the RTP packets received per kind as JSON lines.
- *   node --import tsx test/helpers/whipEndpoint.ts PORT TOKEN
+ * answers with werift, and prints the RTP packets received per kind as JSON lines. With --mute it
+ * answers without candidates and then does no ICE at all (a media server that died after answering).
+ *   node --import tsx test/helpers/whipEndpoint.ts PORT TOKEN [--mute]
  */
 import { createServer } from "node:http";
 import { RTCPeerConnection } from "werift";
 
-const [portText, token] = process.argv.slice(2);
+const [portText, token, mode] = process.argv.slice(2);
 const counts = { video: 0, audio: 0, sessions: 0, deleted: 0 };
 let pc: RTCPeerConnection | undefined;
 
@@ -31,7 +32,12 @@ createServer((req, res) => {
     for (const t of pc.iceTransports) t.connection.stunServer = undefined;
     await pc.setLocalDescription(await pc.createAnswer());
     counts.sessions++;
-    res.writeHead(201, { "Content-Type": "application/sdp", Location: "/whip/session" }).end(pc.localDescription!.sdp);
+    let answer = pc.localDescription!.sdp;
+    if (mode === "--mute") {
+      answer = answer.split("\r\n").filter((l) => !l.startsWith("a=candidate:")).join("\r\n");
+      await pc.close();
+    }
+    res.writeHead(201, { "Content-Type": "application/sdp", Location: "/whip/session" }).end(answer);
   });
 }).listen(Number(portText), "0.0.0.0", () => process.stdout.write("listening\n"));
 
