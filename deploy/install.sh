@@ -105,8 +105,8 @@ copy_app() {
   build_app
   say "installing the application in $ROOT$APP"
   run mkdir -p "$ROOT$APP"
-  # The build and the manifests; never sources, the checkout's node_modules, data or git.
-  local items=(package.json package-lock.json README.md deploy docs dist)
+  # The build, the manifests and the patches npm applies to dependencies; never sources, the checkout's node_modules, data or git.
+  local items=(package.json package-lock.json patches README.md deploy docs dist)
   if [ "$DRY" -eq 1 ]; then say "would copy: ${items[*]}"; return; fi
   local staging
   staging=$(mktemp -d)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite talks to for real: Chromium (dashboard tests),
+# Installs the Debian packages the test suite talks to for real: Chromium and Firefox ESR (dashboard tests),
 # ffmpeg (media pipelines), Mosquitto (MQTT), socat (serial tty pairs), iproute2 and util-linux
 # (private network namespaces), coturn (TURN relay tests), openssl, and the installer's checkers
 # (ShellCheck, systemd-analyze).
 # Does nothing when they are all present.
 set -euo pipefail
 
-packages=(chromium ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl)
+packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

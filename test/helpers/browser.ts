@@ -16,8 +16,11 @@ export const CHROMIUM_ARGS = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
-export function launchChromium(executablePath = CHROMIUM): Promise<Browser> {
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+/** The flags above less the two that change WebRTC: host candidates hidden behind mDNS names, as shipped. */
+const AS_SHIPPED_ARGS = CHROMIUM_ARGS.filter((a) => a !== "--allow-loopback-in-peer-connection" && !a.startsWith("--disable-features=WebRtcHideLocalIpsWithMdns"));
+
+export function launchChromium(executablePath = CHROMIUM, { asShipped = false } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath, args: asShipped ? AS_SHIPPED_ARGS : CHROMIUM_ARGS, headless: true });
 }
 
 /** Opens the dashboard and signs in through its form, as an operator would. */

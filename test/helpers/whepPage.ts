@@ -1,4 +1,10 @@
-import type { Page } from "playwright-core";
+/**
+ * What these helpers need of a browser page: one function run in it with one argument. Playwright's
+ * pages (Chromium) and puppeteer's (Firefox over WebDriver BiDi) both have it.
+ */
+export interface Page {
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+}
 
 /**
  * A minimal WHEP viewer run inside a page (any origin of the gateway): asks for `videos` video
@@ -61,7 +67,7 @@ export async function selectedPair(page: Page): Promise<{ local: string; remote:
     });
     if (!pair) return undefined;
     return { local: String(byId.get(String(pair.localCandidateId))?.candidateType), remote: String(byId.get(String(pair.remoteCandidateId))?.candidateType) };
-  });
+  }, undefined);
 }
 
 export async function audioStats(page: Page): Promise<{ packets: number; energy: number; columns: number }> {
@@ -76,7 +82,7 @@ export async function audioStats(page: Page): Promise<{ packets: number; energy:
       }
     });
     return { packets, energy, columns };
-  });
+  }, undefined);
 }
 
 export async function framesDecoded(page: Page): Promise<number> {
@@ -87,7 +93,7 @@ export async function framesDecoded(page: Page): Promise<number> {
       if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesDecoded ?? 0;
     });
     return n;
-  });
+  }, undefined);
 }
 
 /**

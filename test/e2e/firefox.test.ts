@@ -1,0 +1,93 @@
+import type { Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NamespacedFirefox, scriptPage } from "../helpers/firefox.js";
+import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { NetNs } from "../helpers/netns.js";
+import { waitFor } from "../helpers/ports.js";
+import { audioStats, framesDecoded, selectedPair, startViewer } from "../helpers/whepPage.js";
+
+/**
+ * Firefox as a user has it: host candidates are `.local` names, and nothing in the namespace answers
+ * for them (as on plant networks with VLANs or filtered multicast), so the gateway only learns the
+ * browser's address from its connectivity checks (peer-reflexive candidates).
+ */
+describe("Firefox ESR with its default settings (private network namespace)", () => {
+  let ns: NetNs;
+  let gateway: GatewayProcess;
+  let firefox: NamespacedFirefox;
+  let page: Page;
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_220);
+    gateway = new GatewayProcess({ name: "Firefox press", http: { host: "0.0.0.0", port: 8080 }, sources: [{ id: "sim", type: "simulated", rateHz: 5 }] }, ns);
+    await gateway.start();
+    firefox = await NamespacedFirefox.launch(ns);
+    page = await firefox.browser.newPage();
+  });
+
+  afterAll(async () => {
+    await firefox?.close();
+    await gateway?.stop();
+    await ns?.destroy();
+  });
+
+  it("hides its host candidates behind mDNS names, as shipped", async () => {
+    await page.goto("http://127.0.0.1:8080/healthz");
+    const candidates = await page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      pc.createDataChannel("probe");
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((r) => setTimeout(r, 1000));
+      const lines = pc.localDescription!.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:") && l.includes(" typ host"));
+      pc.close();
+      return lines;
+    });
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const c of candidates) expect(c).toMatch(/ [0-9a-f-]{36}\.local /);
+  });
+
+  it("signs in to the dashboard, connects and shows live telemetry", async () => {
+    await page.goto("http://127.0.0.1:8080/");
+    await page.waitForSelector("#login:not([hidden])");
+    await page.locator('input[name="username"]').fill("admin");
+    await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
+    await page.locator('button[type="submit"]').click();
+    await page.waitForSelector("#main:not([hidden])");
+    await page.waitForSelector('body[data-connection="connected"]', { timeout: 15_000 });
+    expect(await page.$eval(".machine", (e) => e.textContent)).toBe("Firefox press");
+    const value = () => page.$eval('[data-channel="spindle.bearing"] .value', (e) => e.textContent ?? "");
+    const first = await waitFor("a live value", async () => ((await value()).match(/^\d+\.\d+$/) ? value() : undefined), 5000);
+    await waitFor("the value to change", async () => ((await value()) !== first ? true : undefined), 5000);
+  });
+
+  it("shows radiometric frames, the thermal video and the microphone's spectrogram", async () => {
+    const seq = () => page.$eval('.thermal[data-camera="sim"]', (e) => Number(e.getAttribute("data-seq")));
+    const seqA = await waitFor("a thermal frame", async () => ((await seq()) > 0 ? seq() : undefined), 10_000);
+    await waitFor("newer thermal frames", async () => ((await seq()) > seqA + 3 ? true : undefined), 5000);
+
+    await page.locator('.thermal[data-camera="sim"] button[data-mode="video"]').click();
+    // Headless Firefox composites nothing, so it counts no painted frames: the playing clock and the
+    // decoded size say that video arrives.
+    const shown = () => page.$eval('.thermal[data-camera="sim"] video', (v) => ({ width: (v as HTMLVideoElement).videoWidth, time: (v as HTMLVideoElement).currentTime }));
+    await waitFor("the thermal video to play", async () => ((await shown()).time > 2 ? true : undefined), 15_000);
+    expect((await shown()).width).toBe(640);
+
+    const columns = () => page.$eval('.mic[data-mic="sim"]', (e) => Number(e.getAttribute("data-columns")));
+    const colA = await waitFor("spectrogram columns", async () => ((await columns()) > 0 ? columns() : undefined), 10_000);
+    await waitFor("more spectrogram columns", async () => ((await columns()) > colA + 5 ? true : undefined), 5000);
+  });
+
+  it("plays video and sound through the standard WHEP API with a bearer token", async () => {
+    const tab = await firefox.browser.newPage();
+    await tab.goto("http://127.0.0.1:8080/healthz");
+    const viewer = scriptPage(tab);
+    await startViewer(viewer, API_TOKEN, 1, 1);
+    await waitFor("video frames decoded", async () => ((await framesDecoded(viewer)) > 10 ? true : undefined), 15_000);
+    await waitFor("audio with energy", async () => {
+      const a = await audioStats(viewer);
+      return a.packets > 50 && a.energy > 0 ? true : undefined;
+    }, 15_000);
+    expect((await selectedPair(viewer))?.local).toBe("host");
+    await tab.close();
+  });
+});
