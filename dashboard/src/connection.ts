@@ -3,7 +3,10 @@ import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../g
 import { SPECTRUM_LABEL } from "../../gateway/protocol/spectrum.js";
 import { THERMAL_LABEL } from "../../gateway/protocol/thermal.js";
 
-export type LinkState = "connecting" | "connected" | "reconnecting";
+export type LinkState = "connecting" | "connected" | "reconnecting" | "unsupported";
+
+/** No WebRTC at all: switched off (Firefox's media.peerconnection.enabled, a company policy) or too old. */
+export const webrtcMissing = (): boolean => typeof RTCPeerConnection !== "function";
 
 export interface LinkEvents {
   state(state: LinkState, detail: string): void;
@@ -64,6 +67,7 @@ export class GatewayLink {
   }
 
   start(): void {
+    if (webrtcMissing()) return this.events.state("unsupported", "this browser has no WebRTC");
     this.stopped = false;
     void this.connect();
   }

@@ -23,7 +23,7 @@ const view = new DashboardView(store, book, {
   gateway: byId("gateway-name"),
 });
 
-const LABELS: Record<LinkState, string> = { connecting: "Connecting…", connected: "Live", reconnecting: "Reconnecting…" };
+const LABELS: Record<LinkState, string> = { connecting: "Connecting…", connected: "Live", reconnecting: "Reconnecting…", unsupported: "No live data" };
 const pill = byId("connection");
 const panels = new Map<string, ThermalPanel>();
 const micPanels = new Map<string, MicPanel>();
@@ -65,6 +65,7 @@ const link = new GatewayLink({
     pill.textContent = LABELS[state];
     pill.className = `pill ${state === "connected" ? "pill-ok" : state === "connecting" ? "pill-wait" : "pill-bad"}`;
     pill.title = detail;
+    byId("unsupported").hidden = state !== "unsupported";
   },
   message: (msg) => {
     store.apply(msg);

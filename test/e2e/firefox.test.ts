@@ -91,3 +91,34 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
     await tab.close();
   });
 });
+
+describe("Firefox with WebRTC switched off", () => {
+  let ns: NetNs;
+  let gateway: GatewayProcess;
+  let firefox: NamespacedFirefox;
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_221);
+    gateway = new GatewayProcess({ http: { host: "0.0.0.0", port: 8080 }, sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 0, microphone: false }] }, ns);
+    await gateway.start();
+    firefox = await NamespacedFirefox.launch(ns, { "media.peerconnection.enabled": false });
+  });
+
+  afterAll(async () => {
+    await firefox?.close();
+    await gateway?.stop();
+    await ns?.destroy();
+  });
+
+  it("says plainly that this browser cannot show live data, instead of spinning", async () => {
+    const page = await firefox.browser.newPage();
+    await page.goto("http://127.0.0.1:8080/");
+    await page.waitForSelector("#login:not([hidden])");
+    await page.locator('input[name="username"]').fill("admin");
+    await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
+    await page.locator('button[type="submit"]').click();
+    await page.waitForSelector('body[data-connection="unsupported"]', { timeout: 5000 });
+    expect(await page.$eval("#connection", (e) => e.textContent)).toBe("No live data");
+    expect(await page.$eval("#unsupported", (e) => !(e as HTMLElement).hidden && e.textContent?.includes("WebRTC is switched off"))).toBe(true);
+  });
+});
