@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { APP_ROOT } from "./appRoot.js";
-import { AlertStream } from "./alerts/alertStream.js";
+import { AlertStream } from "./webrtc/alertStream.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";

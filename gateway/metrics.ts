@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import { ffmpegRestarts } from "../sensors/index.js";
+import { ffmpegRestarts } from "../common/ffmpeg.js";
 import type { AlertEngine } from "./alerts/engine.js";
 import type { HistoryStore } from "./history/historyStore.js";
 import type { Hub } from "./hub/hub.js";

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import type { Logger, Source } from "../sensors/index.js";
+import type { Logger } from "../common/logger.js";
+import type { Source } from "../sensors/index.js";
 import type { SourceConfig } from "./config/schema.js";
 import type { Hub } from "./hub/hub.js";
 import { AudioTrack } from "./media/audioTrack.js";

@@ -1,4 +1,5 @@
-import { MicrophoneSource, MqttSource, SerialSource, SimulatedSource, ThermalSerialSource, UvcThermalSource, type Logger, type Source, type SourceSink } from "../sensors/index.js";
+import { MicrophoneSource, MqttSource, SerialSource, SimulatedSource, ThermalSerialSource, UvcThermalSource, type Source, type SourceSink } from "../sensors/index.js";
+import type { Logger } from "../common/logger.js";
 import type { SourceConfig } from "./config/schema.js";
 
 export function createSource(config: SourceConfig, sink: SourceSink, log: Logger): Source {

@@ -1,5 +1,4 @@
 export * from "./types.js";
-export { brokerClientOptions, brokerFields, reconnectWithBackoff, redactUrl, type Broker } from "./mqtt/broker.js";
 export { MqttSource, mqttSourceSchema, type MqttSourceOptions } from "./mqtt/mqttSource.js";
 export { SerialSource, serialSourceSchema, BAUD_RATES, type SerialSourceOptions } from "./serial/serialSource.js";
 export { SimulatedSource, simulatedSourceSchema, type SimulatedSourceOptions } from "./simulated/simulatedSource.js";
@@ -9,9 +8,8 @@ export { frameStats, roiSchema, type FrameStats, type Roi, type ThermalFrame } f
 export { thermalSerialSchema, thermalUvcSchema, type ThermalSerialOptions, type ThermalUvcOptions } from "./thermal/schema.js";
 export { ThermalSerialSource } from "./thermal/thermalSerialSource.js";
 export { UvcThermalSource, uvcArgs } from "./thermal/uvcSource.js";
-export { ffmpegRestarts, SupervisedFfmpeg } from "./common/ffmpeg.js";
 export { AudioAnalyzer, octaveBands, FLOOR_DB, type Band, type SpectrumColumn } from "./audio/analysis.js";
 export { AudioCapture, captureArgs } from "./audio/capture.js";
 export { MicrophoneSource } from "./audio/microphoneSource.js";
 export { microphoneSchema, type MicrophoneOptions } from "./audio/schema.js";
-export { durationSchema, channelIdSchema, sourceIdSchema } from "./common/schemas.js";
+export { channelIdSchema, sourceIdSchema } from "./common/schemas.js";

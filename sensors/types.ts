@@ -68,11 +68,3 @@ export interface Source {
   start(): void;
   stop(): Promise<void>;
 }
-
-/** The subset of pino's logger the sensors use, so tests can pass anything shaped like it. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}

@@ -1,4 +1,5 @@
-import type { ChannelInfo, Logger } from "../../sensors/index.js";
+import type { ChannelInfo } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import { ConditionState } from "./conditions.js";
 import { conditionsOf, matchesChannel, type AlertsConfig, type Rule } from "./schema.js";

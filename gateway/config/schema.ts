@@ -1,14 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import {
-  durationSchema,
-  microphoneSchema,
-  mqttSourceSchema,
-  serialSourceSchema,
-  simulatedSourceSchema,
-  thermalSerialSchema,
-  thermalUvcSchema,
-} from "../../sensors/index.js";
+import { durationSchema } from "../../common/durations.js";
+import { microphoneSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema } from "../../sensors/index.js";
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
 import type { HistoryConfig } from "./schema.js";

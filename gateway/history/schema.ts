@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { durationSchema } from "../../sensors/index.js";
+import { durationSchema } from "../../common/durations.js";
 
 export const historySchema = z
   .object({

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { durationSchema } from "../../sensors/index.js";
-import { alertMsg } from "../alerts/alertStream.js";
+import { durationSchema } from "../../common/durations.js";
+import { alertMsg } from "../webrtc/alertStream.js";
 import { AlertError, type AlertEngine } from "../alerts/engine.js";
 import type { SqliteAlertStore } from "../alerts/sqliteStore.js";
 

@@ -1,4 +1,4 @@
-import type { Logger } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 
 export interface DeviceInfo {
   id: string;

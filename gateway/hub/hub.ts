@@ -1,16 +1,6 @@
-import {
-  readingSchema,
-  type CameraInfo,
-  type ChannelInfo,
-  type Logger,
-  type MicInfo,
-  type Reading,
-  type SourceSink,
-  type SourceStatus,
-  type SpectrumColumn,
-  type ThermalFrame,
-} from "../../sensors/index.js";
-import { RateLimitedWarn } from "../../sensors/common/rateLimitedLog.js";
+import { readingSchema, type CameraInfo, type ChannelInfo, type MicInfo, type Reading, type SourceSink, type SourceStatus, type SpectrumColumn, type ThermalFrame } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
+import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import { Devices, type DeviceState } from "./devices.js";
 import { Ring } from "./ring.js";
 

@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from "node:dgram";
 import { MediaStreamTrack, RtpPacket } from "werift";
-import { SupervisedFfmpeg, type Logger, type ThermalFrame } from "../../sensors/index.js";
+import { SupervisedFfmpeg } from "../../common/ffmpeg.js";
+import type { Logger } from "../../common/logger.js";
+import type { ThermalFrame } from "../../sensors/index.js";
 import type { Hub } from "../hub/hub.js";
 import { colourise, paletteLut } from "../protocol/thermal.js";
 import { thermalEncoderArgs } from "./encoderArgs.js";

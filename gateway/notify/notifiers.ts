@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { brokerClientOptions, reconnectWithBackoff, redactUrl, type Logger } from "../../sensors/index.js";
+import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
+import type { Logger } from "../../common/logger.js";
 import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
 import type { Outbox } from "./outbox.js";
 import type { NotifyConfig } from "./schema.js";

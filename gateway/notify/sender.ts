@@ -1,5 +1,5 @@
-import { Backoff } from "../../sensors/common/backoff.js";
-import type { Logger } from "../../sensors/index.js";
+import { Backoff } from "../../common/backoff.js";
+import type { Logger } from "../../common/logger.js";
 import type { Outbox } from "./outbox.js";
 
 type Deliver = (payload: string, signal: AbortSignal) => Promise<void>;

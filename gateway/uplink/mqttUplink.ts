@@ -1,5 +1,7 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { brokerClientOptions, reconnectWithBackoff, redactUrl, type ChannelInfo, type Logger } from "../../sensors/index.js";
+import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
+import type { ChannelInfo } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
 import type { UplinkConfig } from "./schema.js";
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { brokerFields, durationSchema } from "../../sensors/index.js";
+import { brokerFields } from "../../common/mqttBroker.js";
+import { durationSchema } from "../../common/durations.js";
 
 export const uplinkSchema = z
   .object({

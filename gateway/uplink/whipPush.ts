@@ -1,6 +1,6 @@
 import { MediaStream, RTCPeerConnection, useH264, useOPUS, useVP8 } from "werift";
-import { Backoff } from "../../sensors/common/backoff.js";
-import type { Logger } from "../../sensors/index.js";
+import { Backoff } from "../../common/backoff.js";
+import type { Logger } from "../../common/logger.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 
 /** An endpoint that answered but never completes ICE (it died, or sent no usable candidate) is given up on after this. */

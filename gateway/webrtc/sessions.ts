@@ -1,4 +1,4 @@
-import type { Logger } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 import { ChannelStats } from "./channelStats.js";
 import { iceServersFor } from "./iceServers.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { MediaStream, RTCIceParameters, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
-import type { Logger } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
 import type { ChannelStats } from "./channelStats.js";
 import type { TurnConfig } from "./iceServers.js";

@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from "node:dgram";
-import { SupervisedFfmpeg } from "../common/ffmpeg.js";
+import { SupervisedFfmpeg } from "../../common/ffmpeg.js";
 import { FixedChunks } from "../common/fixedChunks.js";
-import type { Logger, MicInfo, SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
+import type { MicInfo, SourceSink } from "../types.js";
 import { AudioAnalyzer, octaveBands, type Band } from "./analysis.js";
 
 export const ANALYSIS_RATE = 16_000;

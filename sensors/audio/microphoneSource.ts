@@ -1,4 +1,5 @@
-import type { Logger, Source, SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
+import type { Source, SourceSink } from "../types.js";
 import { AudioCapture } from "./capture.js";
 import type { MicrophoneOptions } from "./schema.js";
 

@@ -9,19 +9,6 @@ export const sourceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a source id of letters, digits, _ and - (at most 64 characters)");
 
-/** "500ms", "10s", "5m", "1h", "90d" or a number of milliseconds. */
-export const durationSchema = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'expected a duration such as "500ms", "10s", "5m", "1h" or "90d"')
-    .transform((text) => {
-      const [, num, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text)!;
-      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as "ms" | "s" | "m" | "h" | "d"];
-      return Math.round(Number(num) * factor);
-    }),
-]);
-
 /** Unit, scaling and plausibility limits of a value, shared by serial fields and MQTT topics. */
 export const valueFields = {
   name: z.string().min(1).max(80).optional(),

@@ -1,8 +1,10 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { z } from "zod";
-import { durationSchema, sourceIdSchema, valueFields } from "../common/schemas.js";
-import { CHANNEL_ID, type Logger, type Source, type SourceSink } from "../types.js";
-import { brokerClientOptions, brokerFields, reconnectWithBackoff, redactUrl as redact } from "./broker.js";
+import { durationSchema } from "../../common/durations.js";
+import { sourceIdSchema, valueFields } from "../common/schemas.js";
+import { CHANNEL_ID, type Source, type SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
+import { brokerClientOptions, brokerFields, reconnectWithBackoff, redactUrl as redact } from "../../common/mqttBroker.js";
 import { decodePayload, payloadSchema } from "./payload.js";
 import { fillTemplate, isValidFilter, matchTopic, wildcardCount } from "./topics.js";
 

@@ -1,6 +1,7 @@
 import { SerialPort } from "serialport";
-import { Backoff } from "../common/backoff.js";
-import type { Logger, SourceStatus } from "../types.js";
+import { Backoff } from "../../common/backoff.js";
+import type { Logger } from "../../common/logger.js";
+import type { SourceStatus } from "../types.js";
 
 export interface PortEvents {
   data(chunk: Buffer): void;

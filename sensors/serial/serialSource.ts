@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { durationSchema, fieldSchema, sourceIdSchema } from "../common/schemas.js";
-import type { Logger, Source, SourceSink } from "../types.js";
+import { durationSchema } from "../../common/durations.js";
+import { fieldSchema, sourceIdSchema } from "../common/schemas.js";
+import type { Logger } from "../../common/logger.js";
+import type { Source, SourceSink } from "../types.js";
 import { BAUD_RATES } from "./baudRates.js";
 import { lineFormatSchema } from "./lineFormat.js";
 import { LineIngest } from "./lineIngest.js";

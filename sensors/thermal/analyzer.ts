@@ -1,4 +1,5 @@
-import type { CameraInfo, Logger, SourceSink } from "../types.js";
+import type { CameraInfo, SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
 import { frameStats, roiFits, type ThermalFrame } from "./frame.js";
 
 /**

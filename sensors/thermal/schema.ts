@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { durationSchema, sourceIdSchema } from "../common/schemas.js";
+import { durationSchema } from "../../common/durations.js";
+import { sourceIdSchema } from "../common/schemas.js";
 import { BAUD_RATES } from "../serial/baudRates.js";
 import { roiFits, roiSchema } from "./frame.js";
 

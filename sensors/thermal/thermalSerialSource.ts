@@ -1,6 +1,7 @@
 import { LineSplitter } from "../common/lineSplitter.js";
 import { ReconnectingPort } from "../serial/reconnectingPort.js";
-import type { Logger, Source, SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
+import type { Source, SourceSink } from "../types.js";
 import { ThermalAnalyzer } from "./analyzer.js";
 import { BinaryFrameParser } from "./binaryFrame.js";
 import { parseCsvFrame } from "./csvFrame.js";

@@ -1,6 +1,7 @@
-import { SupervisedFfmpeg } from "../common/ffmpeg.js";
+import { SupervisedFfmpeg } from "../../common/ffmpeg.js";
 import { FixedChunks } from "../common/fixedChunks.js";
-import type { Logger, Source, SourceSink } from "../types.js";
+import type { Logger } from "../../common/logger.js";
+import type { Source, SourceSink } from "../types.js";
 import { ThermalAnalyzer } from "./analyzer.js";
 import type { ThermalUvcOptions } from "./schema.js";
 

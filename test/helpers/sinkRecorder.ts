@@ -1,5 +1,5 @@
 import { Hub } from "../../gateway/hub/hub.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 export const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AlertEngine, type AlertRecord, type AlertStore, type Transition } from "../../gateway/alerts/engine.js";
 import { alertsSchema } from "../../gateway/alerts/schema.js";
 import { Hub } from "../../gateway/hub/hub.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryStore } from "../../gateway/history/historyStore.js";
 import { historySchema } from "../../gateway/history/schema.js";
 import { openDatabase } from "../../gateway/storage/db.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);

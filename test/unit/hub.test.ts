@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Hub, type HubEvent } from "../../gateway/hub/hub.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { Outbox } from "../../gateway/notify/outbox.js";
 import { OutboxSender } from "../../gateway/notify/sender.js";
 import { openDatabase } from "../../gateway/storage/db.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

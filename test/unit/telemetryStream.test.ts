@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Hub } from "../../gateway/hub/hub.js";
 import { decodeTelemetry, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
 import { TelemetryStream, type MessageOut, type TelemetryStreamOptions } from "../../gateway/webrtc/telemetryStream.js";
-import type { Logger } from "../../sensors/types.js";
+import type { Logger } from "../../common/logger.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -1,7 +1,7 @@
 import type { AlertMsg, AlertsMessage, ThresholdMsg } from "../protocol/alerts.js";
-import type { MessageOut } from "../webrtc/telemetryStream.js";
-import type { AlertEngine, AlertView } from "./engine.js";
-import { conditionsOf, matchesChannel } from "./schema.js";
+import type { MessageOut } from "./telemetryStream.js";
+import type { AlertEngine, AlertView } from "../alerts/engine.js";
+import { conditionsOf, matchesChannel } from "../alerts/schema.js";
 
 export function alertMsg(a: AlertView): AlertMsg {
   const { id, rule, channel, name, severity, state, value, unit, description, labels, pendingSince, firingSince, resolvedAt, ack, shelvedUntil, updatedAt } = a;

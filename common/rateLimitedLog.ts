@@ -1,4 +1,4 @@
-import type { Logger } from "../types.js";
+import type { Logger } from "./logger.js";
 
 /**
  * Logs the first rejection at once, then at most one summary per interval, so a

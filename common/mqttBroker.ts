@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { IClientOptions, MqttClient } from "mqtt";
-import { Backoff } from "../common/backoff.js";
+import { Backoff } from "./backoff.js";
 import { z } from "zod";
 
 /** How to reach an MQTT broker; shared by the MQTT source and the gateway's MQTT outputs. */

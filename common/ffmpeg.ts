@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
 import { Backoff } from "./backoff.js";
-import type { Logger } from "../types.js";
+import type { Logger } from "./logger.js";
 
 export interface FfmpegOptions {
   /** Give ffmpeg a stdin pipe (for frames or samples the gateway writes). */
