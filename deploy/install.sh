@@ -91,8 +91,14 @@ uninstall() {
 }
 
 # Production runs the JavaScript that `npm run build` makes from the checkout (gateway and dashboard),
-# built afresh so that an updated checkout never installs a stale build.
+# rebuilt whenever a source is newer than the build, so that an updated checkout never installs a
+# stale one (and an up-to-date build is left alone).
 build_app() {
+  local built=(dist/gateway/cli.js dist/dashboard/index.html) stale=0 f
+  for f in "${built[@]}"; do
+    if [ ! -f "$SRC/$f" ] || [ -n "$(cd "$SRC" && find common gateway sensors dashboard package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$f" -print -quit)" ]; then stale=1; fi
+  done
+  [ "$stale" -eq 1 ] || return 0
   if [ ! -x "$SRC/node_modules/.bin/tsc" ]; then
     say "installing the build tools in $SRC"
     (cd "$SRC" && run npm ci --no-audit --no-fund --silent)
