@@ -109,7 +109,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       portRange: config.webrtc.portRange,
       additionalHostAddresses: config.webrtc.additionalHostAddresses,
       ipv6: config.webrtc.ipv6,
-      connectTimeoutMs: 20_000,
+      connectTimeoutMs: config.webrtc.connectTimeout,
       disconnectedTimeoutMs: 10_000,
       videoCodec: config.video.codec,
       turn: config.webrtc.turn ? { urls: config.webrtc.turn.urls, secret: config.webrtc.turn.secret, ttlMs: config.webrtc.turn.ttl } : undefined,

@@ -87,6 +87,8 @@ export const configSchema = z
         additionalHostAddresses: z.array(ipAddress).default([]),
         ipv6: z.boolean().default(false),
         maxViewers: z.number().int().min(1).max(500).default(20),
+        /** A session that has not connected by then is closed, whatever ICE state it is in. */
+        connectTimeout: durationSchema.default(20_000),
         /** A TURN server sharing a secret with the gateway: each viewer gets credentials valid for `ttl`. */
         turn: z
           .object({
@@ -98,7 +100,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20 }),
+      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20, connectTimeout: 20_000 }),
     hub: z
       .object({
         /** Recent history kept in memory per channel for charts on connect. */

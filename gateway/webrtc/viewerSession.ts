@@ -213,6 +213,8 @@ export class ViewerSession {
 
   private onState(state: string): void {
     this.log.debug({ session: this.id, state }, "viewer connection state");
+    // Whatever timer runs (not connected yet, or disconnected too long) keeps running while ICE tries.
+    if (state === "new" || state === "connecting") return;
     clearTimeout(this.timer);
     if (state === "connected") {
       this.timer = setTimeout(() => this.openGatewayChannels(), 3000);

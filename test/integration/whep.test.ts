@@ -144,3 +144,41 @@ describe("WHEP conformance and robustness", () => {
     expect((await post(valid)).status).toBe(201);
   });
 });
+
+describe("WHEP sessions that never connect", () => {
+  let gateway: Gateway;
+  let base: string;
+  const peers: RTCPeerConnection[] = [];
+  const auth = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/sdp" };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const config = configSchema.parse({
+      dataDir: mkdtempSync(join(tmpdir(), "wachter-whep-")),
+      http: { host: "127.0.0.1", port },
+      auth: { tokens: [{ name: "player", token: TOKEN, role: "viewer" }] },
+      webrtc: { maxViewers: 2, connectTimeout: "1500ms" },
+      sources: [{ id: "sim", type: "simulated", thermalFps: 0, microphone: false }],
+    });
+    gateway = await startGateway(config, createLogger("fatal", false), { env: {} });
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await gateway.stop();
+  });
+
+  it("are reclaimed after the connect timeout, so offers that never do ICE cannot fill the viewer cap", async () => {
+    // No candidate the gateway could check, and a client that sends no checks of its own.
+    const silent = async () => {
+      const { sdp, pc } = await realOffer();
+      peers.push(pc);
+      return fetch(`${base}/whep`, { method: "POST", headers: auth, body: sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:")).join("\r\n") });
+    };
+    expect((await silent()).status).toBe(201);
+    expect((await silent()).status).toBe(201);
+    expect((await silent()).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await silent()).status).toBe(201);
+  });
+});
