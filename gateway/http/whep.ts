@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { BadOfferError } from "../webrtc/viewerSession.js";
+import { BadOfferError, checkOfferCost, RestartTooSoonError, TooManyCandidatesError } from "../webrtc/viewerSession.js";
 import { ViewerLimitError, type Sessions } from "../webrtc/sessions.js";
 import { linkHeaders } from "../webrtc/iceServers.js";
 import { BadFragError, parseSdpFrag } from "./sdpfrag.js";
@@ -26,6 +26,11 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource
   const offer = async (req: FastifyRequest, reply: FastifyReply, source: string | undefined) => {
     if (source !== undefined && !hasSource(source)) return reply.code(404).send({ error: `no source "${source}"` });
     if (!looksLikeSdp(req.body)) return reply.code(400).send({ error: "body is not an SDP offer (must start with v=0 and have an m= line)" });
+    try {
+      checkOfferCost(req.body);
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
     const iceServers = sessions.iceServers(req.principal?.name ?? "viewer");
     try {
       const { session, answer } = await sessions.create(req.body, { source }, iceServers);
@@ -68,12 +73,14 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource
         const answer = await session.restartIce(frag.ufrag, frag.pwd, frag.candidates);
         return reply.code(200).header("Content-Type", "application/trickle-ice-sdpfrag").header("ETag", session.etag).send(answer);
       } catch (err) {
+        if (err instanceof RestartTooSoonError || err instanceof TooManyCandidatesError) return reply.code(429).header("Retry-After", "2").send({ error: err.message });
         return reply.code(400).send({ error: `ICE restart failed: ${(err as Error).message}` });
       }
     }
     try {
       await session.addIceCandidates(frag.candidates);
     } catch (err) {
+      if (err instanceof TooManyCandidatesError) return reply.code(429).send({ error: err.message });
       return reply.code(400).send({ error: `candidate rejected: ${(err as Error).message}` });
     }
     return reply.code(204).send();

@@ -42,6 +42,23 @@ export interface RtcSettings {
 }
 
 export class BadOfferError extends Error {}
+/** Too much at once from one viewer: candidates beyond the limit, or ICE restarts in quick succession. */
+export class TooManyCandidatesError extends Error {}
+export class RestartTooSoonError extends Error {}
+
+/** What one viewer may cost: media sections in its offer, ICE candidates it sends, channels it opens. */
+export const SESSION_LIMITS = { mediaSections: 16, remoteCandidates: 32, dataChannels: 8, restartIntervalMs: 2000 } as const;
+
+/** Refuses an offer whose shape would cost more than one viewer should (before werift sees it). */
+export function checkOfferCost(sdp: string): void {
+  const sections = sdp.match(/^m=/gm)?.length ?? 0;
+  if (sections > SESSION_LIMITS.mediaSections) throw new BadOfferError(`the offer has ${sections} media sections; at most ${SESSION_LIMITS.mediaSections}`);
+  // Unbundled sections would each get an ICE transport and UDP sockets of their own.
+  const bundled = /^a=group:BUNDLE((?: \S+)+)\s*$/m.exec(sdp)?.[1].trim().split(" ").length ?? 0;
+  if (sections > 1 && bundled < sections) throw new BadOfferError("the offer must bundle all its media sections (a=group:BUNDLE), as browsers and WHEP players do");
+  const candidates = new Set(sdp.match(/^a=candidate:.*$/gm) ?? []).size;
+  if (candidates > SESSION_LIMITS.remoteCandidates) throw new BadOfferError(`the offer has ${candidates} candidates; at most ${SESSION_LIMITS.remoteCandidates}`);
+}
 
 function peerConfig(settings: RtcSettings, iceServers: IceServer[]): Partial<PeerConfig> {
   return {
@@ -91,6 +108,10 @@ export class ViewerSession {
   private closeListeners: Array<() => void> = [];
   private offeredData = false;
   private readonly labels = new Set<string>();
+  private channels = 0;
+  /** Remote candidates of the current ICE generation, as "transport address port", to drop repeats. */
+  private readonly remoteCandidates = new Set<string>();
+  private lastRestartAt = -Infinity;
 
   constructor(
     private readonly settings: RtcSettings,
@@ -151,8 +172,21 @@ export class ViewerSession {
     }
   }
 
+  /** Trickled candidates: repeats are dropped, and a generation takes at most SESSION_LIMITS.remoteCandidates. */
   async addIceCandidates(candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<void> {
-    for (const c of candidates) await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid });
+    const fresh = new Map<string, { candidate: string; sdpMid?: string }>();
+    for (const c of candidates) {
+      const [, , transport, , address, port] = c.candidate.split(" ");
+      const key = `${transport.toLowerCase()} ${address} ${port}`;
+      if (!this.remoteCandidates.has(key)) fresh.set(key, c);
+    }
+    if (this.remoteCandidates.size + fresh.size > SESSION_LIMITS.remoteCandidates) {
+      throw new TooManyCandidatesError(`at most ${SESSION_LIMITS.remoteCandidates} candidates per session (or per ICE restart)`);
+    }
+    for (const [key, c] of fresh) {
+      this.remoteCandidates.add(key);
+      await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid });
+    }
   }
 
   remoteIceUfrag(): string | undefined {
@@ -166,11 +200,15 @@ export class ViewerSession {
   async restartIce(ufrag: string, pwd: string, candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<string> {
     const transport = this.pc.iceTransports[0];
     if (!transport) throw new BadOfferError("this session has no ICE transport to restart");
+    // Each restart gathers afresh (new sockets): one per interval is plenty for a roaming tablet.
+    if (performance.now() - this.lastRestartAt < SESSION_LIMITS.restartIntervalMs) throw new RestartTooSoonError(`at most one ICE restart per ${SESSION_LIMITS.restartIntervalMs / 1000} s`);
+    this.lastRestartAt = performance.now();
     transport.restart();
     transport.setRemoteParams(new RTCIceParameters({ usernameFragment: ufrag, password: pwd }));
     await transport.gather();
     this.remoteUfrag = ufrag;
     this.etag = `"${randomBytes(8).toString("hex")}"`;
+    this.remoteCandidates.clear();
     await this.addIceCandidates(candidates);
     transport.start().catch((err: Error) => this.log.warn({ session: this.id, err: err.message }, "ICE restart failed"));
     const local = transport.localParameters;
@@ -234,6 +272,10 @@ export class ViewerSession {
   }
 
   private attachChannel(dc: RTCDataChannel): void {
+    if (++this.channels > SESSION_LIMITS.dataChannels) {
+      this.log.warn({ session: this.id, label: dc.label }, `closing a data channel beyond the ${SESSION_LIMITS.dataChannels} a viewer may open`);
+      return void dc.close();
+    }
     this.labels.add(dc.label);
     const factory = Object.hasOwn(this.factories, dc.label) ? this.factories[dc.label] : undefined;
     if (!factory) {

@@ -54,4 +54,19 @@ describe("Chromium with its own mDNS hiding (private network namespace)", () => 
     await startViewer(viewer, API_TOKEN, 1);
     await waitFor("video frames decoded", async () => ((await framesDecoded(viewer)) > 10 ? true : undefined), 15_000);
   });
+
+  it("keeps at most 8 data channels open per viewer, closing the rest", async () => {
+    const viewer = await browser.newPage();
+    await viewer.goto("http://127.0.0.1:8080/healthz");
+    await startViewer(viewer, API_TOKEN, 0);
+    await viewer.waitForFunction(() => (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer.pc.connectionState === "connected", undefined, { timeout: 15_000 });
+    // startViewer opened two (thermal, spectrum); ten more make twelve.
+    await viewer.evaluate(() => {
+      const w = window as unknown as { viewer: { pc: RTCPeerConnection }; extra: RTCDataChannel[] };
+      w.extra = Array.from({ length: 10 }, (_, i) => w.viewer.pc.createDataChannel(`extra-${i}`));
+    });
+    const states = () => viewer.evaluate(() => (window as unknown as { extra: RTCDataChannel[] }).extra.map((c) => c.readyState));
+    await waitFor("the channels beyond 8 closed", async () => ((await states()).filter((s) => s === "closed").length === 4 ? true : undefined), 10_000);
+    expect((await states()).filter((s) => s === "open")).toHaveLength(6);
+  });
 });

@@ -111,6 +111,40 @@ describe("WHEP conformance and robustness", () => {
     for (const url of created) await fetch(url, { method: "DELETE", headers: auth });
   });
 
+  it("bounds what one session may cost: media sections, bundling, candidates, ICE restarts", async () => {
+    const errorOf = async (res: Response) => ({ status: res.status, error: ((await res.json()) as { error: string }).error });
+    const many = await realOffer(17);
+    peers.push(many.pc);
+    expect(await errorOf(await post(many.sdp))).toEqual({ status: 400, error: "the offer has 18 media sections; at most 16" });
+    const two = await realOffer(2);
+    peers.push(two.pc);
+    expect(await errorOf(await post(two.sdp.replace(/^a=group:BUNDLE.*\r\n/m, "")))).toEqual({ status: 400, error: "the offer must bundle all its media sections (a=group:BUNDLE), as browsers and WHEP players do" });
+    const fake = (i: number) => `a=candidate:${i} 1 udp 2122260223 192.0.2.${i % 250} ${10_000 + i} typ host`;
+    const flooded = two.sdp.replace(/^(a=mid:0\r\n)/m, `$1${Array.from({ length: 40 }, (_, i) => fake(i)).join("\r\n")}\r\n`);
+    const own = two.sdp.match(/^a=candidate:/gm)?.length ?? 0;
+    expect(await errorOf(await post(flooded))).toEqual({ status: 400, error: `the offer has ${40 + own} candidates; at most 32` });
+
+    const { sdp, pc } = await realOffer();
+    peers.push(pc);
+    const res = await post(sdp);
+    expect(res.status).toBe(201);
+    const session = base + res.headers.get("location");
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(sdp)![1];
+    const frag = (lines: string[], u = ufrag) => [`a=ice-ufrag:${u}`, "a=mid:0", ...lines, ""].join("\r\n");
+    const patch = (body: string) => fetch(session, { method: "PATCH", headers: { ...auth, "Content-Type": "application/trickle-ice-sdpfrag" }, body });
+    // Repeats cost nothing: the same candidate a hundred times is one candidate.
+    for (let i = 0; i < 100; i++) expect((await patch(frag([fake(1)]))).status).toBe(204);
+    expect((await patch(frag(Array.from({ length: 31 }, (_, i) => fake(i + 2))))).status).toBe(204);
+    expect(await errorOf(await patch(frag([fake(99)])))).toEqual({ status: 429, error: "at most 32 candidates per session (or per ICE restart)" });
+    // An ICE restart starts a new generation; a second one right after it is refused.
+    const restart = (u: string) => patch(frag([fake(1)], u).replace("a=mid:0", `a=ice-pwd:${"p".repeat(24)}\r\na=mid:0`));
+    expect((await restart("restart1")).status).toBe(200);
+    const again = await restart("restart2");
+    expect(again.status).toBe(429);
+    expect(again.headers.get("retry-after")).toBe("2");
+    await fetch(session, { method: "DELETE", headers: auth });
+  });
+
   it("survives fuzzed offers and sdpfrags: never a 5xx, and still serves viewers afterwards", async () => {
     const { sdp: valid, pc } = await realOffer();
     peers.push(pc);
