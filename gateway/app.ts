@@ -158,6 +158,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       },
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
+      maxConnectionsPerAddress: config.http.maxConnectionsPerAddress,
       tls:
         config.http.tls === "self-signed"
           ? selfSignedCertificate(resolve(config.dataDir))

@@ -46,9 +46,11 @@ export const configSchema = z
         corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://scada.plant.local")).default([]),
         /** PEM files, or "self-signed" for a certificate generated once in dataDir/tls. */
         tls: z.union([z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(), z.literal("self-signed")]).optional(),
+        /** Open connections one address may hold (0: no cap); a browser needs about six. */
+        maxConnectionsPerAddress: z.number().int().min(0).max(10_000).default(32),
       })
       .strict()
-      .default({ host: "0.0.0.0", port: 8080, trustProxy: [], corsOrigins: [] }),
+      .default({ host: "0.0.0.0", port: 8080, trustProxy: [], corsOrigins: [], maxConnectionsPerAddress: 32 }),
     auth: z
       .object({
         sessionTtl: durationSchema.default(12 * 3_600_000),

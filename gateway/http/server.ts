@@ -9,6 +9,7 @@ import type { Hub } from "../hub/hub.js";
 import { channelMsg, sourceMsg } from "../webrtc/telemetryStream.js";
 import type { Sessions } from "../webrtc/sessions.js";
 import { registerAuth, type Access, type AuthDeps } from "./auth.js";
+import { capConnectionsPerAddress, HTTP_TIMEOUTS } from "./connectionLimits.js";
 import { registerWhep } from "./whep.js";
 
 export interface HttpDeps {
@@ -20,6 +21,7 @@ export interface HttpDeps {
   trustProxy: string[];
   corsOrigins: string[];
   tls?: { cert: Buffer; key: Buffer };
+  maxConnectionsPerAddress: number;
   /** Feature routes (alerts, history, …), registered after authentication. */
   routes: Array<(app: FastifyInstance) => void>;
 }
@@ -41,13 +43,20 @@ export function routeTable(app: FastifyInstance): RouteInfo[] {
 export const BODY_LIMIT = 64 * 1024;
 
 export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const { headersTimeout, requestTimeout, keepAliveTimeout, connectionTimeout, connectionsCheckingInterval } = HTTP_TIMEOUTS;
+  const serverOptions = { headersTimeout, requestTimeout, connectionsCheckingInterval };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    https: deps.tls ?? null,
+    // Fastify types plain and TLS servers apart; this one is either, hence the cast below.
+    ...((deps.tls ? { https: { ...deps.tls, ...serverOptions } } : { http: serverOptions }) as object),
+    requestTimeout,
+    keepAliveTimeout,
+    connectionTimeout,
     trustProxy: deps.trustProxy.length ? deps.trustProxy : false,
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  capConnectionsPerAddress(app.server, deps.maxConnectionsPerAddress);
 
   const routes: RouteInfo[] = [];
   routeTables.set(app, routes);
