@@ -28,6 +28,7 @@ export class Credentials {
     private readonly sessionTtlMs: number,
     private readonly file?: string,
     private readonly maxSessions = 1000,
+    private readonly maxPerUser = 20,
     private readonly now: () => number = Date.now,
   ) {
     if (file && existsSync(file)) {
@@ -44,11 +45,19 @@ export class Credentials {
     this.tokens.set(digest(token), { name, role, via: "token" });
   }
 
+  /**
+   * A user at the cap loses their own oldest session. When all sessions are taken, the one to go is
+   * the oldest of whoever holds the most: one user signing in again and again never signs others out.
+   */
   createSession(name: string, role: Role): string {
     this.prune();
-    if (this.sessions.size >= this.maxSessions) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest) this.sessions.delete(oldest);
+    const byUser = new Map<string, string[]>();
+    for (const [key, s] of this.sessions) byUser.set(s.name, [...(byUser.get(s.name) ?? []), key]);
+    const mine = byUser.get(name) ?? [];
+    if (mine.length >= this.maxPerUser) this.sessions.delete(mine[0]);
+    else if (this.sessions.size >= this.maxSessions) {
+      const greediest = [...byUser.values()].reduce((a, b) => (b.length > a.length ? b : a));
+      this.sessions.delete(greediest[0]);
     }
     const id = randomBytes(32).toString("base64url");
     this.sessions.set(digest(id), { name, role, via: "session", expires: this.now() + this.sessionTtlMs });
