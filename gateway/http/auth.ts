@@ -87,17 +87,20 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"username": "...", "password": "..."}' });
     const { username, password } = body.data;
     const keys = [`ip:${req.ip}`, `user:${username}`];
-    const wait = Math.max(...keys.map((k) => deps.throttle.retryAfter(k)));
-    if (wait > 0) {
-      return reply.code(429).header("Retry-After", String(Math.ceil(wait / 1000))).send({ error: "too many failed sign-ins; try again later" });
+    const attempt = deps.throttle.begin(keys);
+    if (!attempt.settle) {
+      return reply.code(429).header("Retry-After", String(Math.ceil(attempt.wait / 1000))).send({ error: "too many failed sign-ins; try again later" });
     }
-    const role = await deps.users.check(username, password);
+    let role;
+    try {
+      role = await deps.users.check(username, password);
+    } finally {
+      attempt.settle(Boolean(role));
+    }
     if (!role) {
-      for (const k of keys) deps.throttle.fail(k);
       deps.log.warn({ username, ip: req.ip }, "failed sign-in");
       return reply.code(401).send({ error: "wrong username or password" });
     }
-    for (const k of keys) deps.throttle.succeed(k);
     const id = deps.credentials.createSession(username, role);
     deps.log.info({ username, role, ip: req.ip }, "signed in");
     return reply

@@ -118,6 +118,24 @@ describe("authentication and authorisation", () => {
   });
 });
 
+describe("sign-in throttling under concurrency", () => {
+  it("lets no more than five wrong passwords through at once, however many arrive together", async () => {
+    const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "concurrent-admin-password" });
+    try {
+      const guesses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          fetch(`${base}/api/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password: `guess-${i}` }) }).then((r) => r.status),
+        ),
+      );
+      expect(guesses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(guesses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+      expect(guesses.every((s) => s === 401 || s === 429)).toBe(true);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
 describe("HTTPS", () => {
   it("serves over a self-signed certificate made once in the data directory, with Secure cookies", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "wachter-tls-"));
