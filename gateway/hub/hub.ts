@@ -51,6 +51,10 @@ interface ChannelEntry extends ChannelState {
  * recent history, and source health. Listeners are called synchronously and must not block;
  * each consumer keeps its own bounded buffer.
  */
+/** How far a sensor's timestamp may be ahead of or behind the gateway's clock and still be believed. */
+export const SENSOR_CLOCK_AHEAD_MS = 5 * 60_000;
+export const SENSOR_CLOCK_BEHIND_MS = 24 * 3_600_000;
+
 export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly sources = new Map<string, SourceState>();
@@ -60,6 +64,7 @@ export class Hub {
   private readonly listeners = new Set<HubListener>();
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly rejectLogs = new Map<string, RateLimitedWarn>();
+  private readonly retimeLogs = new Map<string, RateLimitedWarn>();
 
   constructor(
     private readonly log: Logger,
@@ -162,7 +167,8 @@ export class Hub {
       return;
     }
     const rx = this.now();
-    const { ts, value } = parsed.data;
+    const { value } = parsed.data;
+    const ts = this.plausibleTime(source, parsed.data.ts, rx);
     entry.last = { ts, value, rx };
     entry.ring.push(ts, value);
     source.readings++;
@@ -179,6 +185,23 @@ export class Hub {
       source.status = status;
       this.emit({ type: "source", source: { ...source, status: { ...status } } });
     }
+  }
+
+  /**
+   * A sensor's own timestamp is kept when it is near the gateway's clock. One far off (a device whose
+   * clock was never set, or a garbled field: the year 128,724) would misplace the reading in history
+   * and escape retention, so the reading keeps its value and takes the time it arrived.
+   */
+  private plausibleTime(source: SourceState, ts: number, rx: number): number {
+    if (ts <= rx + SENSOR_CLOCK_AHEAD_MS && ts >= rx - SENSOR_CLOCK_BEHIND_MS) return ts;
+    let log = this.retimeLogs.get(source.id);
+    if (!log) {
+      log = new RateLimitedWarn(this.log, 60_000, this.now);
+      this.retimeLogs.set(source.id, log);
+    }
+    const off = Number.isFinite(new Date(ts).getTime()) ? new Date(ts).toISOString() : String(ts);
+    log.warn({ source: source.id, sensorTime: off }, "sensor time far from the gateway's clock: using the time the reading arrived");
+    return rx;
   }
 
   private reject(source: SourceState, reason: string, sample: string): void {

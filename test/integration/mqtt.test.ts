@@ -28,10 +28,18 @@ describe("MQTT source against a real Mosquitto", () => {
     try {
       await waitFor("subscribed", () => rec.source("plant")?.status.state === "up");
       await publisher.publishAsync("plant/sealer/temperature", "182.5");
-      await publisher.publishAsync("plant/env", JSON.stringify({ t: 23.1, ts: 1_795_000_000 }));
+      const aMinuteAgo = Math.floor(Date.now() / 1000) - 60;
+      await publisher.publishAsync("plant/env", JSON.stringify({ t: 23.1, ts: aMinuteAgo }));
       await waitFor("readings", () => rec.values("plant.sealer").length === 1 && rec.values("plant.ambient").length === 1);
       expect(rec.channel("plant.sealer")!.info.name).toBe("Temp sealer");
-      expect(rec.hub.history("plant.ambient")).toEqual({ ts: [1_795_000_000_000], values: [23.1] });
+      expect(rec.hub.history("plant.ambient")).toEqual({ ts: [aMinuteAgo * 1000], values: [23.1] });
+      // A garbled sensor clock (the year 128,724, in ms): the value is kept, at the time it arrived.
+      const sent = Date.now();
+      await publisher.publishAsync("plant/env", JSON.stringify({ t: 23.4, ts: Date.UTC(128_724, 0, 1) }));
+      await waitFor("the re-timed reading", () => rec.values("plant.ambient").length === 2);
+      const retimed = rec.hub.history("plant.ambient").ts[1];
+      expect(retimed).toBeGreaterThanOrEqual(sent);
+      expect(retimed).toBeLessThan(Date.now() + 1);
 
       for (const bad of ["hot", "", "12abc", "x".repeat(2000)]) await publisher.publishAsync("plant/sealer/temperature", bad);
       await publisher.publishAsync("plant/env", '{"t": "n/a"}');

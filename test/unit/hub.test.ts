@@ -36,6 +36,17 @@ describe("Hub", () => {
     expect(events.filter((e) => e.type === "stale").map((e) => (e as { stale: boolean }).stale)).toEqual([false, true, false]);
   });
 
+  it("keeps a reading whose sensor time is implausible, at the time it arrived", () => {
+    const { hub, sink, events } = setup();
+    const year128724 = Date.UTC(128_724, 0, 1);
+    sink.reading({ channel: "a", value: 41.5, ts: year128724 });
+    sink.reading({ channel: "a", value: 42.5, ts: 1000 + 4 * 60_000 });
+    sink.reading({ channel: "a", value: 43.5, ts: 1000 + 6 * 60_000 });
+    const readings = events.filter((e) => e.type === "reading").map((e) => [(e as { ts: number }).ts, (e as { value: number }).value]);
+    expect(readings).toEqual([[1000, 41.5], [1000 + 4 * 60_000, 42.5], [1000, 43.5]]);
+    expect(hub.history("a").ts.every((t) => t <= 1000 + 5 * 60_000)).toBe(true);
+  });
+
   it("rejects readings for undeclared channels, other sources' channels and non-finite values", () => {
     const { hub, sink } = setup();
     hub.sinkFor("s2").reading({ channel: "a", value: 1, ts: 1 });
