@@ -37,7 +37,7 @@ describe("MQTT source against a real Mosquitto", () => {
       const sent = Date.now();
       await publisher.publishAsync("plant/env", JSON.stringify({ t: 23.4, ts: Date.UTC(128_724, 0, 1) }));
       await waitFor("the re-timed reading", () => rec.values("plant.ambient").length === 2);
-      const retimed = rec.hub.history("plant.ambient").ts[1];
+      const retimed = rec.hub.history("plant.ambient")!.ts[1];
       expect(retimed).toBeGreaterThanOrEqual(sent);
       expect(retimed).toBeLessThan(Date.now() + 1);
 

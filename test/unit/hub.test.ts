@@ -44,7 +44,7 @@ describe("Hub", () => {
     sink.reading({ channel: "a", value: 43.5, ts: 1000 + 6 * 60_000 });
     const readings = events.filter((e) => e.type === "reading").map((e) => [(e as { ts: number }).ts, (e as { value: number }).value]);
     expect(readings).toEqual([[1000, 41.5], [1000 + 4 * 60_000, 42.5], [1000, 43.5]]);
-    expect(hub.history("a").ts.every((t) => t <= 1000 + 5 * 60_000)).toBe(true);
+    expect(hub.history("a")!.ts.every((t) => t <= 1000 + 5 * 60_000)).toBe(true);
   });
 
   it("rejects readings for undeclared channels, other sources' channels and non-finite values", () => {
