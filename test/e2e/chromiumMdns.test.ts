@@ -4,7 +4,7 @@ import { launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
-import { framesDecoded, startViewer } from "../helpers/whepPage.js";
+import { framesDecoded, hostCandidates, startViewer } from "../helpers/whepPage.js";
 
 /** Chromium as shipped hides host candidates behind `.local` names too; nothing here resolves them. */
 describe("Chromium with its own mDNS hiding (private network namespace)", () => {
@@ -29,15 +29,7 @@ describe("Chromium with its own mDNS hiding (private network namespace)", () => 
 
   it("offers only mDNS host candidates", async () => {
     await page.goto("http://127.0.0.1:8080/healthz");
-    const hosts = await page.evaluate(async () => {
-      const pc = new RTCPeerConnection();
-      pc.createDataChannel("probe");
-      await pc.setLocalDescription(await pc.createOffer());
-      await new Promise((r) => setTimeout(r, 1000));
-      const lines = pc.localDescription!.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:") && l.includes(" typ host"));
-      pc.close();
-      return lines;
-    });
+    const hosts = await hostCandidates(page);
     expect(hosts.length).toBeGreaterThan(0);
     for (const c of hosts) expect(c).toMatch(/ [0-9a-f-]{36}\.local /);
   });

@@ -4,13 +4,22 @@ import { NamespacedFirefox, scriptPage } from "../helpers/firefox.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
-import { audioStats, framesDecoded, selectedPair, startViewer } from "../helpers/whepPage.js";
+import { audioStats, framesDecoded, hostCandidates, selectedPair, startViewer } from "../helpers/whepPage.js";
 
 /**
  * Firefox as a user has it: host candidates are `.local` names, and nothing in the namespace answers
  * for them (as on plant networks with VLANs or filtered multicast), so the gateway only learns the
  * browser's address from its connectivity checks (peer-reflexive candidates).
  */
+/** Signs in through the dashboard's form, as an operator would. */
+async function signIn(page: Page): Promise<void> {
+  await page.goto("http://127.0.0.1:8080/");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.locator('input[name="username"]').fill("admin");
+  await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+}
+
 describe("Firefox ESR with its default settings (private network namespace)", () => {
   let ns: NetNs;
   let gateway: GatewayProcess;
@@ -33,25 +42,13 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
 
   it("hides its host candidates behind mDNS names, as shipped", async () => {
     await page.goto("http://127.0.0.1:8080/healthz");
-    const candidates = await page.evaluate(async () => {
-      const pc = new RTCPeerConnection();
-      pc.createDataChannel("probe");
-      await pc.setLocalDescription(await pc.createOffer());
-      await new Promise((r) => setTimeout(r, 1000));
-      const lines = pc.localDescription!.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:") && l.includes(" typ host"));
-      pc.close();
-      return lines;
-    });
+    const candidates = await hostCandidates(scriptPage(page));
     expect(candidates.length).toBeGreaterThan(0);
     for (const c of candidates) expect(c).toMatch(/ [0-9a-f-]{36}\.local /);
   });
 
   it("signs in to the dashboard, connects and shows live telemetry", async () => {
-    await page.goto("http://127.0.0.1:8080/");
-    await page.waitForSelector("#login:not([hidden])");
-    await page.locator('input[name="username"]').fill("admin");
-    await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
-    await page.locator('button[type="submit"]').click();
+    await signIn(page);
     await page.waitForSelector("#main:not([hidden])");
     await page.waitForSelector('body[data-connection="connected"]', { timeout: 15_000 });
     expect(await page.$eval(".machine", (e) => e.textContent)).toBe("Firefox press");
@@ -112,11 +109,7 @@ describe("Firefox with WebRTC switched off", () => {
 
   it("says plainly that this browser cannot show live data, instead of spinning", async () => {
     const page = await firefox.browser.newPage();
-    await page.goto("http://127.0.0.1:8080/");
-    await page.waitForSelector("#login:not([hidden])");
-    await page.locator('input[name="username"]').fill("admin");
-    await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
-    await page.locator('button[type="submit"]').click();
+    await signIn(page);
     await page.waitForSelector('body[data-connection="unsupported"]', { timeout: 5000 });
     expect(await page.$eval("#connection", (e) => e.textContent)).toBe("No live data");
     expect(await page.$eval("#unsupported", (e) => !(e as HTMLElement).hidden && e.textContent?.includes("WebRTC is switched off"))).toBe(true);

@@ -132,3 +132,16 @@ export async function restartIce(page: Page, token: string): Promise<{ status: n
     return { status: res.status, etagChanged: changed };
   }, token);
 }
+
+/** The host candidates the browser offers (in an SDP of its own, with a data channel only). */
+export async function hostCandidates(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    pc.createDataChannel("probe");
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => setTimeout(r, 1000));
+    const lines = pc.localDescription!.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:") && l.includes(" typ host"));
+    pc.close();
+    return lines;
+  }, undefined);
+}
