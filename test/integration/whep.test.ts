@@ -24,6 +24,19 @@ async function realOffer(video = 1, data = true): Promise<{ sdp: string; pc: RTC
   return { sdp: pc.localDescription!.sdp, pc };
 }
 
+/** An in-process gateway with the simulated machine and a viewer token, with these WebRTC settings. */
+async function startWhepGateway(webrtc: object, thermalFps: number): Promise<{ gateway: Gateway; base: string }> {
+  const port = await freePort();
+  const config = configSchema.parse({
+    dataDir: mkdtempSync(join(tmpdir(), "wachter-whep-")),
+    http: { host: "127.0.0.1", port },
+    auth: { tokens: [{ name: "player", token: TOKEN, role: "viewer" }] },
+    webrtc,
+    sources: [{ id: "sim", type: "simulated", thermalFps, microphone: false }],
+  });
+  return { gateway: await startGateway(config, createLogger("fatal", false), { env: {} }), base: `http://127.0.0.1:${port}` };
+}
+
 describe("WHEP conformance and robustness", () => {
   let gateway: Gateway;
   let base: string;
@@ -32,16 +45,7 @@ describe("WHEP conformance and robustness", () => {
   const post = (body: string, path = "/whep", type = "application/sdp") => fetch(`${base}${path}`, { method: "POST", headers: { ...auth, "Content-Type": type }, body });
 
   beforeAll(async () => {
-    const port = await freePort();
-    const config = configSchema.parse({
-      dataDir: mkdtempSync(join(tmpdir(), "wachter-whep-")),
-      http: { host: "127.0.0.1", port },
-      auth: { tokens: [{ name: "player", token: TOKEN, role: "viewer" }] },
-      webrtc: { maxViewers: 3, iceServers: [{ urls: "stun:stun.plant.test:3478" }], turn: { urls: ["turn:turn.plant.test:3478?transport=udp"], secret: SECRET, ttl: "10m" } },
-      sources: [{ id: "sim", type: "simulated", thermalFps: 2, microphone: false }],
-    });
-    gateway = await startGateway(config, createLogger("fatal", false), { env: {} });
-    base = `http://127.0.0.1:${port}`;
+    ({ gateway, base } = await startWhepGateway({ maxViewers: 3, iceServers: [{ urls: "stun:stun.plant.test:3478" }], turn: { urls: ["turn:turn.plant.test:3478?transport=udp"], secret: SECRET, ttl: "10m" } }, 2));
   });
   afterAll(async () => {
     await Promise.all(peers.map((p) => p.close()));
@@ -186,16 +190,7 @@ describe("WHEP sessions that never connect", () => {
   const auth = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/sdp" };
 
   beforeAll(async () => {
-    const port = await freePort();
-    const config = configSchema.parse({
-      dataDir: mkdtempSync(join(tmpdir(), "wachter-whep-")),
-      http: { host: "127.0.0.1", port },
-      auth: { tokens: [{ name: "player", token: TOKEN, role: "viewer" }] },
-      webrtc: { maxViewers: 2, connectTimeout: "1500ms" },
-      sources: [{ id: "sim", type: "simulated", thermalFps: 0, microphone: false }],
-    });
-    gateway = await startGateway(config, createLogger("fatal", false), { env: {} });
-    base = `http://127.0.0.1:${port}`;
+    ({ gateway, base } = await startWhepGateway({ maxViewers: 2, connectTimeout: "1500ms" }, 0));
   });
   afterAll(async () => {
     await Promise.all(peers.map((p) => p.close()));
