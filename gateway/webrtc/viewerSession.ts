@@ -42,9 +42,17 @@ export interface RtcSettings {
 }
 
 export class BadOfferError extends Error {}
-/** Too much at once from one viewer: candidates beyond the limit, or ICE restarts in quick succession. */
+/** More ICE candidates than one session may have. */
 export class TooManyCandidatesError extends Error {}
+/** An ICE restart too soon after the last one. */
 export class RestartTooSoonError extends Error {}
+
+type RemoteCandidate = { candidate: string; sdpMid?: string };
+/** What makes two candidates the same path: "transport address port". */
+const candidateKey = (c: RemoteCandidate) => {
+  const [, , transport, , address, port] = c.candidate.split(" ");
+  return `${transport.toLowerCase()} ${address} ${port}`;
+};
 
 /** What one viewer may cost: media sections in its offer, ICE candidates it sends, channels it opens. */
 export const SESSION_LIMITS = { mediaSections: 16, remoteCandidates: 32, dataChannels: 8, restartIntervalMs: 2000 } as const;
@@ -173,20 +181,18 @@ export class ViewerSession {
   }
 
   /** Trickled candidates: repeats are dropped, and a generation takes at most SESSION_LIMITS.remoteCandidates. */
-  async addIceCandidates(candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<void> {
-    const fresh = new Map<string, { candidate: string; sdpMid?: string }>();
-    for (const c of candidates) {
-      const [, , transport, , address, port] = c.candidate.split(" ");
-      const key = `${transport.toLowerCase()} ${address} ${port}`;
-      if (!this.remoteCandidates.has(key)) fresh.set(key, c);
-    }
-    if (this.remoteCandidates.size + fresh.size > SESSION_LIMITS.remoteCandidates) {
-      throw new TooManyCandidatesError(`at most ${SESSION_LIMITS.remoteCandidates} candidates per session (or per ICE restart)`);
-    }
+  async addIceCandidates(candidates: RemoteCandidate[]): Promise<void> {
+    const fresh = new Map<string, RemoteCandidate>();
+    for (const c of candidates) if (!this.remoteCandidates.has(candidateKey(c))) fresh.set(candidateKey(c), c);
+    this.checkCandidateCount(this.remoteCandidates.size + fresh.size);
     for (const [key, c] of fresh) {
       this.remoteCandidates.add(key);
       await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid });
     }
+  }
+
+  private checkCandidateCount(count: number): void {
+    if (count > SESSION_LIMITS.remoteCandidates) throw new TooManyCandidatesError(`at most ${SESSION_LIMITS.remoteCandidates} candidates per session (or per ICE restart)`);
   }
 
   remoteIceUfrag(): string | undefined {
@@ -197,11 +203,13 @@ export class ViewerSession {
    * WHEP ICE restart (the viewer's network changed): new remote credentials and candidates in,
    * fresh local credentials and candidates out as an sdpfrag. DTLS and the data channels carry on.
    */
-  async restartIce(ufrag: string, pwd: string, candidates: Array<{ candidate: string; sdpMid?: string }>): Promise<string> {
+  async restartIce(ufrag: string, pwd: string, candidates: RemoteCandidate[]): Promise<string> {
     const transport = this.pc.iceTransports[0];
     if (!transport) throw new BadOfferError("this session has no ICE transport to restart");
     // Each restart gathers afresh (new sockets): one per interval is plenty for a roaming tablet.
     if (performance.now() - this.lastRestartAt < SESSION_LIMITS.restartIntervalMs) throw new RestartTooSoonError(`at most one ICE restart per ${SESSION_LIMITS.restartIntervalMs / 1000} s`);
+    // Refused before anything changes: a restart half done would leave the session without ICE.
+    this.checkCandidateCount(new Set(candidates.map(candidateKey)).size);
     this.lastRestartAt = performance.now();
     transport.restart();
     transport.setRemoteParams(new RTCIceParameters({ usernameFragment: ufrag, password: pwd }));

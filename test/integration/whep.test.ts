@@ -141,7 +141,12 @@ describe("WHEP conformance and robustness", () => {
     expect((await patch(frag(Array.from({ length: 31 }, (_, i) => fake(i + 2))))).status).toBe(204);
     expect(await errorOf(await patch(frag([fake(99)])))).toEqual({ status: 429, error: "at most 32 candidates per session (or per ICE restart)" });
     // An ICE restart starts a new generation; a second one right after it is refused.
-    const restart = (u: string) => patch(frag([fake(1)], u).replace("a=mid:0", `a=ice-pwd:${"p".repeat(24)}\r\na=mid:0`));
+    const restart = (u: string, lines = [fake(1)]) => patch(frag(lines, u).replace("a=mid:0", `a=ice-pwd:${"p".repeat(24)}\r\na=mid:0`));
+    // Too many candidates for a restart: refused before anything changed, the session keeps its ICE state.
+    const flood = await restart("restart0", Array.from({ length: 40 }, (_, i) => fake(i + 100)));
+    expect(flood.status).toBe(429);
+    const etag = res.headers.get("etag")!;
+    expect((await fetch(session, { method: "PATCH", headers: { ...auth, "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": etag }, body: frag([fake(1)]) })).status).toBe(204);
     expect((await restart("restart1")).status).toBe(200);
     const again = await restart("restart2");
     expect(again.status).toBe(429);
