@@ -54,6 +54,23 @@ export class UserStore {
     this.save();
   }
 
+  roleOf(username: string): Role | undefined {
+    return this.users.get(username)?.role;
+  }
+
+  /** Changes a user's role, keeping the password. */
+  setRole(username: string, role: Role): void {
+    const user = this.users.get(username);
+    if (!user) throw new UserError("no such user");
+    this.users.set(username, { ...user, role });
+    this.save();
+  }
+
+  /** How many admins there would be without `username`: the last admin cannot be removed or demoted. */
+  adminsOtherThan(username: string): number {
+    return [...this.users.values()].filter((u) => u.role === "admin" && u.username !== username).length;
+  }
+
   remove(username: string): boolean {
     const existed = this.users.delete(username);
     if (existed) this.save();

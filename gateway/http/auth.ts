@@ -80,6 +80,9 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     req.principal = principal;
   });
 
+  const setSessionCookie = (reply: FastifyReply, id: string) =>
+    reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: "/", maxAge: Math.floor(deps.sessionTtlMs / 1000) });
+
   const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
 
   app.post("/api/login", { config: { access: "public" } }, async (req, reply) => {
@@ -103,9 +106,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     }
     const id = deps.credentials.createSession(username, role);
     deps.log.info({ username, role, ip: req.ip }, "signed in");
-    return reply
-      .setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: "/", maxAge: Math.floor(deps.sessionTtlMs / 1000) })
-      .send({ username, role });
+    return setSessionCookie(reply, id).send({ username, role });
   });
 
   app.post("/api/logout", { config: { access: "viewer" } }, async (req, reply) => {
@@ -130,6 +131,47 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     }
     deps.credentials.endSessionsOf(body.data.username);
     return reply.code(201).send({ username: body.data.username, role: body.data.role });
+  });
+
+  const roleBody = z.object({ role: z.enum(ROLES) }).strict();
+  app.patch<{ Params: { username: string } }>("/api/users/:username", { config: { access: "admin" } }, async (req, reply) => {
+    const body = roleBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"role": "viewer" | "operator" | "admin"}' });
+    const { username } = req.params;
+    const current = deps.users.roleOf(username);
+    if (!current) return reply.code(404).send({ error: "no such user" });
+    if (current === "admin" && body.data.role !== "admin" && deps.users.adminsOtherThan(username) === 0) return reply.code(409).send({ error: "the last admin cannot be demoted" });
+    deps.users.setRole(username, body.data.role);
+    // Signed-in sessions carry the role they were created with: the user signs in again with the new one.
+    deps.credentials.endSessionsOf(username);
+    return { username, role: body.data.role };
+  });
+
+  const passwordBody = z.object({ current: z.string().min(1).max(1024), password: z.string().max(1024) }).strict();
+  /** Everyone changes their own password; other sessions of the user end, this one goes on. */
+  app.post("/api/me/password", { config: { access: "viewer" } }, async (req, reply) => {
+    const body = passwordBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"current": "...", "password": "..."}' });
+    const me = req.principal!;
+    if (me.via !== "session") return reply.code(400).send({ error: "API tokens have no password to change" });
+    const attempt = deps.throttle.begin([`ip:${req.ip}`, `user:${me.name}`]);
+    if (!attempt.settle) return reply.code(429).header("Retry-After", String(Math.ceil(attempt.wait / 1000))).send({ error: "too many failed attempts; try again later" });
+    let role;
+    try {
+      role = await deps.users.check(me.name, body.data.current);
+    } finally {
+      attempt.settle(Boolean(role));
+    }
+    if (!role) return reply.code(403).send({ error: "the current password is wrong" });
+    try {
+      await deps.users.upsert(me.name, body.data.password, role);
+    } catch (err) {
+      if (err instanceof UserError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    deps.credentials.endSessionsOf(me.name);
+    const id = deps.credentials.createSession(me.name, role);
+    return setSessionCookie(reply, id).code(204).send();
   });
 
   app.delete<{ Params: { username: string } }>("/api/users/:username", { config: { access: "admin" } }, async (req, reply) => {

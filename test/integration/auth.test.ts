@@ -118,6 +118,51 @@ describe("authentication and authorisation", () => {
   });
 });
 
+describe("users managing themselves and each other", () => {
+  it("changes one's own password, changes roles, and never leaves the gateway without an admin", async () => {
+    const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "first-admin-password" });
+    const json = { "Content-Type": "application/json" };
+    const signIn = async (username: string, password: string) => {
+      const res = await fetch(`${base}/api/login`, { method: "POST", headers: json, body: JSON.stringify({ username, password }) });
+      return res.status === 200 ? res.headers.get("set-cookie")!.split(";")[0] : undefined;
+    };
+    try {
+      const admin = (await signIn("admin", "first-admin-password"))!;
+      const as = (cookie: string) => ({ ...json, Cookie: cookie });
+      expect((await fetch(`${base}/api/users`, { method: "POST", headers: as(admin), body: JSON.stringify({ username: "vera", password: "vera-password-123", role: "viewer" }) })).status).toBe(201);
+      const vera = (await signIn("vera", "vera-password-123"))!;
+      const otherVera = (await signIn("vera", "vera-password-123"))!;
+      const change = (cookie: string, current: string, password: string) => fetch(`${base}/api/me/password`, { method: "POST", headers: as(cookie), body: JSON.stringify({ current, password }) });
+
+      expect(await (await change(vera, "not-her-password", "vera-new-password-1")).json()).toEqual({ error: "the current password is wrong" });
+      expect(await (await change(vera, "vera-password-123", "short")).json()).toEqual({ error: "password: at least 12 characters" });
+      const ok = await change(vera, "vera-password-123", "vera-new-password-1");
+      expect(ok.status).toBe(204);
+      const renewed = ok.headers.get("set-cookie")!.split(";")[0];
+      expect((await fetch(`${base}/api/me`, { headers: as(renewed) })).status).toBe(200);
+      expect((await fetch(`${base}/api/me`, { headers: as(otherVera) })).status).toBe(401);
+      expect(await signIn("vera", "vera-password-123")).toBeUndefined();
+      expect(await signIn("vera", "vera-new-password-1")).toBeDefined();
+
+      // Roles change without touching the password; the user signs in again with the new role.
+      const promote = await fetch(`${base}/api/users/vera`, { method: "PATCH", headers: as(admin), body: JSON.stringify({ role: "operator" }) });
+      expect(await promote.json()).toEqual({ username: "vera", role: "operator" });
+      expect((await fetch(`${base}/api/me`, { headers: as(renewed) })).status).toBe(401);
+      const operator = (await signIn("vera", "vera-new-password-1"))!;
+      expect(await (await fetch(`${base}/api/me`, { headers: as(operator) })).json()).toMatchObject({ role: "operator" });
+      expect((await fetch(`${base}/api/users/vera`, { method: "PATCH", headers: as(operator), body: JSON.stringify({ role: "admin" }) })).status).toBe(403);
+      expect((await fetch(`${base}/api/users/nobody`, { method: "PATCH", headers: as(admin), body: JSON.stringify({ role: "viewer" }) })).status).toBe(404);
+      expect((await fetch(`${base}/api/users/vera`, { method: "PATCH", headers: as(admin), body: JSON.stringify({ role: "root" }) })).status).toBe(400);
+      const demoteLast = await fetch(`${base}/api/users/admin`, { method: "PATCH", headers: as(admin), body: JSON.stringify({ role: "viewer" }) });
+      expect(demoteLast.status).toBe(409);
+      expect(await demoteLast.json()).toEqual({ error: "the last admin cannot be demoted" });
+      expect((await fetch(`${base}/api/me/password`, { method: "POST", headers: { ...json, Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ current: "x", password: "yyyyyyyyyyyyyy" }) })).status).toBe(400);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
 describe("sign-in throttling under concurrency", () => {
   it("lets no more than five wrong passwords through at once, however many arrive together", async () => {
     const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "concurrent-admin-password" });
