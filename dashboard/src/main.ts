@@ -7,6 +7,10 @@ import { GatewayLink, type LinkState } from "./connection.js";
 import { ConnectionPanel } from "./connectionPanel.js";
 import { MicPanel } from "./microphone.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
+import { effect, signal } from "@preact/signals";
+import { t } from "./app/i18n.js";
+import { startShell } from "./app/shell.js";
+import { me } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -14,7 +18,6 @@ import { DashboardView } from "./view.js";
 const byId = (id: string) => document.getElementById(id)!;
 const store = new Store();
 const book = new AlertBook();
-let me: Me | undefined;
 const view = new DashboardView(store, book, {
   cards: byId("cards"),
   chart: byId("chart"),
@@ -23,8 +26,11 @@ const view = new DashboardView(store, book, {
   gateway: byId("gateway-name"),
 });
 
-const LABELS: Record<LinkState, string> = { connecting: "Connecting…", connected: "Live", reconnecting: "Reconnecting…", unsupported: "No live data" };
 const pill = byId("connection");
+const linkState = signal<LinkState>("connecting");
+effect(() => {
+  pill.textContent = t(`link.${linkState.value}`);
+});
 const panels = new Map<string, ThermalPanel>();
 const micPanels = new Map<string, MicPanel>();
 const streams = new Map<string, MediaStream>();
@@ -62,7 +68,7 @@ function syncPanels(list: CameraMsg[]): void {
 const link = new GatewayLink({
   state(state, detail) {
     document.body.dataset.connection = state;
-    pill.textContent = LABELS[state];
+    linkState.value = state;
     pill.className = `pill ${state === "connected" ? "pill-ok" : state === "connecting" ? "pill-wait" : "pill-bad"}`;
     pill.title = detail;
     byId("unsupported").hidden = state !== "unsupported";
@@ -108,7 +114,7 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]"
 }
 
 const alertView = new AlertView(book, byId("alert-banner"), byId("alert-list"), {
-  canAct: () => me?.role === "operator" || me?.role === "admin",
+  canAct: () => me.value?.role === "operator" || me.value?.role === "admin",
   ack: (id) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note: "" }),
   shelve: (id, forMs) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
 });
@@ -150,7 +156,10 @@ requestAnimationFrame(frame);
 const loginForm = byId("login-form") as HTMLFormElement;
 const loginError = byId("login-error");
 
+startShell(byId("nav"), byId("page"), byId("overview"));
+
 function showLogin(message = ""): void {
+  me.value = undefined;
   byId("login").hidden = false;
   byId("main").hidden = true;
   byId("account").hidden = true;
@@ -159,7 +168,7 @@ function showLogin(message = ""): void {
 }
 
 function showDashboard(who: Me): void {
-  me = who;
+  me.value = who;
   byId("login").hidden = true;
   byId("main").hidden = false;
   byId("account").hidden = false;

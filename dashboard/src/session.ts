@@ -1,3 +1,5 @@
+import { t } from "./app/i18n.js";
+
 /** Sign-in state against the gateway's /api/login, /api/me and /api/logout. */
 export interface Me {
   name: string;
@@ -19,7 +21,8 @@ export async function signIn(username: string, password: string): Promise<string
     credentials: "same-origin",
   });
   if (res.ok) return undefined;
-  if (res.status === 429) return `Too many failed attempts. Try again in ${res.headers.get("Retry-After") ?? "a few"} s.`;
+  if (res.status === 429) return t("login.throttled", { seconds: res.headers.get("Retry-After") ?? "…" });
+  if (res.status === 401) return t("login.wrong");
   const body = (await res.json().catch(() => ({}))) as { error?: string };
   return body.error ?? `Sign-in failed (${res.status}).`;
 }

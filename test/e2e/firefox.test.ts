@@ -87,6 +87,15 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
     expect((await selectedPair(viewer))?.local).toBe("host");
     await tab.close();
   });
+
+  it("shows the Users page and switches language", async () => {
+    await page.locator('nav a[href="#/users"]').click();
+    await page.waitForSelector('[data-user="admin"]');
+    await page.select('select[name="language"]', "nl");
+    await page.waitForFunction(() => document.querySelector('nav a[href="#/users"]')?.textContent === "Gebruikers");
+    expect(await page.$eval(".page h1", (e) => e.textContent)).toBe("Gebruikers");
+    await page.select('select[name="language"]', "en");
+  });
 });
 
 describe("Firefox with WebRTC switched off", () => {

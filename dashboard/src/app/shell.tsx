@@ -1,0 +1,60 @@
+import { effect } from "@preact/signals";
+import { render } from "preact";
+import { AccountPage } from "./Account.js";
+import { language, LANGUAGES, setLanguage, t, type Language, type MessageKey } from "./i18n.js";
+import { me, route, type Route } from "./state.js";
+import { UsersPage } from "./Users.js";
+
+const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
+  { route: "overview", href: "#/", label: "nav.overview" },
+  { route: "users", href: "#/users", label: "nav.users" },
+  { route: "account", href: "#/account", label: "nav.account" },
+];
+
+function Nav() {
+  return (
+    <>
+      {me.value && (
+        <nav class="nav" aria-label="Pages">
+          {LINKS.map((l) => (
+            <a key={l.route} href={l.href} aria-current={route.value === l.route ? "page" : undefined}>
+              {t(l.label)}
+            </a>
+          ))}
+        </nav>
+      )}
+      <label class="language">
+        <span class="visually-hidden">{t("app.language")}</span>
+        <select name="language" aria-label={t("app.language")} value={language.value} onChange={(e) => setLanguage((e.target as HTMLSelectElement).value as Language)}>
+          {Object.entries(LANGUAGES).map(([code, name]) => (
+            <option key={code} value={code} lang={code}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+    </>
+  );
+}
+
+function Page() {
+  const who = me.value;
+  if (!who || route.value === "overview") return null;
+  return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
+}
+
+/**
+ * The application around the overview: pages by address (#/users, #/account), navigation, the
+ * language menu, and the texts of the static page (marked data-i18n) in the chosen language.
+ */
+export function startShell(nav: HTMLElement, page: HTMLElement, overview: HTMLElement): void {
+  render(<Nav />, nav);
+  render(<Page />, page);
+  effect(() => {
+    overview.hidden = route.value !== "overview";
+  });
+  effect(() => {
+    document.documentElement.lang = language.value;
+    for (const el of document.querySelectorAll<HTMLElement>("[data-i18n]")) el.textContent = t(el.dataset.i18n as MessageKey);
+  });
+}
