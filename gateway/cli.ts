@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (gateway.generatedAdminPassword) {
     // Shown once, like Frigate and Grafana do on first start; only its hash is stored.
-    const notice = `First start: created user "admin" with password ${gateway.generatedAdminPassword} (shown only now; change it under Users)`;
+    const notice = `First start: created user "admin" with password ${gateway.generatedAdminPassword} (shown only now; change it in the dashboard under My account)`;
     log.warn(notice);
     if (process.stdout.isTTY) process.stdout.write(`\n  ${notice}\n`);
   }
