@@ -45,7 +45,7 @@ export class AlertBook {
 
 export interface AlertActions {
   canAct(): boolean;
-  ack(id: string): void;
+  ack(id: string, note: string): void;
   shelve(id: string, forMs: number | null): void;
 }
 
@@ -57,29 +57,16 @@ function since(t: number | null, now: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-/** The banner under the top bar and the alert list panel. */
+/** The alert list panel (the banner is app/AlarmBanner). */
 export class AlertView {
   constructor(
     private readonly book: AlertBook,
-    private readonly banner: HTMLElement,
     private readonly list: HTMLElement,
     private readonly actions: AlertActions,
   ) {}
 
   render(now: number): void {
     const alerts = this.book.sorted();
-    const firing = alerts.filter((a) => a.state === "firing");
-    this.banner.hidden = firing.length === 0;
-    if (firing.length) {
-      const top = firing[0];
-      this.banner.dataset.severity = top.severity;
-      const unacked = firing.filter((a) => !a.ack).length;
-      this.banner.replaceChildren(
-        el("strong", undefined, firing.length === 1 ? top.name : `${firing.length} alerts firing`),
-        el("span", undefined, firing.length === 1 ? top.description : `Most severe: ${top.description}`),
-        el("span", "banner-ack", unacked ? `${unacked} not acknowledged` : "all acknowledged"),
-      );
-    }
     if (this.book.dirty) {
       this.book.dirty = false;
       const rows = alerts.map((a) => this.row(a, now));
@@ -116,7 +103,7 @@ export class AlertView {
       if (a.state === "firing" && !a.ack) {
         const ack = el("button", "btn", "Acknowledge");
         ack.type = "button";
-        ack.addEventListener("click", () => this.actions.ack(a.id));
+        ack.addEventListener("click", () => this.actions.ack(a.id, ""));
         foot.append(ack);
       }
       const shelved = a.shelvedUntil !== null && a.shelvedUntil > now;

@@ -10,6 +10,8 @@ import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { effect, signal } from "@preact/signals";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
+import { AlarmBanner, bannerClock } from "./app/AlarmBanner.js";
+import { h, render } from "preact";
 import { me } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
@@ -113,11 +115,13 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]"
   });
 }
 
-const alertView = new AlertView(book, byId("alert-banner"), byId("alert-list"), {
+const alertActions = {
   canAct: () => me.value?.role === "operator" || me.value?.role === "admin",
-  ack: (id) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note: "" }),
-  shelve: (id, forMs) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
-});
+  ack: (id: string, note: string) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note }),
+  shelve: (id: string, forMs: number | null) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
+};
+const alertView = new AlertView(book, byId("alert-list"), alertActions);
+render(h(AlarmBanner, { book, store, actions: alertActions }), byId("alert-banner"));
 
 async function post(url: string, body: object): Promise<void> {
   const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
@@ -143,8 +147,14 @@ const connectionPanel = new ConnectionPanel(byId("connection-panel"));
 window.setInterval(() => void connectionPanel.update(link.peerConnection), 1000);
 
 let lastAlertRender = 0;
+let lastBannerRender = 0;
 const frame = (t: number) => {
   view.render(t);
+  // The banner's live values keep up with the cards; the list's ages need only a second.
+  if (book.dirty || t - lastBannerRender > 250) {
+    bannerClock.value = store.serverNow();
+    lastBannerRender = t;
+  }
   if (book.dirty || t - lastAlertRender > 1000) {
     alertView.render(store.serverNow());
     lastAlertRender = t;

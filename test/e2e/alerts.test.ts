@@ -34,17 +34,48 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
     const firedAfter = (await gateway.logs()).find((l) => l.alert === "bearing-hot~spindle.bearing" && l.to === "firing");
     expect(firedAfter).toBeDefined();
     expect(firedAfter!.time as number).toBeLessThan((gateway.logs().find((l) => l.msg === "simulated machine started")!.time as number) + 20_000);
-    expect(await page.textContent("#alert-banner")).toContain("Spindle bearing overheating");
     expect(await page.getAttribute('[data-channel="spindle.bearing"]', "data-alert")).toBe("critical");
   });
 
-  it("an operator acknowledges it and the API shows who did", async () => {
-    await page.click('[data-alert="bearing-hot~spindle.bearing"] button:has-text("Acknowledge")');
+  const banner = '[data-banner-alert="bearing-hot~spindle.bearing"]';
+
+  it("shows in the banner the severity in words, the live value and the rule's limit", async () => {
+    expect(await page.textContent(`${banner} .sev-word`)).toBe("▲ Critical");
+    expect(await page.textContent(`${banner} .banner-name`)).toBe("Spindle bearing overheating");
+    expect(await page.textContent(`${banner} .banner-limit`)).toBe("limit > 80.00 °C");
+    expect(await page.textContent(`${banner} .banner-state`)).toBe("not acknowledged");
+    // The value follows the card, not the value at the moment it fired.
+    await page.waitForFunction(
+      ([b]) => document.querySelector(`${b} .banner-value`)?.textContent === `${document.querySelector('[data-channel="spindle.bearing"] .value')?.textContent} °C`,
+      [banner],
+      { timeout: 5000 },
+    );
+    expect(await page.getAttribute(".alert-banner", "data-state")).toBe("unacked");
+    expect(await page.textContent("#alarm-announcement")).toBe("Critical: Spindle bearing overheating, not acknowledged");
+  });
+
+  it("an operator acknowledges it from the banner with a note, and the API shows who did and why", async () => {
+    await page.click(`${banner} .banner-ack-button`);
+    await page.fill(`${banner} input[name="ack-note"]`, "coolant valve checked");
+    await page.click(`${banner} .ack-form button[type="submit"]`);
+    await page.waitForSelector(`${banner}[data-state="acked"]`);
+    expect(await page.textContent(`${banner} .banner-state`)).toBe("acknowledged by admin");
+    expect(await page.getAttribute(".alert-banner", "data-state")).toBe("acked");
     await page.waitForSelector('[data-alert="bearing-hot~spindle.bearing"] .acked');
     const alerts = await page.evaluate(async () => (await fetch("/api/alerts")).json());
-    const alert = (alerts as Array<{ id: string; state: string; ack: { by: string } | null; severity: string }>).find((a) => a.id === "bearing-hot~spindle.bearing")!;
-    expect(alert).toMatchObject({ state: "firing", severity: "critical", ack: { by: "admin" } });
-    expect(await page.textContent("#alert-banner")).toContain("all acknowledged");
+    const alert = (alerts as Array<{ id: string; state: string; ack: { by: string; note: string } | null; severity: string }>).find((a) => a.id === "bearing-hot~spindle.bearing")!;
+    expect(alert).toMatchObject({ state: "firing", severity: "critical", ack: { by: "admin", note: "coolant valve checked" } });
+  });
+
+  it("shelves it from the banner for a chosen time, and unshelves it", async () => {
+    const before = Date.now();
+    await page.selectOption(`${banner} select[name="shelve"]`, String(4 * 3_600_000));
+    await page.waitForSelector(`${banner}[data-state="shelved"]`);
+    expect(await page.textContent(`${banner} .banner-state`)).toMatch(/^shelved until \d{2}:\d{2}/);
+    const shelvedUntil = await page.evaluate(async () => ((await (await fetch("/api/alerts")).json()) as Array<{ id: string; shelvedUntil: number }>).find((a) => a.id === "bearing-hot~spindle.bearing")!.shelvedUntil);
+    expect(Math.abs(shelvedUntil - before - 4 * 3_600_000)).toBeLessThan(30_000);
+    await page.click(`${banner} button:has-text("Unshelve")`);
+    await page.waitForSelector(`${banner}[data-state="acked"]`);
   });
 
   it("serves the history the charts are backfilled from, also as CSV", async () => {
