@@ -1,3 +1,5 @@
+import { t } from "./app/i18n.js";
+
 export function formatValue(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1000) return value.toFixed(0);
@@ -7,13 +9,14 @@ export function formatValue(value: number): string {
 
 export function formatAge(ms: number): string {
   if (ms < 0) ms = 0;
-  if (ms < 1000) return "just now";
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s ago`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
-  return `${(ms / 3_600_000).toFixed(1)} h ago`;
+  if (ms < 1000) return t("age.now");
+  if (ms < 60_000) return t("age.seconds", { n: (ms / 1000).toFixed(ms < 10_000 ? 1 : 0) });
+  if (ms < 3_600_000) return t("age.minutes", { n: Math.floor(ms / 60_000) });
+  return t("age.hours", { n: (ms / 3_600_000).toFixed(1) });
 }
 
-const PALETTE = ["#4cc9f0", "#f72585", "#ffb703", "#80ed99", "#b388ff", "#ff8fab", "#90e0ef", "#f4a261", "#a7c957", "#e9c46a"];
+/** Series colours; none of them is an alarm's red or amber. */
+const PALETTE = ["#4cc9f0", "#b388ff", "#80ed99", "#90e0ef", "#c77dff", "#a7c957", "#7b9cff", "#56cfe1", "#e0aaff", "#72efdd"];
 
 export function colorFor(index: number): string {
   return PALETTE[index % PALETTE.length];

@@ -71,6 +71,9 @@ const link = new GatewayLink({
   state(state, detail) {
     document.body.dataset.connection = state;
     linkState.value = state;
+    const lost = state === "reconnecting";
+    byId("link-lost").hidden = !lost;
+    for (const panel of [...panels.values(), ...micPanels.values()]) panel.setLinkLost(lost);
     pill.className = `pill ${state === "connected" ? "pill-ok" : state === "connecting" ? "pill-wait" : "pill-bad"}`;
     pill.title = detail;
     byId("unsupported").hidden = state !== "unsupported";

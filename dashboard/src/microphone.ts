@@ -1,6 +1,7 @@
 import { paletteLut } from "../../gateway/protocol/thermal.js";
 import type { MicMsg } from "../../gateway/protocol/telemetry.js";
 import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
+import { t } from "./app/i18n.js";
 import { el } from "./format.js";
 
 const HISTORY = 300;
@@ -14,6 +15,7 @@ export class MicPanel {
   private readonly meter: HTMLElement;
   private readonly meterText: HTMLElement;
   private readonly state: HTMLElement;
+  private stale = true;
   private readonly spectrogram: HTMLCanvasElement;
   private readonly lut = paletteLut("ironbow");
   columns = 0;
@@ -50,9 +52,20 @@ export class MicPanel {
   }
 
   update(mic: MicMsg): void {
-    this.state.textContent = mic.stale ? "no sound" : "live";
-    this.state.className = `pill ${mic.stale ? "pill-bad" : "pill-ok"}`;
+    this.stale = mic.stale;
     this.root.dataset.stale = String(mic.stale);
+    this.showState();
+  }
+
+  setLinkLost(lost: boolean): void {
+    this.root.dataset.link = lost ? "lost" : "up";
+    this.showState();
+  }
+
+  private showState(): void {
+    const lost = this.root.dataset.link === "lost";
+    this.state.textContent = lost ? t("live.notLive") : this.stale ? t("mic.noSound") : t("live.live");
+    this.state.className = `pill ${lost || this.stale ? "pill-bad" : "pill-ok"}`;
   }
 
   setStream(stream: MediaStream): void {

@@ -1,5 +1,6 @@
 import { colourise, paletteLut, PALETTES, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
+import { t } from "./app/i18n.js";
 import { el } from "./format.js";
 
 const SCALE = 16;
@@ -86,9 +87,20 @@ export class ThermalPanel {
 
   update(camera: CameraMsg): void {
     this.camera = camera;
-    this.state.textContent = camera.stale ? "camera offline" : "live";
-    this.state.className = `pill ${camera.stale ? "pill-bad" : "pill-ok"}`;
     this.root.dataset.stale = String(camera.stale);
+    this.showState();
+  }
+
+  /** With the gateway gone the last picture stays, greyed, and nothing claims to be live. */
+  setLinkLost(lost: boolean): void {
+    this.root.dataset.link = lost ? "lost" : "up";
+    this.showState();
+  }
+
+  private showState(): void {
+    const lost = this.root.dataset.link === "lost";
+    this.state.textContent = lost ? t("live.notLive") : this.camera.stale ? t("thermal.offline") : t("live.live");
+    this.state.className = `pill ${lost || this.camera.stale ? "pill-bad" : "pill-ok"}`;
   }
 
   setVideo(stream: MediaStream): void {

@@ -3,6 +3,9 @@ import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
 import { colorFor, el, formatAge, formatValue } from "./format.js";
 import type { Store } from "./store.js";
+import { t, type MessageKey } from "./app/i18n.js";
+
+const SEVERITY_ICON = { critical: "▲", warning: "◆", info: "●" } as const;
 
 const SPARK_WINDOW_MS = 5 * 60 * 1000;
 
@@ -10,6 +13,8 @@ interface Card {
   root: HTMLElement;
   value: HTMLElement;
   age: HTMLElement;
+  alarm: HTMLElement;
+  stale: HTMLElement;
   spark: Sparkline;
 }
 
@@ -75,17 +80,21 @@ export class DashboardView {
       root.dataset.channel = c.id;
       root.style.setProperty("--accent", color);
       const head = el("header", "card-head");
-      head.append(el("span", "name", c.name), el("span", "source", c.source));
+      const name = el("span", "name", c.name);
+      name.title = `${c.name} (${c.id})`;
+      head.append(name, el("span", "source", c.source));
       const reading = el("div", "reading");
       const value = el("span", "value", "–");
       reading.append(value, el("span", "unit", c.unit));
       const meta = el("div", "meta");
-      const age = el("span", "age", "no data yet");
-      meta.append(age, el("span", "badge", "STALE"));
+      const age = el("span", "age", t("age.none"));
+      const stale = el("span", "badge", t("card.stale"));
+      meta.append(age, stale);
+      const alarm = el("div", "card-alarm");
       const sparkHost = el("div", "spark");
-      root.append(head, reading, meta, sparkHost);
+      root.append(head, alarm, reading, meta, sparkHost);
       this.root.cards.append(root);
-      this.cards.set(c.id, { root, value, age, spark: new Sparkline(sparkHost, color) });
+      this.cards.set(c.id, { root, value, age, alarm, stale, spark: new Sparkline(sparkHost, color) });
     });
     // One chart per unit, so °C and dB never share an axis.
     this.root.chart.replaceChildren();
@@ -106,6 +115,10 @@ export class DashboardView {
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     const severity = this.alerts.channelSeverity(c.id) ?? "none";
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
+    const alarm = severity === "none" ? "" : `${SEVERITY_ICON[severity]} ${t(`severity.${severity}` as MessageKey)}`;
+    if (card.alarm.textContent !== alarm) card.alarm.textContent = alarm;
+    const staleText = t("card.stale");
+    if (card.stale.textContent !== staleText) card.stale.textContent = staleText;
     if (c.last) {
       const text = formatValue(c.last[1]);
       if (card.value.textContent !== text) card.value.textContent = text;

@@ -82,8 +82,16 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
   it("reconnects by itself after the gateway restarts", async () => {
     expect(await gateway.stop()).toBe(0);
     await page.waitForSelector('body[data-connection="reconnecting"]', { timeout: 10_000 });
+    // Nobody can miss that nothing is live: a notice under the top bar, greyed pictures, no "live" pill.
+    expect(await page.isVisible("#link-lost")).toBe(true);
+    expect(await page.textContent("#link-lost")).toBe("Connection to the gateway lost: nothing on this page is live. Reconnecting…");
+    expect(await page.getAttribute(".thermal", "data-link")).toBe("lost");
+    expect(await page.textContent(".thermal .pill")).toBe("not live");
+    expect(await page.textContent(".mic .pill")).toBe("not live");
     await gateway.start();
     await page.waitForSelector('body[data-connection="connected"]', { timeout: 20_000 });
+    expect(await page.isVisible("#link-lost")).toBe(false);
+    await page.waitForFunction(() => document.querySelector(".thermal .pill")?.textContent === "live");
     await appendFile(pair.board, "t=77.5\n");
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "77.50", valueOf("press.bearing"), { timeout: 2000 });
   });
