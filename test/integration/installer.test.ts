@@ -23,7 +23,7 @@ function tree(dir: string): Record<string, string> {
 
 describe("installer and service unit", () => {
   it("pass ShellCheck and systemd-analyze verify", () => {
-    execFileSync("shellcheck", ["-x", ...["deploy/install.sh", "deploy/quickstart.sh", "deploy/test-deps.sh", "deploy/node-version.sh", ".ci/run", ".ci/node24.sh"].map((f) => join(ROOT, f))], { cwd: ROOT });
+    execFileSync("shellcheck", ["-x", ...["deploy/install.sh", "deploy/quickstart.sh", "deploy/test-deps.sh", "deploy/node-version.sh", "deploy/arm64-check.sh", ".ci/run", ".ci/node24.sh"].map((f) => join(ROOT, f))], { cwd: ROOT });
     const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
     expect(install("--root", root).status).toBe(0);
     const verify = spawnSync("systemd-analyze", ["verify", "--man=no", join(root, "etc/systemd/system/wachter.service")], { encoding: "utf8" });
