@@ -20,6 +20,8 @@ export interface ChannelInfo {
   source: string;
   /** A channel with no reading for this long is shown and treated as stale. */
   staleAfterMs: number;
+  /** Decimals to show; the dashboard's default (1) when absent. */
+  decimals?: number;
 }
 
 export interface CameraInfo {

@@ -1,10 +1,18 @@
-import { t } from "./app/i18n.js";
+import { language, t } from "./app/i18n.js";
 
-export function formatValue(value: number): string {
-  const abs = Math.abs(value);
-  if (abs >= 1000) return value.toFixed(0);
-  if (abs >= 100) return value.toFixed(1);
-  return value.toFixed(abs < 1 && abs !== 0 ? 3 : 2);
+/** One decimal unless a channel says otherwise: what temperature sensors resolve, steady to read. */
+export const DEFAULT_DECIMALS = 1;
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** A reading in the operator's locale (decimal comma in German and Dutch), with fixed decimals. */
+export function formatValue(value: number, decimals = DEFAULT_DECIMALS): string {
+  const key = `${language.value}/${decimals}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(language.value, { minimumFractionDigits: decimals, maximumFractionDigits: decimals, useGrouping: false });
+    numberFormats.set(key, format);
+  }
+  return format.format(value);
 }
 
 export function formatAge(ms: number): string {

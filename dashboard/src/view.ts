@@ -120,7 +120,7 @@ export class DashboardView {
     const staleText = t("card.stale");
     if (card.stale.textContent !== staleText) card.stale.textContent = staleText;
     if (c.last) {
-      const text = formatValue(c.last[1]);
+      const text = formatValue(c.last[1], c.decimals);
       if (card.value.textContent !== text) card.value.textContent = text;
       const age = formatAge(now - c.last[0]);
       if (card.age.textContent !== age) card.age.textContent = age;

@@ -11,6 +11,8 @@ export interface ChannelMsg {
   unit: string;
   source: string;
   staleAfterMs: number;
+  /** Decimals to show; absent: the dashboard's default. */
+  decimals?: number;
   stale: boolean;
   /** [sensor time ms, value, gateway receive time ms] */
   last: [number, number, number] | null;

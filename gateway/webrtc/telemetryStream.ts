@@ -38,6 +38,7 @@ export const channelMsg = (c: ChannelState): ChannelMsg => ({
   unit: c.info.unit,
   source: c.info.source,
   staleAfterMs: c.info.staleAfterMs,
+  decimals: c.info.decimals,
   stale: c.stale,
   last: c.last ? [c.last.ts, c.last.value, c.last.rx] : null,
 });

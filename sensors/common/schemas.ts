@@ -19,6 +19,8 @@ export const valueFields = {
   /** Readings outside [min, max] after scaling are rejected as implausible (e.g. a DS18B20's -127). */
   min: z.number().finite().optional(),
   max: z.number().finite().optional(),
+  /** Decimals shown: as many as the sensor resolves (a DS18B20's 0.0625 °C: 1), not a flickering hundredth. */
+  decimals: z.number().int().min(0).max(6).optional(),
 };
 
 /** How one field of a device's output becomes a channel. */

@@ -140,6 +140,7 @@ export class MqttSource implements Source {
           unit: t.unit,
           source: this.id,
           staleAfterMs: this.options.staleAfter,
+          decimals: t.decimals,
         });
       }
       this.sink.reading({ channel, value, ts: decoded.ts ?? Date.now() });

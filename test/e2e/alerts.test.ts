@@ -42,7 +42,7 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
   it("shows in the banner the severity in words, the live value and the rule's limit", async () => {
     expect(await page.textContent(`${banner} .sev-word`)).toBe("▲ Critical");
     expect(await page.textContent(`${banner} .banner-name`)).toBe("Spindle bearing overheating");
-    expect(await page.textContent(`${banner} .banner-limit`)).toBe("limit > 80.00 °C");
+    expect(await page.textContent(`${banner} .banner-limit`)).toBe("limit > 80.0 °C");
     expect(await page.textContent(`${banner} .banner-state`)).toBe("not acknowledged");
     // The value follows the card, not the value at the moment it fired.
     await page.waitForFunction(

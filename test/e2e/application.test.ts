@@ -114,6 +114,8 @@ describe("dashboard application: users, own password, language (Chromium, privat
     expect(await page.textContent("#connection")).toBe("Live");
     expect(await page.textContent('nav a[href="#/users"]')).toBe("Benutzer");
     expect(await page.textContent('[data-i18n="section.trends"]')).toBe("Verläufe");
+    // Numbers in the operator's locale, with the channel's decimals (one by default).
+    await page.waitForFunction(() => /^\d+,\d$/.test(document.querySelector('[data-channel="spindle.bearing"] .value')?.textContent ?? ""));
 
     await page.reload();
     await page.waitForSelector("#main:not([hidden])");

@@ -24,7 +24,7 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
         name: "Test press",
         http: { host: "0.0.0.0", port: 8080 },
         sources: [
-          { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing" } } },
+          { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing", decimals: 2 } } },
           { id: "sim", type: "simulated", rateHz: 5 },
         ],
       },

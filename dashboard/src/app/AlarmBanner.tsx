@@ -49,10 +49,10 @@ function AlarmRow({ alert, store, book, actions, now }: { alert: AlertMsg; store
       {channel && channel.name !== alert.name && <span class="banner-part">{channel.name}</span>}
       {live !== null && (
         <span class="banner-value">
-          {formatValue(live)} {alert.unit}
+          {formatValue(live, channel?.decimals)} {alert.unit}
         </span>
       )}
-      {limit && <span class="banner-limit">{t("alarm.limit", { op: limit.kind === "above" ? ">" : "<", value: formatValue(limit.value), unit: alert.unit })}</span>}
+      {limit && <span class="banner-limit">{t("alarm.limit", { op: limit.kind === "above" ? ">" : "<", value: formatValue(limit.value, channel?.decimals), unit: alert.unit })}</span>}
       <span class="banner-state">{status}</span>
       {actions.canAct() ? (
         <span class="banner-actions">
