@@ -22,6 +22,8 @@ export interface ChannelInfo {
   staleAfterMs: number;
   /** Decimals to show; the dashboard's default (1) when absent. */
   decimals?: number;
+  /** The machine part the channel belongs to; the dashboard groups by it (by source when absent). */
+  group?: string;
 }
 
 export interface CameraInfo {

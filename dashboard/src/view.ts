@@ -74,6 +74,21 @@ export class DashboardView {
     this.root.gateway.textContent = this.store.gateway.name;
     this.root.gateway.title = `wachter ${this.store.gateway.version}`;
     document.title = `${this.store.gateway.name} · wachter`;
+    // Cards by machine part (the configured group, else the source), in the order they first appear.
+    const groups = new Map<string, HTMLElement>();
+    const gridFor = (c: ChannelMsg) => {
+      const label = c.group ?? c.source;
+      let grid = groups.get(label);
+      if (!grid) {
+        const section = el("section", "card-group");
+        section.setAttribute("aria-label", label);
+        grid = el("div", "cards");
+        section.append(el("h2", "group-name", label), grid);
+        this.root.cards.append(section);
+        groups.set(label, grid);
+      }
+      return grid;
+    };
     channels.forEach((c, i) => {
       const color = colorFor(i);
       const root = el("article", "card");
@@ -93,7 +108,7 @@ export class DashboardView {
       const alarm = el("div", "card-alarm");
       const sparkHost = el("div", "spark");
       root.append(head, alarm, reading, meta, sparkHost);
-      this.root.cards.append(root);
+      gridFor(c).append(root);
       this.cards.set(c.id, { root, value, age, alarm, stale, spark: new Sparkline(sparkHost, color) });
     });
     // One chart per unit, so °C and dB never share an axis.

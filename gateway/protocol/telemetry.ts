@@ -13,6 +13,8 @@ export interface ChannelMsg {
   staleAfterMs: number;
   /** Decimals to show; absent: the dashboard's default. */
   decimals?: number;
+  /** The machine part, for grouping; absent: group by source. */
+  group?: string;
   stale: boolean;
   /** [sensor time ms, value, gateway receive time ms] */
   last: [number, number, number] | null;

@@ -39,6 +39,7 @@ export const channelMsg = (c: ChannelState): ChannelMsg => ({
   source: c.info.source,
   staleAfterMs: c.info.staleAfterMs,
   decimals: c.info.decimals,
+  group: c.info.group,
   stale: c.stale,
   last: c.last ? [c.last.ts, c.last.value, c.last.rx] : null,
 });

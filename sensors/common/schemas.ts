@@ -19,6 +19,8 @@ export const valueFields = {
   /** Readings outside [min, max] after scaling are rejected as implausible (e.g. a DS18B20's -127). */
   min: z.number().finite().optional(),
   max: z.number().finite().optional(),
+  /** Where the channel sits on the machine, e.g. "Extruder 3 / barrel": the dashboard groups cards by it. */
+  group: z.string().min(1).max(80).optional(),
   /** Decimals shown: as many as the sensor resolves (a DS18B20's 0.0625 °C: 1), not a flickering hundredth. */
   decimals: z.number().int().min(0).max(6).optional(),
 };

@@ -141,6 +141,7 @@ export class MqttSource implements Source {
           source: this.id,
           staleAfterMs: this.options.staleAfter,
           decimals: t.decimals,
+          group: t.group ? fillTemplate(t.group, captures) : undefined,
         });
       }
       this.sink.reading({ channel, value, ts: decoded.ts ?? Date.now() });

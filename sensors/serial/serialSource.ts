@@ -34,7 +34,7 @@ export class SerialSource implements Source {
     this.id = options.id;
     const ingest = new LineIngest(options.format, options.fields, sink, options.maxLineBytes);
     for (const spec of Object.values(options.fields)) {
-      sink.channel({ id: spec.channel, name: spec.name ?? spec.channel, unit: spec.unit, source: options.id, staleAfterMs: options.staleAfter, decimals: spec.decimals });
+      sink.channel({ id: spec.channel, name: spec.name ?? spec.channel, unit: spec.unit, source: options.id, staleAfterMs: options.staleAfter, decimals: spec.decimals, group: spec.group });
     }
     this.port = new ReconnectingPort(
       options.id,

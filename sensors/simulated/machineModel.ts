@@ -5,11 +5,11 @@
 export type Scenario = "normal" | "overheat";
 
 export const SIM_CHANNELS = [
-  { field: "ambient", channel: "ambient", name: "Ambient", unit: "°C" },
-  { field: "coolant", channel: "coolant", name: "Coolant", unit: "°C" },
-  { field: "motor", channel: "motor.winding", name: "Motor winding", unit: "°C" },
-  { field: "bearing", channel: "spindle.bearing", name: "Spindle bearing", unit: "°C" },
-  { field: "gearbox", channel: "gearbox.oil", name: "Gearbox oil", unit: "°C" },
+  { field: "ambient", channel: "ambient", name: "Ambient", unit: "°C", group: "Machine" },
+  { field: "coolant", channel: "coolant", name: "Coolant", unit: "°C", group: "Machine" },
+  { field: "motor", channel: "motor.winding", name: "Motor winding", unit: "°C", group: "Spindle" },
+  { field: "bearing", channel: "spindle.bearing", name: "Spindle bearing", unit: "°C", group: "Spindle" },
+  { field: "gearbox", channel: "gearbox.oil", name: "Gearbox oil", unit: "°C", group: "Spindle" },
 ] as const;
 
 export type SimField = (typeof SIM_CHANNELS)[number]["field"];

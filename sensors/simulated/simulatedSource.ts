@@ -50,7 +50,7 @@ export class SimulatedSource implements Source {
     const fields: Record<string, FieldSpec> = {};
     for (const c of SIM_CHANNELS) {
       fields[c.field] = { channel: c.channel, name: c.name, unit: c.unit, scale: 1, offset: 0 };
-      sink.channel({ id: c.channel, name: c.name, unit: c.unit, source: options.id, staleAfterMs: Math.max(2000, 5000 / options.rateHz) });
+      sink.channel({ id: c.channel, name: c.name, unit: c.unit, group: c.group, source: options.id, staleAfterMs: Math.max(2000, 5000 / options.rateHz) });
     }
     this.ingest = new LineIngest({ type: "csv", delimiter: "," }, fields, sink);
     if (options.thermalFps > 0) {

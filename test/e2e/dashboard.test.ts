@@ -24,7 +24,7 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
         name: "Test press",
         http: { host: "0.0.0.0", port: 8080 },
         sources: [
-          { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing", decimals: 2 } } },
+          { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing", decimals: 2, group: "Press / bearings" } } },
           { id: "sim", type: "simulated", rateHz: 5 },
         ],
       },
@@ -60,6 +60,9 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     await page.waitForSelector('body[data-peer="connected"]', { timeout: 10_000 });
     await page.waitForFunction(() => document.querySelectorAll("[data-channel]").length === 6);
     expect(await page.locator(".machine").textContent()).toBe("Test press");
+    // Cards by machine part: the configured group, the simulated machine's own groups.
+    expect(await page.locator(".card-group .group-name").allTextContents()).toEqual(["Press / bearings", "Machine", "Spindle"]);
+    expect(await page.locator('.card-group[aria-label="Spindle"] [data-channel]').evaluateAll((cards) => cards.map((c) => c.getAttribute("data-channel")))).toEqual(["motor.winding", "spindle.bearing", "gearbox.oil"]);
     await page.waitForFunction((sel) => /^\d+\.\d+$/.test(document.querySelector(sel)?.textContent ?? ""), valueOf("spindle.bearing"));
   });
 
