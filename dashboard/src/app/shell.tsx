@@ -2,6 +2,7 @@ import { effect } from "@preact/signals";
 import { render } from "preact";
 import { AccountPage } from "./Account.js";
 import { language, LANGUAGES, setLanguage, t, type Language, type MessageKey } from "./i18n.js";
+import { largeValues, startDisplay, theme, toggleLargeValues, toggleTheme } from "./display.js";
 import { me, route, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
@@ -23,6 +24,19 @@ function Nav() {
           ))}
         </nav>
       )}
+      <div class="display-menu" role="group" aria-label={t("display.menu")}>
+        <button type="button" name="theme" aria-pressed={theme.value === "light"} onClick={toggleTheme}>
+          {t("display.light")}
+        </button>
+        <button type="button" name="large" aria-pressed={largeValues.value} onClick={toggleLargeValues}>
+          {t("display.large")}
+        </button>
+        {me.value && (
+          <a href="#/kiosk" onClick={() => void document.documentElement.requestFullscreen?.().catch(() => undefined)}>
+            {t("display.wall")}
+          </a>
+        )}
+      </div>
       <label class="language">
         <span class="visually-hidden">{t("app.language")}</span>
         <select name="language" aria-label={t("app.language")} value={language.value} onChange={(e) => setLanguage((e.target as HTMLSelectElement).value as Language)}>
@@ -39,7 +53,7 @@ function Nav() {
 
 function Page() {
   const who = me.value;
-  if (!who || route.value === "overview") return null;
+  if (!who || route.value === "overview" || route.value === "kiosk") return null;
   return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
 }
 
@@ -50,8 +64,9 @@ function Page() {
 export function startShell(nav: HTMLElement, page: HTMLElement, overview: HTMLElement): void {
   render(<Nav />, nav);
   render(<Page />, page);
+  startDisplay(overview.querySelector<HTMLElement>("#cards")!);
   effect(() => {
-    overview.hidden = route.value !== "overview";
+    overview.hidden = route.value !== "overview" && route.value !== "kiosk";
   });
   effect(() => {
     document.documentElement.lang = language.value;
