@@ -1,0 +1,47 @@
+/**
+ * Screenshots of the dashboard for docs/screenshots/ (npm run screenshots; needs root for the network
+ * namespace): the demo machine with its bearing overheating, at the four sizes the dashboard is
+ * designed for, plus the light theme, the Users page and wall mode.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { launchChromium, signIn } from "./helpers/browser.js";
+import { ADMIN_PASSWORD, GatewayProcess, ROOT } from "./helpers/gateway.js";
+import { NetNs } from "./helpers/netns.js";
+
+const OUT = join(ROOT, "docs/screenshots");
+const SIZES = [
+  [1440, 900],
+  [1024, 768],
+  [768, 1024],
+  [390, 844],
+] as const;
+
+const ns = await NetNs.create(10_240);
+const gateway = new GatewayProcess(null, ns, ["--scenario", "overheat", "--port", "8080"]);
+await gateway.start();
+const browser = await launchChromium(ns.chromiumLauncher());
+try {
+  mkdirSync(OUT, { recursive: true });
+  const open = async (width: number, height: number, hash = "") => {
+    const page = await (await browser.newContext({ viewport: { width, height }, locale: "en-GB" })).newPage();
+    await signIn(page, ADMIN_PASSWORD);
+    await page.waitForSelector("[data-banner-alert]", { timeout: 30_000 });
+    if (hash) await page.goto(`http://127.0.0.1:8080/${hash}`);
+    // Let charts and the thermal view fill in.
+    await page.waitForTimeout(3000);
+    return page;
+  };
+  for (const [w, h] of SIZES) await (await open(w, h)).screenshot({ path: join(OUT, `overview-${w}x${h}.png`) });
+  const light = await open(1024, 768);
+  await light.click('button[name="theme"]');
+  await light.screenshot({ path: join(OUT, "overview-light-1024x768.png") });
+  await light.click('button[name="theme"]');
+  await (await open(1024, 768, "#/users")).screenshot({ path: join(OUT, "users-1024x768.png") });
+  await (await open(1280, 800, "#/kiosk")).screenshot({ path: join(OUT, "wall-1280x800.png") });
+  process.stdout.write(`screenshots in ${OUT}\n`);
+} finally {
+  await browser.close();
+  await gateway.stop();
+  await ns.destroy();
+}
