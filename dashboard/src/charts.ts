@@ -5,8 +5,8 @@ import type { Series } from "./store.js";
 
 const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
 
-/** Dashed horizontal lines at alert thresholds that fall inside the plotted range. */
-function drawThresholds(u: uPlot, thresholds: ThresholdMsg[]): void {
+/** Dashed horizontal lines at alert thresholds that fall inside the plotted range, labelled with their rule if asked. */
+export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = false): void {
   const { ctx, bbox } = u;
   ctx.save();
   ctx.setLineDash([6, 4]);
@@ -19,11 +19,19 @@ function drawThresholds(u: uPlot, thresholds: ThresholdMsg[]): void {
     ctx.moveTo(bbox.left, y);
     ctx.lineTo(bbox.left + bbox.width, y);
     ctx.stroke();
+    if (labelled) {
+      ctx.fillStyle = SEVERITY_COLOR[t.severity];
+      ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+      // uPlot leaves the alignment of its last axis labels behind.
+      ctx.textAlign = "left";
+      ctx.textBaseline = "bottom";
+      ctx.fillText(`${t.rule} ${t.kind === "above" ? ">" : "<"} ${t.value}`, bbox.left + 6 * devicePixelRatio, y - 4 * devicePixelRatio);
+    }
   }
   ctx.restore();
 }
 
-const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
+export const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
 
 function toSeconds(s: Series): [number[], number[]] {
   return [s.ts.map((t) => t / 1000), s.values];

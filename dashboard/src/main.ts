@@ -12,7 +12,7 @@ import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
 import { AlarmBanner, bannerClock } from "./app/AlarmBanner.js";
 import { h, render } from "preact";
-import { me } from "./app/state.js";
+import { dataVersion, me } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -81,6 +81,7 @@ const link = new GatewayLink({
   message: (msg) => {
     store.apply(msg);
     if (msg.t === "snapshot") {
+      dataVersion.value++;
       void backfill(msg.channels.map((c) => c.id), msg.historyFrom);
       syncPanels(msg.cameras);
       syncMics(msg.mics);
@@ -107,7 +108,10 @@ const link = new GatewayLink({
     panels.get(streamId)?.setVideo(stream);
     micPanels.get(streamId)?.setStream(stream);
   },
-  alerts: (msg) => book.apply(msg),
+  alerts: (msg) => {
+    book.apply(msg);
+    if (msg.t === "alerts") dataVersion.value++;
+  },
   unauthorized: () => showLogin("Your session has ended. Please sign in again."),
 }, () => ({ video: cameras.length, audio: microphones.length }));
 
@@ -169,7 +173,10 @@ requestAnimationFrame(frame);
 const loginForm = byId("login-form") as HTMLFormElement;
 const loginError = byId("login-error");
 
-startShell(byId("nav"), byId("page"), byId("overview"));
+startShell(byId("nav"), byId("page"), byId("overview"), {
+  channel: (id) => store.channels.get(id),
+  thresholds: (id) => book.thresholdsFor(id),
+});
 
 function showLogin(message = ""): void {
   me.value = undefined;

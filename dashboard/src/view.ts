@@ -95,7 +95,8 @@ export class DashboardView {
       root.dataset.channel = c.id;
       root.style.setProperty("--accent", color);
       const head = el("header", "card-head");
-      const name = el("span", "name", c.name);
+      const name = el("a", "name", c.name);
+      name.href = `#/channel/${encodeURIComponent(c.id)}`;
       name.title = `${c.name} (${c.id})`;
       head.append(name, el("span", "source", c.source));
       const reading = el("div", "reading");

@@ -38,6 +38,12 @@ describe("accessibility: axe-core finds no serious or critical violation (Chromi
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  it("on a channel's page", async () => {
+    await page.click('[data-channel="spindle.bearing"] a.name');
+    await page.waitForSelector('[data-alarm="bearing-hot~spindle.bearing"]');
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   it("on the Users and My account pages", async () => {
     await page.click('nav a[href="#/users"]');
     await page.waitForSelector('[data-user="admin"]');

@@ -78,6 +78,26 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
     await page.waitForSelector(`${banner}[data-state="acked"]`);
   });
 
+  it("opens the channel's page from its card: 24 h of history, its alarm's transitions, CSV of what is shown", async () => {
+    await page.click('[data-channel="spindle.bearing"] a.name');
+    await page.waitForSelector("#channel-title");
+    expect(await page.textContent("#channel-title")).toBe("Spindle bearing");
+    await page.waitForFunction(() => Number(document.querySelector("[data-points]")?.getAttribute("data-points")) > 2);
+    await page.click('[data-range-id="24h"]');
+    await page.waitForSelector('[data-range-id="24h"][aria-pressed="true"]');
+    await page.waitForFunction(() => Number(document.querySelector("[data-points]")?.getAttribute("data-points")) >= 1);
+    expect(await page.textContent(".page .hint")).toBe("Raw samples, one value per 1m (min, mean and max of each).");
+    await page.waitForSelector('[data-alarm="bearing-hot~spindle.bearing"] [data-transition="firing"]');
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click('a:has-text("Download CSV")')]);
+    expect(download.suggestedFilename()).toBe("spindle.bearing.csv");
+    const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
+    const rows = csv.trim().split("\n");
+    expect(rows[0]).toBe("time,mean,min,max");
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(Number(rows.at(-1)!.split(",")[3])).toBeGreaterThan(80);
+    await page.click('nav a[href="#/"]');
+  });
+
   it("serves the history the charts are backfilled from, also as CSV", async () => {
     const csv = await page.evaluate(async () => (await fetch("/api/history?channel=spindle.bearing&from=now-5m&step=1s&format=csv")).text());
     const lines = csv.trim().split("\n");

@@ -3,7 +3,10 @@ import { render } from "preact";
 import { AccountPage } from "./Account.js";
 import { language, LANGUAGES, setLanguage, t, type Language, type MessageKey } from "./i18n.js";
 import { largeValues, startDisplay, theme, toggleLargeValues, toggleTheme } from "./display.js";
-import { me, route, type Route } from "./state.js";
+import type { ThresholdMsg } from "../../../gateway/protocol/alerts.js";
+import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
+import { ChannelPage } from "./ChannelPage.js";
+import { dataVersion, me, route, routeChannel, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
 const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
@@ -51,9 +54,20 @@ function Nav() {
   );
 }
 
-function Page() {
+/** What the pages need of the live data the overview keeps. */
+export interface ShellData {
+  channel(id: string): ChannelMsg | undefined;
+  thresholds(id: string): ThresholdMsg[];
+}
+
+function Page({ data }: { data: ShellData }) {
   const who = me.value;
   if (!who || route.value === "overview" || route.value === "kiosk") return null;
+  if (route.value === "channel") {
+    void dataVersion.value; // drawn again when the gateway's channels or rules change
+    const id = routeChannel.value;
+    return <ChannelPage key={id} channel={id} info={data.channel(id)} thresholds={data.thresholds(id)} />;
+  }
   return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
 }
 
@@ -61,9 +75,9 @@ function Page() {
  * The application around the overview: pages by address (#/users, #/account), navigation, the
  * language menu, and the texts of the static page (marked data-i18n) in the chosen language.
  */
-export function startShell(nav: HTMLElement, page: HTMLElement, overview: HTMLElement): void {
+export function startShell(nav: HTMLElement, page: HTMLElement, overview: HTMLElement, data: ShellData): void {
   render(<Nav />, nav);
-  render(<Page />, page);
+  render(<Page data={data} />, page);
   startDisplay(overview.querySelector<HTMLElement>("#cards")!);
   effect(() => {
     overview.hidden = route.value !== "overview" && route.value !== "kiosk";

@@ -4,13 +4,26 @@ import type { Me } from "../session.js";
 /** Who is signed in (undefined: nobody), shared by the overview code and the application's pages. */
 export const me = signal<Me | undefined>(undefined);
 
-export type Route = "overview" | "kiosk" | "users" | "account";
+export type Route = "overview" | "kiosk" | "users" | "account" | "channel";
 const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account" };
+const CHANNEL_ROUTE = /^#\/channel\/(.+)$/;
 
 /** The page shown, from the address's fragment (#/users, #/account, #/kiosk for wall mode), so each page has a link of its own. */
 export const route = signal<Route>(routeOf(location.hash));
-window.addEventListener("hashchange", () => (route.value = routeOf(location.hash)));
+/** The channel of the channel page (#/channel/ID). */
+export const routeChannel = signal(channelOf(location.hash));
+window.addEventListener("hashchange", () => {
+  route.value = routeOf(location.hash);
+  routeChannel.value = channelOf(location.hash);
+});
 
 function routeOf(hash: string): Route {
-  return ROUTES[hash] ?? "overview";
+  return CHANNEL_ROUTE.test(hash) ? "channel" : (ROUTES[hash] ?? "overview");
 }
+
+function channelOf(hash: string): string {
+  return decodeURIComponent(CHANNEL_ROUTE.exec(hash)?.[1] ?? "");
+}
+
+/** Moves on when the gateway sends a new picture of its channels or rules, for pages that show them. */
+export const dataVersion = signal(0);

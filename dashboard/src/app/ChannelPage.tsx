@@ -1,0 +1,169 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import uPlot, { type AlignedData } from "uplot";
+import type { AlertMsg, ThresholdMsg } from "../../../gateway/protocol/alerts.js";
+import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
+import { AXIS, drawThresholds } from "../charts.js";
+import { formatValue } from "../format.js";
+import { api } from "./api.js";
+import { language, t } from "./i18n.js";
+
+/** The ranges offered, as the history API's `now-…` offsets, with a step that keeps about a thousand points. */
+const RANGES = [
+  { id: "5m", ms: 5 * 60_000, step: "1s" },
+  { id: "1h", ms: 3_600_000, step: "5s" },
+  { id: "6h", ms: 6 * 3_600_000, step: "30s" },
+  { id: "24h", ms: 24 * 3_600_000, step: "1m" },
+  { id: "7d", ms: 7 * 86_400_000, step: "10m" },
+  { id: "30d", ms: 30 * 86_400_000, step: "1h" },
+  { id: "90d", ms: 90 * 86_400_000, step: "2h" },
+] as const;
+type RangeId = (typeof RANGES)[number]["id"];
+
+interface Point {
+  t: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+/** A recorded transition (GET /api/alerts/ID/events, newest first). */
+interface AlertEvent {
+  at: number;
+  from_state: string;
+  to_state: string;
+  value: number | null;
+  detail: string;
+}
+
+const historyUrl = (channel: string, range: (typeof RANGES)[number], format: "json" | "csv") =>
+  `api/history?channel=${encodeURIComponent(channel)}&from=now-${range.id}&to=now&step=${range.step}&format=${format}`;
+
+/**
+ * One channel over any stretch from 5 minutes to 90 days: the mean with the min/max band of each step
+ * (raw samples are per second for a day, per-minute aggregates beyond), threshold lines labelled with
+ * their rule, the channel's alarms on the time line and their history, drag to zoom, and the data
+ * shown as CSV.
+ */
+export function ChannelPage({ channel, info, thresholds }: { channel: string; info?: ChannelMsg; thresholds: ThresholdMsg[] }) {
+  const [rangeId, setRangeId] = useState<RangeId>("1h");
+  const [points, setPoints] = useState<Point[]>([]);
+  const [error, setError] = useState("");
+  const [alarms, setAlarms] = useState<Array<{ alert: AlertMsg; events: AlertEvent[] }>>([]);
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot>();
+  const range = RANGES.find((r) => r.id === rangeId)!;
+  const decimals = info?.decimals;
+
+  useEffect(() => {
+    void api<{ points: Point[] }>("GET", historyUrl(channel, range, "json")).then((res) => {
+      setError(res.ok ? "" : t("error.refused", { error: res.error }));
+      setPoints(res.ok ? res.data.points : []);
+    });
+    void api<AlertMsg[]>("GET", "api/alerts").then(async (res) => {
+      if (!res.ok) return;
+      const mine = res.data.filter((a) => a.channel === channel);
+      const withEvents = await Promise.all(
+        mine.map(async (alert) => {
+          const events = await api<AlertEvent[]>("GET", `api/alerts/${encodeURIComponent(alert.id)}/events`);
+          return { alert, events: events.ok ? events.data : [] };
+        }),
+      );
+      setAlarms(withEvents);
+    });
+  }, [channel, rangeId]);
+
+  const firings = alarms.flatMap((a) => a.events.filter((e) => e.to_state === "firing").map((e) => e.at / 1000));
+  useEffect(() => {
+    if (!host.current) return;
+    const color = "#4cc9f0";
+    plot.current?.destroy();
+    plot.current = new uPlot(
+      {
+        width: host.current.clientWidth || 800,
+        height: 360,
+        scales: { x: { time: true } },
+        axes: [{ ...AXIS }, { ...AXIS, label: info?.unit ?? "", size: 60 }],
+        series: [
+          {},
+          { label: t("channel.mean"), stroke: color, width: 2, value: (_u, v) => (v == null ? "–" : formatValue(v, decimals)) },
+          { label: t("channel.min"), stroke: `${color}66`, width: 1, value: (_u, v) => (v == null ? "–" : formatValue(v, decimals)) },
+          { label: t("channel.max"), stroke: `${color}66`, width: 1, value: (_u, v) => (v == null ? "–" : formatValue(v, decimals)) },
+        ],
+        bands: [{ series: [3, 2], fill: `${color}22` }],
+        hooks: {
+          draw: [
+            (u) => {
+              drawThresholds(u, thresholds, true);
+              // Where the channel's alarms fired.
+              const { ctx, bbox } = u;
+              ctx.save();
+              ctx.fillStyle = "#ff5d7333";
+              for (const at of firings) {
+                const x = u.valToPos(at, "x", true);
+                if (x >= bbox.left && x <= bbox.left + bbox.width) ctx.fillRect(x - devicePixelRatio, bbox.top, 2 * devicePixelRatio, bbox.height);
+              }
+              ctx.restore();
+            },
+          ],
+        },
+      },
+      [points.map((p) => p.t / 1000), points.map((p) => p.mean), points.map((p) => p.min), points.map((p) => p.max)] as AlignedData,
+      host.current,
+    );
+    showWholeRange();
+    return () => plot.current?.destroy();
+  }, [points, JSON.stringify(thresholds), alarms, language.value]);
+
+  // The chosen range, however little of it has data; dragging across the chart zooms in.
+  function showWholeRange() {
+    plot.current?.setScale("x", { min: (Date.now() - range.ms) / 1000, max: Date.now() / 1000 });
+  }
+  const when = new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "medium" });
+
+  return (
+    <section class="panel page page-wide" aria-labelledby="channel-title" data-points={points.length}>
+      <h1 id="channel-title">{info?.name ?? channel}</h1>
+      <p class="muted">
+        {channel} · {info?.unit}
+      </p>
+      <div class="channel-tools">
+        <div class="range" role="group" aria-label={t("channel.range")}>
+          {RANGES.map((r) => (
+            <button key={r.id} type="button" data-range-id={r.id} aria-pressed={r.id === rangeId} class={r.id === rangeId ? "active" : undefined} onClick={() => setRangeId(r.id)}>
+              {r.id}
+            </button>
+          ))}
+        </div>
+        <button type="button" onClick={showWholeRange}>
+          {t("channel.resetZoom")}
+        </button>
+        <a class="button" href={historyUrl(channel, range, "csv")} download>
+          {t("channel.csv")}
+        </a>
+      </div>
+      <p class="hint">{t(range.ms > 24 * 3_600_000 ? "channel.aggregated" : "channel.raw", { step: range.step })}</p>
+      {error && <p class="error">{error}</p>}
+      <div class="channel-chart" ref={host} />
+      <h2>{t("channel.alarms")}</h2>
+      {alarms.length === 0 ? (
+        <p class="muted">{t("channel.noAlarms")}</p>
+      ) : (
+        <ul class="channel-alarms">
+          {alarms.map(({ alert, events }) => (
+            <li key={alert.id} data-alarm={alert.id}>
+              <strong>{alert.name}</strong>
+              <ol>
+                {events.map((e) => (
+                  <li key={`${e.at}-${e.to_state}`} data-transition={e.to_state}>
+                    {when.format(e.at)}: {e.from_state} → {e.to_state}
+                    {e.value !== null ? `, ${formatValue(e.value, decimals)} ${alert.unit}` : ""}
+                    {e.detail ? ` (${e.detail})` : ""}
+                  </li>
+                ))}
+              </ol>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
