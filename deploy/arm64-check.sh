@@ -6,6 +6,7 @@
 # starts the gateway on the simulated machine and checks /healthz, /metrics and a live reading.
 #
 #   sudo deploy/arm64-check.sh [WORKDIR]     default WORKDIR: /var/tmp/wachter-arm64
+# (run from a checkout with its npm packages installed: it builds the application first)
 #
 # Needs root and the Debian packages debootstrap, qemu-user-static and binfmt-support. The root is
 # kept in WORKDIR/root between runs (delete it for a fresh one). Slow: see docs/deployment.md.
@@ -84,6 +85,7 @@ echo "node in the root: $node_version"
 [[ "$node_version" == *arm64 ]] || die "the root's node is not arm64: $node_version"
 
 step "install the application (install.sh --root, then npm ci --omit=dev in the root)"
+(cd "$SRC" && npm run build --silent >/dev/null)
 bash "$SRC/deploy/install.sh" --root "$ROOTFS" >/dev/null
 # npm_config_nodedir: node-gyp uses the headers the Node package ships instead of downloading them.
 chroot "$ROOTFS" env HOME=/root "${npm_ca[@]}" npm_config_nodedir=/opt/node JOBS=max \

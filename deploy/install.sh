@@ -92,13 +92,19 @@ uninstall() {
 
 # Production runs the JavaScript that `npm run build` makes from the checkout (gateway and dashboard),
 # rebuilt whenever a source is newer than the build, so that an updated checkout never installs a
-# stale one (and an up-to-date build is left alone).
+# stale one (and an up-to-date build is left alone). --root installs take the build as it is: they
+# place files and touch nothing else, the checkout's dist/ included (tests run from it meanwhile).
 build_app() {
   local built=(dist/gateway/cli.js dist/dashboard/index.html) stale=0 f
   for f in "${built[@]}"; do
+    [ -f "$SRC/$f" ] || { [ "$SYSTEM" -eq 1 ] || { echo "No build in $SRC: run npm run build first." >&2; exit 1; }; }
     if [ ! -f "$SRC/$f" ] || [ -n "$(cd "$SRC" && find common gateway sensors dashboard package.json package-lock.json tsconfig.json tsconfig.build.json -newer "$f" -print -quit)" ]; then stale=1; fi
   done
   [ "$stale" -eq 1 ] || return 0
+  if [ "$SYSTEM" -eq 0 ]; then
+    say "note: the build is older than the sources (npm run build makes it anew)"
+    return 0
+  fi
   if [ ! -x "$SRC/node_modules/.bin/tsc" ]; then
     say "installing the build tools in $SRC"
     (cd "$SRC" && run npm ci --no-audit --no-fund --silent)
