@@ -101,7 +101,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const sources = new SourceSet(hub, config.video, moduleLog("source"));
   sources.create(config.sources);
   if (sources.size === 0) log.warn("no sources configured: the dashboard will stay empty");
-  const gatewayInfo = { name: config.name, version: VERSION };
+  const gatewayInfo = { name: config.name, version: VERSION, timeZone: config.timeZone };
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
     {

@@ -12,7 +12,7 @@ import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
 import { AlarmBanner, bannerClock } from "./app/AlarmBanner.js";
 import { h, render } from "preact";
-import { dataVersion, me } from "./app/state.js";
+import { dataVersion, me, plantTimeZone } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -82,6 +82,7 @@ const link = new GatewayLink({
     store.apply(msg);
     if (msg.t === "snapshot") {
       dataVersion.value++;
+      plantTimeZone.value = msg.gateway.timeZone;
       void backfill(msg.channels.map((c) => c.id), msg.historyFrom);
       syncPanels(msg.cameras);
       syncMics(msg.mics);

@@ -34,6 +34,18 @@ export const configSchema = z
   .object({
     /** Shown on the dashboard and in logs, e.g. "CNC mill 3". Defaults to the host name. */
     name: z.string().min(1).max(64).default(() => hostname()),
+    /** The plant's time zone (IANA name), in which the dashboard shows times; default: the gateway's own. */
+    timeZone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected an IANA time zone such as "Europe/Berlin"')
+      .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
     /** Where users, history and other state live; systemd's StateDirectory when set. */
     dataDir: z.string().min(1).default(() => process.env.STATE_DIRECTORY ?? "data"),
     http: z

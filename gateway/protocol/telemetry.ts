@@ -54,7 +54,7 @@ export type TelemetryMessage =
       v: 1;
       t: "snapshot";
       now: number;
-      gateway: { name: string; version: string };
+      gateway: { name: string; version: string; timeZone: string };
       channels: ChannelMsg[];
       sources: SourceMsg[];
       cameras: CameraMsg[];

@@ -11,7 +11,7 @@ export interface MessageOut {
 }
 
 export interface TelemetryStreamOptions {
-  gateway: { name: string; version: string };
+  gateway: { name: string; version: string; timeZone: string };
   /** Only this source's channels, cameras and microphones. */
   source?: string;
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */

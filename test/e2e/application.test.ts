@@ -14,7 +14,7 @@ describe("dashboard application: users, own password, language (Chromium, privat
 
   beforeAll(async () => {
     ns = await NetNs.create(10_222);
-    gateway = new GatewayProcess({ http: { host: "0.0.0.0", port: 8080 }, sources: [{ id: "sim", type: "simulated", rateHz: 2, thermalFps: 0, microphone: false }] }, ns);
+    gateway = new GatewayProcess({ timeZone: "Asia/Tokyo", http: { host: "0.0.0.0", port: 8080 }, sources: [{ id: "sim", type: "simulated", rateHz: 2, thermalFps: 0, microphone: false }] }, ns);
     await gateway.start();
     browser = await launchChromium(ns.chromiumLauncher());
     admin = await (await browser.newContext({ locale: "en-US" })).newPage();
@@ -28,6 +28,11 @@ describe("dashboard application: users, own password, language (Chromium, privat
   });
 
   const status = (page: Page) => page.locator('.page [role="status"]');
+
+  it("shows the plant's time in the plant's zone, whatever the browser's", async () => {
+    await admin.waitForFunction(() => document.getElementById("plant-clock")?.getAttribute("title") === "Plant time (Asia/Tokyo)");
+    expect(await admin.textContent("#plant-clock")).toMatch(/^\d{2}:\d{2}( [AP]M)? GMT\+9$/);
+  });
 
   it("lets an admin add a user, change the role and remove a user on the Users page", async () => {
     await admin.click('nav a[href="#/users"]');

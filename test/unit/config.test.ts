@@ -30,6 +30,12 @@ describe("configuration", () => {
     expect(c.webrtc.iceServers).toEqual([]);
   });
 
+  it("takes the plant's time zone, by default the gateway's, and names a bad one", () => {
+    expect(defaultConfig().timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(parseConfig("timeZone: Europe/Amsterdam\n", "t.yaml", {}).timeZone).toBe("Europe/Amsterdam");
+    expect(problems("timeZone: Mars/Olympus\n")).toEqual(['timeZone: expected an IANA time zone such as "Europe/Berlin"']);
+  });
+
   it("names the key, what is expected and what was given", () => {
     expect(problems(serial("    baudRate: fast"))).toEqual(['sources[1].baudRate: expected one of 9600…921600, got "fast"']);
     expect(problems(serial("    baudRate: 1234"))).toEqual(["sources[1].baudRate: expected one of 9600…921600, got 1234"]);

@@ -5,6 +5,7 @@ import type { AlertBook } from "../alerts.js";
 import { formatValue } from "../format.js";
 import type { Store } from "../store.js";
 import { language, t, type MessageKey } from "./i18n.js";
+import { plantTimeZone } from "./state.js";
 
 /** The gateway's time, moved on once a second and whenever alerts change: the banner redraws with it. */
 export const bannerClock = signal(0);
@@ -27,7 +28,7 @@ function duration(ms: number): string {
 }
 
 function clock(ms: number): string {
-  return new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit" }).format(ms);
+  return new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: plantTimeZone.value }).format(ms);
 }
 
 function AlarmRow({ alert, store, book, actions, now }: { alert: AlertMsg; store: Store; book: AlertBook; actions: AlarmActions; now: number }) {

@@ -6,6 +6,7 @@ import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { api } from "./api.js";
 import { language, t } from "./i18n.js";
+import { plantTimeZone } from "./state.js";
 
 /** The ranges offered, as the history API's `now-…` offsets, with a step that keeps about a thousand points. */
 const RANGES = [
@@ -81,6 +82,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         width: host.current.clientWidth || 800,
         height: 360,
         scales: { x: { time: true } },
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), plantTimeZone.value),
         axes: [{ ...AXIS }, { ...AXIS, label: info?.unit ?? "", size: 60 }],
         series: [
           {},
@@ -111,19 +113,19 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
     );
     showWholeRange();
     return () => plot.current?.destroy();
-  }, [points, JSON.stringify(thresholds), alarms, language.value]);
+  }, [points, JSON.stringify(thresholds), alarms, language.value, plantTimeZone.value]);
 
   // The chosen range, however little of it has data; dragging across the chart zooms in.
   function showWholeRange() {
     plot.current?.setScale("x", { min: (Date.now() - range.ms) / 1000, max: Date.now() / 1000 });
   }
-  const when = new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "medium" });
+  const when = new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "medium", timeZone: plantTimeZone.value });
 
   return (
     <section class="panel page page-wide" aria-labelledby="channel-title" data-points={points.length}>
       <h1 id="channel-title">{info?.name ?? channel}</h1>
       <p class="muted">
-        {channel} · {info?.unit}
+        {channel} · {info?.unit} · {t("channel.timeZone", { zone: plantTimeZone.value })}
       </p>
       <div class="channel-tools">
         <div class="range" role="group" aria-label={t("channel.range")}>

@@ -6,7 +6,8 @@ import { largeValues, startDisplay, theme, toggleLargeValues, toggleTheme } from
 import type { ThresholdMsg } from "../../../gateway/protocol/alerts.js";
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { ChannelPage } from "./ChannelPage.js";
-import { dataVersion, me, route, routeChannel, type Route } from "./state.js";
+import { bannerClock } from "./AlarmBanner.js";
+import { dataVersion, me, plantTimeZone, route, routeChannel, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
 const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
@@ -15,9 +16,22 @@ const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
   { route: "account", href: "#/account", label: "nav.account" },
 ];
 
+/** The plant's time, in its zone, for operators whose tablet is set otherwise. */
+function PlantClock() {
+  const zone = plantTimeZone.value;
+  const now = bannerClock.value || Date.now();
+  const text = new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: zone, timeZoneName: "short" }).format(now);
+  return (
+    <time id="plant-clock" class="plant-clock" title={t("plant.clock", { zone })}>
+      {text}
+    </time>
+  );
+}
+
 function Nav() {
   return (
     <>
+      <PlantClock />
       {me.value && (
         <nav class="nav" aria-label="Pages">
           {LINKS.map((l) => (

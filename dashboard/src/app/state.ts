@@ -25,5 +25,8 @@ function channelOf(hash: string): string {
   return decodeURIComponent(CHANNEL_ROUTE.exec(hash)?.[1] ?? "");
 }
 
+/** The plant's time zone (from the gateway): every time on the dashboard is shown in it. */
+export const plantTimeZone = signal(Intl.DateTimeFormat().resolvedOptions().timeZone);
+
 /** Moves on when the gateway sends a new picture of its channels or rules, for pages that show them. */
 export const dataVersion = signal(0);
