@@ -30,6 +30,12 @@ export function colorFor(index: number): string {
   return PALETTE[index % PALETTE.length];
 }
 
+/** A panel's state pill: "not live" while the gateway is gone, else the device's own state. */
+export function showLiveState(pill: HTMLElement, linkLost: boolean, offline: boolean, offlineText: string): void {
+  pill.textContent = linkLost ? t("live.notLive") : offline ? offlineText : t("live.live");
+  pill.className = `pill ${linkLost || offline ? "pill-bad" : "pill-ok"}`;
+}
+
 /** Creates an element with text content only: sensor and config names never become HTML. */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);

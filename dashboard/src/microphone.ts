@@ -2,7 +2,7 @@ import { paletteLut } from "../../gateway/protocol/thermal.js";
 import type { MicMsg } from "../../gateway/protocol/telemetry.js";
 import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
 import { t } from "./app/i18n.js";
-import { el } from "./format.js";
+import { el, showLiveState } from "./format.js";
 
 const HISTORY = 300;
 
@@ -63,9 +63,7 @@ export class MicPanel {
   }
 
   private showState(): void {
-    const lost = this.root.dataset.link === "lost";
-    this.state.textContent = lost ? t("live.notLive") : this.stale ? t("mic.noSound") : t("live.live");
-    this.state.className = `pill ${lost || this.stale ? "pill-bad" : "pill-ok"}`;
+    showLiveState(this.state, this.root.dataset.link === "lost", this.stale, t("mic.noSound"));
   }
 
   setStream(stream: MediaStream): void {

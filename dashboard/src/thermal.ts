@@ -1,7 +1,7 @@
 import { colourise, paletteLut, PALETTES, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
 import { t } from "./app/i18n.js";
-import { el } from "./format.js";
+import { el, showLiveState } from "./format.js";
 
 const SCALE = 16;
 
@@ -98,9 +98,7 @@ export class ThermalPanel {
   }
 
   private showState(): void {
-    const lost = this.root.dataset.link === "lost";
-    this.state.textContent = lost ? t("live.notLive") : this.camera.stale ? t("thermal.offline") : t("live.live");
-    this.state.className = `pill ${lost || this.camera.stale ? "pill-bad" : "pill-ok"}`;
+    showLiveState(this.state, this.root.dataset.link === "lost", this.camera.stale, t("thermal.offline"));
   }
 
   setVideo(stream: MediaStream): void {
