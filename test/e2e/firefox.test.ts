@@ -124,3 +124,59 @@ describe("Firefox with WebRTC switched off", () => {
     expect(await page.$eval("#unsupported", (e) => !(e as HTMLElement).hidden && e.textContent?.includes("WebRTC is switched off"))).toBe(true);
   });
 });
+
+describe("Firefox: acting on an alarm, a channel's page, one's own password (overheat scenario)", () => {
+  let ns: NetNs;
+  let gateway: GatewayProcess;
+  let firefox: NamespacedFirefox;
+  let page: Page;
+  const banner = '[data-banner-alert="bearing-hot~spindle.bearing"]';
+  const alertOf = () => page.evaluate(async () => ((await (await fetch("/api/alerts")).json()) as Array<{ id: string; ack: { note: string } | null; shelvedUntil: number | null }>).find((a) => a.id === "bearing-hot~spindle.bearing"));
+
+  beforeAll(async () => {
+    ns = await NetNs.create(10_225);
+    gateway = new GatewayProcess(null, ns, ["--scenario", "overheat", "--port", "8080"]);
+    await gateway.start();
+    firefox = await NamespacedFirefox.launch(ns);
+    page = await firefox.browser.newPage();
+    await signIn(page);
+    await page.waitForSelector(banner, { timeout: 30_000 });
+  });
+
+  afterAll(async () => {
+    await firefox?.close();
+    await gateway?.stop();
+    await ns?.destroy();
+  });
+
+  it("acknowledges with a note and shelves for a chosen time from the banner", async () => {
+    await page.locator(`${banner} .banner-ack-button`).click();
+    await page.locator(`${banner} input[name="ack-note"]`).fill("checked by the night shift");
+    await page.locator(`${banner} .ack-form button[type="submit"]`).click();
+    await page.waitForSelector(`${banner}[data-state="acked"]`);
+    expect((await alertOf())?.ack?.note).toBe("checked by the night shift");
+    await page.select(`${banner} select[name="shelve"]`, String(15 * 60_000));
+    await page.waitForSelector(`${banner}[data-state="shelved"]`);
+    expect((await alertOf())?.shelvedUntil).toBeGreaterThan(Date.now() + 14 * 60_000);
+  });
+
+  it("opens the channel's page with 24 h of history and its CSV", async () => {
+    await page.locator('[data-channel="spindle.bearing"] a.name').click();
+    await page.waitForSelector("#channel-title");
+    await page.locator('[data-range-id="24h"]').click();
+    await page.waitForSelector('[data-range-id="24h"][aria-pressed="true"]');
+    await page.waitForFunction(() => Number(document.querySelector("[data-points]")?.getAttribute("data-points")) >= 1);
+    const csv = await page.$eval('a[download]', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
+    expect(csv.split("\n")[0]).toBe("time,mean,min,max");
+  });
+
+  it("changes one's own password on My account", async () => {
+    await page.locator('nav a[href="#/account"]').click();
+    await page.locator('.password-form input[name="current"]').fill(ADMIN_PASSWORD);
+    await page.locator('.password-form input[name="password"]').fill("firefox-new-password-1");
+    await page.locator('.password-form input[name="repeat"]').fill("firefox-new-password-1");
+    await page.locator('.password-form button[type="submit"]').click();
+    await page.waitForFunction(() => document.querySelector('.page [role="status"]')?.textContent === "Your password was changed. Your other sessions were signed out.");
+    expect(await page.evaluate(async () => (await fetch("/api/me")).status)).toBe(200);
+  });
+});
