@@ -31,6 +31,12 @@ export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = 
   ctx.restore();
 }
 
+/** The index of a column's newest value (joined series have gaps). */
+function lastValueIndex(column: ArrayLike<number | null>): number | null {
+  for (let i = column.length - 1; i >= 0; i--) if (column[i] != null) return i;
+  return null;
+}
+
 export const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
 
 function toSeconds(s: Series): [number[], number[]] {
@@ -72,13 +78,25 @@ export class Sparkline {
   }
 }
 
-/** All channels of one unit in one chart, aligned on a shared time axis. */
+/**
+ * All channels of one unit in one chart, aligned on a shared time axis. It follows the live data
+ * until the operator drags across it to zoom; a double click (uPlot's reset) follows again. The
+ * legend shows the newest values unless the pointer is over the chart.
+ */
 export class TrendChart {
   private plot: uPlot | undefined;
   private ids: string[] = [];
+  private zoomed = false;
   thresholds: ThresholdMsg[] = [];
 
-  constructor(private readonly parent: HTMLElement) {}
+  constructor(private readonly parent: HTMLElement) {
+    parent.addEventListener("dblclick", () => this.follow());
+  }
+
+  private follow(): void {
+    this.zoomed = false;
+    this.parent.dataset.zoomed = "false";
+  }
 
   rebuild(channels: Array<{ id: string; label: string; color: string; unit: string }>): void {
     this.plot?.destroy();
@@ -93,9 +111,19 @@ export class TrendChart {
         { ...AXIS, label: unit, size: 56, values: (_u, ticks) => ticks.map((t) => `${t}`) },
       ],
       series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${v.toFixed(2)} ${c.unit}`) }))],
-      hooks: { draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)))] },
+      hooks: {
+        draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)))],
+        setSelect: [
+          (u) => {
+            if (u.select.width < 2) return;
+            this.zoomed = true;
+            this.parent.dataset.zoomed = "true";
+          },
+        ],
+      },
     };
     this.plot = new uPlot(opts, [[], ...channels.map(() => [])] as AlignedData, this.parent);
+    this.follow();
   }
 
   update(series: Map<string, Series>, windowMs: number, now: number): void {
@@ -108,9 +136,11 @@ export class TrendChart {
       return [s.ts.slice(start).map((t) => t / 1000), s.values.slice(start)] as AlignedData;
     });
     const data = tables.length ? uPlot.join(tables) : ([[]] as AlignedData);
-    this.plot.batch(() => {
-      this.plot!.setData(data, false);
-      this.plot!.setScale("x", { min: from / 1000, max: now / 1000 });
+    const plot = this.plot;
+    plot.batch(() => {
+      plot.setData(data, false);
+      if (!this.zoomed) plot.setScale("x", { min: from / 1000, max: now / 1000 });
+      if (plot.cursor.left === undefined || plot.cursor.left < 0) plot.setLegend({ idxs: data.map((column) => lastValueIndex(column as ArrayLike<number | null>)) });
     });
   }
 

@@ -82,6 +82,22 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     await page.waitForSelector('[data-channel="press.bearing"][data-stale="false"]', { timeout: 2000 });
   });
 
+  it("shows the newest values in the trend legend without hovering, and keeps a drag-zoom until a double click", async () => {
+    const chart = '.chart[data-unit="°C"]';
+    await page.locator(chart).scrollIntoViewIfNeeded();
+    await page.waitForFunction((c) => [...document.querySelectorAll(`${c} .u-legend .u-series:not(:first-child) .u-value`)].some((v) => /\d/.test(v.textContent ?? "")), chart);
+    const box = (await page.locator(`${chart} .u-over`).boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    expect(await page.getAttribute(chart, "data-zoomed")).toBe("true");
+    await page.waitForTimeout(1500);
+    expect(await page.getAttribute(chart, "data-zoomed")).toBe("true");
+    await page.dblclick(`${chart} .u-over`);
+    expect(await page.getAttribute(chart, "data-zoomed")).toBe("false");
+  });
+
   it("reconnects by itself after the gateway restarts", async () => {
     expect(await gateway.stop()).toBe(0);
     await page.waitForSelector('body[data-connection="reconnecting"]', { timeout: 10_000 });
