@@ -11,6 +11,7 @@ import { effect, signal } from "@preact/signals";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
 import { AlarmBanner, bannerClock } from "./app/AlarmBanner.js";
+import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
 import { dataVersion, me, plantTimeZone } from "./app/state.js";
 import { Store } from "./store.js";
@@ -130,6 +131,7 @@ const alertActions = {
 };
 const alertView = new AlertView(book, byId("alert-list"), alertActions);
 render(h(AlarmBanner, { book, store, actions: alertActions }), byId("alert-banner"));
+startAlarmSound(book);
 
 async function post(url: string, body: object): Promise<void> {
   const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });

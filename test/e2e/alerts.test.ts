@@ -39,6 +39,14 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
 
   const banner = '[data-banner-alert="bearing-hot~spindle.bearing"]';
 
+  it("sounds the alarm, once the operator has switched sound on, until it is acknowledged", async () => {
+    const beeps = () => page.evaluate(() => Number(document.documentElement.dataset.alarmBeeps ?? 0));
+    expect(await beeps()).toBe(0);
+    await page.click('button[name="alarm-sound"]');
+    await page.waitForFunction(() => Number(document.documentElement.dataset.alarmBeeps ?? 0) >= 2, undefined, { timeout: 6000 });
+    expect(await page.getAttribute('button[name="alarm-sound"]', "aria-pressed")).toBe("true");
+  });
+
   it("shows in the banner the severity in words, the live value and the rule's limit", async () => {
     expect(await page.textContent(`${banner} .sev-word`)).toBe("▲ Critical");
     expect(await page.textContent(`${banner} .banner-name`)).toBe("Spindle bearing overheating");
@@ -62,6 +70,10 @@ describe("overheat scenario end to end: alert fires, operator acknowledges in th
     expect(await page.textContent(`${banner} .banner-state`)).toBe("acknowledged by admin");
     expect(await page.getAttribute(".alert-banner", "data-state")).toBe("acked");
     await page.waitForSelector('[data-alert="bearing-hot~spindle.bearing"] .acked');
+    // Acknowledged: the alarm sound stops.
+    const beepsNow = await page.evaluate(() => Number(document.documentElement.dataset.alarmBeeps));
+    await page.waitForTimeout(4500);
+    expect(await page.evaluate(() => Number(document.documentElement.dataset.alarmBeeps))).toBe(beepsNow);
     const alerts = await page.evaluate(async () => (await fetch("/api/alerts")).json());
     const alert = (alerts as Array<{ id: string; state: string; ack: { by: string; note: string } | null; severity: string }>).find((a) => a.id === "bearing-hot~spindle.bearing")!;
     expect(alert).toMatchObject({ state: "firing", severity: "critical", ack: { by: "admin", note: "coolant valve checked" } });

@@ -7,6 +7,7 @@ import type { ThresholdMsg } from "../../../gateway/protocol/alerts.js";
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { ChannelPage } from "./ChannelPage.js";
 import { bannerClock } from "./AlarmBanner.js";
+import { alarmSound, toggleAlarmSound } from "./alarmSound.js";
 import { dataVersion, me, plantTimeZone, route, routeChannel, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
@@ -47,6 +48,9 @@ function Nav() {
         </button>
         <button type="button" name="large" aria-pressed={largeValues.value} onClick={toggleLargeValues}>
           {t("display.large")}
+        </button>
+        <button type="button" name="alarm-sound" aria-pressed={alarmSound.value} onClick={toggleAlarmSound} title={t("display.soundHint")}>
+          {t("display.sound")}
         </button>
         {me.value && (
           <a href="#/kiosk" onClick={() => void document.documentElement.requestFullscreen?.().catch(() => undefined)}>
