@@ -1,4 +1,6 @@
 import type { AlertMsg, AlertsMessage, ThresholdMsg } from "../../gateway/protocol/alerts.js";
+import { duration, SEVERITY_ICON, SHELVE_FOR } from "./app/AlarmBanner.js";
+import { t, type MessageKey } from "./app/i18n.js";
 import { el } from "./format.js";
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
@@ -49,9 +51,9 @@ export interface AlertActions {
   shelve(id: string, forMs: number | null): void;
 }
 
-function since(t: number | null, now: number): string {
-  if (t === null) return "";
-  const s = Math.max(0, Math.round((now - t) / 1000));
+function since(from: number | null, now: number): string {
+  if (from === null) return "";
+  const s = Math.max(0, Math.round((now - from) / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
@@ -70,7 +72,7 @@ export class AlertView {
     if (this.book.dirty) {
       this.book.dirty = false;
       const rows = alerts.map((a) => this.row(a, now));
-      if (rows.length === 0) rows.push(el("p", "muted", "No alerts. Rules are evaluated on the gateway, even while the plant network is down."));
+      if (rows.length === 0) rows.push(el("p", "muted", t("alerts.none")));
       this.list.replaceChildren(...rows);
     }
     for (const stamp of this.list.querySelectorAll<HTMLElement>("[data-stamp]")) {
@@ -80,9 +82,9 @@ export class AlertView {
   }
 
   private stamp(a: AlertMsg, now: number): string {
-    if (a.state === "firing") return `for ${since(a.firingSince, now)}`;
-    if (a.state === "pending") return `pending ${since(a.pendingSince, now)}`;
-    return `resolved ${since(a.resolvedAt, now)} ago`;
+    if (a.state === "firing") return t("alerts.firingFor", { time: since(a.firingSince, now) });
+    if (a.state === "pending") return t("alerts.pendingFor", { time: since(a.pendingSince, now) });
+    return t("alerts.resolvedAgo", { time: since(a.resolvedAt, now) });
   }
 
   private row(a: AlertMsg, now: number): HTMLElement {
@@ -91,26 +93,35 @@ export class AlertView {
     row.dataset.state = a.state;
     row.dataset.severity = a.severity;
     const head = el("div", "alert-head");
-    head.append(el("span", "sev", a.severity), el("strong", undefined, a.name), el("span", "state", a.state));
+    head.append(el("span", "sev", `${SEVERITY_ICON[a.severity]} ${t(`severity.${a.severity}` as MessageKey)}`), el("strong", undefined, a.name), el("span", "state", t(`alerts.state.${a.state}` as MessageKey)));
     const stamp = el("span", "muted", this.stamp(a, now));
     stamp.dataset.stamp = a.id;
     head.append(stamp);
     row.append(head, el("div", "alert-desc", a.description));
     const foot = el("div", "alert-foot");
-    if (a.ack) foot.append(el("span", "acked", `Acknowledged by ${a.ack.by}${a.ack.note ? `: ${a.ack.note}` : ""}`));
-    if (a.shelvedUntil && a.shelvedUntil > now) foot.append(el("span", "muted", `Shelved for ${since(now, a.shelvedUntil)}`));
-    if (this.actions.canAct()) {
+    if (a.ack) foot.append(el("span", "acked", `${t("alarm.ackedBy", { name: a.ack.by })}${a.ack.note ? `: ${a.ack.note}` : ""}`));
+    const shelved = a.shelvedUntil !== null && a.shelvedUntil > now;
+    if (shelved) foot.append(el("span", "muted", t("alerts.shelvedFor", { time: since(now, a.shelvedUntil!) })));
+    // A resolved alert has nothing left to acknowledge or shelve.
+    if (this.actions.canAct() && a.state !== "resolved") {
       if (a.state === "firing" && !a.ack) {
-        const ack = el("button", "btn", "Acknowledge");
+        const ack = el("button", "btn", t("alarm.ack"));
         ack.type = "button";
         ack.addEventListener("click", () => this.actions.ack(a.id, ""));
         foot.append(ack);
       }
-      const shelved = a.shelvedUntil !== null && a.shelvedUntil > now;
-      const shelve = el("button", "btn btn-quiet", shelved ? "Unshelve" : "Shelve 1 h");
-      shelve.type = "button";
-      shelve.addEventListener("click", () => this.actions.shelve(a.id, shelved ? null : 3_600_000));
-      foot.append(shelve);
+      if (shelved) {
+        const unshelve = el("button", "btn btn-quiet", t("alarm.unshelve"));
+        unshelve.type = "button";
+        unshelve.addEventListener("click", () => this.actions.shelve(a.id, null));
+        foot.append(unshelve);
+      } else {
+        const shelve = el("select", "btn btn-quiet");
+        shelve.setAttribute("aria-label", t("alarm.shelve"));
+        shelve.append(new Option(`${t("alarm.shelve")}…`, ""), ...SHELVE_FOR.map((ms) => new Option(duration(ms), String(ms))));
+        shelve.addEventListener("change", () => shelve.value && this.actions.shelve(a.id, Number(shelve.value)));
+        foot.append(shelve);
+      }
     }
     row.append(foot);
     return row;

@@ -3,9 +3,8 @@ import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
 import { colorFor, el, formatAge, formatValue } from "./format.js";
 import type { Store } from "./store.js";
+import { SEVERITY_ICON } from "./app/AlarmBanner.js";
 import { t, type MessageKey } from "./app/i18n.js";
-
-const SEVERITY_ICON = { critical: "▲", warning: "◆", info: "●" } as const;
 
 const SPARK_WINDOW_MS = 5 * 60 * 1000;
 

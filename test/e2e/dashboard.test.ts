@@ -23,6 +23,7 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
       {
         name: "Test press",
         http: { host: "0.0.0.0", port: 8080 },
+        alerts: { rules: [{ id: "press-hot", name: "Press bearing hot", channels: ["press.bearing"], severity: "warning", when: { above: 60, clear: 50 } }] },
         sources: [
           { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, staleAfter: "1500ms", fields: { t: { channel: "press.bearing", name: "Main bearing", decimals: 2, group: "Press / bearings" } } },
           { id: "sim", type: "simulated", rateHz: 5 },
@@ -80,6 +81,20 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     await page.waitForSelector('[data-channel="press.bearing"][data-stale="true"]', { timeout: 5000 });
     await appendFile(pair.board, "t=30\n");
     await page.waitForSelector('[data-channel="press.bearing"][data-stale="false"]', { timeout: 2000 });
+  });
+
+  it("lists alerts with a choice of shelving time, and offers nothing to do on a resolved one", async () => {
+    // 63.75 fired the warning; 30 resolved it.
+    const row = '[data-alert="press-hot~press.bearing"]';
+    await page.waitForSelector(`${row}[data-state="resolved"]`, { timeout: 5000 });
+    expect(await page.textContent(`${row} .state`)).toBe("resolved");
+    expect(await page.locator(`${row} button, ${row} select`).count()).toBe(0);
+    await appendFile(pair.board, "t=65\n");
+    await page.waitForSelector(`${row}[data-state="firing"]`, { timeout: 5000 });
+    await page.selectOption(`${row} select`, String(8 * 3_600_000));
+    await page.waitForFunction((r) => document.querySelector(`${r} .alert-foot`)?.textContent?.includes("shelved for 8.0 h"), row, { timeout: 5000 });
+    await appendFile(pair.board, "t=30\n");
+    await page.waitForSelector(`${row}[data-state="resolved"]`, { timeout: 5000 });
   });
 
   it("shows the newest values in the trend legend without hovering, and keeps a drag-zoom until a double click", async () => {

@@ -17,13 +17,13 @@ export interface AlarmActions {
 }
 
 /** Shape and word as well as colour, so no severity is told by colour alone. */
-const SEVERITY_ICON = { critical: "▲", warning: "◆", info: "●" } as const;
-const SHELVE_FOR = [15 * 60_000, 3_600_000, 4 * 3_600_000, 8 * 3_600_000, 24 * 3_600_000];
+export const SEVERITY_ICON = { critical: "▲", warning: "◆", info: "●" } as const;
+export const SHELVE_FOR = [15 * 60_000, 3_600_000, 4 * 3_600_000, 8 * 3_600_000, 24 * 3_600_000];
 
 type BannerState = "unacked" | "acked" | "shelved";
 const stateOf = (a: AlertMsg, now: number): BannerState => (a.shelvedUntil !== null && a.shelvedUntil > now ? "shelved" : a.ack ? "acked" : "unacked");
 
-function duration(ms: number): string {
+export function duration(ms: number): string {
   return ms < 3_600_000 ? t("alarm.minutes", { n: Math.round(ms / 60_000) }) : t("alarm.hours", { n: Math.round(ms / 3_600_000) });
 }
 
