@@ -10,10 +10,10 @@ import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { effect, signal } from "@preact/signals";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
-import { AlarmBanner, bannerClock } from "./app/AlarmBanner.js";
+import { AlarmBanner } from "./app/AlarmBanner.js";
 import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
-import { dataVersion, me, plantTimeZone } from "./app/state.js";
+import { dataVersion, me, plantTimeZone, serverClock } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -162,7 +162,7 @@ const frame = (t: number) => {
   view.render(t);
   // The banner's live values keep up with the cards; the list's ages need only a second.
   if (book.dirty || t - lastBannerRender > 250) {
-    bannerClock.value = store.serverNow();
+    serverClock.value = store.serverNow();
     lastBannerRender = t;
   }
   if (book.dirty || t - lastAlertRender > 1000) {

@@ -1,14 +1,10 @@
-import { signal } from "@preact/signals";
 import { useState } from "preact/hooks";
 import type { AlertMsg } from "../../../gateway/protocol/alerts.js";
 import type { AlertBook } from "../alerts.js";
 import { formatValue } from "../format.js";
 import type { Store } from "../store.js";
 import { language, t, type MessageKey } from "./i18n.js";
-import { plantTimeZone } from "./state.js";
-
-/** The gateway's time, moved on once a second and whenever alerts change: the banner redraws with it. */
-export const bannerClock = signal(0);
+import { plantTimeZone, serverClock } from "./state.js";
 
 export interface AlarmActions {
   canAct(): boolean;
@@ -116,7 +112,7 @@ function AlarmRow({ alert, store, book, actions, now }: { alert: AlertMsg; store
  * the announcement is its own live region, changed only when an alarm appears or changes state.
  */
 export function AlarmBanner({ book, store, actions }: { book: AlertBook; store: Store; actions: AlarmActions }) {
-  const now = bannerClock.value;
+  const now = serverClock.value;
   const firing = book.sorted().filter((a) => a.state === "firing");
   const unacked = firing.filter((a) => stateOf(a, now) === "unacked");
   const worst = firing[0];

@@ -1,6 +1,6 @@
 import { effect, signal } from "@preact/signals";
 import type { AlertBook } from "../alerts.js";
-import { bannerClock } from "./AlarmBanner.js";
+import { serverClock } from "./state.js";
 
 /**
  * An audible alarm for critical alarms nobody has acknowledged or shelved yet: two tones every two
@@ -34,7 +34,7 @@ function beep(context: AudioContext): void {
 export function startAlarmSound(book: AlertBook): void {
   let lastBeep = -Infinity;
   effect(() => {
-    const now = bannerClock.value;
+    const now = serverClock.value;
     if (!alarmSound.value || !audio || audio.state !== "running") return;
     const calling = [...book.alerts.values()].some((a) => a.state === "firing" && a.severity === "critical" && !a.ack && !(a.shelvedUntil !== null && a.shelvedUntil > now));
     if (calling && performance.now() - lastBeep >= REPEAT_MS) {

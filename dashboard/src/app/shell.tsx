@@ -6,9 +6,8 @@ import { largeValues, startDisplay, theme, toggleLargeValues, toggleTheme } from
 import type { ThresholdMsg } from "../../../gateway/protocol/alerts.js";
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { ChannelPage } from "./ChannelPage.js";
-import { bannerClock } from "./AlarmBanner.js";
 import { alarmSound, toggleAlarmSound } from "./alarmSound.js";
-import { dataVersion, me, plantTimeZone, route, routeChannel, type Route } from "./state.js";
+import { dataVersion, me, plantTimeZone, route, routeChannel, serverClock, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
 const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
@@ -20,7 +19,7 @@ const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
 /** The plant's time, in its zone, for operators whose tablet is set otherwise. */
 function PlantClock() {
   const zone = plantTimeZone.value;
-  const now = bannerClock.value || Date.now();
+  const now = serverClock.value || Date.now();
   const text = new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: zone, timeZoneName: "short" }).format(now);
   return (
     <time id="plant-clock" class="plant-clock" title={t("plant.clock", { zone })}>

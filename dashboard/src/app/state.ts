@@ -25,6 +25,9 @@ function channelOf(hash: string): string {
   return decodeURIComponent(CHANNEL_ROUTE.exec(hash)?.[1] ?? "");
 }
 
+/** The gateway's time, moved on four times a second and whenever alerts change: live views redraw with it. */
+export const serverClock = signal(0);
+
 /** The plant's time zone (from the gateway): every time on the dashboard is shown in it. */
 export const plantTimeZone = signal(Intl.DateTimeFormat().resolvedOptions().timeZone);
 
