@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 /**
@@ -26,7 +27,11 @@ export class FifoDevice {
   async stop(): Promise<void> {
     this.running = false;
     await this.handle?.close().catch(() => {});
+    // With ffmpeg gone, the loop may be waiting in open() for a reader that never comes (it would
+    // hang the test's teardown): opening the FIFO for reading ourselves lets that open return.
+    const reader = await open(this.fifo, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
     await this.done;
+    await reader?.close();
   }
 
   private async loop(): Promise<void> {
