@@ -194,25 +194,25 @@ export class Hub {
    */
   private plausibleTime(source: SourceState, ts: number, rx: number): number {
     if (ts <= rx + SENSOR_CLOCK_AHEAD_MS && ts >= rx - SENSOR_CLOCK_BEHIND_MS) return ts;
-    let log = this.retimeLogs.get(source.id);
-    if (!log) {
-      log = new RateLimitedWarn(this.log, 60_000, this.now);
-      this.retimeLogs.set(source.id, log);
-    }
-    const off = Number.isFinite(new Date(ts).getTime()) ? new Date(ts).toISOString() : String(ts);
-    log.warn({ source: source.id, sensorTime: off }, "sensor time far from the gateway's clock: using the time the reading arrived");
+    const sensorTime = Number.isFinite(new Date(ts).getTime()) ? new Date(ts).toISOString() : String(ts);
+    this.limitedLog(this.retimeLogs, source.id, 60_000).warn({ source: source.id, sensorTime }, "sensor time far from the gateway's clock: using the time the reading arrived");
     return rx;
   }
 
   private reject(source: SourceState, reason: string, sample: string): void {
     source.rejects++;
     source.lastReject = reason;
-    let log = this.rejectLogs.get(source.id);
+    this.limitedLog(this.rejectLogs, source.id, 10_000).warn({ source: source.id, reason, sample: sample.slice(0, 120), rejects: source.rejects }, "rejected input");
+  }
+
+  /** The source's rate-limited log in `logs`, made on first use. */
+  private limitedLog(logs: Map<string, RateLimitedWarn>, source: string, intervalMs: number): RateLimitedWarn {
+    let log = logs.get(source);
     if (!log) {
-      log = new RateLimitedWarn(this.log, 10_000, this.now);
-      this.rejectLogs.set(source.id, log);
+      log = new RateLimitedWarn(this.log, intervalMs, this.now);
+      logs.set(source, log);
     }
-    log.warn({ source: source.id, reason, sample: sample.slice(0, 120), rejects: source.rejects }, "rejected input");
+    return log;
   }
 
   private ensureSource(id: string): SourceState {
