@@ -68,10 +68,9 @@ export class AlertView {
   ) {}
 
   render(now: number): void {
-    const alerts = this.book.sorted();
     if (this.book.dirty) {
       this.book.dirty = false;
-      const rows = alerts.map((a) => this.row(a, now));
+      const rows = this.book.sorted().map((a) => this.row(a, now));
       if (rows.length === 0) rows.push(el("p", "muted", t("alerts.none")));
       this.list.replaceChildren(...rows);
     }
