@@ -1,12 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "../common/logger.js";
-import type { Source } from "../sensors/index.js";
+import { createSource, type Source } from "../sensors/index.js";
 import type { SourceConfig } from "./config/schema.js";
 import type { Hub } from "./hub/hub.js";
 import { AudioTrack } from "./media/audioTrack.js";
 import type { VideoConfig } from "./media/schema.js";
 import { ThermalVideo, type SharedTrack } from "./media/thermalVideo.js";
-import { createSource } from "./sources.js";
 
 export interface ReloadSummary {
   added: string[];

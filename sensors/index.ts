@@ -1,12 +1,12 @@
 export * from "./types.js";
+export { createSource, kindOf, SOURCE_KINDS, SOURCE_SCHEMAS } from "./kinds.js";
+export { typeOf, type SourceKind } from "./kind.js";
 export { MqttSource, mqttSourceSchema, type MqttSourceOptions } from "./mqtt/mqttSource.js";
 export { SerialSource, serialSourceSchema, BAUD_RATES, type SerialSourceOptions } from "./serial/serialSource.js";
-export { SimulatedSource, simulatedSourceSchema, type SimulatedSourceOptions } from "./simulated/simulatedSource.js";
 export { ThermalAnalyzer } from "./thermal/analyzer.js";
 export { BinaryFrameParser, encodeBinaryFrame } from "./thermal/binaryFrame.js";
 export { frameStats, roiSchema, type FrameStats, type Roi, type ThermalFrame } from "./thermal/frame.js";
-export { thermalSerialSchema, thermalUvcSchema, type ThermalSerialOptions, type ThermalUvcOptions } from "./thermal/schema.js";
-export { ThermalSerialSource } from "./thermal/thermalSerialSource.js";
+export { thermalUvcSchema, type ThermalSerialOptions, type ThermalUvcOptions } from "./thermal/schema.js";
 export { UvcThermalSource, uvcArgs } from "./thermal/uvcSource.js";
 export { AudioAnalyzer, octaveBands, FLOOR_DB, type Band, type SpectrumColumn } from "./audio/analysis.js";
 export { AudioCapture, captureArgs } from "./audio/capture.js";

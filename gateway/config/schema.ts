@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { durationSchema } from "../../common/durations.js";
-import { microphoneSchema, mqttSourceSchema, serialSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema } from "../../sensors/index.js";
+import { SOURCE_SCHEMAS } from "../../sensors/index.js";
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
@@ -27,7 +27,7 @@ const iceServerSchema = z
     path: ["urls"],
   });
 
-export const sourceSchema = z.discriminatedUnion("type", [serialSourceSchema, mqttSourceSchema, simulatedSourceSchema, thermalSerialSchema, thermalUvcSchema, microphoneSchema]);
+export const sourceSchema = z.discriminatedUnion("type", SOURCE_SCHEMAS);
 export type SourceConfig = z.output<typeof sourceSchema>;
 
 export const configSchema = z
