@@ -2,11 +2,14 @@
 # Installs the Debian packages the test suite talks to for real: Chromium and Firefox ESR (dashboard tests),
 # ffmpeg (media pipelines), Mosquitto (MQTT), socat (serial tty pairs), iproute2 and util-linux
 # (private network namespaces), coturn (TURN relay tests), openssl, and the installer's checkers
-# (ShellCheck, systemd-analyze).
+# (ShellCheck, systemd-analyze), and field-bus peers: pymodbus (a Modbus RTU/TCP slave), mbpoll
+# (libmodbus, an independent Modbus client), protoc (decodes Sparkplug payloads independently) and
+# mosquitto-clients (replays thermal frames).
 # Does nothing when they are all present.
 set -euo pipefail
 
-packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl)
+packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl
+  python3-pymodbus python3-serial python3-serial-asyncio mbpoll protobuf-compiler mosquitto-clients)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
