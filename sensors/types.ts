@@ -63,6 +63,11 @@ export interface SourceSink {
   rtp(stream: string, packet: Buffer): void;
   spectrum(mic: string, column: SpectrumColumn): void;
   status(status: SourceStatus): void;
+  /**
+   * These channels' device said it is gone (a Sparkplug death certificate) or stopped answering:
+   * stale now rather than after their staleAfter. The next reading makes each fresh again.
+   */
+  offline(channels: string[]): void;
   /** Input that could not be turned into readings; counted and logged by the gateway. */
   reject(reason: string, sample: string): void;
 }

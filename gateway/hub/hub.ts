@@ -100,6 +100,7 @@ export class Hub {
       rtp: (stream, packet) => this.emit({ type: "rtp", stream, packet }),
       spectrum: (mic, column) => this.publishSpectrum(source, mic, column),
       status: (status) => this.setStatus(source, status),
+      offline: (channels) => this.markOffline(sourceId, channels),
       reject: (reason, sample) => this.reject(source, reason, sample),
     };
   }
@@ -222,6 +223,15 @@ export class Hub {
       this.sources.set(id, source);
     }
     return source;
+  }
+
+  private markOffline(sourceId: string, channels: string[]): void {
+    for (const id of channels) {
+      const entry = this.channels.get(id);
+      if (!entry || entry.info.source !== sourceId || entry.stale) continue;
+      entry.stale = true;
+      this.emit({ type: "stale", channel: id, stale: true });
+    }
   }
 
   private checkStale(): void {

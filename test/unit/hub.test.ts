@@ -36,6 +36,18 @@ describe("Hub", () => {
     expect(events.filter((e) => e.type === "stale").map((e) => (e as { stale: boolean }).stale)).toEqual([false, true, false]);
   });
 
+  it("marks a source's channels stale at once when it says they are offline, and only its own", () => {
+    const { hub, sink, events } = setup();
+    hub.sinkFor("s2").channel({ id: "b", name: "B", unit: "°C", source: "s2", staleAfterMs: 500 });
+    sink.reading({ channel: "a", value: 1, ts: 1 });
+    hub.sinkFor("s2").reading({ channel: "b", value: 1, ts: 1 });
+    sink.offline(["a", "b", "nope"]);
+    expect(hub.channelStates().map((c) => [c.info.id, c.stale])).toEqual([["a", true], ["b", false]]);
+    sink.offline(["a"]);
+    sink.reading({ channel: "a", value: 2, ts: 2 });
+    expect(events.filter((e) => e.type === "stale" && e.channel === "a").map((e) => (e as { stale: boolean }).stale)).toEqual([false, true, false]);
+  });
+
   it("keeps a reading whose sensor time is implausible, at the time it arrived", () => {
     const { hub, sink, events } = setup();
     const year128724 = Date.UTC(128_724, 0, 1);

@@ -19,6 +19,7 @@ function collect(format: LineFormat, fields: Record<string, FieldSpec>) {
     rtp: () => {},
     spectrum: () => {},
     status: (_: SourceStatus) => {},
+    offline: () => {},
     reject: (reason) => rejects.push(reason),
   };
   const ingest = new LineIngest(format, fields, sink, 8192, () => 1_700_000_000_000);
