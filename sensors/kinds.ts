@@ -4,11 +4,12 @@ import { typeOf, type SourceKind } from "./kind.js";
 import { mqttKind } from "./mqtt/kind.js";
 import { serialKind } from "./serial/kind.js";
 import { simulatedKind } from "./simulated/kind.js";
+import { sparkplugKind } from "./sparkplug/kind.js";
 import { thermalSerialKind, thermalUvcKind } from "./thermal/kind.js";
 import type { Source, SourceSink } from "./types.js";
 
 /** Every kind of source the gateway can run: add a kind's folder, then one line here. */
-export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind] as const;
+export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind, sparkplugKind] as const;
 
 type Schemas<K extends readonly { schema: unknown }[]> = { -readonly [I in keyof K]: K[I]["schema"] };
 /** The kinds' schemas as the tuple zod's discriminated union takes. */

@@ -75,18 +75,32 @@ function resolve(schema: unknown, node: unknown): unknown {
   return schema;
 }
 
-/** The keys the schema allows at the given path, to suggest a fix for a misspelt key. */
-function knownKeys(path: ReadonlyArray<PropertyKey>, input: unknown): string[] {
+/** The schema at a path of the input (unions resolved by each level's "type"), and the input there. */
+function schemaAt(path: ReadonlyArray<PropertyKey>, input: unknown): { schema: unknown; node: unknown } {
   let schema: unknown = configSchema;
   let node = input;
   for (const key of path) {
     const def = defOf(resolve(schema, node));
-    if (!def) return [];
+    if (!def) return { schema: undefined, node: undefined };
     schema = def.type === "object" ? def.shape?.[key as string] : def.type === "array" ? def.element : def.type === "record" ? def.valueType : undefined;
     node = (node as Record<PropertyKey, unknown> | undefined)?.[key];
   }
+  return { schema, node };
+}
+
+/** The keys the schema allows at the given path, to suggest a fix for a misspelt key. */
+function knownKeys(path: ReadonlyArray<PropertyKey>, input: unknown): string[] {
+  const { schema, node } = schemaAt(path, input);
   const def = defOf(resolve(schema, node));
   return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+/** The values a discriminated union at the path accepts for its discriminator, e.g. every source type. */
+function discriminatorValues(path: ReadonlyArray<PropertyKey>, input: unknown, discriminator: string): unknown[] {
+  let { schema } = schemaAt(path, input);
+  for (let def = defOf(schema); def && def.type !== "union"; def = defOf(schema)) schema = def.innerType ?? def.in;
+  const options = defOf(schema)?.options ?? [];
+  return options.flatMap((o) => (defOf(defOf(o)?.shape?.[discriminator])?.values as unknown[] | undefined) ?? []);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
@@ -108,7 +122,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}${got}`;
     case "invalid_union":
       if ("note" in issue && issue.note === "No matching discriminator") {
-        return `${where}: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone"${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
+        const discriminator = issue.discriminator ?? "type";
+        // zod puts the discriminator at the end of the path.
+        const values = discriminatorValues(issue.path.slice(0, -1), input, discriminator).map((v) => JSON.stringify(v));
+        return `${where}: expected one of ${values.join(", ")}${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[discriminator])}` : ""}`;
       }
       if ("errors" in issue && Array.isArray(issue.errors)) {
         // The branch whose type matched explains best what is wrong (e.g. "10 seconds" for a duration).

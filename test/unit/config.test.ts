@@ -53,6 +53,10 @@ sources:
     expect(p.some((x) => x.startsWith("sources[1].rateHz:") && x.includes("0.1"))).toBe(true);
   });
 
+  it("lists the types a nested choice accepts, not the source types", () => {
+    expect(problems(serial("").replace("format: { type: csv }", "format: { type: xml }"))).toEqual(['sources[1].format.type: expected one of "json", "kv", "csv", got "xml"']);
+  });
+
   it("checks across sources once each source is valid", () => {
     expect(problems("sources: [{ id: b, type: simulated }, { id: b, type: simulated }]")).toEqual(['sources[1].id: duplicate source id "b" (also sources[0].id)']);
   });

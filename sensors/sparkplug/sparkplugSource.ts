@@ -1,0 +1,117 @@
+import mqtt, { type MqttClient } from "mqtt";
+import type { Logger } from "../../common/logger.js";
+import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
+import { decodePayload, encodePayload, formatTopic, NAMESPACE, parseTopic, REBIRTH_METRIC, type Payload } from "../../common/sparkplug.js";
+import type { Source, SourceSink } from "../types.js";
+import { ChannelMap, metricPath } from "./channels.js";
+import { HostState, type HostAction } from "./hostState.js";
+import type { SparkplugSourceOptions } from "./schema.js";
+
+/**
+ * Metrics of Sparkplug B edge nodes (Ignition, PLC gateways, Tahu) as channels: a host
+ * application that follows births, data and deaths on the plant's broker, and asks a node to
+ * rebirth when it has lost track of it.
+ */
+export class SparkplugSource implements Source {
+  readonly id: string;
+  private client: MqttClient | undefined;
+  private cancelReconnect: (() => void) | undefined;
+  private readonly host = new HostState();
+  private readonly map: ChannelMap;
+  /** Channel id by metric path, for every metric that became a channel. */
+  private readonly channels = new Map<string, string>();
+  private readonly online = new Set<string>();
+
+  constructor(
+    private readonly options: SparkplugSourceOptions,
+    private readonly sink: SourceSink,
+    private readonly log: Logger,
+  ) {
+    this.id = options.id;
+    this.map = new ChannelMap(options);
+  }
+
+  start(): void {
+    const o = this.options;
+    this.sink.status({ state: "starting", detail: `connecting to ${redactUrl(o.url)}` });
+    const client = mqtt.connect(o.url, { ...brokerClientOptions(o, `wachter-${o.id}`), reconnectPeriod: 0, resubscribe: false, queueQoSZero: false });
+    this.client = client;
+    client.on("connect", () => this.connected(client));
+    client.on("message", (topic, payload) => this.message(topic, payload));
+    client.on("error", (err) => {
+      this.log.warn({ source: this.id, err: err.message }, "MQTT error");
+      this.sink.status({ state: "down", detail: `${redactUrl(o.url)}: ${err.message}` });
+    });
+    this.cancelReconnect = reconnectWithBackoff(client, (delay) => this.sink.status({ state: "down", detail: `${redactUrl(o.url)} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` }));
+  }
+
+  async stop(): Promise<void> {
+    this.cancelReconnect?.();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(true);
+  }
+
+  private connected(client: MqttClient): void {
+    const filters = (this.options.groups ?? ["+"]).map((g) => `${NAMESPACE}/${g}/#`);
+    client.subscribe(filters, { qos: 1 }, (err) => {
+      if (err) {
+        this.sink.status({ state: "down", detail: `subscribe failed: ${err.message}` });
+        return;
+      }
+      this.log.info({ source: this.id, filters }, "Sparkplug host subscribed");
+      this.updateStatus();
+    });
+  }
+
+  private message(topic: string, bytes: Buffer): void {
+    const t = parseTopic(topic);
+    if (!t) return;
+    if (bytes.length > this.options.maxPayloadBytes) return this.sink.reject(`${topic}: payload of ${bytes.length} bytes exceeds maxPayloadBytes`, "");
+    let payload: Payload;
+    try {
+      payload = decodePayload(bytes);
+    } catch (err) {
+      return this.sink.reject(`${topic}: not a Sparkplug B payload (${(err as Error).message})`, bytes.toString("hex", 0, 32));
+    }
+    const nodeKey = `${t.group}/${t.node}`;
+    if (t.type === "NBIRTH") this.online.add(nodeKey);
+    if (t.type === "NDEATH") this.online.delete(nodeKey);
+    for (const action of this.host.handle(t, payload, Date.now())) this.act(action);
+    if (t.type === "NBIRTH" || t.type === "NDEATH") this.updateStatus();
+  }
+
+  private act(a: HostAction): void {
+    switch (a.type) {
+      case "define": {
+        const path = metricPath(a.ref);
+        const info = this.map.info(a.ref, a.unit, this.id);
+        if (!info) return;
+        if (!this.channels.has(path) && this.channels.size >= this.options.maxChannels) return this.sink.reject(`${path}: more than maxChannels (${this.options.maxChannels}) channels`, "");
+        this.channels.set(path, info.id);
+        this.sink.channel(info);
+        return;
+      }
+      case "value": {
+        const channel = this.channels.get(metricPath(a.ref));
+        if (channel) this.sink.reading({ channel, value: a.value, ts: a.ts ?? Date.now() });
+        return;
+      }
+      case "offline":
+        this.sink.offline(a.refs.map((r) => this.channels.get(metricPath(r))).filter((c) => c !== undefined));
+        return;
+      case "rebirth":
+        if (!this.options.requestRebirth || !this.client?.connected) return;
+        this.log.info({ source: this.id, node: `${a.group}/${a.node}`, reason: a.reason }, "asking a Sparkplug edge node to rebirth");
+        this.client.publish(formatTopic({ group: a.group, type: "NCMD", node: a.node }), encodePayload({ timestamp: Date.now(), metrics: [{ name: REBIRTH_METRIC, type: "Boolean", value: true }] }), { qos: 0 });
+        return;
+      case "reject":
+        this.sink.reject(a.reason, "");
+    }
+  }
+
+  private updateStatus(): void {
+    if (!this.client?.connected) return;
+    this.sink.status({ state: "up", detail: `${redactUrl(this.options.url)}, ${this.online.size} edge node(s) online` });
+  }
+}
