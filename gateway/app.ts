@@ -19,6 +19,7 @@ import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { createMetrics } from "./metrics.js";
 import { MqttUplink } from "./uplink/mqttUplink.js";
+import { SparkplugEdgeNode } from "./uplink/sparkplugEdgeNode.js";
 import { WhipPush } from "./uplink/whipPush.js";
 import { Notifiers } from "./notify/notifiers.js";
 import { Outbox } from "./notify/outbox.js";
@@ -202,6 +203,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   alerts.start();
   notifiers.start();
   uplink?.start();
+  const edgeNode = config.uplink.sparkplug ? new SparkplugEdgeNode(config.uplink.sparkplug, hub, config.name, join(resolve(config.dataDir), "sparkplug.json"), moduleLog("uplink")) : undefined;
+  edgeNode?.start();
   const whip = config.uplink.whip
     ? new WhipPush({ url: config.uplink.whip.url, token: config.uplink.whip.token, videoCodec: config.video.codec }, () => sources.tracks(), moduleLog("uplink"))
     : undefined;
@@ -224,6 +227,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       history.stop();
       await notifiers.stop();
       await uplink?.stop();
+      await edgeNode?.stop();
       await whip?.stop();
       await app.close();
       db.close();

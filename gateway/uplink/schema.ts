@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { brokerFields } from "../../common/mqttBroker.js";
 import { durationSchema } from "../../common/durations.js";
+import { SPARKPLUG_ID } from "../../common/sparkplug.js";
+
+const sparkplugId = z.string().regex(SPARKPLUG_ID, "expected a Sparkplug id (no / + # or spaces, at most 64 characters)");
 
 export const uplinkSchema = z
   .object({
@@ -22,6 +25,22 @@ export const uplinkSchema = z
           })
           .strict()
           .default({ enabled: true, discoveryPrefix: "homeassistant", statusTopic: "homeassistant/status" }),
+      })
+      .strict()
+      .optional(),
+    /** The gateway as a Sparkplug B edge node: one device per source, its channels as metrics. */
+    sparkplug: z
+      .object({
+        ...brokerFields,
+        groupId: sparkplugId,
+        /** Defaults to the machine name with other characters than letters, digits, _ and - as _. */
+        edgeNodeId: sparkplugId.optional(),
+        /** Birth only once this primary host application's STATE says it is online. */
+        primaryHostId: sparkplugId.optional(),
+        /** DDATA at most this often per device… */
+        interval: durationSchema.default(1000),
+        /** …with the metrics that moved by more than this since they were last sent. */
+        deadband: z.number().min(0).default(0),
       })
       .strict()
       .optional(),
