@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
 import type { DcSummary } from "./dcThroughput.js";
+import { fieldbusSection, type FieldbusResult } from "./fieldbus.js";
 import type { IngestResult } from "./ingest.js";
 import type { SoakResult } from "./soak.js";
 import type { FanoutResult } from "./fanout.js";
@@ -25,6 +26,7 @@ export function writeReport(r: {
   audio: AudioCpuResult;
   dc: DcSummary[];
   ingest: IngestResult;
+  fieldbus: FieldbusResult;
   soak: SoakResult;
   quick: boolean;
   command: string;
@@ -140,6 +142,8 @@ Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed
   MQTT source into the hub **${i.mqtt.gatewayPerSec.toFixed(0)} readings/s**, ${i.mqtt.cpuPer1000.toFixed(2)} % of a core per
   1000 readings/s; baseline, a bare mqtt.js subscriber that only counts: ${i.mqtt.baselinePerSec.toFixed(0)}/s,
   ${i.mqtt.baselineCpuPer1000.toFixed(2)} % per 1000/s (both include the publisher in the same process).
+
+${fieldbusSection(r.fieldbus)}
 
 ## Soak
 

@@ -4,6 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
+ *   npm run bench -- --only fieldbus          just the field-bus section (Sparkplug), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -12,6 +13,7 @@ import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughputRounds } from "./dcThroughput.js";
+import { fieldbus, updateFieldbusSection } from "./fieldbus.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     profile: { type: "boolean" },
     "soak-only": { type: "boolean" },
     "no-report": { type: "boolean" },
+    only: { type: "string" },
   },
 });
 // --smoke: the whole benchmark path in seconds, for the test suite (no timing is judged).
@@ -53,6 +56,21 @@ if (values.profile) {
   console.log("\ntop functions by self time");
   for (const x of p.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
   process.exit(0);
+}
+
+function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
+  const s = f.sparkplug;
+  console.log(`\nSparkplug B ingest, ${s.messages} DDATA × ${s.metricsPerMessage} metrics: wachter ${s.gatewayPerSec.toFixed(0)}/s (${s.cpuPer1000.toFixed(2)} % per 1000/s), bare subscriber ${s.bareCountPerSec.toFixed(0)}/s, bare + decode ${s.bareDecodePerSec.toFixed(0)}/s`);
+}
+
+if (values.only === "fieldbus") {
+  const f = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
+  printFieldbus(f);
+  if (!values["no-report"]) updateFieldbusSection(f);
+  process.exit(0);
+} else if (values.only !== undefined) {
+  console.error(`--only: expected fieldbus, got "${values.only}"`);
+  process.exit(2);
 }
 
 function printSoak(soaked: SoakResult): void {
@@ -94,11 +112,14 @@ try {
   const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
   console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
 
+  const field = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
+  printFieldbus(field);
+
   const soaked = await soak(browser, Number(values.soak ?? (values.smoke ? 0.25 : values.quick ? 1 : 10)));
   printSoak(soaked);
 
   if (!values["no-report"]) {
-    writeReport({ latency, fanout: fan, audio, dc, ingest: ing, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });
+    writeReport({ latency, fanout: fan, audio, dc, ingest: ing, fieldbus: field, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });
   }
 } finally {
   await browser.close();

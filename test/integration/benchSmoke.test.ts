@@ -10,5 +10,6 @@ describe("benchmarks", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/serial → gateway → WebRTC\s+50\s+0/);
     expect(run.stdout).toMatch(/CPU per extra viewer: gateway -?\d/);
+    expect(run.stdout).toMatch(/Sparkplug B ingest, 1000 DDATA × 10 metrics: wachter \d+\/s/);
   }, 180_000);
 });
