@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { ChannelInfo } from "../../sensors/index.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
@@ -93,7 +94,7 @@ export class AlertEngine {
   private readonly saved = new Map<string, AlertRecord>();
   private readonly channels = new Map<string, ChannelInfo>();
   private readonly listeners = new Set<AlertListener>();
-  private readonly rules: Map<string, Rule>;
+  private rules: Map<string, Rule>;
   private firingTimes: number[] = [];
   private flooding = false;
   private timer: NodeJS.Timeout | undefined;
@@ -123,6 +124,35 @@ export class AlertEngine {
 
   ruleList(): Rule[] {
     return [...this.rules.values()];
+  }
+
+  /**
+   * Replaces the rule set while running. Unchanged rules keep their alerts and timers; an edited
+   * or removed rule's alerts end (a firing one resolves, saying why) and an edited rule starts
+   * afresh on every channel it matches, its `for` timers from zero.
+   */
+  setRules(rules: Rule[]): void {
+    const next = new Map(rules.map((r) => [r.id, r]));
+    const t = this.now();
+    for (const [id, old] of this.rules) {
+      const rule = next.get(id);
+      if (rule && isDeepStrictEqual(rule, old)) continue;
+      for (const inst of [...this.instances.values()].filter((i) => i.rule === id)) {
+        if (inst.phase !== "normal") {
+          const from = inst.phase;
+          inst.phase = "normal";
+          inst.pendingSince = null;
+          inst.clearingSince = null;
+          inst.resolvedAt = from === "firing" ? t : inst.resolvedAt;
+          this.change(inst, from, from === "firing" ? "resolved" : "normal", rule ? "rule changed" : "rule removed");
+        }
+        this.instances.delete(inst.id);
+        this.saved.delete(inst.id);
+      }
+    }
+    const added = [...next.values()].filter((r) => !isDeepStrictEqual(this.rules.get(r.id), r));
+    this.rules = next;
+    for (const rule of added) for (const info of this.channels.values()) this.instantiate(rule, info);
   }
 
   /** Feed from the hub. */
@@ -176,36 +206,38 @@ export class AlertEngine {
 
   private channelDefined(info: ChannelInfo): void {
     this.channels.set(info.id, info);
-    for (const rule of this.rules.values()) {
-      if (!rule.channels.some((p) => matchesChannel(p, info.id))) continue;
-      const id = alertId(rule.id, info.id);
-      if (this.instances.has(id)) continue;
-      const { mode, conditions } = conditionsOf(rule);
-      const saved = this.saved.get(id);
-      const t = this.now();
-      const inst: Instance = {
-        id,
-        rule: rule.id,
-        channel: info.id,
-        phase: "normal",
-        pendingSince: null,
-        firingSince: null,
-        clearingSince: null,
-        resolvedAt: null,
-        value: null,
-        ack: null,
-        shelvedUntil: null,
-        updatedAt: t,
-        ...saved,
-        conditions: conditions.map((c) => new ConditionState(c)),
-        mode,
-        lastReadingAt: undefined,
-        createdAt: t,
-      };
-      // Carry hysteresis across a restart: a firing alert's thresholds stay latched until clear.
-      if (inst.phase !== "normal") for (const c of inst.conditions) if (!("noData" in c.condition)) c.active = true;
-      this.instances.set(id, inst);
-    }
+    for (const rule of this.rules.values()) this.instantiate(rule, info);
+  }
+
+  private instantiate(rule: Rule, info: ChannelInfo): void {
+    if (!rule.channels.some((p) => matchesChannel(p, info.id))) return;
+    const id = alertId(rule.id, info.id);
+    if (this.instances.has(id)) return;
+    const { mode, conditions } = conditionsOf(rule);
+    const saved = this.saved.get(id);
+    const t = this.now();
+    const inst: Instance = {
+      id,
+      rule: rule.id,
+      channel: info.id,
+      phase: "normal",
+      pendingSince: null,
+      firingSince: null,
+      clearingSince: null,
+      resolvedAt: null,
+      value: null,
+      ack: null,
+      shelvedUntil: null,
+      updatedAt: t,
+      ...saved,
+      conditions: conditions.map((c) => new ConditionState(c)),
+      mode,
+      lastReadingAt: undefined,
+      createdAt: t,
+    };
+    // Carry hysteresis across a restart: a firing alert's thresholds stay latched until clear.
+    if (inst.phase !== "normal") for (const c of inst.conditions) if (!("noData" in c.condition)) c.active = true;
+    this.instances.set(id, inst);
   }
 
   private reading(channel: string, value: number): void {
