@@ -125,7 +125,7 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]"
 }
 
 const alertActions = {
-  canAct: () => me.value?.role === "operator" || me.value?.role === "admin",
+  canAct: () => me.value !== undefined && me.value.role !== "viewer",
   ack: (id: string, note: string) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note }),
   shelve: (id: string, forMs: number | null) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
 };

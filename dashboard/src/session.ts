@@ -3,7 +3,7 @@ import { t } from "./app/i18n.js";
 /** Sign-in state against the gateway's /api/login, /api/me and /api/logout. */
 export interface Me {
   name: string;
-  role: "viewer" | "operator" | "admin";
+  role: "viewer" | "operator" | "engineer" | "admin";
 }
 
 export async function whoAmI(): Promise<Me | undefined> {

@@ -122,7 +122,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   const userBody = z.object({ username: z.string(), password: z.string().max(1024), role: z.enum(ROLES) }).strict();
   app.post("/api/users", { config: { access: "admin" } }, async (req, reply) => {
     const body = userBody.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"username", "password", "role": "viewer" | "operator" | "admin"}' });
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"username", "password", "role": "viewer" | "operator" | "engineer" | "admin"}' });
     try {
       await deps.users.upsert(body.data.username, body.data.password, body.data.role);
     } catch (err) {
@@ -136,7 +136,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   const roleBody = z.object({ role: z.enum(ROLES) }).strict();
   app.patch<{ Params: { username: string } }>("/api/users/:username", { config: { access: "admin" } }, async (req, reply) => {
     const body = roleBody.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"role": "viewer" | "operator" | "admin"}' });
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"role": "viewer" | "operator" | "engineer" | "admin"}' });
     const { username } = req.params;
     const current = deps.users.roleOf(username);
     if (!current) return reply.code(404).send({ error: "no such user" });

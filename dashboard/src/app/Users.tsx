@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
 
 type Role = Me["role"];
-const ROLES: Role[] = ["viewer", "operator", "admin"];
+const ROLES: Role[] = ["viewer", "operator", "engineer", "admin"];
 interface User {
   username: string;
   role: Role;
