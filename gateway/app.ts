@@ -6,6 +6,8 @@ import type { FastifyInstance } from "fastify";
 import { APP_ROOT } from "./appRoot.js";
 import { AlertStream } from "./webrtc/alertStream.js";
 import { AlertEngine } from "./alerts/engine.js";
+import { BacktestRunner } from "./alerts/backtestRunner.js";
+import { RuleBook } from "./alerts/ruleBook.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";
 import { LoginThrottle } from "./auth/throttle.js";
@@ -14,6 +16,7 @@ import { ConfigError, loadConfigFile } from "./config/load.js";
 import type { Config, LogModule } from "./config/schema.js";
 import { HistoryStore } from "./history/historyStore.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
+import { registerRulesApi } from "./http/rulesApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
 import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
@@ -92,7 +95,11 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const db = openDatabase(join(resolve(config.dataDir), "wachter.db"));
   const history = new HistoryStore(db, config.history, moduleLog("history"));
   const alertStore = new SqliteAlertStore(db);
-  const alerts = new AlertEngine(config.alerts, alertStore, moduleLog("alerts"));
+  // The engine runs the file's rules and the dashboard's; each change to the latter applies at once.
+  let alerts: AlertEngine | undefined;
+  const rules = new RuleBook(db, config.alerts.rules, (active) => alerts?.setRules(active));
+  alerts = new AlertEngine({ ...config.alerts, rules: rules.active() }, alertStore, moduleLog("alerts"));
+  const backtests = new BacktestRunner(join(resolve(config.dataDir), "wachter.db"), { flush: () => history.flush(), ...config.history });
   const outbox = new Outbox(db);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);
@@ -132,8 +139,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     const next = loadConfigFile(options.configFile, env);
     options.overrides?.(next);
     const summary = await sources.apply(next.sources);
-    const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => k !== "sources" && !isDeepStrictEqual(next[k], current[k]));
-    current = { ...current, sources: next.sources };
+    rules.setFileRules(next.alerts.rules);
+    const withoutRules = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] } });
+    const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => !isDeepStrictEqual(withoutRules(next)[k], withoutRules(current)[k]));
+    current = { ...current, sources: next.sources, alerts: { ...current.alerts, rules: next.alerts.rules } };
     if (summary.removed.length || summary.restarted.length) {
       // Viewers reconnect at once and get a snapshot without the channels that went away.
       await sessions.closeAll("sources changed");
@@ -168,6 +177,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             : undefined,
       routes: [
         (a) => registerAlertsApi(a, alerts, alertStore),
+        (a) => registerRulesApi(a, { book: rules, backtests, channels: () => hub.channelStates().map((c) => c.info) }),
         (a) => registerHistoryApi(a, history),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
         (a) => a.get("/api/microphones", { config: { access: "viewer" } }, async () => hub.micStates().map(micMsg)),

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { APP_ROOT } from "../appRoot.js";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import type { Rule } from "../alerts/schema.js";
 import { configSchema, type Config } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -186,6 +187,22 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   return result.data;
+}
+
+/**
+ * Checks one alert rule exactly as the configuration file's `alerts.rules` entries are checked,
+ * with the same messages; key paths are the rule's own (`when.clear`). No ${ENV} expansion: a
+ * rule from the API must not read the gateway's environment.
+ */
+export function parseRule(input: unknown): { ok: true; rule: Rule } | { ok: false; problems: string[] } {
+  const data = { alerts: { rules: [input] } };
+  const result = z.safeParse(configSchema, data, { reportInput: true });
+  if (result.success) return { ok: true, rule: result.data.alerts.rules[0] };
+  const prefix = "alerts.rules[0]";
+  const problems = result.error.issues
+    .flatMap((issue) => describeIssue(issue, data).split("\n"))
+    .map((p) => (p.startsWith(`${prefix}.`) ? p.slice(prefix.length + 1) : p.startsWith(`${prefix}:`) ? `(rule)${p.slice(prefix.length)}` : p));
+  return { ok: false, problems };
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {

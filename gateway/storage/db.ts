@@ -18,6 +18,11 @@ const MIGRATIONS: string[] = [
    CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, payload TEXT NOT NULL,
                         created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL);
    CREATE INDEX outbox_by_sink ON outbox (sink, next_at);`,
+  `CREATE TABLE rules (id TEXT PRIMARY KEY, rule TEXT NOT NULL, enabled INTEGER NOT NULL, version INTEGER NOT NULL,
+                       updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);
+   CREATE TABLE rule_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL,
+                              action TEXT NOT NULL, old TEXT, new TEXT);
+   CREATE INDEX rule_changes_by_rule ON rule_changes (rule, seq);`,
 ];
 
 /**

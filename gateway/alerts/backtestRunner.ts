@@ -1,0 +1,56 @@
+import { Worker } from "node:worker_threads";
+import type { ChannelInfo } from "../../sensors/index.js";
+import type { BacktestResult } from "./backtest.js";
+import type { BacktestJob } from "./backtestWorker.js";
+import { AlertError } from "./engine.js";
+import type { Rule } from "./schema.js";
+
+export const BACKTEST_LIMITS = {
+  channels: 20,
+  rangeMs: 90 * 86_400_000,
+  /** Samples one backtest may replay (about 2–3 s of a Pi's core). */
+  samples: 3_000_000,
+  timeoutMs: 20_000,
+};
+
+/**
+ * Runs backtests in a worker thread, one at a time, so a long replay never holds up the
+ * gateway's event loop; ranges and sizes that would take too long are refused up front.
+ */
+export class BacktestRunner {
+  private busy = false;
+
+  constructor(
+    private readonly dbFile: string,
+    private readonly history: { flush(): void; rawRetention: number; rawInterval: number },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async run(rule: Rule, channels: ChannelInfo[], from: number, to: number): Promise<BacktestResult> {
+    if (!(to > from)) throw new AlertError(400, "to: must be after from");
+    if (to - from > BACKTEST_LIMITS.rangeMs) throw new AlertError(400, "from: a backtest covers at most 90 days");
+    if (channels.length === 0) throw new AlertError(400, "channels: the rule matches no channel this gateway has");
+    if (channels.length > BACKTEST_LIMITS.channels) throw new AlertError(400, `channels: the rule matches ${channels.length} channels; a backtest replays at most ${BACKTEST_LIMITS.channels}: narrow the pattern`);
+    const resolution = from >= this.now() - this.history.rawRetention ? "raw" : "minute";
+    const estimate = channels.length * ((to - from) / (resolution === "raw" ? Math.max(this.history.rawInterval, 1000) : 60_000));
+    if (estimate > BACKTEST_LIMITS.samples) throw new AlertError(400, `about ${Math.round(estimate)} samples to replay, more than ${BACKTEST_LIMITS.samples}: choose a shorter range or fewer channels`);
+    if (this.busy) throw new AlertError(429, "another backtest is running: try again in a moment");
+    this.busy = true;
+    try {
+      this.history.flush();
+      const job: BacktestJob = { dbFile: this.dbFile, rule, channels, from, to, resolution };
+      return await new Promise<BacktestResult>((resolve, reject) => {
+        const worker = new Worker(new URL("./backtestWorker.js", import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+        const timer = setTimeout(() => {
+          void worker.terminate();
+          reject(new AlertError(503, `the backtest took longer than ${BACKTEST_LIMITS.timeoutMs / 1000} s and was stopped: choose a shorter range`));
+        }, BACKTEST_LIMITS.timeoutMs);
+        worker.once("message", (r: BacktestResult) => resolve(r));
+        worker.once("error", reject);
+        worker.once("exit", () => clearTimeout(timer));
+      });
+    } finally {
+      this.busy = false;
+    }
+  }
+}
