@@ -1,11 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import mqtt from "mqtt";
 import { decodePayload, encodePayload } from "../common/sparkplug.js";
 import { Hub } from "../gateway/hub/hub.js";
 import { sparkplugSourceSchema } from "../sensors/sparkplug/schema.js";
 import { SparkplugSource } from "../sensors/sparkplug/sparkplugSource.js";
-import { ROOT } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -99,23 +96,12 @@ export async function fieldbus(messages: number): Promise<FieldbusResult> {
 
 export function fieldbusSection(r: FieldbusResult): string {
   const s = r.sparkplug;
-  return `<!-- fieldbus -->
-## Field buses
+  return `## Field buses
 
 - **Sparkplug B** (${s.messages} DDATA messages of ${s.metricsPerMessage} alias-only Double metrics, QoS 0, local Mosquitto):
   wachter's host (decode, sequence and alias tracking, hub) **${s.gatewayPerSec.toFixed(0)} messages/s**
   (${((s.gatewayPerSec * s.metricsPerMessage) / 1000).toFixed(0)} k readings/s), ${s.cpuPer1000.toFixed(2)} % of a core per 1000 messages/s. Baselines in the
   same run: a bare mqtt.js subscriber that only counts ${s.bareCountPerSec.toFixed(0)}/s (${s.bareCountCpuPer1000.toFixed(2)} %), one that also
   decodes with the Tahu codec ${s.bareDecodePerSec.toFixed(0)}/s (${s.bareDecodeCpuPer1000.toFixed(2)} %); ratio to the counting subscriber
-  ${(s.bareCountPerSec / s.gatewayPerSec).toFixed(2)}× (all include the publisher in the same process).
-<!-- /fieldbus -->`;
-}
-
-/** `--only fieldbus`: replaces just this section of docs/benchmarks.md, keeping the rest of the last full run. */
-export function updateFieldbusSection(r: FieldbusResult): void {
-  const file = join(ROOT, "docs/benchmarks.md");
-  const text = readFileSync(file, "utf8");
-  const section = fieldbusSection(r);
-  const marked = /<!-- fieldbus -->[\s\S]*?<!-- \/fieldbus -->/;
-  writeFileSync(file, marked.test(text) ? text.replace(marked, section) : text.replace("## Soak", `${section}\n\n## Soak`));
+  ${(s.bareCountPerSec / s.gatewayPerSec).toFixed(2)}× (all include the publisher in the same process).`;
 }

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
 import type { DcSummary } from "./dcThroughput.js";
+import { backtestSection, type BacktestCase } from "./backtest.js";
 import { fieldbusSection, type FieldbusResult } from "./fieldbus.js";
+import { marked } from "./sections.js";
 import type { IngestResult } from "./ingest.js";
 import type { SoakResult } from "./soak.js";
 import type { FanoutResult } from "./fanout.js";
@@ -27,6 +29,7 @@ export function writeReport(r: {
   dc: DcSummary[];
   ingest: IngestResult;
   fieldbus: FieldbusResult;
+  backtests: BacktestCase[];
   soak: SoakResult;
   quick: boolean;
   command: string;
@@ -143,7 +146,9 @@ Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed
   1000 readings/s; baseline, a bare mqtt.js subscriber that only counts: ${i.mqtt.baselinePerSec.toFixed(0)}/s,
   ${i.mqtt.baselineCpuPer1000.toFixed(2)} % per 1000/s (both include the publisher in the same process).
 
-${fieldbusSection(r.fieldbus)}
+${marked("fieldbus", fieldbusSection(r.fieldbus))}
+
+${marked("backtest", backtestSection(r.backtests))}
 
 ## Soak
 

@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just the field-bus section (Sparkplug), updated in place
+ *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -13,7 +13,9 @@ import { NetNs } from "../test/helpers/netns.js";
 import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughputRounds } from "./dcThroughput.js";
-import { fieldbus, updateFieldbusSection } from "./fieldbus.js";
+import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
+import { fieldbus, fieldbusSection } from "./fieldbus.js";
+import { updateSection } from "./sections.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -63,13 +65,22 @@ function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
   console.log(`\nSparkplug B ingest, ${s.messages} DDATA × ${s.metricsPerMessage} metrics: wachter ${s.gatewayPerSec.toFixed(0)}/s (${s.cpuPer1000.toFixed(2)} % per 1000/s), bare subscriber ${s.bareCountPerSec.toFixed(0)}/s, bare + decode ${s.bareDecodePerSec.toFixed(0)}/s`);
 }
 
+function printBacktests(cases: BacktestCase[]): void {
+  for (const c of cases) console.log(`\nbacktest ${c.name}: ${c.samples} samples, ${c.firings} firings, worker ${c.workerMs.toFixed(0)} ms (event-loop lag p99 ${c.lagP99Ms.toFixed(1)} ms, max ${c.lagMaxMs.toFixed(1)} ms); on the main thread ${c.inlineMs.toFixed(0)} ms`);
+}
+
 if (values.only === "fieldbus") {
   const f = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
   printFieldbus(f);
-  if (!values["no-report"]) updateFieldbusSection(f);
+  if (!values["no-report"]) updateSection("fieldbus", fieldbusSection(f));
+  process.exit(0);
+} else if (values.only === "backtest") {
+  const cases = await backtests();
+  printBacktests(cases);
+  if (!values["no-report"]) updateSection("backtest", backtestSection(cases));
   process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus, got "${values.only}"`);
+  console.error(`--only: expected fieldbus or backtest, got "${values.only}"`);
   process.exit(2);
 }
 
@@ -114,12 +125,14 @@ try {
 
   const field = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
   printFieldbus(field);
+  const backtested = await backtests();
+  printBacktests(backtested);
 
   const soaked = await soak(browser, Number(values.soak ?? (values.smoke ? 0.25 : values.quick ? 1 : 10)));
   printSoak(soaked);
 
   if (!values["no-report"]) {
-    writeReport({ latency, fanout: fan, audio, dc, ingest: ing, fieldbus: field, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });
+    writeReport({ latency, fanout: fan, audio, dc, ingest: ing, fieldbus: field, backtests: backtested, soak: soaked, quick: Boolean(values.quick), command: `npm run bench${values.quick ? " -- --quick" : ""}${values.soak ? ` -- --soak ${values.soak}` : ""}` });
   }
 } finally {
   await browser.close();

@@ -1,0 +1,16 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../test/helpers/gateway.js";
+
+/** A section of docs/benchmarks.md that `--only NAME` can measure again on its own. */
+export const marked = (name: string, body: string) => `<!-- ${name} -->\n${body}\n<!-- /${name} -->`;
+
+/** Replaces one marked section of docs/benchmarks.md (or adds it before the soak), keeping the rest of the last full run. */
+export function updateSection(name: string, body: string): void {
+  const file = join(ROOT, "docs/benchmarks.md");
+  const text = readFileSync(file, "utf8");
+  const section = marked(name, body);
+  const re = new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`);
+  writeFileSync(file, re.test(text) ? text.replace(re, () => section) : text.replace("## Soak", () => `${section}\n\n## Soak`));
+  console.log(`updated the ${name} section of docs/benchmarks.md`);
+}
