@@ -63,6 +63,8 @@ export interface AlertStore {
 export interface AlertListener {
   transition?(t: Transition): void;
   flood?(e: FloodEvent): void;
+  /** The rule set changed (limits, alerts that ended with their rule). */
+  rules?(): void;
 }
 
 interface Instance extends AlertRecord {
@@ -153,6 +155,7 @@ export class AlertEngine {
     const added = [...next.values()].filter((r) => !isDeepStrictEqual(this.rules.get(r.id), r));
     this.rules = next;
     for (const rule of added) for (const info of this.channels.values()) this.instantiate(rule, info);
+    for (const l of this.listeners) l.rules?.();
   }
 
   /** Feed from the hub. */

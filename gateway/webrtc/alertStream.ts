@@ -34,15 +34,21 @@ export class AlertStream {
 
   start(): void {
     if (this.unsubscribe) return;
-    this.send({ v: 1, t: "alerts", alerts: this.engine.list().map(alertMsg), thresholds: thresholds(this.engine, this.channelIds()) });
+    this.snapshot();
     this.unsubscribe = this.engine.subscribe({
       transition: (t) => this.send({ v: 1, t: "alert", alert: alertMsg(t.alert), from: t.from, to: t.to, at: t.at }),
       flood: (e) => this.send({ v: 1, t: "flood", at: e.at, count: e.count, windowMs: e.windowMs }),
+      rules: () => this.snapshot(),
     });
   }
 
   stop(): void {
     this.unsubscribe?.();
+  }
+
+  /** The whole list and every channel's limits: first, and again whenever the rules change. */
+  private snapshot(): void {
+    this.send({ v: 1, t: "alerts", alerts: this.engine.list().map(alertMsg), thresholds: thresholds(this.engine, this.channelIds()) });
   }
 
   private send(msg: AlertsMessage): void {
