@@ -32,13 +32,32 @@ try {
     await page.waitForTimeout(3000);
     return page;
   };
-  for (const [w, h] of SIZES) await (await open(w, h)).screenshot({ path: join(OUT, `overview-${w}x${h}.png`) });
+  // Each page is closed after its picture: every open dashboard decodes the thermal video.
+  const shot = async (width: number, height: number, hash: string, file: string) => {
+    const page = await open(width, height, hash);
+    await page.screenshot({ path: join(OUT, file) });
+    await page.context().close();
+  };
+  for (const [w, h] of SIZES) await shot(w, h, "", `overview-${w}x${h}.png`);
   const light = await open(1024, 768);
   await light.click('button[name="theme"]');
   await light.screenshot({ path: join(OUT, "overview-light-1024x768.png") });
   await light.click('button[name="theme"]');
-  await (await open(1024, 768, "#/users")).screenshot({ path: join(OUT, "users-1024x768.png") });
-  await (await open(1280, 800, "#/kiosk")).screenshot({ path: join(OUT, "wall-1280x800.png") });
+  await light.context().close();
+  await shot(1024, 768, "#/users", "users-1024x768.png");
+  await shot(1280, 800, "#/kiosk", "wall-1280x800.png");
+  // An engineer's limit for the bearing, replayed over the recorded warm-up before it is saved.
+  const editor = await open(1280, 900, "#/rule/new/spindle.bearing");
+  await editor.fill('input[name="rule-limit"]', "60");
+  await editor.fill('input[name="rule-clear"]', "55");
+  await editor.fill('input[name="rule-for"]', "2s");
+  await editor.click('.backtest [data-range-id="1h"]');
+  await editor.waitForFunction(() => Number(document.querySelector(".backtest-summary")?.getAttribute("data-firings")) >= 1, undefined, { timeout: 15_000 });
+  await editor.waitForTimeout(500);
+  await editor.screenshot({ path: join(OUT, "rule-editor-1280x900.png"), fullPage: true });
+  await editor.click('.rule-form button[type="submit"]');
+  await editor.waitForSelector('[data-rule="spindle-bearing-high"]');
+  await editor.screenshot({ path: join(OUT, "rules-1280x900.png") });
   process.stdout.write(`screenshots in ${OUT}\n`);
 } finally {
   await browser.close();

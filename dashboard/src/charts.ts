@@ -3,7 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import type { ThresholdMsg } from "../../gateway/protocol/alerts.js";
 import type { Series } from "./store.js";
 
-const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
+export const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
 
 /** Dashed horizontal lines at alert thresholds that fall inside the plotted range, labelled with their rule if asked. */
 export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = false): void {

@@ -95,7 +95,7 @@ export function backtest(rule: Rule, series: Series[], from: number, to: number,
   }
   tickUntil(to);
 
-  const channels = series.map((s) => intervalsOf(s.info.id, store.transitions.filter((x) => x.id === idOf(s.info.id))));
+  const channels = series.map((s) => intervalsOf(s.info.id, store.transitions.filter((x) => x.id === idOf(s.info.id)), to));
   channels.forEach((c, i) => assignPeaks(c, series[i], lowest));
   const firings = channels.reduce((n, c) => n + c.firings, 0);
   const days = Math.max((to - from) / 86_400_000, 1 / 24);
@@ -112,7 +112,8 @@ export function backtest(rule: Rule, series: Series[], from: number, to: number,
   };
 }
 
-function intervalsOf(channel: string, transitions: Array<{ from: string; to: string; at: number }>): ChannelResult {
+/** A firing still open at the end of the range counts as lasting until then. */
+function intervalsOf(channel: string, transitions: Array<{ from: string; to: string; at: number }>, to: number): ChannelResult {
   const intervals: Interval[] = [];
   let open: Interval | undefined;
   for (const tr of transitions) {
@@ -126,7 +127,7 @@ function intervalsOf(channel: string, transitions: Array<{ from: string; to: str
     }
   }
   const fired = intervals.filter((i) => i.state === "firing");
-  const lengths = fired.map((i) => (i.end ?? Number.NaN) - i.start).filter(Number.isFinite);
+  const lengths = fired.map((i) => (i.end ?? to) - i.start);
   return { channel, intervals, firings: fired.length, longestFiringMs: Math.max(0, ...lengths), firingMs: lengths.reduce((a, b) => a + b, 0) };
 }
 

@@ -7,6 +7,7 @@ import { AlertError } from "../alerts/engine.js";
 import type { RuleBook, RuleEntry } from "../alerts/ruleBook.js";
 import { matchesChannel, type Rule } from "../alerts/schema.js";
 import { parseRule } from "../config/load.js";
+import type { BacktestMsg, RuleMsg, ValidationMsg } from "../protocol/rules.js";
 import { parseTime } from "./historyApi.js";
 
 export interface RulesApiDeps {
@@ -24,7 +25,7 @@ function ifMatch(header: string | undefined): number | undefined {
 }
 
 /** A rule as the API shows it: the YAML shape, plus where it comes from and whether it runs. */
-function ruleMsg(e: RuleEntry, channels: ChannelInfo[]) {
+function ruleMsg(e: RuleEntry, channels: ChannelInfo[]): RuleMsg {
   return { ...e.rule, source: e.source, enabled: e.enabled, version: e.version, updatedAt: e.updatedAt, updatedBy: e.updatedBy, matches: matching(e.rule, channels).map((c) => c.id) };
 }
 
@@ -109,6 +110,13 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     }
   });
 
+  // The editor checks as the engineer types, with the gateway's own schema and messages.
+  app.post("/api/rules/validate", { config: { access: "engineer" } }, async (req): Promise<ValidationMsg> => {
+    const input = ruleFromBody(req.body);
+    if ("problems" in input) return { problems: input.problems, warnings: [], matches: [] };
+    return { problems: [], warnings: warnings(input.rule), matches: matching(input.rule, deps.channels()).map((c) => c.id) };
+  });
+
   app.post("/api/rules/import", { config: { access: "engineer" } }, async (req, reply) => {
     const body = importBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"yaml": "alerts:\\n  rules: …"}' });
@@ -144,7 +152,8 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     const to = time(body.data.to);
     if (from === undefined || to === undefined) return reply.code(400).send({ error: "from/to: epoch ms, ISO 8601, now or now-6h" });
     try {
-      return await deps.backtests.run(input.rule, matching(input.rule, deps.channels()), from, to);
+      const result: BacktestMsg = await deps.backtests.run(input.rule, matching(input.rule, deps.channels()), from, to);
+      return result;
     } catch (err) {
       return fail(reply, err);
     }

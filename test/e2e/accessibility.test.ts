@@ -52,4 +52,17 @@ describe("accessibility: axe-core finds no serious or critical violation (Chromi
     await page.waitForSelector(".password-form");
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  it("on the alert rules and a rule's editor with its backtest", async () => {
+    await page.click('nav a[href="#/rules"]');
+    await page.waitForSelector('[data-rule="bearing-hot"]');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.click('a[href="#/rule/new"]');
+    await page.waitForSelector(".rule-form");
+    await page.fill('input[name="rule-id"]', "a11y");
+    await page.fill('input[name="rule-channels"]', "spindle.bearing");
+    await page.fill('input[name="rule-limit"]', "60");
+    await page.waitForSelector('.backtest-results[data-state="done"]', { timeout: 15_000 });
+    expect(await seriousViolations(page)).toEqual([]);
+  });
 });

@@ -24,9 +24,9 @@ export function launchChromium(executablePath = CHROMIUM, { asShipped = false } 
 }
 
 /** Opens the dashboard and signs in through its form, as an operator would. */
-export async function signIn(page: import("playwright-core").Page, password: string, url = "http://127.0.0.1:8080/"): Promise<void> {
+export async function signIn(page: import("playwright-core").Page, password: string, url = "http://127.0.0.1:8080/", username = "admin"): Promise<void> {
   await page.goto(url);
-  await page.fill('input[name="username"]', "admin");
+  await page.fill('input[name="username"]', username);
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]');
   await page.waitForSelector("#main:not([hidden])");

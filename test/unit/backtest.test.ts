@@ -90,6 +90,11 @@ describe("backtest", () => {
     expect(firing.map((i) => i.peak)).toEqual([91, 91]);
     expect(r.approximate).toBeNull();
 
+    // Still firing at the end of the range: it has lasted at least until then.
+    const open = backtest(rule, [{ info, ts, values: values.map((v, i) => (i >= 3000 ? 90 : v)) }], FROM, FROM + 3_600_000, "raw", 0);
+    expect(open.channels[0].intervals.at(-1)).toMatchObject({ state: "firing", end: null });
+    expect(open.longestFiringMs).toBe(3_600_000 - 3_003_000);
+
     const silent = ruleSchema.parse({ id: "silent", channels: ["*"], when: { noData: "30s" } });
     const gap = backtest(silent, [{ info, ts: ts.filter((t) => t < FROM + 1_000_000 || t > FROM + 1_100_000), values }], FROM, FROM + 3_600_000, "raw", 0);
     expect(gap.firings).toBe(1);

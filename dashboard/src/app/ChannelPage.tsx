@@ -6,10 +6,10 @@ import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { api } from "./api.js";
 import { language, t } from "./i18n.js";
-import { plantTimeZone } from "./state.js";
+import { canEditRules, plantTimeZone } from "./state.js";
 
 /** The ranges offered, as the history API's `now-…` offsets, with a step that keeps about a thousand points. */
-const RANGES = [
+export const RANGES = [
   { id: "5m", ms: 5 * 60_000, step: "1s" },
   { id: "1h", ms: 3_600_000, step: "5s" },
   { id: "6h", ms: 6 * 3_600_000, step: "30s" },
@@ -18,9 +18,9 @@ const RANGES = [
   { id: "30d", ms: 30 * 86_400_000, step: "1h" },
   { id: "90d", ms: 90 * 86_400_000, step: "2h" },
 ] as const;
-type RangeId = (typeof RANGES)[number]["id"];
+export type RangeId = (typeof RANGES)[number]["id"];
 
-interface Point {
+export interface Point {
   t: number;
   mean: number;
   min: number;
@@ -141,6 +141,11 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         <a class="button" href={historyUrl(channel, range, "csv")} download>
           {t("channel.csv")}
         </a>
+        {canEditRules() && (
+          <a class="button quick-threshold" href={`#/rule/new/${encodeURIComponent(channel)}`}>
+            {t("rules.quick")}
+          </a>
+        )}
       </div>
       <p class="hint">{t(range.ms > 24 * 3_600_000 ? "channel.aggregated" : "channel.raw", { step: range.step })}</p>
       {error && <p class="error">{error}</p>}

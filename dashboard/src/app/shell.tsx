@@ -7,11 +7,14 @@ import type { ThresholdMsg } from "../../../gateway/protocol/alerts.js";
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { ChannelPage } from "./ChannelPage.js";
 import { alarmSound, toggleAlarmSound } from "./alarmSound.js";
-import { dataVersion, me, plantTimeZone, route, routeChannel, serverClock, type Route } from "./state.js";
+import { RuleEditor } from "./RuleEditor.js";
+import { RulesPage } from "./Rules.js";
+import { dataVersion, me, plantTimeZone, route, routeParam, serverClock, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
 const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
   { route: "overview", href: "#/", label: "nav.overview" },
+  { route: "rules", href: "#/rules", label: "nav.rules" },
   { route: "users", href: "#/users", label: "nav.users" },
   { route: "account", href: "#/account", label: "nav.account" },
 ];
@@ -35,7 +38,7 @@ function Nav() {
       {me.value && (
         <nav class="nav" aria-label="Pages">
           {LINKS.map((l) => (
-            <a key={l.route} href={l.href} aria-current={route.value === l.route ? "page" : undefined}>
+            <a key={l.route} href={l.href} aria-current={route.value === l.route || (l.route === "rules" && route.value === "rule") ? "page" : undefined}>
               {t(l.label)}
             </a>
           ))}
@@ -82,9 +85,11 @@ function Page({ data }: { data: ShellData }) {
   if (!who || route.value === "overview" || route.value === "kiosk") return null;
   if (route.value === "channel") {
     void dataVersion.value; // drawn again when the gateway's channels or rules change
-    const id = routeChannel.value;
+    const id = routeParam.value;
     return <ChannelPage key={id} channel={id} info={data.channel(id)} thresholds={data.thresholds(id)} />;
   }
+  if (route.value === "rules") return <RulesPage />;
+  if (route.value === "rule") return <RuleEditor key={routeParam.value} param={routeParam.value} channelInfo={(id) => data.channel(id)} />;
   return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
 }
 

@@ -4,25 +4,33 @@ import type { Me } from "../session.js";
 /** Who is signed in (undefined: nobody), shared by the overview code and the application's pages. */
 export const me = signal<Me | undefined>(undefined);
 
-export type Route = "overview" | "kiosk" | "users" | "account" | "channel";
-const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account" };
-const CHANNEL_ROUTE = /^#\/channel\/(.+)$/;
+export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule";
+const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules" };
+/** Pages about one thing: #/channel/ID, #/rule/edit/ID, #/rule/new (or #/rule/new/CHANNEL: a limit for that channel). */
+const PARAM_ROUTES: Array<[RegExp, Route]> = [
+  [/^#\/channel\/(.+)$/, "channel"],
+  [/^#\/rule\/((?:edit|new)(?:\/.*)?)$/, "rule"],
+];
 
 /** The page shown, from the address's fragment (#/users, #/account, #/kiosk for wall mode), so each page has a link of its own. */
 export const route = signal<Route>(routeOf(location.hash));
-/** The channel of the channel page (#/channel/ID). */
-export const routeChannel = signal(channelOf(location.hash));
+/** What a page about one thing is about: the channel id, or "edit/RULE", "new" or "new/CHANNEL". */
+export const routeParam = signal(paramOf(location.hash));
 window.addEventListener("hashchange", () => {
   route.value = routeOf(location.hash);
-  routeChannel.value = channelOf(location.hash);
+  routeParam.value = paramOf(location.hash);
 });
 
 function routeOf(hash: string): Route {
-  return CHANNEL_ROUTE.test(hash) ? "channel" : (ROUTES[hash] ?? "overview");
+  return PARAM_ROUTES.find(([re]) => re.test(hash))?.[1] ?? ROUTES[hash] ?? "overview";
 }
 
-function channelOf(hash: string): string {
-  return decodeURIComponent(CHANNEL_ROUTE.exec(hash)?.[1] ?? "");
+function paramOf(hash: string): string {
+  for (const [re] of PARAM_ROUTES) {
+    const m = re.exec(hash);
+    if (m) return decodeURIComponent(m[1]);
+  }
+  return "";
 }
 
 /** The gateway's time, moved on four times a second and whenever alerts change: live views redraw with it. */
@@ -33,3 +41,6 @@ export const plantTimeZone = signal(Intl.DateTimeFormat().resolvedOptions().time
 
 /** Moves on when the gateway sends a new picture of its channels or rules, for pages that show them. */
 export const dataVersion = signal(0);
+
+/** Engineers and admins change alert rules; everyone else sees them read-only. */
+export const canEditRules = () => me.value?.role === "engineer" || me.value?.role === "admin";
