@@ -129,11 +129,16 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
         return `${where}: expected one of ${values.join(", ")}${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[discriminator])}` : ""}`;
       }
       if ("errors" in issue && Array.isArray(issue.errors)) {
-        // The branch whose type matched explains best what is wrong (e.g. "10 seconds" for a duration).
-        const specific = issue.errors.flat().find((e) => e.code !== "invalid_type" && e.code !== "invalid_union");
-        if (specific) return `${where}: ${specific.message}${got}`;
-        const types = [...new Set(issue.errors.flat().map((e) => (e.code === "invalid_type" ? e.expected : undefined)).filter(Boolean))];
-        if (types.length) return `${where}: expected ${types.join(" or ")}${got}`;
+        const branches = issue.errors as z.core.$ZodIssue[][];
+        const types = [...new Set(branches.flat().map((e) => (e.code === "invalid_type" && e.path.length === 0 ? e.expected : undefined)).filter(Boolean))];
+        if (types.length === branches.length) return `${where}: expected ${types.join(" or ")}${got}`;
+        // The branch the input nearly fits explains best what is wrong: "when.below: expected number"
+        // for { below: "x" }, the duration format for "10 seconds"; not another branch's unknown keys.
+        const misfit = (e: z.core.$ZodIssue) => e.code === "unrecognized_keys" || (e.code === "invalid_type" && (e.path.length === 0 || e.input === undefined));
+        const [closest] = branches.map((b) => ({ b, score: b.length + 10 * b.filter(misfit).length })).sort((x, y) => x.score - y.score);
+        // Fits none even nearly: the union's own description of what it takes, if it has one.
+        if (closest.score >= 10 && !issue.message.startsWith("Invalid")) return `${where}: ${issue.message}${got}`;
+        return closest.b.map((e) => describeIssue({ ...e, path: [...issue.path, ...e.path] } as z.core.$ZodIssue, input)).join("\n");
       }
       return `${where}: ${issue.message}${got}`;
     case "too_small":
