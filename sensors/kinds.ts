@@ -5,11 +5,12 @@ import { mqttKind } from "./mqtt/kind.js";
 import { oneWireKind } from "./onewire/kind.js";
 import { serialKind } from "./serial/kind.js";
 import { simulatedKind } from "./simulated/kind.js";
+import { thermalMqttKind } from "./thermal-mqtt/kind.js";
 import { thermalSerialKind, thermalUvcKind } from "./thermal/kind.js";
 import type { Source, SourceSink } from "./types.js";
 
 /** Every kind of source the gateway can run: add a kind's folder, then one line here. */
-export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind, oneWireKind] as const;
+export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind, oneWireKind, thermalMqttKind] as const;
 
 type Schemas<K extends readonly { schema: unknown }[]> = { -readonly [I in keyof K]: K[I]["schema"] };
 /** The kinds' schemas as the tuple zod's discriminated union takes. */
