@@ -8,6 +8,8 @@ export const W1_THERM_FAMILIES = {
   "42": { model: "DS28EA00", min: -55, max: 125 },
 } as const;
 export type W1Family = keyof typeof W1_THERM_FAMILIES;
+/** A family-3b sensor whose configuration byte says it is not a MAX31850. */
+export const DS1825 = { model: "DS1825", min: -55, max: 125 } as const;
 
 /** A sensor's sysfs name: family, "-", 12 hex digits of its serial number (e.g. 28-00000abcdef1). */
 export const W1_SENSOR_ID = /^(10|22|28|3b|42)-[0-9a-f]{12}$/;

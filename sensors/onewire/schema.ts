@@ -31,6 +31,7 @@ export const oneWireSchema = z
     /** Sensor id (as in /sys/bus/w1/devices, e.g. 28-00000abcdef1) → its channel. Only these are read; without, every sensor found. */
     sensors: z
       .record(z.string().regex(W1_SENSOR_ID, "expected a w1_therm sensor id such as 28-00000abcdef1 (families 10, 22, 28, 3b, 42; lower case)"), sensorSchema)
+      .refine((s) => Object.keys(s).length > 0, "list at least one sensor, or leave sensors out to read every sensor found")
       .optional(),
   })
   .strict()

@@ -1,5 +1,5 @@
 import { crc8 } from "./crc8.js";
-import { W1_THERM_FAMILIES, type W1Family } from "./families.js";
+import { DS1825, W1_THERM_FAMILIES, type W1Family } from "./families.js";
 
 export type W1Result = { ok: true; celsius: number } | { ok: false; reason: string };
 
@@ -31,11 +31,13 @@ export function parseW1Slave(text: string, family: W1Family): W1Result {
   if (bytes.every((b) => b === 0)) return { ok: false, reason: "all-zero scratchpad (data line shorted to ground, or the sensor lost power)" };
   const milli = Number(second[1]);
   if (milli === POWER_ON_MILLI && bytes[6] === 0x0c) return { ok: false, reason: "85 °C power-on value: the sensor reset (power dip) before converting" };
-  if (family === "3b" && bytes[4] & 0x80 && bytes[0] & 1) {
+  // Family 3b: configuration byte 4 has bit 7 set on a MAX31850, clear on a DS1825.
+  const max31850 = family === "3b" && (bytes[4] & 0x80) !== 0;
+  if (max31850 && bytes[0] & 1) {
     const faults = MAX31850_FAULTS.filter((_, bit) => bytes[2] & (1 << bit));
     return { ok: false, reason: `MAX31850 thermocouple fault: ${faults.join(", ") || "unspecified"}` };
   }
-  return inRange(milli, family);
+  return inRange(milli, family === "3b" && !max31850 ? DS1825 : W1_THERM_FAMILIES[family]);
 }
 
 /**
@@ -49,11 +51,10 @@ export function parseTemperatureFile(text: string, family: W1Family): W1Result {
   if (!/^-?\d{1,7}$/.test(t)) return { ok: false, reason: "not a temperature in millidegrees" };
   const milli = Number(t);
   if (milli === POWER_ON_MILLI) return { ok: false, reason: "85 °C: the power-on value, most likely (no scratchpad to tell)" };
-  return inRange(milli, family);
+  return inRange(milli, W1_THERM_FAMILIES[family]);
 }
 
-function inRange(milli: number, family: W1Family): W1Result {
-  const { model, min, max } = W1_THERM_FAMILIES[family];
+function inRange(milli: number, { model, min, max }: { model: string; min: number; max: number }): W1Result {
   const celsius = milli / 1000;
   if (celsius < min || celsius > max) return { ok: false, reason: `${celsius} °C is outside the ${model}'s range (${min}…${max} °C)` };
   return { ok: true, celsius };

@@ -62,6 +62,8 @@ describe("w1_slave", () => {
     expect(parseW1Slave(fault, "3b")).toEqual({ ok: false, reason: "MAX31850 thermocouple fault: open circuit" });
     const hot = w1Slave([0x20, 0x2f, 0x00, 0x19, 0xf0, 0xff, 0xff, 0xff], 754000);
     expect(parseW1Slave(hot, "3b")).toEqual({ ok: true, celsius: 754 });
+    // The same family code on a DS1825 (bit 7 of byte 4 clear) has the DS18B20's range.
+    expect(parseW1Slave(w1Slave([0x20, 0x2f, 0x00, 0x19, 0x70, 0xff, 0xff, 0xff], 754000), "3b")).toMatchObject({ ok: false, reason: expect.stringMatching(/DS1825's range/) });
   });
 
   it("never accepts a line with a flipped bit, and never throws on junk", () => {
@@ -94,6 +96,7 @@ describe("onewire configuration", () => {
     expect(ok.basePath).toBe("/sys/bus/w1/devices");
     expect(() => oneWireSchema.parse({ id: "w1", type: "onewire", sensors: { "28-00000ABCDEF1": {} } })).toThrow(/w1_therm sensor id/);
     expect(() => oneWireSchema.parse({ id: "w1", type: "onewire", sensors: { "01-00000abcdef1": {} } })).toThrow(/w1_therm sensor id/);
+    expect(() => oneWireSchema.parse({ id: "w1", type: "onewire", sensors: {} })).toThrow(/at least one sensor/);
     expect(() =>
       oneWireSchema.parse({ id: "w1", type: "onewire", sensors: { "28-00000abcdef1": { channel: "w1.28-00000abcdef2" }, "28-00000abcdef2": {} } }),
     ).toThrow(/also used by 28-00000abcdef1/);
