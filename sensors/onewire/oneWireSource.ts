@@ -7,7 +7,6 @@ import { defaultChannel, type OneWireOptions } from "./schema.js";
 import { parseTemperatureFile, parseW1Slave } from "./w1Reading.js";
 
 interface Sensor {
-  id: string;
   family: W1Family;
   channel: string;
   offset: number;
@@ -56,9 +55,15 @@ export class OneWireSource implements Source {
 
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
-      this.cycleDone = this.cycle().then((next) => {
-        if (!this.stopped) this.schedule(next);
-      });
+      this.cycleDone = this.cycle()
+        .catch((err: Error) => {
+          this.log.error({ source: this.id, err: err.message }, "1-Wire read round failed");
+          this.report({ state: "down", detail: `internal error: ${err.message}` });
+          return this.options.interval;
+        })
+        .then((next) => {
+          if (!this.stopped) this.schedule(next);
+        });
     }, delayMs);
   }
 
@@ -135,7 +140,7 @@ export class OneWireSource implements Source {
   private declare(id: string): Sensor {
     const family = familyOf(id)!;
     const spec = this.options.sensors?.[id];
-    const sensor = { id, family, channel: spec?.channel ?? defaultChannel(id), offset: spec?.offset ?? 0 };
+    const sensor = { family, channel: spec?.channel ?? defaultChannel(id), offset: spec?.offset ?? 0 };
     this.known.set(id, sensor);
     this.sink.channel({
       id: sensor.channel,
@@ -164,7 +169,9 @@ export class OneWireSource implements Source {
       const detail = missing.length ? `none of the sensors found under ${base}; missing: ${missing.join(", ")}` : `no 1-Wire temperature sensors under ${base}: check the wiring and the 4.7 kΩ pull-up`;
       return { state: "down", detail };
     }
-    const parts = [`${present} sensor(s)${bulk ? ", one bulk conversion" : ""}`];
+    const refused = [...this.bulkRefused.values()];
+    const conversion = bulk ? ", one bulk conversion" : present > 1 && refused.length ? `, converted one by one (therm_bulk_read refused: ${refused.join(", ")})` : "";
+    const parts = [`${present} sensor(s)${conversion}`];
     if (missing.length) parts.push(`missing: ${missing.join(", ")}`);
     if (this.failing.size) parts.push(`failing: ${[...this.failing].map(([id, why]) => `${id} (${why})`).join(", ")}`);
     if (unlisted) parts.push(`${unlisted} more on the bus, not configured`);

@@ -23,8 +23,9 @@ function run(config: Record<string, unknown>, tree?: W1Tree) {
   const options = oneWireSchema.parse({ id: "w1", type: "onewire", interval: "200ms", staleAfter: "700ms", ...config });
   const source = new OneWireSource(options, rec.hub.sinkFor("w1"), quietLog);
   source.start();
-  cleanups.push(() => rec.hub.stop(), () => source.stop());
+  // Cleanups run last first: the source stops (finishing its read) before its tree goes.
   if (tree) cleanups.push(() => tree.destroy());
+  cleanups.push(() => rec.hub.stop(), () => source.stop());
   return { rec, detail: () => rec.source("w1")?.status.detail ?? "", state: () => rec.source("w1")?.status.state };
 }
 
@@ -96,6 +97,10 @@ describe("1-Wire source on a sysfs-shaped fixture tree", () => {
     expect(rec.channel("w1.28-0000deadbeef")!.info.name).toBe("Coolant");
     expect(rec.channel(`w1.${B}`)).toBeUndefined();
     await waitFor("status", () => detail() === "1 sensor(s); missing: 28-0000deadbeef; 1 more on the bus, not configured");
+    // With two listed sensors present, the refused bulk conversion shows in the status.
+    tree.sensor("28-0000deadbeef", ds18b20(12.5));
+    await waitFor("both read", () => rec.values("w1.28-0000deadbeef").includes(12.5));
+    await waitFor("status", () => detail() === "2 sensor(s), converted one by one (therm_bulk_read refused: EISDIR); 1 more on the bus, not configured");
   });
 
   it("explains the dtoverlay line while there is no bus, and starts by itself when it appears", async () => {
