@@ -4,6 +4,7 @@ import { Subscriber } from "../mqtt/subscriber.js";
 import { ThermalAnalyzer } from "../thermal/analyzer.js";
 import type { Source, SourceSink } from "../types.js";
 import { decodeFrame, formatName } from "./frameFormat.js";
+import { FrameAssembler } from "./frameParts.js";
 import type { ThermalMqttOptions } from "./schema.js";
 
 /**
@@ -14,6 +15,7 @@ export class ThermalMqttSource implements Source {
   readonly id: string;
   private readonly subscriber: Subscriber;
   private readonly analyzer: ThermalAnalyzer;
+  private readonly assembler: FrameAssembler | undefined;
   private seq = 0;
   private delivering = false;
 
@@ -23,6 +25,7 @@ export class ThermalMqttSource implements Source {
     log: Logger,
   ) {
     this.id = options.id;
+    if (options.format.split) this.assembler = new FrameAssembler(options.format.encoding, options.width, options.height);
     this.analyzer = new ThermalAnalyzer(
       { id: options.id, name: options.name ?? options.id, source: options.id, width: options.width, height: options.height, rois: options.rois, staleAfterMs: options.staleAfter },
       sink,
@@ -55,11 +58,18 @@ export class ThermalMqttSource implements Source {
 
   private message(topic: string, payload: Buffer): void {
     const { width, height, format } = this.options;
-    const celsius = decodeFrame(payload, format, width, height);
-    if (typeof celsius === "string") {
-      this.sink.reject(`${topic}: ${celsius}`, format.base64 || format.encoding === "json" ? payload.toString("latin1", 0, 80) : "");
+    const sample = format.base64 || format.split || format.encoding === "json" ? payload.toString("latin1", 0, 80) : "";
+    if (this.assembler) {
+      for (const e of this.assembler.push(payload)) "frame" in e ? this.deliver(e.frame) : this.sink.reject(`${topic}: ${e.reject}`, sample);
       return;
     }
+    const celsius = decodeFrame(payload, format, width, height);
+    if (typeof celsius === "string") this.sink.reject(`${topic}: ${celsius}`, sample);
+    else this.deliver(celsius);
+  }
+
+  private deliver(celsius: Float32Array): void {
+    const { width, height, format } = this.options;
     if (!this.delivering) this.sink.status({ state: "up", detail: `${this.where()}: ${width}×${height} ${formatName(format)} frames` });
     this.delivering = true;
     this.analyzer.frame({ width, height, seq: this.seq++, ts: Date.now(), celsius });

@@ -114,6 +114,33 @@ describe("thermal frames over MQTT, against a real Mosquitto and mosquitto_pub",
     }
   });
 
+  it("reassembles frames an ESP32 with a 256-byte MQTT buffer sends in parts, and drops a frame with a lost part", async () => {
+    const rec = recordingHub();
+    const source = camera(rec, "small", "plant/small/thermal", { encoding: "float32le", split: true });
+    try {
+      await waitFor("subscribed", () => rec.source("small")?.status.state === "up");
+      const parts = (frame: number, peak: number) => {
+        const bytes = float32le(scene(peak));
+        return Array.from({ length: 24 }, (_, part) => JSON.stringify({ frame, part, parts: 24, data: bytes.subarray(part * 128, (part + 1) * 128).toString("base64") }));
+      };
+      const lossy = parts(1, 65).filter((_, i) => i !== 5);
+      for (const [i, p] of [...lossy, ...parts(2, 66)].entries()) {
+        // PubSubClient needs 5 header bytes, 2 for the topic length, the topic and the payload.
+        expect(5 + 2 + "plant/small/thermal".length + p.length).toBeLessThanOrEqual(256);
+        await publishFile("plant/small/thermal", `part${i}.json`, p);
+      }
+      await waitFor("the complete frame", () => rec.values("thermal.small.max").length === 1);
+      expect(rec.values("thermal.small.max")).toEqual([66]);
+      expect(rec.hub.latestFrame("small")!.celsius[373]).toBe(66);
+      expect(rec.source("small")!.rejects).toBe(1);
+      expect(rec.source("small")!.lastReject).toBe("plant/small/thermal: frame 1 incomplete: 23 of 24 parts arrived");
+      expect(rec.source("small")!.status.detail).toMatch(/32×24 split float32le frames$/);
+    } finally {
+      await source.stop();
+      rec.hub.stop();
+    }
+  });
+
   it("keeps up with a fast publisher, goes offline with the broker and resumes when it is back", async () => {
     const rec = recordingHub();
     const source = camera(rec, "fast", "plant/fast/thermal", { encoding: "float32le" }, { qos: 1, staleAfter: "1s" });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeFrame, maxPayloadBytes, type FrameFormat } from "../../sensors/thermal-mqtt/frameFormat.js";
+import { FrameAssembler, type AssemblyEvent } from "../../sensors/thermal-mqtt/frameParts.js";
 import { thermalMqttSchema } from "../../sensors/thermal-mqtt/schema.js";
 
 const W = 32;
@@ -19,7 +20,7 @@ function int16le(values: number[]): Buffer {
   values.forEach((v, i) => b.writeInt16LE(Math.round(v * 100), i * 2));
   return b;
 }
-const f = (encoding: FrameFormat["encoding"], base64 = false): FrameFormat => ({ encoding, base64 });
+const f = (encoding: FrameFormat["encoding"], base64 = false): FrameFormat => ({ encoding, base64, split: false });
 const hundredths = (v: Float32Array | string) => (typeof v === "string" ? v : [...v].map((x) => Math.round(x * 100)));
 const expected = pattern().map((x) => Math.round(x * 100));
 
@@ -85,6 +86,55 @@ describe("thermal frames over MQTT", () => {
     const base = { id: "cam", type: "thermal-mqtt", url: "mqtt://127.0.0.1:1883", format: { encoding: "json" } };
     expect(thermalMqttSchema.parse({ ...base, topic: "plant/cam" })).toMatchObject({ width: 32, height: 24, qos: 0 });
     expect(() => thermalMqttSchema.parse({ ...base, topic: "plant/+/cam" })).toThrow(/without wildcards/);
+    expect(() => thermalMqttSchema.parse({ ...base, topic: "plant/cam", format: { encoding: "int16le", split: true, base64: true } })).toThrow(/leave base64 out/);
     expect(() => thermalMqttSchema.parse({ ...base, topic: "plant/cam", rois: [{ name: "a", x: 30, y: 0, width: 4, height: 4 }] })).toThrow(/does not fit/);
+  });
+});
+
+/** A frame's bytes (or numbers) cut into `parts` messages as small-buffer firmware sends them. */
+function split(frame: number, data: Buffer | number[], parts: number): Buffer[] {
+  const step = Math.ceil(data.length / parts);
+  return Array.from({ length: parts }, (_, part) => {
+    const chunk = data.slice(part * step, (part + 1) * step);
+    return Buffer.from(JSON.stringify({ frame, part, parts, data: Buffer.isBuffer(chunk) ? chunk.toString("base64") : chunk }));
+  });
+}
+const run = (a: FrameAssembler, messages: Buffer[]) => messages.flatMap((m) => a.push(m));
+const shape = (events: AssemblyEvent[]) => events.map((e) => ("frame" in e ? hundredths(e.frame) : e.reject));
+
+describe("thermal frames over MQTT in parts", () => {
+  it("reassembles float32le parts (each under 256 bytes), int16le parts in any order, and JSON parts", () => {
+    const parts = split(1, float32le(pattern()), 24);
+    expect(Math.max(...parts.map((p) => p.length))).toBeLessThan(256);
+    expect(shape(run(new FrameAssembler("float32le", W, H), parts))).toEqual([expected]);
+    expect(shape(run(new FrameAssembler("int16le", W, H), split(2, int16le(pattern()), 4).reverse()))).toEqual([expected]);
+    expect(shape(run(new FrameAssembler("json", W, H), split(3, pattern(), 6)))).toEqual([expected]);
+  });
+
+  it("drops a frame with a lost part and keeps the next, and refuses duplicate, oversized and malformed parts", () => {
+    const a = new FrameAssembler("float32le", W, H);
+    const lossy = split(7, float32le(pattern()), 4);
+    lossy.splice(2, 1);
+    expect(shape(run(a, [...lossy, ...split(8, float32le(pattern()), 4)]))).toEqual(["frame 7 incomplete: 3 of 4 parts arrived", expected]);
+    const twice = split(9, float32le(pattern()), 4);
+    expect(shape(run(a, [twice[0], twice[0]]))).toEqual(["frame 9 part 0 arrived twice"]);
+    // Malformed parts are refused alone; frame 9 waits for its other parts until frame 11 starts.
+    expect(shape(run(a, [Buffer.from('{"frame": 10, "part": 4, "parts": 4, "data": ""}')]))).toEqual(['"part" must be an integer from 0 to parts − 1']);
+    expect(shape(run(a, [Buffer.from('{"frame": 10, "part": 0, "parts": 65, "data": ""}')]))).toEqual(['"parts" must be an integer from 1 to 64']);
+    expect(shape(run(a, [Buffer.from('{"frame": 10, "part": 0, "parts": 2, "data": [1, 2]}')]))).toEqual(['"data" must be base64 text']);
+    expect(shape(run(a, [Buffer.from("[1, 2, 3]")]))).toEqual(['expected a part {"frame", "part", "parts", "data"}']);
+    expect(shape(run(a, split(11, float32le([...pattern(), ...pattern()]), 2)))).toEqual(["frame 9 incomplete: 1 of 4 parts arrived", "frame 11: its parts hold more than a 32×24 frame"]);
+    expect(shape(run(a, split(12, float32le(pattern()).subarray(0, 3000), 3)))).toEqual(["frame 12: expected 3072 bytes (32×24 float32le), got 3000"]);
+    expect(shape(run(a, split(13, float32le(pattern().map((v, i) => (i === 2 ? NaN : v))), 3)))).toEqual(["frame 13: pixel 2 is NaN"]);
+  });
+
+  it("never throws on arbitrary parts; what it accepts is a full frame of plausible temperatures", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.json(), fc.record({ frame: fc.nat(3), part: fc.nat(4), parts: fc.nat(5), data: fc.oneof(fc.base64String({ maxLength: 1000 }), fc.array(fc.double(), { maxLength: 400 })) }).map((o) => JSON.stringify(o))), { maxLength: 12 }), (messages) => {
+        const a = new FrameAssembler("int16le", W, H);
+        for (const e of run(a, messages.map((m) => Buffer.from(m)))) if ("frame" in e) expect(e.frame).toHaveLength(N);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
