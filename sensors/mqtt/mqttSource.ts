@@ -1,11 +1,11 @@
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { z } from "zod";
 import { durationSchema } from "../../common/durations.js";
 import { sourceIdSchema, valueFields } from "../common/schemas.js";
 import { CHANNEL_ID, type Source, type SourceSink } from "../types.js";
 import type { Logger } from "../../common/logger.js";
-import { brokerClientOptions, brokerFields, reconnectWithBackoff, redactUrl as redact } from "../../common/mqttBroker.js";
+import { brokerFields, redactUrl as redact } from "../../common/mqttBroker.js";
 import { decodePayload, payloadSchema } from "./payload.js";
+import { Subscriber } from "./subscriber.js";
 import { fillTemplate, isValidFilter, matchTopic, wildcardCount } from "./topics.js";
 
 const topicSchema = z
@@ -48,61 +48,36 @@ export type MqttSourceOptions = z.output<typeof mqttSourceSchema>;
 /** Temperatures published to an MQTT broker. Reconnects with capped backoff and resubscribes. */
 export class MqttSource implements Source {
   readonly id: string;
-  private client: MqttClient | undefined;
-  private cancelReconnect: (() => void) | undefined;
+  private readonly subscriber: Subscriber;
   private readonly known = new Set<string>();
 
   constructor(
     private readonly options: MqttSourceOptions,
     private readonly sink: SourceSink,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.id = options.id;
-  }
-
-  start(): void {
-    const o = this.options;
-    this.sink.status({ state: "starting", detail: `connecting to ${redact(o.url)}` });
-    const clientOptions: IClientOptions = {
-      ...brokerClientOptions(o, `wachter-${o.id}`),
-      // Reconnection is driven here so the delay can back off; mqtt.js only knows a fixed period.
-      reconnectPeriod: 0,
-      resubscribe: false,
-      queueQoSZero: false,
-    };
-    const client = mqtt.connect(o.url, clientOptions);
-    this.client = client;
-    client.on("connect", () => this.connected(client));
-    client.on("message", (topic, payload) => this.message(topic, payload));
-    client.on("error", (err) => {
-      this.log.warn({ source: this.id, err: err.message }, "MQTT error");
-      this.sink.status({ state: "down", detail: `${redact(o.url)}: ${err.message}` });
-    });
-    this.cancelReconnect = reconnectWithBackoff(client, (delay) =>
-      this.sink.status({ state: "down", detail: `${redact(o.url)} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` }),
+    const filters = options.topics.map((t) => t.filter);
+    this.subscriber = new Subscriber(
+      options.id,
+      options,
+      filters,
+      options.qos,
+      {
+        message: (topic, payload) => this.message(topic, payload),
+        subscribed: () => sink.status({ state: "up", detail: `${redact(options.url)}, ${filters.length} subscription(s)` }),
+        status: (status) => sink.status(status),
+      },
+      log,
     );
   }
 
-  async stop(): Promise<void> {
-    this.cancelReconnect?.();
-    const client = this.client;
-    this.client = undefined;
-    if (client) await client.endAsync(true);
+  start(): void {
+    this.subscriber.start();
   }
 
-  private connected(client: MqttClient): void {
-    const filters = this.options.topics.map((t) => t.filter);
-    client.subscribe(filters, { qos: this.options.qos }, (err, granted) => {
-      if (err) {
-        this.log.error({ source: this.id, err: err.message }, "MQTT subscribe failed");
-        this.sink.status({ state: "down", detail: `subscribe failed: ${err.message}` });
-        return;
-      }
-      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-      if (refused.length) this.log.error({ source: this.id, refused }, "broker refused subscriptions (check its ACL)");
-      this.log.info({ source: this.id, filters }, "MQTT connected and subscribed");
-      this.sink.status({ state: "up", detail: `${redact(this.options.url)}, ${filters.length} subscription(s)` });
-    });
+  stop(): Promise<void> {
+    return this.subscriber.stop();
   }
 
   private message(topic: string, payload: Buffer): void {

@@ -4,14 +4,15 @@ import { sourceIdSchema } from "../common/schemas.js";
 import { BAUD_RATES } from "../serial/baudRates.js";
 import { roiFits, roiSchema } from "./frame.js";
 
-const cameraFields = {
+/** What every camera kind is configured with. */
+export const cameraFields = {
   id: sourceIdSchema,
   name: z.string().min(1).max(80).optional(),
   rois: z.array(roiSchema).default([]),
   staleAfter: durationSchema.default(5000),
 };
 
-function checkRois(cfg: { width: number; height: number; rois: Array<{ name: string; x: number; y: number; width: number; height: number }> }, ctx: z.RefinementCtx): void {
+export function checkRois(cfg: { width: number; height: number; rois: Array<{ name: string; x: number; y: number; width: number; height: number }> }, ctx: z.RefinementCtx): void {
   const names = new Set<string>();
   cfg.rois.forEach((roi, i) => {
     if (!roiFits(roi, cfg.width, cfg.height)) {
