@@ -11,7 +11,7 @@ export interface SubscriberEvents {
 }
 
 /**
- * A source's subscriptions on a broker that is never fatal to lose: reconnects with capped
+ * A source's subscriptions on a broker (MQTT topics, thermal frames, Sparkplug) that is never fatal to lose: reconnects with capped
  * backoff (0.5 s → 30 s) and resubscribes, reporting down with the reason meanwhile.
  */
 export class Subscriber {
@@ -48,6 +48,13 @@ export class Subscriber {
     this.cancelReconnect = reconnectWithBackoff(client, (delay) =>
       this.events.status({ state: "down", detail: `${url} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` }),
     );
+  }
+
+  /** Publishes on the same connection (a Sparkplug host's rebirth request); false while disconnected. */
+  publish(topic: string, payload: Buffer): boolean {
+    if (!this.client?.connected) return false;
+    this.client.publish(topic, payload, { qos: 0 });
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
-import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "../../common/logger.js";
-import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
+import { redactUrl } from "../../common/mqttBroker.js";
 import { decodePayload, encodePayload, formatTopic, NAMESPACE, parseTopic, REBIRTH_METRIC, type Payload } from "../../common/sparkplug.js";
+import { Subscriber } from "../mqtt/subscriber.js";
 import type { Source, SourceSink } from "../types.js";
 import { ChannelMap, metricPath } from "./channels.js";
 import { HostState, type HostAction } from "./hostState.js";
@@ -14,13 +14,13 @@ import type { SparkplugSourceOptions } from "./schema.js";
  */
 export class SparkplugSource implements Source {
   readonly id: string;
-  private client: MqttClient | undefined;
-  private cancelReconnect: (() => void) | undefined;
+  private readonly subscriber: Subscriber;
   private readonly host = new HostState();
   private readonly map: ChannelMap;
   /** Channel id by metric path, for every metric that became a channel. */
   private readonly channels = new Map<string, string>();
   private readonly online = new Set<string>();
+  private subscribed = false;
 
   constructor(
     private readonly options: SparkplugSourceOptions,
@@ -29,39 +29,33 @@ export class SparkplugSource implements Source {
   ) {
     this.id = options.id;
     this.map = new ChannelMap(options);
+    const filters = (options.groups ?? ["+"]).map((g) => `${NAMESPACE}/${g}/#`);
+    this.subscriber = new Subscriber(
+      options.id,
+      options,
+      filters,
+      1,
+      {
+        message: (topic, payload) => this.message(topic, payload),
+        subscribed: () => {
+          this.subscribed = true;
+          this.updateStatus();
+        },
+        status: (status) => {
+          this.subscribed = status.state === "up";
+          this.sink.status(status);
+        },
+      },
+      log,
+    );
   }
 
   start(): void {
-    const o = this.options;
-    this.sink.status({ state: "starting", detail: `connecting to ${redactUrl(o.url)}` });
-    const client = mqtt.connect(o.url, { ...brokerClientOptions(o, `wachter-${o.id}`), reconnectPeriod: 0, resubscribe: false, queueQoSZero: false });
-    this.client = client;
-    client.on("connect", () => this.connected(client));
-    client.on("message", (topic, payload) => this.message(topic, payload));
-    client.on("error", (err) => {
-      this.log.warn({ source: this.id, err: err.message }, "MQTT error");
-      this.sink.status({ state: "down", detail: `${redactUrl(o.url)}: ${err.message}` });
-    });
-    this.cancelReconnect = reconnectWithBackoff(client, (delay) => this.sink.status({ state: "down", detail: `${redactUrl(o.url)} unreachable, retrying in ${(delay / 1000).toFixed(1)} s` }));
+    this.subscriber.start();
   }
 
-  async stop(): Promise<void> {
-    this.cancelReconnect?.();
-    const client = this.client;
-    this.client = undefined;
-    if (client) await client.endAsync(true);
-  }
-
-  private connected(client: MqttClient): void {
-    const filters = (this.options.groups ?? ["+"]).map((g) => `${NAMESPACE}/${g}/#`);
-    client.subscribe(filters, { qos: 1 }, (err) => {
-      if (err) {
-        this.sink.status({ state: "down", detail: `subscribe failed: ${err.message}` });
-        return;
-      }
-      this.log.info({ source: this.id, filters }, "Sparkplug host subscribed");
-      this.updateStatus();
-    });
+  stop(): Promise<void> {
+    return this.subscriber.stop();
   }
 
   private message(topic: string, bytes: Buffer): void {
@@ -101,9 +95,10 @@ export class SparkplugSource implements Source {
         this.sink.offline(a.refs.map((r) => this.channels.get(metricPath(r))).filter((c) => c !== undefined));
         return;
       case "rebirth":
-        if (!this.options.requestRebirth || !this.client?.connected) return;
-        this.log.info({ source: this.id, node: `${a.group}/${a.node}`, reason: a.reason }, "asking a Sparkplug edge node to rebirth");
-        this.client.publish(formatTopic({ group: a.group, type: "NCMD", node: a.node }), encodePayload({ timestamp: Date.now(), metrics: [{ name: REBIRTH_METRIC, type: "Boolean", value: true }] }), { qos: 0 });
+        if (!this.options.requestRebirth) return;
+        if (this.subscriber.publish(formatTopic({ group: a.group, type: "NCMD", node: a.node }), encodePayload({ timestamp: Date.now(), metrics: [{ name: REBIRTH_METRIC, type: "Boolean", value: true }] }))) {
+          this.log.info({ source: this.id, node: `${a.group}/${a.node}`, reason: a.reason }, "asked a Sparkplug edge node to rebirth");
+        }
         return;
       case "reject":
         this.sink.reject(a.reason, "");
@@ -111,7 +106,7 @@ export class SparkplugSource implements Source {
   }
 
   private updateStatus(): void {
-    if (!this.client?.connected) return;
+    if (!this.subscribed) return;
     this.sink.status({ state: "up", detail: `${redactUrl(this.options.url)}, ${this.online.size} edge node(s) online` });
   }
 }
