@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { APP_ROOT } from "../appRoot.js";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { SOURCE_KINDS, typeOf } from "../../sensors/index.js";
 import { configSchema, type Config } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -108,7 +109,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}${got}`;
     case "invalid_union":
       if ("note" in issue && issue.note === "No matching discriminator") {
-        return `${where}: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone"${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
+        return `${where}: expected one of ${SOURCE_KINDS.map((k) => `"${typeOf(k)}"`).join(", ")}${"input" in issue ? `, got ${show((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ""])}` : ""}`;
       }
       if ("errors" in issue && Array.isArray(issue.errors)) {
         // The branch whose type matched explains best what is wrong (e.g. "10 seconds" for a duration).
