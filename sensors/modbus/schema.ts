@@ -49,7 +49,7 @@ const pointSchema = z
       ctx.addIssue({ code: "custom", path: ["address"], message: `a ${type} needs ${count} registers: it cannot start at ${located.address} (the last register is 65535)` });
     }
     if (count === 1 && (p.wordOrder === "CDAB" || p.wordOrder === "DCBA")) {
-      ctx.addIssue({ code: "custom", path: ["wordOrder"], message: `a ${type} is one register: it has no words to swap (ABCD as sent, or BADC for its bytes swapped)` });
+      ctx.addIssue({ code: "custom", path: ["wordOrder"], message: `${/^[aeiu]/.test(type) ? "an" : "a"} ${type} is one register: it has no words to swap (ABCD as sent, or BADC for its bytes swapped)` });
     }
   });
 
