@@ -136,9 +136,15 @@ describe("modbus source against pymodbus over RTU on a tty pair", () => {
     await pair.start();
     cleanups.push(() => pair.unplug());
     const peer = await startPeer(new ModbusPeer({ rtu: pair.board, baud: 19200 }, RTU));
-    const { rec } = modbusSource({ transport: "rtu", path: pair.device, baudRate: 19200, interval: "50ms", timeout: "300ms", staleAfter: "1s", points });
-    await waitFor("both units read", () => rec.values("plc.oil").length >= 10 && rec.values("pt100.b").length >= 10);
-    // Three requests every 50 ms on one line: any overlap would garble replies and count rejects.
+    const rec = recordingHub();
+    const states: string[] = [];
+    rec.hub.subscribe((e) => void (e.type === "source" && states.push(e.source.status.state)));
+    modbusSource({ transport: "rtu", path: pair.device, baudRate: 19200, interval: "50ms", timeout: "300ms", staleAfter: "1s", points }, rec);
+    const started = Date.now();
+    await waitFor("both units read", () => rec.values("plc.oil").length >= 10 && rec.values("pt100.b").length >= 10, 2000);
+    // Two requests every 50 ms on one line: overlapping ones would collide and time out.
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(states).not.toContain("down");
     expect(rec.source("bus")!.rejects).toBe(0);
     expect(rec.values("plc.oil").at(-1)).toBe(41.25);
     expect(rec.values("pt100.a").at(-1)).toBeCloseTo(21.5, 9);
