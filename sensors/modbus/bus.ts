@@ -86,13 +86,17 @@ export class ModbusBus {
     const client = this.client;
     if (!client || !this.open) return Promise.resolve({ ok: false, failure: "closed", message: "the bus is not open" });
     return new Promise((resolve) => {
+      let settled = false;
+      const done = (err: unknown, reply?: { data: number[] | boolean[] }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        if (err || !reply) return resolve(this.failed(client, err, fn));
+        const bits = fn === "coil" || fn === "discrete";
+        resolve({ ok: true, words: bits ? [] : (reply.data as number[]), bits: bits ? (reply.data as boolean[]) : [] });
+      };
       // modbus-serial drops a pending callback when its port is destroyed: never wait longer than this.
       const guard = setTimeout(() => done(new Error("Timed out")), this.o.timeout + 200);
-      const done = (err: unknown, data?: { data: number[] | boolean[] }) => {
-        clearTimeout(guard);
-        resolve(err ? this.failed(client, err, fn) : { ok: true, words: fn === "holding" || fn === "input" ? (data!.data as number[]) : [], bits: fn === "coil" || fn === "discrete" ? (data!.data as boolean[]) : [] });
-        resolve = () => {};
-      };
       const call = { coil: client.writeFC1, discrete: client.writeFC2, holding: client.writeFC3, input: client.writeFC4 }[fn];
       try {
         call.call(client, unitId, address, count, done as never);

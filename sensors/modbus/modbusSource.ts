@@ -15,7 +15,7 @@ interface Unit {
   readonly backoff: Backoff;
 }
 
-export function requestLabel(r: ReadRequest<ModbusPoint>): string {
+function requestLabel(r: ReadRequest<ModbusPoint>): string {
   return `unit ${r.unitId} ${r.function} ${r.address}${r.count > 1 ? `–${r.address + r.count - 1}` : ""}`;
 }
 
@@ -89,6 +89,8 @@ export class ModbusSource implements Source {
   private async poll(r: Request): Promise<void> {
     const unit = this.units.get(r.unitId)!;
     if (unit.silent && this.now() < unit.probeAt) return;
+    // One probe at a time: the unit's other requests wait for its answer.
+    if (unit.silent) unit.probeAt = Number.POSITIVE_INFINITY;
     r.inFlight = true;
     const attempts = unit.silent ? 1 : this.o.retries + 1;
     let outcome = await this.bus.read(r.unitId, r.function, r.address, r.count);

@@ -139,11 +139,9 @@ describe("modbus source against pymodbus over RTU on a tty pair", () => {
     const rec = recordingHub();
     const states: string[] = [];
     rec.hub.subscribe((e) => void (e.type === "source" && states.push(e.source.status.state)));
-    modbusSource({ transport: "rtu", path: pair.device, baudRate: 19200, interval: "50ms", timeout: "300ms", staleAfter: "1s", points }, rec);
-    const started = Date.now();
-    await waitFor("both units read", () => rec.values("plc.oil").length >= 10 && rec.values("pt100.b").length >= 10, 2000);
-    // Two requests every 50 ms on one line: overlapping ones would collide and time out.
-    expect(Date.now() - started).toBeLessThan(1500);
+    modbusSource({ transport: "rtu", path: pair.device, baudRate: 19200, interval: "50ms", timeout: "300ms", retries: 0, staleAfter: "1s", points }, rec);
+    await waitFor("both units read", () => rec.values("plc.oil").length >= 10 && rec.values("pt100.b").length >= 10, 5000);
+    // Two requests every 50 ms on one line: overlapping ones would collide, time out and show the source down.
     expect(states).not.toContain("down");
     expect(rec.source("bus")!.rejects).toBe(0);
     expect(rec.values("plc.oil").at(-1)).toBe(41.25);
