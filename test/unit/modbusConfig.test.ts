@@ -79,6 +79,14 @@ describe("modbus configuration", () => {
     expect(tcp("  - { channel: a, function: holding, adress: 1 }")).toContain('sources[0].points[0].adress: unknown key (did you mean "address"?)');
   });
 
+  it("finds a channel that another source feeds too", () => {
+    const yaml = `sources:
+  - { id: board, type: serial, path: /dev/ttyACM0, format: { type: kv }, fields: { t: { channel: oven.top } } }
+  - { id: bus, type: modbus, transport: tcp, host: plc, points: [{ channel: oven.side, address: "30001" }, { channel: oven.top, address: "30002" }] }
+`;
+    expect(() => parseConfig(yaml, "t.yaml", {})).toThrow('sources[1].points[1].channel: channel "oven.top" is already fed by sources[0].fields.t');
+  });
+
   it("checks that the bus settings fit the transport", () => {
     expect(problems("transport: rtu\nbaudRate: 19200\nhost: plc\npoints: [{ channel: a, address: \"30001\" }]")).toEqual([
       "sources[0].path: required with transport: rtu",
