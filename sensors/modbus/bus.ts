@@ -91,7 +91,7 @@ export class ModbusBus {
         if (settled) return;
         settled = true;
         clearTimeout(guard);
-        if (err || !reply) return resolve(this.failed(client, err, fn));
+        if (err || !reply) return resolve(this.failed(client, err));
         const bits = fn === "coil" || fn === "discrete";
         resolve({ ok: true, words: bits ? [] : (reply.data as number[]), bits: bits ? (reply.data as boolean[]) : [] });
       };
@@ -106,11 +106,11 @@ export class ModbusBus {
     });
   }
 
-  private failed(client: Client, err: unknown, fn: ModbusFunction): ReadOutcome {
+  private failed(client: Client, err: unknown): ReadOutcome {
     const e = err as { name?: string; message?: string; errno?: string; modbusCode?: number };
     const message = e.message ?? String(err);
     if (e.errno === "ETIMEDOUT" || message === "Timed out") return { ok: false, failure: "timeout", message: `no answer within ${this.o.timeout} ms` };
-    if (e.modbusCode !== undefined) return { ok: false, failure: "exception", message: `${message} (reading ${fn})` };
+    if (e.modbusCode !== undefined) return { ok: false, failure: "exception", message };
     if (e.name === "PortNotOpenError") {
       this.lost(client, new Error("port not open"));
       return { ok: false, failure: "closed", message: "the bus is not open" };

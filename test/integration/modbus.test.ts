@@ -224,7 +224,7 @@ describe("doctor's modbus check", () => {
     const findings = await checkModbus(options, quietLog);
     expect(findings.map((f) => [f.mark, f.text])).toEqual([
       ["ok", "plc: unit 1 holding 2 (40003) float32 ABCD → t.abcd = 41.25 °C"],
-      ["fail", "plc: unit 1 holding 60 (40061) int16 → t.beyond: Modbus exception 2: Illegal data address (register not supported by device) (reading holding)"],
+      ["fail", "plc: unit 1 holding 60 (40061) int16 → t.beyond: Modbus exception 2: Illegal data address (register not supported by device)"],
       ["fail", "plc: unit 9 holding 0 (40001) int16 → t.silent: no answer within 300 ms"],
     ]);
     const closed = await checkModbus({ ...options, port: await freePort() }, quietLog);
