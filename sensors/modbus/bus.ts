@@ -75,7 +75,7 @@ export class ModbusBus {
     if (client) await close(client);
   }
 
-  /** Queued behind the requests before it; always settles, within the timeout and a little. */
+  /** Waits for the requests before it; each settles within the timeout and a little. */
   read(unitId: number, fn: ModbusFunction, address: number, count: number): Promise<ReadOutcome> {
     const next = this.queue.then(() => this.request(unitId, fn, address, count));
     this.queue = next.then(() => (this.frameGapMs ? new Promise((r) => setTimeout(r, this.frameGapMs)) : undefined));
