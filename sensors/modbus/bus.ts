@@ -15,7 +15,8 @@ export type BusOptions = Pick<ModbusSourceOptions, "id" | "transport" | "path" |
 /** What one request brought back; failures are sorted by what the gateway does about them. */
 export type ReadOutcome =
   | { ok: true; words: number[]; bits: boolean[] }
-  | { ok: false; failure: "timeout" | "corrupt" | "exception" | "closed"; message: string };
+  | { ok: false; failure: "timeout" | "corrupt" | "closed"; message: string }
+  | { ok: false; failure: "exception"; code: number; message: string };
 
 export interface BusEvents {
   opened(): void;
@@ -109,12 +110,14 @@ export class ModbusBus {
   private failed(client: Client, err: unknown): ReadOutcome {
     const e = err as { name?: string; message?: string; errno?: string; modbusCode?: number };
     const message = e.message ?? String(err);
-    if (e.errno === "ETIMEDOUT" || message === "Timed out") return { ok: false, failure: "timeout", message: `no answer within ${this.o.timeout} ms` };
-    if (e.modbusCode !== undefined) return { ok: false, failure: "exception", message };
-    if (e.name === "PortNotOpenError") {
-      this.lost(client, new Error("port not open"));
+    // A TCP connection reset says nothing: modbus-serial only stops calling itself open. The
+    // request then times out or finds the port closed, and the loss must not pass for a silent unit.
+    if (!client.isOpen || e.name === "PortNotOpenError") {
+      this.lost(client, new Error(this.o.transport === "tcp" ? "connection closed" : "port closed"));
       return { ok: false, failure: "closed", message: "the bus is not open" };
     }
+    if (e.errno === "ETIMEDOUT" || message === "Timed out") return { ok: false, failure: "timeout", message: `no answer within ${this.o.timeout} ms` };
+    if (e.modbusCode !== undefined) return { ok: false, failure: "exception", code: e.modbusCode, message };
     // CRC errors, wrong lengths, replies from another unit or to another function: a garbled frame.
     return { ok: false, failure: "corrupt", message };
   }

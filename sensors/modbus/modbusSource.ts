@@ -15,9 +15,11 @@ interface Unit {
   readonly backoff: Backoff;
 }
 
-function requestLabel(r: ReadRequest<ModbusPoint>): string {
-  return `unit ${r.unitId} ${r.function} ${r.address}${r.count > 1 ? `–${r.address + r.count - 1}` : ""}`;
+function toRequest(r: ReadRequest<ModbusPoint>): Request {
+  return { ...r, label: `unit ${r.unitId} ${r.function} ${r.address}${r.count > 1 ? `–${r.address + r.count - 1}` : ""}`, inFlight: false };
 }
+
+const ILLEGAL_DATA_ADDRESS = 2;
 
 /**
  * Points on one Modbus bus, polled in as few requests as the limits allow. A unit that does not
@@ -43,7 +45,7 @@ export class ModbusSource implements Source {
     for (const p of points) {
       sink.channel({ id: p.channel, name: p.name ?? p.channel, unit: p.unit, source: o.id, staleAfterMs: p.staleAfter, decimals: p.decimals, group: p.group });
     }
-    this.requests = planRequests(points, o).map((r) => ({ ...r, label: requestLabel(r), inFlight: false }));
+    this.requests = planRequests(points, o).map(toRequest);
     for (const r of this.requests) this.units.set(r.unitId, { probeAt: 0, backoff: new Backoff(1000, 10_000) });
     this.busDown = `opening ${describeBus(o)}`;
     this.bus = new ModbusBus(
@@ -69,8 +71,7 @@ export class ModbusSource implements Source {
     this.sink.status({ state: "starting", detail: this.busDown });
     this.bus.start();
     for (const interval of new Set(this.requests.map((r) => r.interval))) {
-      const due = this.requests.filter((r) => r.interval === interval);
-      this.timers.push(setInterval(() => this.pollAll(due), interval));
+      this.timers.push(setInterval(() => this.pollAll(this.requests.filter((r) => r.interval === interval)), interval));
     }
   }
 
@@ -116,10 +117,27 @@ export class ModbusSource implements Source {
     } else if (outcome.failure !== "closed") {
       // A Modbus exception or a garbled reply: the unit is there, this request is what fails.
       this.answered(unit, r.unitId);
-      r.problem = outcome.message;
       this.sink.reject(`${r.label}: ${outcome.message}`, "");
+      if (outcome.failure === "exception" && outcome.code === ILLEGAL_DATA_ADDRESS && this.split(r)) return;
+      r.problem = outcome.message;
     }
     this.report();
+  }
+
+  /**
+   * Many devices refuse a read that spans an address they do not have (the holes that grouping
+   * reads across): the request's points are then read in touching runs, and a run that is still
+   * refused point by point, so that only a point that is really not there keeps failing.
+   */
+  private split(r: Request): boolean {
+    if (r.points.length < 2) return false;
+    const runs = planRequests(r.points, { ...this.o, maxGap: 0 });
+    const single = r.points.map((p) => ({ unitId: r.unitId, function: r.function, address: p.address, count: p.count, interval: r.interval, points: [p] }));
+    const parts = (runs.length > 1 ? runs : single).map(toRequest);
+    this.log.warn({ source: this.id, request: r.label }, `${r.label}: the device refuses the read; reading it in ${parts.length} parts`);
+    this.requests.splice(this.requests.indexOf(r), 1, ...parts);
+    this.pollAll(parts);
+    return true;
   }
 
   private answered(unit: Unit, unitId?: number): void {

@@ -1,3 +1,4 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { Proc } from "./processes.js";
@@ -5,7 +6,7 @@ import { waitFor } from "./ports.js";
 
 const SCRIPT = join(import.meta.dirname, "../peers/modbus_peer.py");
 
-export type RegisterMap = { size?: number; units: Record<string, Partial<Record<"holding" | "input" | "coil" | "discrete", Record<string, number[]>>>> };
+export type RegisterMap = { size?: number; sparse?: boolean; units: Record<string, Partial<Record<"holding" | "input" | "coil" | "discrete", Record<string, number[]>>>> };
 
 /** A real Modbus slave (pymodbus, test/peers/modbus_peer.py) on a pty or on 127.0.0.1; stop() and start() again to kill and restart it. */
 export class ModbusPeer {
@@ -75,5 +76,36 @@ export class CorruptingRelay {
 
   async close(): Promise<void> {
     for (const p of [this.a, this.b]) if (p.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
+  }
+}
+
+/** A TCP relay on 127.0.0.1 that can reset the connections through it, as a switch or a PLC's stack does. */
+export class ResettingRelay {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(target: number) {
+    this.server = createServer((client) => {
+      const upstream = connect(target, "127.0.0.1");
+      this.sockets.add(client);
+      client.on("close", () => (this.sockets.delete(client), upstream.destroy()));
+      upstream.on("close", () => client.destroy());
+      for (const s of [client, upstream]) s.on("error", () => {});
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve) => this.server.listen(port, "127.0.0.1", resolve));
+  }
+
+  /** Sends RST on every connection the gateway has through it. */
+  reset(): void {
+    for (const s of this.sockets) s.resetAndDestroy();
+  }
+
+  close(): Promise<void> {
+    this.reset();
+    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

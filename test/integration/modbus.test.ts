@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkModbus } from "../../sensors/modbus/check.js";
 import { ModbusSource } from "../../sensors/modbus/modbusSource.js";
 import { modbusSourceSchema } from "../../sensors/modbus/schema.js";
-import { CorruptingRelay, ModbusPeer, type RegisterMap } from "../helpers/modbusPeer.js";
+import { CorruptingRelay, ModbusPeer, ResettingRelay, type RegisterMap } from "../helpers/modbusPeer.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 import { PtyPair } from "../helpers/socat.js";
 import { quietLog, recordingHub } from "../helpers/sinkRecorder.js";
@@ -102,6 +102,52 @@ describe("modbus source against pymodbus over TCP", () => {
     expect(await mbpoll(port, 5, "4:float")).toBe(last("t.cdab"));
     expect(await mbpoll(port, 7, "4:int", ["-B"])).toBe(last("t.int32"));
     expect(await mbpoll(port, 31, "4")).toBe(last("t.modicon"));
+  });
+
+  it("takes a connection reset for a lost connection, not for a silent device, and reconnects", async () => {
+    const target = await freePort();
+    await startPeer(new ModbusPeer({ tcp: target }, PLC));
+    const relay = new ResettingRelay(target);
+    const port = await freePort();
+    await relay.listen(port);
+    cleanups.push(() => relay.close());
+    const rec = recordingHub();
+    const details: string[] = [];
+    rec.hub.subscribe((e) => void (e.type === "source" && details.push(e.source.status.detail ?? "")));
+    modbusSource({ transport: "tcp", host: "127.0.0.1", port, interval: "20ms", timeout: "200ms", retries: 0, points: PLC_POINTS.slice(0, 1) }, rec);
+    await waitFor("readings", () => rec.values("t.int16").length >= 3);
+
+    relay.reset();
+    await waitFor("down", () => rec.source("bus")?.status.state === "down", 3000);
+    expect(rec.source("bus")!.status.detail).toBe(`127.0.0.1:${port}: connection closed`);
+    const count = rec.values("t.int16").length;
+    await waitFor("reconnected and read again", () => rec.values("t.int16").length > count + 3, 5000);
+    expect(details.filter((d) => d.includes("no answer"))).toEqual([]);
+  });
+
+  it("reads a device that refuses reads across unused registers in parts, and isolates a point that is not there", async () => {
+    const port = await freePort();
+    const peer = await startPeer(new ModbusPeer({ tcp: port }, { sparse: true, units: { "1": { holding: { "0": [215, 216], "5": [0x4225, 0] } } } }));
+    const { rec } = modbusSource({
+      transport: "tcp",
+      host: "127.0.0.1",
+      port,
+      interval: "100ms",
+      points: [
+        { channel: "a", function: "holding", address: 0, scale: 0.1 },
+        { channel: "b", function: "holding", address: 1, scale: 0.1 },
+        { channel: "c", function: "holding", address: 5, type: "float32" },
+        { channel: "missing", function: "holding", address: 8 },
+      ],
+    });
+    await waitFor("readings of every point that exists", () => ["a", "b", "c"].every((c) => rec.values(c).length >= 3));
+    expect([rec.values("a").at(-1), rec.values("b").at(-1), rec.values("c").at(-1)]).toEqual([21.5, 21.6, 41.25]);
+    expect(rec.values("missing")).toEqual([]);
+    expect(rec.source("bus")!.status).toEqual({ state: "down", detail: "unit 1 holding 8: Modbus exception 2: Illegal data address (register not supported by device)" });
+    // 0–8 is refused; its touching runs 0–1, 5–6 and 8 are then read apart, and only 8 keeps failing.
+    const before = (await peer.requests())["1"];
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await peer.requests())["1"] - before).toBeGreaterThanOrEqual(6);
   });
 
   it("shows the source down while the server is gone, channels stale, and comes back by itself", async () => {

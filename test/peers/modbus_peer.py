@@ -7,8 +7,8 @@
 MAP is JSON (inline or a file name): {"size": 200, "units": {"1": {"holding": {"0": [215, 16933]},
 "input": {...}, "coil": {"3": [1, 0, 1]}, "discrete": {...}}}}: per unit and table, a start
 address (0-based, as on the wire) and the values from there; every other address up to size
-holds 0, and addresses beyond size answer "illegal data address". Units not in the map do not
-answer at all.
+holds 0, and addresses beyond size answer "illegal data address"; with "sparse": true only the
+addresses given exist. Units not in the map do not answer at all.
 
 It prints "ready" once it serves. Lines on stdin change it while it runs:
     set UNIT TABLE ADDRESS VALUE...   write values
@@ -21,7 +21,7 @@ import json
 import os
 import sys
 
-from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext, ModbusSparseDataBlock
 from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
 from pymodbus.transaction import ModbusRtuFramer
 
@@ -39,9 +39,13 @@ class CountingSlave(ModbusSlaveContext):
         return super().getValues(fc_as_hex, address, count)
 
 
-def slave(tables, size):
+def slave(tables, size, sparse):
     blocks = {}
     for table, key in TABLES.items():
+        if sparse:
+            # Only the addresses given exist, like a device that refuses reads across holes.
+            blocks[key] = ModbusSparseDataBlock({int(start): data for start, data in tables.get(table, {}).items()})
+            continue
         values = [0] * size
         for start, data in tables.get(table, {}).items():
             for i, v in enumerate(data if isinstance(data, list) else [data]):
@@ -82,7 +86,7 @@ async def main():
     args = ap.parse_args()
     spec = json.load(open(args.map)) if os.path.exists(args.map) else json.loads(args.map)
     size = spec.get("size", 200)
-    units = {int(u): slave(t, size) for u, t in spec["units"].items()}
+    units = {int(u): slave(t, size, spec.get("sparse", False)) for u, t in spec["units"].items()}
     context = ModbusServerContext(slaves=dict(units), single=False)
     if args.rtu:
         # The serial server's default framer is ASCII: RTU must be asked for.
