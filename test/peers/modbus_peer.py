@@ -67,7 +67,7 @@ async def commands(context, units):
             unit, table, address = int(words[1]), words[2], int(words[3])
             units[unit].setValues(FC[table], address, [int(v) for v in words[4:]])
         elif words[0] == "mute":
-            del context._slaves[int(words[1])]
+            context._slaves.pop(int(words[1]), None)
         elif words[0] == "unmute":
             context._slaves[int(words[1])] = units[int(words[1])]
         elif words[0] == "requests":
