@@ -1,6 +1,7 @@
 import type { Logger } from "../common/logger.js";
 import { microphoneKind } from "./audio/kind.js";
 import { typeOf, type SourceKind } from "./kind.js";
+import { modbusKind } from "./modbus/kind.js";
 import { mqttKind } from "./mqtt/kind.js";
 import { oneWireKind } from "./onewire/kind.js";
 import { serialKind } from "./serial/kind.js";
@@ -11,7 +12,7 @@ import { thermalSerialKind, thermalUvcKind } from "./thermal/kind.js";
 import type { Source, SourceSink } from "./types.js";
 
 /** Every kind of source the gateway can run: add a kind's folder, then one line here. */
-export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind, sparkplugKind, oneWireKind, thermalMqttKind] as const;
+export const SOURCE_KINDS = [serialKind, mqttKind, simulatedKind, thermalSerialKind, thermalUvcKind, microphoneKind, modbusKind, oneWireKind, thermalMqttKind, sparkplugKind] as const;
 
 type Schemas<K extends readonly { schema: unknown }[]> = { -readonly [I in keyof K]: K[I]["schema"] };
 /** The kinds' schemas as the tuple zod's discriminated union takes. */

@@ -147,13 +147,20 @@ export const configSchema = z
     });
     const channels = new Map<string, string>();
     cfg.sources.forEach((s, i) => {
-      if (s.type !== "serial") return;
-      for (const [field, spec] of Object.entries(s.fields)) {
-        const where = `sources[${i}].fields.${field}`;
-        const other = channels.get(spec.channel);
-        if (other) {
-          ctx.addIssue({ code: "custom", path: ["sources", i, "fields", field, "channel"], message: `channel "${spec.channel}" is already fed by ${other}` });
-        } else channels.set(spec.channel, where);
+      const fed: Array<{ path: PropertyKey[]; where: string; channel: string }> =
+        s.type === "serial"
+          ? Object.entries(s.fields).map(([field, spec]) => ({ path: ["fields", field], where: `sources[${i}].fields.${field}`, channel: spec.channel }))
+          : s.type === "modbus"
+            ? s.points.map((p, j) => ({ path: ["points", j], where: `sources[${i}].points[${j}]`, channel: p.channel }))
+            : [];
+      const own = new Set<string>();
+      for (const { path, where, channel } of fed) {
+        const other = channels.get(channel);
+        // A modbus source's schema reports its own repeats already.
+        if (other && !(s.type === "modbus" && own.has(channel))) {
+          ctx.addIssue({ code: "custom", path: ["sources", i, ...path, "channel"], message: `channel "${channel}" is already fed by ${other}` });
+        } else if (!other) channels.set(channel, where);
+        own.add(channel);
       }
     });
   });

@@ -71,7 +71,8 @@ export class ReconnectingPort {
   }
 }
 
-function describeSerialError(path: string, err: Error): string {
+/** The OS error as an installer can act on it. */
+export function describeSerialError(path: string, err: Error): string {
   const msg = err.message;
   if (/ENOENT|No such file/i.test(msg)) return `${path} not found: is the board plugged in? (${msg})`;
   if (/EACCES|Permission denied/i.test(msg)) return `${path}: permission denied; add the gateway's user to the dialout group (${msg})`;
