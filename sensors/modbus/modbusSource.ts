@@ -23,7 +23,7 @@ const ILLEGAL_DATA_ADDRESS = 2;
 
 /**
  * Points on one Modbus bus, polled in as few requests as the limits allow. A unit that does not
- * answer shows the source down with the reason; its channels go stale by themselves.
+ * answer shows the source down with the reason and its channels stale at once; so does a lost bus.
  */
 export class ModbusSource implements Source {
   readonly id: string;
@@ -59,6 +59,7 @@ export class ModbusSource implements Source {
         },
         lost: (reason) => {
           this.busDown = reason;
+          this.sink.offline(this.requests.flatMap((r) => r.points.map((p) => p.channel)));
           this.report();
         },
       },
@@ -111,7 +112,10 @@ export class ModbusSource implements Source {
         else this.sink.reject(v.reason, "");
       }
     } else if (outcome.failure === "timeout") {
-      if (!unit.silent) this.log.warn({ source: this.id, unit: r.unitId }, `unit ${r.unitId}: ${outcome.message}`);
+      if (!unit.silent) {
+        this.log.warn({ source: this.id, unit: r.unitId }, `unit ${r.unitId}: ${outcome.message}`);
+        this.sink.offline(this.requests.filter((x) => x.unitId === r.unitId).flatMap((x) => x.points.map((p) => p.channel)));
+      }
       unit.silent = outcome.message;
       unit.probeAt = this.now() + unit.backoff.next();
     } else if (outcome.failure !== "closed") {
