@@ -61,6 +61,8 @@ if (values.profile) {
 }
 
 function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
+  const m = f.modbus;
+  console.log(`\nModbus TCP, ${m.requests} polls × ${m.pointsPerRequest} float32 points: wachter ${m.gatewayPerSec.toFixed(0)} polls/s (${m.cpuPer1000Points.toFixed(2)} % per 1000 points/s), modbus-serial alone ${m.libraryPerSec.toFixed(0)} polls/s`);
   const s = f.sparkplug;
   console.log(`\nSparkplug B ingest, ${s.messages} DDATA × ${s.metricsPerMessage} metrics: wachter ${s.gatewayPerSec.toFixed(0)}/s (${s.cpuPer1000.toFixed(2)} % per 1000/s), bare subscriber ${s.bareCountPerSec.toFixed(0)}/s, bare + decode ${s.bareDecodePerSec.toFixed(0)}/s`);
 }
@@ -70,7 +72,7 @@ function printBacktests(cases: BacktestCase[]): void {
 }
 
 if (values.only === "fieldbus") {
-  const f = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
+  const f = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000, values.smoke ? 200 : values.quick ? 2000 : 10_000);
   printFieldbus(f);
   if (!values["no-report"]) updateSection("fieldbus", fieldbusSection(f));
   process.exit(0);
@@ -123,7 +125,7 @@ try {
   const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
   console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
 
-  const field = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000);
+  const field = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000, values.smoke ? 200 : values.quick ? 2000 : 10_000);
   printFieldbus(field);
   const backtested = await backtests();
   printBacktests(backtested);

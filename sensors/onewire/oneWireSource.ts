@@ -156,7 +156,10 @@ export class OneWireSource implements Source {
 
   private noteMissing(missing: string[]): void {
     const now = new Set(missing);
-    for (const id of now) if (!this.missing.has(id)) this.log.warn({ source: this.id, sensor: id }, "1-Wire sensor missing");
+    const gone = [...now].filter((id) => !this.missing.has(id));
+    for (const id of gone) this.log.warn({ source: this.id, sensor: id }, "1-Wire sensor missing");
+    // Unplugged is known now: its channel is stale at once, not after staleAfter.
+    this.sink.offline(gone.map((id) => this.known.get(id)?.channel).filter((c) => c !== undefined));
     for (const id of this.missing) if (!now.has(id)) this.log.info({ source: this.id, sensor: id }, "1-Wire sensor back");
     for (const id of now) this.failing.delete(id);
     this.missing = now;
