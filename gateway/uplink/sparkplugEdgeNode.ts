@@ -85,9 +85,12 @@ export class SparkplugEdgeNode {
     clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;
-    // A clean shutdown says so itself; the will covers everything else.
-    if (client?.connected) await client.publishAsync(this.topic("NDEATH"), this.deathPayload(), { qos: 1 }).catch(() => {});
-    await client?.endAsync(true);
+    // A clean shutdown says so itself, then disconnects properly so that the broker does not send
+    // the will as well; the will covers everything else.
+    if (client?.connected) {
+      await client.publishAsync(this.topic("NDEATH"), this.deathPayload(), { qos: 1 }).catch(() => {});
+      await client.endAsync();
+    } else await client?.endAsync(true);
   }
 
   private topic(type: MessageType, device?: string): string {
@@ -161,7 +164,7 @@ export class SparkplugEdgeNode {
       // The primary host is gone: stop publishing until it is back (a new session then).
       this.log.warn({ host: this.config.primaryHostId }, "Sparkplug primary host offline: disconnecting until it is back");
       const client = this.client;
-      void client.publishAsync(this.topic("NDEATH"), this.deathPayload(), { qos: 1 }).finally(() => client.end(true));
+      void client.publishAsync(this.topic("NDEATH"), this.deathPayload(), { qos: 1 }).finally(() => client.end());
     }
   }
 

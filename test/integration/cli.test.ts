@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_TOKEN, CLI, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort } from "../helpers/ports.js";
+import { SOURCE_KINDS, typeOf } from "../../sensors/index.js";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
@@ -25,14 +26,14 @@ sources:
     baudRate: fast
     format: { type: csv }
     fields: { t1: { channel: spindle.bearing } }
-  - { id: x, type: modbus }
+  - { id: x, type: profibus }
 `);
 
   it("exits 2 and lists every problem when the configuration is invalid", () => {
     const run = cli(["--config", invalid]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('sources[0].baudRate: expected one of 9600…921600, got "fast"');
-    expect(run.stderr).toContain('sources[1].type: expected one of "serial", "mqtt", "simulated", "thermal-serial", "thermal-uvc", "microphone", got "modbus"');
+    expect(run.stderr).toContain(`sources[1].type: expected one of ${SOURCE_KINDS.map((k) => `"${typeOf(k)}"`).join(", ")}, got "profibus"`);
   });
 
   it("check-config validates without starting", () => {

@@ -182,5 +182,15 @@ describe("a Sparkplug B edge node that waits for its primary host application", 
     await state(true);
     await waitFor("NBIRTH again", () => count("NBIRTH") === 2);
     expect(bdSeqOf(seen.filter((m) => m.type === "NBIRTH")[1].payload)).toBe(1);
+    // It said goodbye itself and disconnected properly: the broker sent no will as a second NDEATH.
+    expect(count("NDEATH")).toBe(1);
+  });
+
+  it("says goodbye once on a clean stop: its own NDEATH, and no will after it", async () => {
+    await gw.stop("SIGTERM");
+    await waitFor("NDEATH on stop", () => count("NDEATH") === 2);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(count("NDEATH")).toBe(2);
+    expect(bdSeqOf(seen.filter((m) => m.type === "NDEATH")[1].payload)).toBe(1);
   });
 });
