@@ -183,6 +183,14 @@ install_all() {
   say "Done. The dashboard listens on port 8080 (see $ETC/config.yaml)."
   say "First start: the admin password is in the journal: journalctl -u wachter | grep 'First start'"
   say "Check your devices: sudo -u wachter $node $APP/dist/gateway/cli.js doctor --config $ETC/config.yaml"
+  local boot
+  for boot in "$ROOT/boot/firmware/config.txt" "$ROOT/boot/config.txt"; do
+    if [ -f "$boot" ]; then
+      grep -q '^dtoverlay=w1-gpio' "$boot" ||
+        say "DS18B20 sensors on 1-Wire: add dtoverlay=w1-gpio (,gpiopin=N for another pin than GPIO 4) to ${boot#"$ROOT"}, a 4.7 kOhm pull-up from data to 3.3 V, and reboot"
+      break
+    fi
+  done
 }
 
 require_root "$@"

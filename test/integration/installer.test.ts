@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -29,6 +29,15 @@ describe("installer and service unit", () => {
     const verify = spawnSync("systemd-analyze", ["verify", "--man=no", join(root, "etc/systemd/system/wachter.service")], { encoding: "utf8" });
     expect(verify.stderr).toBe("");
     expect(verify.status).toBe(0);
+  });
+
+  it("on a Raspberry Pi without the 1-Wire overlay, says which line enables it", () => {
+    const root = mkdtempSync(join(tmpdir(), "wachter-root-"));
+    mkdirSync(join(root, "boot/firmware"), { recursive: true });
+    writeFileSync(join(root, "boot/firmware/config.txt"), "[all]\ndtparam=audio=on\n");
+    expect(install("--root", root).stdout).toContain("add dtoverlay=w1-gpio (,gpiopin=N for another pin than GPIO 4) to /boot/firmware/config.txt");
+    writeFileSync(join(root, "boot/firmware/config.txt"), "[all]\ndtoverlay=w1-gpio\n");
+    expect(install("--root", root).stdout).not.toContain("dtoverlay");
   });
 
   it("places every file, is idempotent, keeps an edited configuration, and uninstalls keeping data", () => {
