@@ -288,6 +288,10 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
           {t("rules.description")}
           <input name="rule-description" {...field("description")} />
         </label>
+        <label>
+          {t("rules.labels")}
+          <input name="rule-labels" placeholder="area=spindle" {...field("labels")} />
+        </label>
         <label class="inline">
           <input type="checkbox" name="rule-enabled" checked={draft.enabled} disabled={readOnly} onChange={(e) => set({ enabled: (e.target as HTMLInputElement).checked })} />
           {t("rules.enabled")}

@@ -15,6 +15,8 @@ export interface Draft {
   forText: string;
   clearForText: string;
   description: string;
+  /** "area=spindle, line=3" */
+  labels: string;
   enabled: boolean;
   /** The whole `when` as JSON, for any/all and what the fields cannot say. */
   whenJson: string;
@@ -58,7 +60,19 @@ export function ruleOf(d: Draft): RuleSpec {
     ...(d.forText ? { for: d.forText } : {}),
     ...(d.clearForText ? { clearFor: d.clearForText } : {}),
     ...(d.description ? { description: d.description } : {}),
+    ...(d.labels.trim() ? { labels: labelsOf(d.labels) } : {}),
   };
+}
+
+/** "a=b, c=d" as labels; a pair without "=" keeps its text as the key, for the gateway to name the problem. */
+function labelsOf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) out[pair] = "";
+    else out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
 }
 
 /** A rule as a draft: plain fields when it has one simple condition, JSON otherwise. */
@@ -77,6 +91,9 @@ export function draftOf(r: RuleSpec, enabled = true): Draft {
     forText: r.for ? ms(r.for) : "",
     clearForText: r.clearFor ? ms(r.clearFor) : "",
     description: r.description ?? "",
+    labels: Object.entries(r.labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", "),
     enabled,
     whenJson: JSON.stringify(r.when),
   };
