@@ -170,6 +170,22 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
     expect(csv.split("\n")[0]).toBe("time,mean,min,max");
   });
 
+  it("sets a limit from the channel's page, sees it replayed on the recorded history, saves it, and it fires live", async () => {
+    await page.goto("http://127.0.0.1:8080/#/channel/spindle.bearing");
+    await page.locator("a.quick-threshold").click();
+    await page.waitForSelector("#rule-title");
+    // The bearing has been above 20 °C all along: the replay finds it firing, and so does the engine once saved.
+    await page.locator('input[name="rule-limit"]').fill("20");
+    await page.locator('input[name="rule-clear"]').fill("18");
+    await page.locator('input[name="rule-for"]').fill("1s");
+    await page.locator('.backtest [data-range-id="1h"]').click();
+    await page.waitForFunction(() => Number(document.querySelector(".backtest-summary")?.getAttribute("data-firings")) >= 1, { timeout: 15_000 });
+    await page.locator('.rule-form button[type="submit"]').click();
+    await page.waitForSelector('[data-rule="spindle-bearing-high"][data-source="ui"]');
+    await page.locator('nav a[href="#/"]').click();
+    await page.waitForSelector('[data-alert="spindle-bearing-high~spindle.bearing"][data-state="firing"]', { timeout: 15_000 });
+  });
+
   it("changes one's own password on My account", async () => {
     await page.locator('nav a[href="#/account"]').click();
     await page.locator('.password-form input[name="current"]').fill(ADMIN_PASSWORD);
