@@ -103,6 +103,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const outbox = new Outbox(db);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);
+  notifiers.attachRules(rules);
   // Consumers subscribe before sources exist, so they see every channel the sources declare.
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));

@@ -21,6 +21,14 @@ export interface RuleChange {
   new: (Rule & { enabled: boolean }) | null;
 }
 
+/** A change as notifiers announce it. */
+export interface RuleChangeEvent {
+  rule: string;
+  at: number;
+  by: string;
+  action: RuleChange["action"];
+}
+
 type Row = { id: string; rule: string; enabled: number; version: number; updated_at: number; updated_by: string };
 
 /**
@@ -30,6 +38,9 @@ type Row = { id: string; rule: string; enabled: number; version: number; updated
  */
 export class RuleBook {
   private fileRules: Rule[];
+  private readonly listeners = new Set<(e: RuleChangeEvent) => void>();
+  /** Changes recorded in the current transaction, announced once it is committed. */
+  private recorded: RuleChangeEvent[] = [];
 
   constructor(
     private readonly db: Db,
@@ -38,6 +49,11 @@ export class RuleBook {
     private readonly now: () => number = Date.now,
   ) {
     this.fileRules = fileRules;
+  }
+
+  subscribe(listener: (e: RuleChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The rules the engine should run. */
@@ -60,11 +76,10 @@ export class RuleBook {
   create(rule: Rule, enabled: boolean, by: string): RuleEntry {
     if (this.get(rule.id)) throw new AlertError(409, `a rule with id "${rule.id}" exists already`);
     const at = this.now();
-    this.db.transaction(() => {
+    this.commit(() => {
       this.db.prepare("INSERT INTO rules (id, rule, enabled, version, updated_at, updated_by) VALUES (?, ?, ?, 1, ?, ?)").run(rule.id, JSON.stringify(rule), enabled ? 1 : 0, at, by);
       this.record(rule.id, at, by, "created", null, { ...rule, enabled });
-    })();
-    this.onChange(this.active());
+    });
     return this.get(rule.id)!;
   }
 
@@ -72,21 +87,19 @@ export class RuleBook {
     const current = this.editable(id, version);
     if (rule.id !== id) throw new AlertError(400, `id: the rule's id is "${id}"; to rename it, duplicate it and delete this one`);
     const at = this.now();
-    this.db.transaction(() => {
+    this.commit(() => {
       this.db.prepare("UPDATE rules SET rule = ?, enabled = ?, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?").run(JSON.stringify(rule), enabled ? 1 : 0, at, by, id);
       this.record(id, at, by, "updated", { ...current.rule, enabled: current.enabled }, { ...rule, enabled });
-    })();
-    this.onChange(this.active());
+    });
     return this.get(id)!;
   }
 
   remove(id: string, by: string, version: number): void {
     const current = this.editable(id, version);
-    this.db.transaction(() => {
+    this.commit(() => {
       this.db.prepare("DELETE FROM rules WHERE id = ?").run(id);
       this.record(id, this.now(), by, "deleted", { ...current.rule, enabled: current.enabled }, null);
-    })();
-    this.onChange(this.active());
+    });
   }
 
   /** Rules from YAML: new ones are created, the dashboard's own are updated, all or none. */
@@ -99,7 +112,7 @@ export class RuleBook {
     if (dupes.length) throw new AlertError(400, `the same id more than once: ${[...new Set(dupes)].join(", ")}`);
     const result = { created: [] as string[], updated: [] as string[] };
     const at = this.now();
-    this.db.transaction(() => {
+    this.commit(() => {
       for (const rule of rules) {
         const current = this.get(rule.id);
         if (current) {
@@ -112,8 +125,7 @@ export class RuleBook {
           result.created.push(rule.id);
         }
       }
-    })();
-    this.onChange(this.active());
+    });
     return result;
   }
 
@@ -136,7 +148,22 @@ export class RuleBook {
     return current;
   }
 
+  /** Writes the change and its audit rows in one transaction; then the engine and notifiers hear of it. */
+  private commit(write: () => void): void {
+    try {
+      this.db.transaction(write)();
+    } catch (err) {
+      this.recorded = [];
+      throw err;
+    }
+    this.onChange(this.active());
+    const events = this.recorded;
+    this.recorded = [];
+    for (const e of events) for (const l of this.listeners) l(e);
+  }
+
   private record(id: string, at: number, by: string, action: RuleChange["action"], old: object | null, next: object | null): void {
+    this.recorded.push({ rule: id, at, by, action });
     this.db.prepare("INSERT INTO rule_changes (rule, at, by, action, old, new) VALUES (?, ?, ?, ?, ?, ?)").run(id, at, by, action, old && JSON.stringify(old), next && JSON.stringify(next));
   }
 }

@@ -126,7 +126,7 @@ export const configSchema = z
     video: videoSchema.default(videoSchema.parse({})),
     history: historySchema.default(historySchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
-    notify: notifySchema.default({ webhooks: [] }),
+    notify: notifySchema.default(notifySchema.parse({})),
     /** Readings to the plant's broker (with Home Assistant discovery). */
     uplink: uplinkSchema.default({}),
     sources: z.array(sourceSchema).default([]),

@@ -2,17 +2,19 @@ import mqtt, { type MqttClient } from "mqtt";
 import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
 import type { Logger } from "../../common/logger.js";
 import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
+import type { RuleBook, RuleChangeEvent } from "../alerts/ruleBook.js";
 import type { Outbox } from "./outbox.js";
 import type { NotifyConfig } from "./schema.js";
 import { OutboxSender } from "./sender.js";
 
 export interface AlertNotification {
-  event: "firing" | "resolved" | "acknowledged" | "flood";
+  event: "firing" | "resolved" | "acknowledged" | "flood" | "rule-changed";
   at: number;
   gateway: string;
   alert?: Pick<AlertView, "id" | "rule" | "channel" | "name" | "severity" | "state" | "value" | "unit" | "description" | "labels" | "firingSince" | "resolvedAt" | "ack">;
   count?: number;
   windowMs?: number;
+  change?: Omit<RuleChangeEvent, "at">;
 }
 
 const NOTIFIED = new Set(["firing", "resolved", "acknowledged"]);
@@ -72,10 +74,10 @@ class MqttPublisher {
 export class Notifiers {
   private readonly senders: OutboxSender[] = [];
   private mqtt: MqttPublisher | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly detach: Array<() => void> = [];
 
   constructor(
-    config: NotifyConfig,
+    private readonly config: NotifyConfig,
     private readonly outbox: Outbox,
     private readonly gateway: string,
     log: Logger,
@@ -96,13 +98,20 @@ export class Notifiers {
   }
 
   attach(engine: AlertEngine): void {
-    this.unsubscribe = engine.subscribe({
+    const unsubscribe = engine.subscribe({
       transition: (t) => {
         const payload = payloadFor(t, this.gateway);
         if (payload) this.enqueue(payload);
       },
       flood: (e: FloodEvent) => this.enqueue({ event: "flood", at: e.at, gateway: this.gateway, count: e.count, windowMs: e.windowMs }),
     });
+    this.detach.push(unsubscribe);
+  }
+
+  /** With `ruleChanges`, every created, changed or deleted rule is announced too. */
+  attachRules(book: RuleBook): void {
+    if (!this.config.ruleChanges) return;
+    this.detach.push(book.subscribe(({ at, ...change }) => this.enqueue({ event: "rule-changed", at, gateway: this.gateway, change })));
   }
 
   start(): void {
@@ -111,7 +120,7 @@ export class Notifiers {
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    for (const d of this.detach) d();
     await Promise.all(this.senders.map((s) => s.stop()));
     await this.mqtt?.stop();
   }

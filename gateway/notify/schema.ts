@@ -12,6 +12,8 @@ export const notifySchema = z
       })
       .strict()
       .optional(),
+    /** Also announce changes to alert rules (which rule, what, by whom) on the same MQTT topic and webhooks. */
+    ruleChanges: z.boolean().default(false),
     webhooks: z
       .array(
         z

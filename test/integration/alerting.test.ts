@@ -13,6 +13,7 @@ import { freePort, waitFor } from "../helpers/ports.js";
 import { PtyPair } from "../helpers/socat.js";
 
 const TOKEN = "alerting-test-token-0123456789abcdefghijkl";
+const ENGINEER_TOKEN = "alerting-engineer-token-0123456789abcdefgh";
 
 describe("alert notifications: persistent MQTT outbox and webhooks", () => {
   const broker = new Mosquitto();
@@ -33,11 +34,12 @@ describe("alert notifications: persistent MQTT outbox and webhooks", () => {
       name: "Alert test",
       dataDir,
       http: { host: "127.0.0.1", port },
-      auth: { tokens: [{ name: "t", token: TOKEN, role: "operator" }] },
+      auth: { tokens: [{ name: "t", token: TOKEN, role: "operator" }, { name: "maintenance", token: ENGINEER_TOKEN, role: "engineer" }] },
       sources: [{ id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: { t: { channel: "bearing" } } }],
       alerts: { rules: [{ id: "hot", channels: ["bearing"], severity: "critical", when: { above: 80, clear: 75 } }] },
       notify: {
         mqtt: { url: broker.url, topic: "plant/alerts" },
+        ruleChanges: true,
         webhooks: [{ name: "pager", url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, timeout: "2s" }],
       },
     });
@@ -67,7 +69,7 @@ describe("alert notifications: persistent MQTT outbox and webhooks", () => {
     subscriber = await mqtt.connectAsync(broker.url, { clientId: "plant-scada", clean: false, reconnectPeriod: 200 });
     subscriber.on("message", (_t, payload) => {
       const n = JSON.parse(payload.toString());
-      mqttEvents.push(`${n.event}:${n.alert?.value}`);
+      mqttEvents.push(n.event === "rule-changed" ? `${n.event}:${n.change.rule}:${n.change.action}:${n.change.by}` : `${n.event}:${n.alert?.value}`);
     });
     await subscriber.subscribeAsync("plant/alerts", { qos: 1 });
     await start();
@@ -89,6 +91,18 @@ describe("alert notifications: persistent MQTT outbox and webhooks", () => {
     expect(hookCalls).toBe(3);
     await send(70);
     await waitFor("resolved", () => mqttEvents.includes("resolved:70") && hookEvents.includes("resolved:70"), 10_000);
+  });
+
+  it("announces rule changes, who made them, when asked to (notify.ruleChanges)", async () => {
+    const res = await fetch(`${base}/api/rules`, { method: "POST", headers: { Authorization: `Bearer ${ENGINEER_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ id: "warm", channels: ["bearing"], when: { above: 500 } }) });
+    expect(res.status).toBe(201);
+    await waitFor("the rule change on MQTT", () => mqttEvents.includes("rule-changed:warm:created:maintenance"));
+    // A refused edit changes nothing and announces nothing.
+    await fetch(`${base}/api/rules/warm`, { method: "PUT", headers: { Authorization: `Bearer ${ENGINEER_TOKEN}`, "Content-Type": "application/json", "If-Match": '"ui-9"' }, body: JSON.stringify({ id: "warm", channels: ["bearing"], when: { above: 1 } }) });
+    const del = await fetch(`${base}/api/rules/warm`, { method: "DELETE", headers: { Authorization: `Bearer ${ENGINEER_TOKEN}`, "If-Match": '"ui-1"' } });
+    expect(del.status).toBe(204);
+    await waitFor("the deletion on MQTT", () => mqttEvents.includes("rule-changed:warm:deleted:maintenance"));
+    expect(mqttEvents.filter((e) => e.startsWith("rule-changed"))).toEqual(["rule-changed:warm:created:maintenance", "rule-changed:warm:deleted:maintenance"]);
   });
 
   it("delivers transitions that happened while the broker was down, in order", async () => {
