@@ -24,7 +24,7 @@ export class GatewayProcess {
   proc: Proc | undefined;
   readonly configFile: string;
 
-  private readonly dataDir: string;
+  readonly dataDir: string;
 
   /** With `config` null the gateway runs its built-in demo (no --config). */
   constructor(

@@ -50,13 +50,15 @@ describe("microphone through the real ffmpeg capture path", () => {
     expect(median(last("level_db"))).toBeLessThan(-100);
 
     signal.kind = "noise";
-    last = await settle(20);
+    last = await settle(40);
     // Uniform white noise of amplitude 0.1 is −21.8 dBFS over 0–24 kHz; analysis at 16 kHz keeps
-    // 0–8 kHz, a third of the power (−4.8 dB). Octave bands then rise by 3 dB each.
+    // 0–8 kHz, a third of the power (−4.8 dB). Octave bands then rise by 3 dB each. Each analysis
+    // of random noise scatters by about a decibel per band (one CI run measured 1.99): the median
+    // of 20 analyses, and bounds that still fail for bands of equal width (0 dB) or swapped ones.
     expect(Math.abs(median(last("level_db")) + 26.6)).toBeLessThan(1);
     const step = median(last("band_2k_db")) - median(last("band_1k_db"));
-    expect(step).toBeGreaterThan(2);
-    expect(step).toBeLessThan(4);
+    expect(step).toBeGreaterThan(1.5);
+    expect(step).toBeLessThan(4.5);
   });
 
   it("names the device and ALSA's error when the microphone is missing, and keeps retrying", async () => {
