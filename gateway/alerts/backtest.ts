@@ -29,8 +29,10 @@ export interface ChannelResult {
 export interface BacktestResult {
   from: number;
   to: number;
-  /** raw: every stored sample; minute: one value per minute (approximate, see `approximate`). */
-  resolution: "raw" | "minute";
+  /** raw: every stored sample; minute: one value per minute; mixed: per minute before `rawFrom`, raw after. */
+  resolution: "raw" | "minute" | "mixed";
+  /** Where the raw samples begin (per-minute values before it). */
+  rawFrom: number;
   approximate: string | null;
   samples: number;
   channels: ChannelResult[];
@@ -38,6 +40,8 @@ export interface BacktestResult {
   firingsPerDay: number;
   longestFiringMs: number;
 }
+
+const MINUTE = 60_000;
 
 class RecordingStore implements AlertStore {
   readonly transitions: Array<{ id: string; from: string; to: string; at: number }> = [];
@@ -55,10 +59,14 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /**
  * Replays stored history through the live alert engine itself, on a clock that follows the
  * samples: readings at their sample times, the engine's once-a-second tick between them, so `for`,
- * `clearFor`, hysteresis, rates and no-data behave exactly as they do live. `sampleMs` is how long
- * one sample stands for (the raw interval, or a minute): ticks inside it do not count as silence.
+ * `clearFor`, hysteresis, rates and no-data behave exactly as they do live. Before `rawFrom` the
+ * series holds one value per minute: it is read at the minute's start and again at its end, as if
+ * it had held the whole minute, so `for` up to a minute is met and the minute is not silence;
+ * there the tick comes once a minute.
  */
-export function backtest(rule: Rule, series: Series[], from: number, to: number, resolution: BacktestResult["resolution"], sampleMs: number, tickMs = 1000): BacktestResult {
+export function backtest(rule: Rule, stored: Series[], from: number, to: number, rawFrom = from): BacktestResult {
+  const series = stored.map((s) => heldThroughTheMinute(s, rawFrom));
+  const samples = stored.reduce((n, s) => n + countIn(s.ts, from, to), 0);
   const store = new RecordingStore();
   let now = from;
   const engine = new AlertEngine({ rules: [rule], flood: { max: Number.MAX_SAFE_INTEGER, window: 1 }, keepResolved: 0 }, store, quiet, () => now);
@@ -68,12 +76,10 @@ export function backtest(rule: Rule, series: Series[], from: number, to: number,
   const idOf = (channel: string) => `${rule.id}~${channel}`;
   // Merge the channels' samples in time order.
   const cursor = series.map(() => 0);
-  let samples = 0;
-  let lastSample = -Infinity;
-  let nextTick = from + tickMs;
+  const stepAt = (t: number) => (t < rawFrom ? MINUTE : 1000);
+  let nextTick = from + stepAt(from);
   const tickUntil = (t: number) => {
-    for (; nextTick <= t; nextTick += tickMs) {
-      if (nextTick <= lastSample + sampleMs) continue;
+    for (; nextTick <= t; nextTick += stepAt(nextTick)) {
       now = nextTick;
       engine.tick();
     }
@@ -89,8 +95,6 @@ export function backtest(rule: Rule, series: Series[], from: number, to: number,
     if (t < from || t >= to) continue;
     tickUntil(t);
     now = t;
-    lastSample = t;
-    samples++;
     engine.onHubEvent({ type: "reading", channel: s.info.id, ts: t, value, rx: t });
   }
   tickUntil(to);
@@ -99,17 +103,45 @@ export function backtest(rule: Rule, series: Series[], from: number, to: number,
   channels.forEach((c, i) => assignPeaks(c, series[i], lowest));
   const firings = channels.reduce((n, c) => n + c.firings, 0);
   const days = Math.max((to - from) / 86_400_000, 1 / 24);
+  const resolution = rawFrom <= from ? "raw" : rawFrom >= to ? "minute" : "mixed";
+  const pick = lowest ? "lowest" : conditionsOf(rule).conditions.every((c) => "above" in c) ? "highest" : "mean";
   return {
     from,
     to,
     resolution,
-    approximate: resolution === "minute" ? `history older than the raw retention is kept per minute: each minute is replayed as one ${lowest ? "lowest" : conditionsOf(rule).conditions.every((c) => "above" in c) ? "highest" : "mean"} value, so short excursions and exact times are approximate` : null,
+    rawFrom,
+    approximate:
+      resolution === "raw"
+        ? null
+        : `history older than the raw retention is kept per minute: before ${new Date(rawFrom).toISOString()} each minute is replayed as one ${pick} value, so short excursions and exact times there are approximate`,
     samples,
     channels,
     firings,
     firingsPerDay: firings / days,
     longestFiringMs: Math.max(0, ...channels.map((c) => c.longestFiringMs)),
   };
+}
+
+/** Per-minute values (before `rawFrom`) read twice: at the minute's start and at its last millisecond. */
+function heldThroughTheMinute(s: Series, rawFrom: number): Series {
+  if (s.ts.length === 0 || s.ts[0] >= rawFrom) return s;
+  const ts: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < s.ts.length; i++) {
+    ts.push(s.ts[i]);
+    values.push(s.values[i]);
+    if (s.ts[i] < rawFrom) {
+      ts.push(s.ts[i] + MINUTE - 1);
+      values.push(s.values[i]);
+    }
+  }
+  return { info: s.info, ts, values };
+}
+
+function countIn(ts: ArrayLike<number>, from: number, to: number): number {
+  let n = 0;
+  for (let i = 0; i < ts.length; i++) if (ts[i] >= from && ts[i] < to) n++;
+  return n;
 }
 
 /** A firing still open at the end of the range counts as lasting until then. */

@@ -31,14 +31,16 @@ export class BacktestRunner {
     if (to - from > BACKTEST_LIMITS.rangeMs) throw new AlertError(400, "from: a backtest covers at most 90 days");
     if (channels.length === 0) throw new AlertError(400, "channels: the rule matches no channel this gateway has");
     if (channels.length > BACKTEST_LIMITS.channels) throw new AlertError(400, `channels: the rule matches ${channels.length} channels; a backtest replays at most ${BACKTEST_LIMITS.channels}: narrow the pattern`);
-    const resolution = from >= this.now() - this.history.rawRetention ? "raw" : "minute";
-    const estimate = channels.length * ((to - from) / (resolution === "raw" ? Math.max(this.history.rawInterval, 1000) : 60_000));
+    // Raw samples where they are still kept (from the next whole minute), per-minute values before.
+    const rawFrom = Math.max(from, Math.ceil((this.now() - this.history.rawRetention) / 60_000) * 60_000);
+    const rawSpan = Math.max(0, to - rawFrom);
+    const estimate = channels.length * (rawSpan / Math.max(this.history.rawInterval, 1000) + (to - from - rawSpan) / 60_000);
     if (estimate > BACKTEST_LIMITS.samples) throw new AlertError(400, `about ${Math.round(estimate)} samples to replay, more than ${BACKTEST_LIMITS.samples}: choose a shorter range or fewer channels`);
     if (this.busy) throw new AlertError(429, "another backtest is running: try again in a moment");
     this.busy = true;
     try {
       this.history.flush();
-      const job: BacktestJob = { dbFile: this.dbFile, rule, channels, from, to, resolution };
+      const job: BacktestJob = { dbFile: this.dbFile, rule, channels, from, to, rawFrom };
       return await new Promise<BacktestResult>((resolve, reject) => {
         const worker = new Worker(new URL("./backtestWorker.js", import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 256 } });
         const timer = setTimeout(() => {

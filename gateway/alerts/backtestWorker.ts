@@ -10,7 +10,8 @@ export interface BacktestJob {
   channels: ChannelInfo[];
   from: number;
   to: number;
-  resolution: "raw" | "minute";
+  /** Where raw samples begin (a minute boundary): per-minute values before it. */
+  rawFrom: number;
 }
 
 /** Reads the stored series from its own read-only connection (WAL lets it read beside the writer) and replays them. */
@@ -21,24 +22,26 @@ function run(job: BacktestJob) {
     const conditions = conditionsOf(job.rule).conditions;
     // One value per minute stands for the whole minute: the one the rule would notice first.
     const pick = conditions.every((c) => "above" in c) ? "max" : conditions.every((c) => "below" in c) ? "min" : "sum / count";
-    const query =
-      job.resolution === "raw"
-        ? db.prepare("SELECT ts, value FROM samples WHERE channel = ? AND ts >= ? AND ts < ? ORDER BY ts")
-        : db.prepare(`SELECT minute * 60000 AS ts, ${pick} AS value FROM minutes WHERE channel = ? AND minute >= ? AND minute < ? ORDER BY minute`);
+    const minutes = db.prepare(`SELECT minute * 60000 AS ts, ${pick} AS value FROM minutes WHERE channel = ? AND minute >= ? AND minute < ? ORDER BY minute`).raw();
+    const raw = db.prepare("SELECT ts, value FROM samples WHERE channel = ? AND ts >= ? AND ts < ? ORDER BY ts").raw();
+    const rawFrom = Math.min(Math.max(job.rawFrom, job.from), job.to);
     const series: Series[] = job.channels.map((info) => {
       const id = idOf.get(info.id)?.id;
       const ts: number[] = [];
       const values: number[] = [];
-      if (id !== undefined) {
-        const range = job.resolution === "raw" ? [job.from, job.to] : [Math.floor(job.from / 60_000), Math.ceil(job.to / 60_000)];
-        for (const [t, v] of query.raw().iterate(id, ...range) as Iterable<[number, number]>) {
+      const add = (rows: Iterable<[number, number]>) => {
+        for (const [t, v] of rows) {
           ts.push(t);
           values.push(v);
         }
+      };
+      if (id !== undefined) {
+        if (rawFrom > job.from) add(minutes.iterate(id, Math.floor(job.from / 60_000), Math.ceil(rawFrom / 60_000)) as Iterable<[number, number]>);
+        if (rawFrom < job.to) add(raw.iterate(id, rawFrom, job.to) as Iterable<[number, number]>);
       }
       return { info, ts, values };
     });
-    return job.resolution === "raw" ? backtest(job.rule, series, job.from, job.to, "raw", 0) : backtest(job.rule, series, job.from, job.to, "minute", 60_000, 60_000);
+    return backtest(job.rule, series, job.from, job.to, rawFrom);
   } finally {
     db.close();
   }

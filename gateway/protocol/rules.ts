@@ -54,7 +54,9 @@ export interface BacktestIntervalMsg {
 export interface BacktestMsg {
   from: number;
   to: number;
-  resolution: "raw" | "minute";
+  /** raw: every stored sample; minute: one value per minute; mixed: per minute before rawFrom, raw after. */
+  resolution: "raw" | "minute" | "mixed";
+  rawFrom: number;
   approximate: string | null;
   samples: number;
   channels: Array<{ channel: string; intervals: BacktestIntervalMsg[]; firings: number; longestFiringMs: number; firingMs: number }>;

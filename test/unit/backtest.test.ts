@@ -64,7 +64,7 @@ describe("backtest", () => {
         }
         const to = t + 30_000;
         const expected = live(rule, ts, values, to);
-        const result = backtest(rule, [{ info, ts, values }], FROM, to, "raw", 0);
+        const result = backtest(rule, [{ info, ts, values }], FROM, to);
         expect(result.channels[0].intervals.map(({ state, start, end }) => ({ state, start, end }))).toEqual(expected.map(({ state, start, end }) => ({ state, start, end })));
         expect(result.firings).toBe(expected.filter((i) => i.state === "firing").length);
       }),
@@ -81,7 +81,7 @@ describe("backtest", () => {
       ts.push(FROM + s * 1000);
       values.push((s >= 600 && s < 620) || (s >= 1800 && s < 1860) ? 85 + (s % 7) : 70);
     }
-    const r = backtest(rule, [{ info, ts, values }], FROM, FROM + 3_600_000, "raw", 0);
+    const r = backtest(rule, [{ info, ts, values }], FROM, FROM + 3_600_000);
     expect(r.firings).toBe(2);
     expect(r.firingsPerDay).toBe(48);
     const firing = r.channels[0].intervals.filter((i) => i.state === "firing");
@@ -91,12 +91,12 @@ describe("backtest", () => {
     expect(r.approximate).toBeNull();
 
     // Still firing at the end of the range: it has lasted at least until then.
-    const open = backtest(rule, [{ info, ts, values: values.map((v, i) => (i >= 3000 ? 90 : v)) }], FROM, FROM + 3_600_000, "raw", 0);
+    const open = backtest(rule, [{ info, ts, values: values.map((v, i) => (i >= 3000 ? 90 : v)) }], FROM, FROM + 3_600_000);
     expect(open.channels[0].intervals.at(-1)).toMatchObject({ state: "firing", end: null });
     expect(open.longestFiringMs).toBe(3_600_000 - 3_003_000);
 
     const silent = ruleSchema.parse({ id: "silent", channels: ["*"], when: { noData: "30s" } });
-    const gap = backtest(silent, [{ info, ts: ts.filter((t) => t < FROM + 1_000_000 || t > FROM + 1_100_000), values }], FROM, FROM + 3_600_000, "raw", 0);
+    const gap = backtest(silent, [{ info, ts: ts.filter((t) => t < FROM + 1_000_000 || t > FROM + 1_100_000), values }], FROM, FROM + 3_600_000);
     expect(gap.firings).toBe(1);
   });
 
@@ -105,10 +105,37 @@ describe("backtest", () => {
     const ts = Array.from({ length: 1440 }, (_, m) => FROM + m * 60_000);
     const values = ts.map((_, m) => (m === 100 ? 90 : 60));
     const silent = ruleSchema.parse({ id: "silent", channels: ["*"], when: { noData: "30s" } });
-    const r = backtest(rule, [{ info, ts, values }], FROM, FROM + 86_400_000, "minute", 60_000, 60_000);
+    const r = backtest(rule, [{ info, ts, values }], FROM, FROM + 86_400_000, FROM + 86_400_000);
     expect(r.firings).toBe(1);
     expect(r.approximate).toMatch(/highest value/);
+    expect(r.resolution).toBe("minute");
     // Minute samples are not silence between them.
-    expect(backtest(silent, [{ info, ts, values }], FROM, FROM + 86_400_000, "minute", 60_000, 60_000).firings).toBe(0);
+    expect(backtest(silent, [{ info, ts, values }], FROM, FROM + 86_400_000, FROM + 86_400_000).firings).toBe(0);
+  });
+
+  it("replays per-minute values before the raw retention and every raw sample after it, in one run", () => {
+    const rule = ruleSchema.parse({ id: "hot", channels: ["spindle.bearing"], when: { above: 80 }, for: "3s" });
+    const rawFrom = FROM + 3_600_000;
+    const ts: number[] = [];
+    const values: number[] = [];
+    // An hour per minute (one hot minute), then an hour of raw samples with one 10 s excursion.
+    for (let m = 0; m < 60; m++) {
+      ts.push(FROM + m * 60_000);
+      values.push(m === 20 ? 90 : 60);
+    }
+    for (let s = 0; s < 3600; s++) {
+      ts.push(rawFrom + s * 1000);
+      values.push(s >= 1000 && s < 1010 ? 95 : 60);
+    }
+    const silent = ruleSchema.parse({ id: "silent", channels: ["*"], when: { noData: "30s" } });
+    const r = backtest(rule, [{ info, ts, values }], FROM, FROM + 7_200_000, rawFrom);
+    expect(r).toMatchObject({ resolution: "mixed", rawFrom, firings: 2 });
+    const firing = r.channels[0].intervals.filter((i) => i.state === "firing");
+    // Raw: exact to the second (fires 3 s after the excursion starts). Per minute: at the minute's tick.
+    expect(firing[1]).toMatchObject({ start: rawFrom + 1_003_000, end: rawFrom + 1_010_000, peak: 95 });
+    expect(firing[0].start).toBeGreaterThanOrEqual(FROM + 20 * 60_000);
+    expect(firing[0].start).toBeLessThanOrEqual(FROM + 21 * 60_000);
+    expect(r.approximate).toMatch(/before .* each minute is replayed as one highest value/);
+    expect(backtest(silent, [{ info, ts, values }], FROM, FROM + 7_200_000, rawFrom).firings).toBe(0);
   });
 });

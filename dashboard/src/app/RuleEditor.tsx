@@ -325,7 +325,12 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
               </button>
             ))}
           </div>
-          <p class="hint">{result?.approximate ?? t("rules.backtestHint")}</p>
+          <p class="hint">{t("rules.backtestHint")}</p>
+          {result && result.resolution !== "raw" && (
+            <p class="hint approximate">
+              {t("rules.approximate", { time: new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "short", timeZone: plantTimeZone.value }).format(result.rawFrom) })}
+            </p>
+          )}
           <div class="backtest-results" data-state={result ? "done" : "waiting"}>
             <Summary result={result} label={t("rules.thisRule")} />
             {saved && <Summary result={savedResult} label={t("rules.asSaved")} />}
