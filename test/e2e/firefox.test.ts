@@ -179,7 +179,10 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
     await page.locator('input[name="rule-clear"]').fill("18");
     await page.locator('input[name="rule-for"]').fill("1s");
     await page.locator('.backtest [data-range-id="1h"]').click();
-    await page.waitForFunction(() => Number(document.querySelector(".backtest-summary")?.getAttribute("data-firings")) >= 1, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector(".backtest-summary")?.getAttribute("data-firings")) >= 1, { timeout: 30_000 }).catch(async (err) => {
+      const state = await page.evaluate(() => ({ limit: (document.querySelector('input[name="rule-limit"]') as HTMLInputElement)?.value, problems: document.querySelector(".problems")?.textContent, matches: document.querySelector("#rule-matches")?.textContent, status: document.querySelector('.page [role="status"]')?.textContent, results: document.querySelector(".backtest-results")?.outerHTML }));
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(state)}`);
+    });
     await page.locator('.rule-form button[type="submit"]').click();
     await page.waitForSelector('[data-rule="spindle-bearing-high"][data-source="ui"]');
     await page.locator('nav a[href="#/"]').click();
