@@ -92,14 +92,15 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   };
   const hub = new Hub(moduleLog("hub"), config.hub.historyPoints);
   hub.start();
-  const db = openDatabase(join(resolve(config.dataDir), "wachter.db"));
+  const dbFile = join(resolve(config.dataDir), "wachter.db");
+  const db = openDatabase(dbFile);
   const history = new HistoryStore(db, config.history, moduleLog("history"));
   const alertStore = new SqliteAlertStore(db);
   // The engine runs the file's rules and the dashboard's; each change to the latter applies at once.
   let alerts: AlertEngine | undefined;
   const rules = new RuleBook(db, config.alerts.rules, (active) => alerts?.setRules(active));
   alerts = new AlertEngine({ ...config.alerts, rules: rules.active() }, alertStore, moduleLog("alerts"));
-  const backtests = new BacktestRunner(join(resolve(config.dataDir), "wachter.db"), { flush: () => history.flush(), ...config.history });
+  const backtests = new BacktestRunner(dbFile, { flush: () => history.flush(), ...config.history });
   const outbox = new Outbox(db);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);
@@ -141,8 +142,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     options.overrides?.(next);
     const summary = await sources.apply(next.sources);
     rules.setFileRules(next.alerts.rules);
-    const withoutRules = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] } });
-    const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => !isDeepStrictEqual(withoutRules(next)[k], withoutRules(current)[k]));
+    // Sources and alert rules apply live; any other section changed needs a restart.
+    const withoutLive = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] } });
+    const [was, is] = [withoutLive(current), withoutLive(next)];
+    const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => !isDeepStrictEqual(is[k], was[k]));
     current = { ...current, sources: next.sources, alerts: { ...current.alerts, rules: next.alerts.rules } };
     if (summary.removed.length || summary.restarted.length) {
       // Viewers reconnect at once and get a snapshot without the channels that went away.

@@ -43,6 +43,12 @@ export interface BacktestResult {
 
 const MINUTE = 60_000;
 
+/** Which of a minute's values stands for it: the one the rule would notice first. */
+export function minuteValue(rule: Rule): "highest" | "lowest" | "mean" {
+  const conditions = conditionsOf(rule).conditions;
+  return conditions.every((c) => "above" in c) ? "highest" : conditions.every((c) => "below" in c) ? "lowest" : "mean";
+}
+
 class RecordingStore implements AlertStore {
   readonly transitions: Array<{ id: string; from: string; to: string; at: number }> = [];
   loadAlerts(): AlertRecord[] {
@@ -104,7 +110,6 @@ export function backtest(rule: Rule, stored: Series[], from: number, to: number,
   const firings = channels.reduce((n, c) => n + c.firings, 0);
   const days = Math.max((to - from) / 86_400_000, 1 / 24);
   const resolution = rawFrom <= from ? "raw" : rawFrom >= to ? "minute" : "mixed";
-  const pick = lowest ? "lowest" : conditionsOf(rule).conditions.every((c) => "above" in c) ? "highest" : "mean";
   return {
     from,
     to,
@@ -113,7 +118,7 @@ export function backtest(rule: Rule, stored: Series[], from: number, to: number,
     approximate:
       resolution === "raw"
         ? null
-        : `history older than the raw retention is kept per minute: before ${new Date(rawFrom).toISOString()} each minute is replayed as one ${pick} value, so short excursions and exact times there are approximate`,
+        : `history older than the raw retention is kept per minute: before ${new Date(rawFrom).toISOString()} each minute is replayed as one ${minuteValue(rule)} value, so short excursions and exact times there are approximate`,
     samples,
     channels,
     firings,

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { ChannelInfo } from "../../sensors/index.js";
-import { backtest, type Series } from "./backtest.js";
-import { conditionsOf, type Rule } from "./schema.js";
+import { backtest, minuteValue, type Series } from "./backtest.js";
+import type { Rule } from "./schema.js";
 
 export interface BacktestJob {
   dbFile: string;
@@ -19,9 +19,7 @@ function run(job: BacktestJob) {
   const db = new Database(job.dbFile, { readonly: true, fileMustExist: true });
   try {
     const idOf = db.prepare<[string], { id: number }>("SELECT id FROM channels WHERE name = ?");
-    const conditions = conditionsOf(job.rule).conditions;
-    // One value per minute stands for the whole minute: the one the rule would notice first.
-    const pick = conditions.every((c) => "above" in c) ? "max" : conditions.every((c) => "below" in c) ? "min" : "sum / count";
+    const pick = { highest: "max", lowest: "min", mean: "sum / count" }[minuteValue(job.rule)];
     const minutes = db.prepare(`SELECT minute * 60000 AS ts, ${pick} AS value FROM minutes WHERE channel = ? AND minute >= ? AND minute < ? ORDER BY minute`).raw();
     const raw = db.prepare("SELECT ts, value FROM samples WHERE channel = ? AND ts >= ? AND ts < ? ORDER BY ts").raw();
     const rawFrom = Math.min(Math.max(job.rawFrom, job.from), job.to);

@@ -50,14 +50,14 @@ export class HostState {
     let node = this.nodes.get(key);
     if (topic.type === "NBIRTH") {
       const bdSeq = metricNumber(payload.metrics.find((m) => m.name === BDSEQ_METRIC));
-      node = { bdSeq, seq: payload.seq ?? 0, born: true, aliases: new Map(), devices: new Map(), lastRebirthRequest: node?.lastRebirthRequest ?? -Infinity };
+      node = { ...freshNode(node), bdSeq, seq: payload.seq ?? 0, born: true };
       this.nodes.set(key, node);
       return this.birth(node, topic, payload);
     }
     if (topic.type === "NCMD" || topic.type === "DCMD") return [];
     if (!node?.born) {
       if (topic.type === "NDEATH" || topic.type === "DDEATH") return [];
-      node ??= { bdSeq: undefined, seq: 0, born: false, aliases: new Map(), devices: new Map(), lastRebirthRequest: -Infinity };
+      node ??= freshNode(undefined);
       this.nodes.set(key, node);
       return this.rebirth(node, topic, now, `${topic.type} before the node's birth`);
     }
@@ -135,6 +135,9 @@ export class HostState {
     return [{ type: "rebirth", group: topic.group, node: topic.node, reason }];
   }
 }
+
+/** A node as the host first hears of it (or hears its birth): no aliases, no devices; a rebirth request's time carries over. */
+const freshNode = (previous: EdgeNode | undefined): EdgeNode => ({ bdSeq: undefined, seq: 0, born: false, aliases: new Map(), devices: new Map(), lastRebirthRequest: previous?.lastRebirthRequest ?? -Infinity });
 
 const numericRefs = (declared: Map<string, Known> | undefined): MetricRef[] => [...(declared?.values() ?? [])].filter((k) => k.numeric).map((k) => k.ref);
 

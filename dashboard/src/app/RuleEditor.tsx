@@ -5,7 +5,7 @@ import type { BacktestMsg, RuleMsg, RuleSpec, ValidationMsg } from "../../../gat
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
-import { api } from "./api.js";
+import { api, ifMatch } from "./api.js";
 import { RANGES, type Point, type RangeId } from "./ChannelPage.js";
 import { language, t } from "./i18n.js";
 import { draftOf, quickDraft, ruleOf, type Draft } from "./ruleDraft.js";
@@ -181,15 +181,9 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
   const save = async (e: Event) => {
     e.preventDefault();
     const body = { ...rule!, enabled: draft.enabled };
-    const res = saved
-      ? await fetch(`api/rules/${encodeURIComponent(saved.id)}`, { method: "PUT", headers: { "Content-Type": "application/json", "If-Match": `"ui-${saved.version}"` }, body: JSON.stringify(body), credentials: "same-origin" })
-      : await fetch("api/rules", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
-    if (res.ok) {
-      location.hash = "#/rules";
-      return;
-    }
-    const answer = (await res.json().catch(() => ({}))) as { error?: string; problems?: string[] };
-    setStatus({ text: t("error.refused", { error: [answer.error, ...(answer.problems ?? [])].filter(Boolean).join("; ") }), error: true });
+    const res = saved ? await api("PUT", `api/rules/${encodeURIComponent(saved.id)}`, body, ifMatch(saved.version)) : await api("POST", "api/rules", body);
+    if (res.ok) location.hash = "#/rules";
+    else setStatus({ text: t("error.refused", { error: res.error }), error: true });
   };
 
   return (

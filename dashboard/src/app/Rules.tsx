@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { RuleChangeMsg, RuleMsg, RuleSpec } from "../../../gateway/protocol/rules.js";
-import { api } from "./api.js";
+import { api, ifMatch } from "./api.js";
 import { language, t } from "./i18n.js";
 import { canEditRules, dataVersion, plantTimeZone } from "./state.js";
 
@@ -52,13 +52,11 @@ export function RulesPage() {
     if (res.ok) void load();
   };
   const put = async (r: RuleMsg, spec: RuleSpec & { enabled: boolean }, text: string) => {
-    const res = await fetch(`api/rules/${encodeURIComponent(r.id)}`, { method: "PUT", headers: { "Content-Type": "application/json", "If-Match": `"ui-${r.version}"` }, body: JSON.stringify(spec), credentials: "same-origin" });
-    report(res.ok ? { ok: true } : { ok: false, error: ((await res.json().catch(() => ({}))) as { error?: string }).error }, text);
+    report(await api("PUT", `api/rules/${encodeURIComponent(r.id)}`, spec, ifMatch(r.version)), text);
   };
   const remove = async (r: RuleMsg) => {
     setConfirming(undefined);
-    const res = await fetch(`api/rules/${encodeURIComponent(r.id)}`, { method: "DELETE", headers: { "If-Match": `"ui-${r.version}"` }, credentials: "same-origin" });
-    report(res.ok ? { ok: true } : { ok: false, error: ((await res.json().catch(() => ({}))) as { error?: string }).error }, t("rules.deleted", { id: r.id }));
+    report(await api("DELETE", `api/rules/${encodeURIComponent(r.id)}`, undefined, ifMatch(r.version)), t("rules.deleted", { id: r.id }));
   };
   const duplicate = async (r: RuleMsg) => {
     const taken = new Set(rules.map((x) => x.id));
@@ -74,10 +72,9 @@ export function RulesPage() {
   };
   const importYaml = async (e: Event) => {
     e.preventDefault();
-    const res = await fetch("api/rules/import", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ yaml }), credentials: "same-origin" });
-    const answer = (await res.json().catch(() => ({}))) as { error?: string; problems?: string[]; created?: string[]; updated?: string[] };
+    const res = await api<{ created: string[]; updated: string[] }>("POST", "api/rules/import", { yaml });
     if (res.ok) setYaml("");
-    report(res.ok ? { ok: true } : { ok: false, error: [answer.error, ...(answer.problems ?? [])].filter(Boolean).join("; ") }, t("rules.imported", { created: answer.created?.length ?? 0, updated: answer.updated?.length ?? 0 }));
+    report(res, res.ok ? t("rules.imported", { created: res.data.created.length, updated: res.data.updated.length }) : "");
   };
 
   return (
