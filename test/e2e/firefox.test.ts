@@ -20,6 +20,20 @@ async function signIn(page: Page): Promise<void> {
   await page.locator('button[type="submit"]').click();
 }
 
+/**
+ * Replaces a field's text as a person does: select all, then type. Puppeteer's fill() empties a
+ * pre-filled field by assigning its value without an input event, and a re-render arriving before
+ * the first key puts the old text back (a limit of "20" became "118.320").
+ */
+async function retype(page: Page, selector: string, text: string): Promise<void> {
+  await page.focus(selector);
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyA");
+  await page.keyboard.up("Control");
+  await page.keyboard.type(text);
+  await page.waitForFunction((s, t) => (document.querySelector(s) as HTMLInputElement | null)?.value === t, {}, selector, text);
+}
+
 describe("Firefox ESR with its default settings (private network namespace)", () => {
   let ns: NetNs;
   let gateway: GatewayProcess;
@@ -175,9 +189,9 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
     await page.locator("a.quick-threshold").click();
     await page.waitForSelector("#rule-title");
     // The bearing has been above 20 °C all along: the replay finds it firing, and so does the engine once saved.
-    await page.locator('input[name="rule-limit"]').fill("20");
-    await page.locator('input[name="rule-clear"]').fill("18");
-    await page.locator('input[name="rule-for"]').fill("1s");
+    await retype(page, 'input[name="rule-limit"]', "20");
+    await retype(page, 'input[name="rule-clear"]', "18");
+    await retype(page, 'input[name="rule-for"]', "1s");
     await page.locator('.backtest [data-range-id="1h"]').click();
     await page.waitForFunction(() => Number(document.querySelector(".backtest-summary")?.getAttribute("data-firings")) >= 1, { timeout: 30_000 }).catch(async (err) => {
       const state = await page.evaluate(() => ({ limit: (document.querySelector('input[name="rule-limit"]') as HTMLInputElement)?.value, problems: document.querySelector(".problems")?.textContent, matches: document.querySelector("#rule-matches")?.textContent, status: document.querySelector('.page [role="status"]')?.textContent, results: document.querySelector(".backtest-results")?.outerHTML }));
