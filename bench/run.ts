@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest), updated in place
+ *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -14,6 +14,7 @@ import { writeReport } from "./report.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
+import { dashboards, dashboardSection } from "./dashboard.js";
 import { fieldbus, fieldbusSection } from "./fieldbus.js";
 import { updateSection } from "./sections.js";
 import { ingest } from "./ingest.js";
@@ -81,8 +82,12 @@ if (values.only === "fieldbus") {
   printBacktests(cases);
   if (!values["no-report"]) updateSection("backtest", backtestSection(cases));
   process.exit(0);
+} else if (values.only === "dashboard") {
+  const runs = await dashboards(values.smoke ? 10 : values.quick ? 30 : 120);
+  if (!values["no-report"]) updateSection("dashboard", dashboardSection(runs));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus or backtest, got "${values.only}"`);
+  console.error(`--only: expected fieldbus, backtest or dashboard, got "${values.only}"`);
   process.exit(2);
 }
 

@@ -25,6 +25,8 @@ export class GatewayProcess {
   readonly configFile: string;
 
   readonly dataDir: string;
+  /** The gateway's entry point: this checkout's build unless a benchmark runs another. */
+  cli = CLI;
 
   /** With `config` null the gateway runs its built-in demo (no --config). */
   constructor(
@@ -42,7 +44,7 @@ export class GatewayProcess {
 
   async start(): Promise<void> {
     const configArgs = this.configFile ? ["--config", this.configFile] : [];
-    const args = [...this.nodeArgs, CLI, ...configArgs, "--json", ...this.extraArgs];
+    const args = [...this.nodeArgs, this.cli, ...configArgs, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
     const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir };
     const proc = new Proc(cmd, argv, { cwd: ROOT, env });
