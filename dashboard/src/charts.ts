@@ -2,6 +2,7 @@ import uPlot, { type AlignedData, type Options } from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { ThresholdMsg } from "../../gateway/protocol/alerts.js";
 import type { Series } from "./store.js";
+import { formatValue } from "./format.js";
 
 export const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
 
@@ -78,8 +79,10 @@ export class Sparkline {
   }
 }
 
+const TREND_HEIGHT = 240;
+
 /**
- * All channels of one unit in one chart, aligned on a shared time axis. It follows the live data
+ * Channels of one machine part and unit in one chart, aligned on a shared time axis. It follows the live data
  * until the operator drags across it to zoom; a double click (uPlot's reset) follows again. The
  * legend shows the newest values unless the pointer is over the chart.
  */
@@ -98,19 +101,19 @@ export class TrendChart {
     this.parent.dataset.zoomed = "false";
   }
 
-  rebuild(channels: Array<{ id: string; label: string; color: string; unit: string }>): void {
+  rebuild(channels: Array<{ id: string; label: string; color: string; unit: string; decimals?: number }>): void {
     this.plot?.destroy();
     this.ids = channels.map((c) => c.id);
     const unit = channels[0]?.unit ?? "";
     const opts: Options = {
       width: this.parent.clientWidth || 800,
-      height: 320,
+      height: TREND_HEIGHT,
       scales: { x: { time: true } },
       axes: [
         { ...AXIS },
         { ...AXIS, label: unit, size: 56, values: (_u, ticks) => ticks.map((t) => `${t}`) },
       ],
-      series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${v.toFixed(2)} ${c.unit}`) }))],
+      series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${formatValue(v, c.decimals)} ${c.unit}`) }))],
       hooks: {
         draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)))],
         setSelect: [
@@ -144,7 +147,7 @@ export class TrendChart {
     });
   }
 
-  resize(width: number): void {
-    this.plot?.setSize({ width, height: 320 });
+  resize(): void {
+    this.plot?.setSize({ width: this.parent.clientWidth, height: TREND_HEIGHT });
   }
 }

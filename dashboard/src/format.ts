@@ -26,6 +26,8 @@ export function formatAge(ms: number): string {
 /** Series colours; none of them is an alarm's red or amber. */
 const PALETTE = ["#4cc9f0", "#b388ff", "#80ed99", "#90e0ef", "#c77dff", "#a7c957", "#7b9cff", "#56cfe1", "#e0aaff", "#72efdd"];
 
+export const PALETTE_SIZE = PALETTE.length;
+
 export function colorFor(index: number): string {
   return PALETTE[index % PALETTE.length];
 }

@@ -3,6 +3,7 @@ import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
 import { colorFor, el, formatAge, formatValue } from "./format.js";
 import type { Store } from "./store.js";
+import { trendGroups } from "./trendGroups.js";
 import { SEVERITY_ICON } from "./app/AlarmBanner.js";
 import { t, type MessageKey } from "./app/i18n.js";
 
@@ -111,15 +112,18 @@ export class DashboardView {
       gridFor(c).append(root);
       this.cards.set(c.id, { root, value, age, alarm, stale, spark: new Sparkline(sparkHost, color) });
     });
-    // One chart per unit, so °C and dB never share an axis.
     this.root.chart.replaceChildren();
-    this.trends = [...new Set(charted.map((c) => c.unit))].map((unit) => {
-      const host = document.createElement("div");
-      host.className = "chart";
-      host.dataset.unit = unit;
-      this.root.chart.append(host);
+    this.trends = trendGroups(charted).map((g) => {
+      const figure = el("figure", "trend");
+      const caption = el("figcaption", "trend-title", `${g.label} · ${g.unit}`);
+      if (g.part) caption.append(el("span", "trend-part", ` (${g.part})`));
+      const host = el("div", "chart");
+      host.dataset.unit = g.unit;
+      host.dataset.group = g.label;
+      figure.append(caption, host);
+      this.root.chart.append(figure);
       const trend = new TrendChart(host);
-      trend.rebuild(charted.filter((c) => c.unit === unit).map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit })));
+      trend.rebuild(g.channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit, decimals: c.decimals })));
       return trend;
     });
     this.resize();
@@ -155,6 +159,6 @@ export class DashboardView {
 
   private resize(): void {
     for (const card of this.cards.values()) card.spark.resize(card.root.clientWidth - 32);
-    for (const trend of this.trends) trend.resize(this.root.chart.clientWidth);
+    for (const trend of this.trends) trend.resize();
   }
 }

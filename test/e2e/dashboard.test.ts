@@ -97,8 +97,10 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     await page.waitForSelector(`${row}[data-state="resolved"]`, { timeout: 5000 });
   });
 
-  it("shows the newest values in the trend legend without hovering, and keeps a drag-zoom until a double click", async () => {
-    const chart = '.chart[data-unit="°C"]';
+  it("draws one trend per machine part and unit, with the newest values in the legend without hovering, and keeps a drag-zoom until a double click", async () => {
+    // The camera's and microphone's derived channels have no configured part: they go by their source.
+    expect(await page.locator(".trend-title").allTextContents()).toEqual(["Press / bearings · °C", "Machine · °C", "Spindle · °C", "sim · °C", "sim · dB"]);
+    const chart = '.chart[data-group="Spindle"][data-unit="°C"]';
     await page.locator(chart).scrollIntoViewIfNeeded();
     await page.waitForFunction((c) => [...document.querySelectorAll(`${c} .u-legend .u-series:not(:first-child) .u-value`)].some((v) => /\d/.test(v.textContent ?? "")), chart);
     const box = (await page.locator(`${chart} .u-over`).boundingBox())!;
