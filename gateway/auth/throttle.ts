@@ -1,25 +1,33 @@
+const MINUTE = 60_000;
+
 /**
- * Failed-login limiter: more than `limit` failures for one key (an IP or a username) within
- * `windowMs` locks that key out until the window has passed. Memory is bounded.
+ * Sign-in limiter: more than `limit` failures for one key (an IP or a username) within `windowMs`
+ * lock that key out until the window has passed, and no key gets more than `perMinute` attempts a
+ * minute, right or wrong: each costs a 32 MiB scrypt and a write of the session file, so even a
+ * client with a valid password cannot keep the gateway busy signing it in. Memory is bounded.
  *
  * Checking a password takes a while (scrypt), so attempts still being checked count as failures
  * until they are decided: however many arrive at once, no more than `limit` are checked.
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
+  private readonly attempts = new Map<string, number[]>();
   private readonly checking = new Map<string, number>();
 
   constructor(
     private readonly limit = 5,
     private readonly windowMs = 5 * 60_000,
+    private readonly perMinute = 20,
     private readonly maxKeys = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Milliseconds until the key may try again, or 0. */
   retryAfter(key: string): number {
-    const recent = this.recent(key);
+    const recent = this.recent(this.failures, key, this.windowMs);
     if (recent.length >= this.limit) return recent[0] + this.windowMs - this.now();
+    const lastMinute = this.recent(this.attempts, key, MINUTE);
+    if (lastMinute.length >= this.perMinute) return lastMinute[0] + MINUTE - this.now();
     return recent.length + (this.checking.get(key) ?? 0) >= this.limit ? 1000 : 0;
   }
 
@@ -30,7 +38,10 @@ export class LoginThrottle {
   begin(keys: string[]): { wait: number; settle?: (ok: boolean) => void } {
     const wait = Math.max(...keys.map((k) => this.retryAfter(k)));
     if (wait > 0) return { wait };
-    for (const k of keys) this.checking.set(k, (this.checking.get(k) ?? 0) + 1);
+    for (const k of keys) {
+      this.checking.set(k, (this.checking.get(k) ?? 0) + 1);
+      this.record(this.attempts, k, MINUTE);
+    }
     return {
       wait: 0,
       settle: (ok) => {
@@ -46,19 +57,24 @@ export class LoginThrottle {
   }
 
   fail(key: string): void {
-    const recent = this.recent(key);
-    recent.push(this.now());
-    this.failures.delete(key);
-    this.failures.set(key, recent);
-    if (this.failures.size > this.maxKeys) this.failures.delete(this.failures.keys().next().value!);
+    this.record(this.failures, key, this.windowMs);
   }
 
   succeed(key: string): void {
     this.failures.delete(key);
   }
 
-  private recent(key: string): number[] {
-    const cutoff = this.now() - this.windowMs;
-    return (this.failures.get(key) ?? []).filter((t) => t > cutoff);
+  /** Adds now to the key's times, the key becoming the newest, the oldest key going beyond `maxKeys`. */
+  private record(times: Map<string, number[]>, key: string, windowMs: number): void {
+    const recent = this.recent(times, key, windowMs);
+    recent.push(this.now());
+    times.delete(key);
+    times.set(key, recent);
+    if (times.size > this.maxKeys) times.delete(times.keys().next().value!);
+  }
+
+  private recent(times: Map<string, number[]>, key: string, windowMs: number): number[] {
+    const cutoff = this.now() - windowMs;
+    return (times.get(key) ?? []).filter((t) => t > cutoff);
   }
 }

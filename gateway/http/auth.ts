@@ -92,7 +92,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const keys = [`ip:${req.ip}`, `user:${username}`];
     const attempt = deps.throttle.begin(keys);
     if (!attempt.settle) {
-      return reply.code(429).header("Retry-After", String(Math.ceil(attempt.wait / 1000))).send({ error: "too many failed sign-ins; try again later" });
+      return reply.code(429).header("Retry-After", String(Math.ceil(attempt.wait / 1000))).send({ error: "too many sign-ins from this address or for this user; try again later" });
     }
     let role;
     try {

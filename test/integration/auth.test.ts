@@ -179,6 +179,22 @@ describe("sign-in throttling under concurrency", () => {
       await gateway.stop();
     }
   });
+
+  it("signs a client in with the right password no more than 20 times a minute", async () => {
+    const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "repeated-admin-password" });
+    const signIn = () => fetch(`${base}/api/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password: "repeated-admin-password" }) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await signIn()).status);
+      const together = await Promise.all(Array.from({ length: 10 }, () => signIn()));
+      expect(statuses).toEqual(Array(20).fill(200));
+      expect(together.map((r) => r.status)).toEqual(Array(10).fill(429));
+      expect(Number(together[0].headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(((await together[0].json()) as { error: string }).error).toBe("too many sign-ins from this address or for this user; try again later");
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
 
 describe("HTTPS", () => {
