@@ -29,6 +29,7 @@ import { Outbox } from "./notify/outbox.js";
 import { ALERTS_LABEL } from "./protocol/alerts.js";
 import { TELEMETRY_LABEL } from "./protocol/telemetry.js";
 import { openDatabase } from "./storage/db.js";
+import { StorageHealth } from "./storage/health.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { SourceSet, type ReloadSummary } from "./sourceSet.js";
@@ -58,13 +59,15 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger) {
+async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger, storage: StorageHealth) {
   const users = new UserStore(resolve(config.dataDir));
   const generatedAdminPassword = await users.ensureAdmin(env.WACHTER_ADMIN_PASSWORD);
   if (env.WACHTER_ADMIN_PASSWORD && !generatedAdminPassword && users.size > 0) {
     log.debug("WACHTER_ADMIN_PASSWORD is only used on the first start, when no users exist");
   }
-  const credentials = new Credentials(config.auth.sessionTtl, join(resolve(config.dataDir), "sessions.json"));
+  const credentials = new Credentials(config.auth.sessionTtl, join(resolve(config.dataDir), "sessions.json"), undefined, undefined, undefined, (err) =>
+    err ? storage.failed("sessions", err) : storage.ok("sessions"),
+  );
   for (const t of config.auth.tokens) credentials.addToken(t.name, t.token, t.role);
   if (env.WACHTER_API_TOKEN) {
     if (env.WACHTER_API_TOKEN.length < 32) throw new Error("WACHTER_API_TOKEN must be at least 32 characters (openssl rand -base64 32)");
@@ -85,23 +88,24 @@ export interface StartOptions {
 export async function startGateway(config: Config, log: Logger, options: StartOptions = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
   const dashboardDir = options.dashboardDir ?? join(APP_ROOT, "dist/dashboard");
-  const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log);
   const moduleLog = (module: LogModule) => {
     const level = config.log.modules[module];
     return level ? log.child({ module }, { level }) : log.child({ module });
   };
+  const storage = new StorageHealth(moduleLog("storage"));
+  const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log, storage);
   const hub = new Hub(moduleLog("hub"), config.hub.historyPoints);
   hub.start();
   const dbFile = join(resolve(config.dataDir), "wachter.db");
   const db = openDatabase(dbFile);
-  const history = new HistoryStore(db, config.history, moduleLog("history"));
-  const alertStore = new SqliteAlertStore(db);
+  const history = new HistoryStore(db, config.history, moduleLog("history"), storage);
+  const alertStore = new SqliteAlertStore(db, storage);
   // The engine runs the file's rules and the dashboard's; each change to the latter applies at once.
   let alerts: AlertEngine | undefined;
   const rules = new RuleBook(db, config.alerts.rules, (active) => alerts?.setRules(active));
   alerts = new AlertEngine({ ...config.alerts, rules: rules.active() }, alertStore, moduleLog("alerts"));
   const backtests = new BacktestRunner(dbFile, { flush: () => history.flush(), ...config.history });
-  const outbox = new Outbox(db);
+  const outbox = new Outbox(db, storage);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);
   notifiers.attachRules(rules);
@@ -134,7 +138,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     config.webrtc.maxViewers,
     moduleLog("webrtc"),
   );
-  const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history });
+  const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history, storage });
   let current = config;
   const reload = async (): Promise<ReloadResult> => {
     if (!options.configFile) throw new ConfigError("(built-in configuration)", ["the gateway was started without --config: there is no file to reload"]);
@@ -202,7 +206,9 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
         (a) =>
           a.get("/readyz", { config: { access: "viewer" } }, async (_req, reply) => {
             const down = hub.sourceStates().filter((s) => s.status.state !== "up");
-            return reply.code(down.length ? 503 : 200).send({ ready: down.length === 0, sources: hub.sourceStates().map((s) => ({ id: s.id, state: s.status.state, detail: s.status.detail ?? "" })) });
+            const failing = storage.failures();
+            const ready = down.length === 0 && failing.length === 0;
+            return reply.code(ready ? 200 : 503).send({ ready, sources: hub.sourceStates().map((s) => ({ id: s.id, state: s.status.state, detail: s.status.detail ?? "" })), storage: failing });
           }),
       ],
     });
@@ -214,6 +220,12 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   }
   const uplink = config.uplink.mqtt ? new MqttUplink(config.uplink.mqtt, hub, gatewayInfo, moduleLog("uplink")) : undefined;
   history.start();
+  // What could not be written for want of space is tried again each second.
+  const retryWrites = setInterval(() => {
+    alertStore.writes.drain();
+    outbox.writes.drain();
+    credentials.saveIfUnsaved();
+  }, 1000);
   alerts.start();
   notifiers.start();
   uplink?.start();
@@ -239,6 +251,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       hub.stop();
       alerts.stop();
       history.stop();
+      clearInterval(retryWrites);
       await notifiers.stop();
       await uplink?.stop();
       await edgeNode?.stop();

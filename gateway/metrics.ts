@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { ffmpegRestarts } from "../common/ffmpeg.js";
 import type { AlertEngine } from "./alerts/engine.js";
 import type { HistoryStore } from "./history/historyStore.js";
+import type { StorageHealth } from "./storage/health.js";
 import type { Hub } from "./hub/hub.js";
 import { ThermalVideo, type SharedTrack } from "./media/thermalVideo.js";
 import type { Sessions } from "./webrtc/sessions.js";
@@ -12,6 +13,7 @@ export interface MetricSources {
   tracks: () => SharedTrack[];
   alerts: AlertEngine;
   history: HistoryStore;
+  storage: StorageHealth;
 }
 
 /**
@@ -72,6 +74,10 @@ export function createMetrics(s: MetricSources): Registry {
     const counts = { pending: 0, firing: 0, resolved: 0 };
     for (const a of s.alerts.list()) counts[a.state]++;
     for (const [state, n] of Object.entries(counts)) g.set({ state }, n);
+  });
+  gauge("wachter_storage_write_failing", "1 while a writer cannot write to the database (disk full or failing)", ["writer"], (g) => {
+    for (const writer of ["history", "alert state", "notifications", "sessions"]) g.set({ writer }, 0);
+    for (const f of s.storage.failures()) g.set({ writer: f.writer }, 1);
   });
   counter("wachter_history_dropped_total", "Samples dropped because history writes fell behind", [], (c) => c.inc(s.history.dropped));
   return registry;

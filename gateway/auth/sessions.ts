@@ -18,11 +18,13 @@ const digest = (secret: string) => createHash("sha256").update(secret).digest("b
  * Login sessions (random 256-bit ids, kept only as SHA-256 digests) and machine API tokens.
  * Lookups go through the digests, so comparing secrets never depends on their bytes. Sessions are
  * saved to `file` (when given) so that restarting the gateway does not sign everybody out; the
- * file holds digests only, which cannot be turned back into cookies.
+ * file holds digests only, which cannot be turned back into cookies. If the file cannot be written
+ * (a full disk), sign-ins still work, `onSave` hears of it, and `saveIfUnsaved()` tries again.
  */
 export class Credentials {
   private readonly sessions = new Map<string, Session>();
   private readonly tokens = new Map<string, Principal>();
+  private unsaved = false;
 
   constructor(
     private readonly sessionTtlMs: number,
@@ -30,6 +32,7 @@ export class Credentials {
     private readonly maxSessions = 1000,
     private readonly maxPerUser = 20,
     private readonly now: () => number = Date.now,
+    private readonly onSave: (err?: unknown) => void = () => {},
   ) {
     if (file && existsSync(file)) {
       try {
@@ -90,10 +93,21 @@ export class Credentials {
     return this.tokens.get(digest(token));
   }
 
+  saveIfUnsaved(): void {
+    if (this.unsaved) this.save();
+  }
+
   private save(): void {
     if (!this.file) return;
-    writeFileSync(`${this.file}.tmp`, JSON.stringify([...this.sessions]), { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    try {
+      writeFileSync(`${this.file}.tmp`, JSON.stringify([...this.sessions]), { mode: 0o600 });
+      renameSync(`${this.file}.tmp`, this.file);
+      this.unsaved = false;
+      this.onSave();
+    } catch (err) {
+      this.unsaved = true;
+      this.onSave(err);
+    }
   }
 
   private prune(): void {

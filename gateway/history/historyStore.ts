@@ -1,6 +1,7 @@
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
+import type { StorageHealth } from "../storage/health.js";
 import type { HistoryConfig } from "./schema.js";
 
 export interface SeriesPoint {
@@ -45,6 +46,7 @@ export class HistoryStore {
     private readonly db: Db,
     private readonly config: HistoryConfig,
     private readonly log: Logger,
+    private readonly health: StorageHealth,
     private readonly now: () => number = Date.now,
   ) {
     this.insertSample = db.prepare("INSERT INTO samples (channel, ts, value) VALUES (?, ?, ?)");
@@ -108,8 +110,9 @@ export class HistoryStore {
           this.upsertMinute.run(c, minute, m.min, m.max, m.sum, m.count);
         }
       })();
+      this.health.ok("history");
     } catch (err) {
-      this.log.error({ err: (err as Error).message, samples: raw.length }, "writing history failed; will retry");
+      this.health.failed("history", err);
       this.raw = raw.concat(this.raw).slice(-this.config.maxBuffered);
       for (const [key, m] of minutes) {
         const cur = this.minutes.get(key);

@@ -1,4 +1,5 @@
 import type { Db } from "../storage/db.js";
+import { WriteQueue, type StorageHealth } from "../storage/health.js";
 
 export interface OutboxItem {
   id: number;
@@ -8,19 +9,29 @@ export interface OutboxItem {
 
 /**
  * Notifications waiting for delivery, in SQLite so that a broker outage or a gateway restart
- * loses none. Bounded per sink: beyond `maxPerSink` the oldest are dropped (and counted).
+ * loses none. Bounded per sink: beyond `maxPerSink` the oldest are dropped (and counted). While
+ * the disk is full, new notifications wait in memory, in order, and are delivered once they are
+ * written.
  */
 export class Outbox {
   dropped = 0;
+  readonly writes: WriteQueue;
 
   constructor(
     private readonly db: Db,
+    health: StorageHealth,
     private readonly maxPerSink = 10_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.writes = new WriteQueue("notifications", health);
+  }
 
   add(sink: string, payload: string): void {
     const t = this.now();
+    this.writes.run(() => this.insert(sink, payload, t));
+  }
+
+  private insert(sink: string, payload: string, t: number): void {
     this.db.prepare("INSERT INTO outbox (sink, payload, created, next_at) VALUES (?, ?, ?, ?)").run(sink, payload, t, t);
     const { n } = this.db.prepare("SELECT count(*) AS n FROM outbox WHERE sink = ?").get(sink) as { n: number };
     if (n > this.maxPerSink) {
@@ -30,8 +41,12 @@ export class Outbox {
     }
   }
 
-  /** The oldest items, in order, up to the first that is waiting for a retry: nothing overtakes it. */
+  /**
+   * The oldest items, in order, up to the first that is waiting for a retry: nothing overtakes it.
+   * None while changes wait to be written, or a delivered item would be sent again and again.
+   */
   due(sink: string, limit: number): OutboxItem[] {
+    if (this.writes.pending) return [];
     const head = this.db.prepare("SELECT id, payload, attempts, next_at FROM outbox WHERE sink = ? ORDER BY id LIMIT ?").all(sink, limit) as (OutboxItem & { next_at: number })[];
     const now = this.now();
     const waiting = head.findIndex((i) => i.next_at > now);
@@ -43,10 +58,11 @@ export class Outbox {
   }
 
   done(id: number): void {
-    this.db.prepare("DELETE FROM outbox WHERE id = ?").run(id);
+    this.writes.run(() => this.db.prepare("DELETE FROM outbox WHERE id = ?").run(id));
   }
 
   retryLater(id: number, delayMs: number): void {
-    this.db.prepare("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?").run(this.now() + delayMs, id);
+    const at = this.now() + delayMs;
+    this.writes.run(() => this.db.prepare("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?").run(at, id));
   }
 }

@@ -6,6 +6,7 @@ import { HistoryStore } from "../../gateway/history/historyStore.js";
 import { historySchema } from "../../gateway/history/schema.js";
 import { openDatabase } from "../../gateway/storage/db.js";
 import type { Logger } from "../../common/logger.js";
+import { StorageHealth } from "../../gateway/storage/health.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
@@ -13,7 +14,7 @@ const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 function setup(config: object = {}, file = join(mkdtempSync(join(tmpdir(), "wachter-hist-")), "h.db")) {
   let now = T0 + 3_600_000;
   const db = openDatabase(file);
-  const store = new HistoryStore(db, historySchema.parse(config), quiet, () => now);
+  const store = new HistoryStore(db, historySchema.parse(config), quiet, new StorageHealth(quiet), () => now);
   const feed = (channel: string, ts: number, value: number) => store.onHubEvent({ type: "reading", channel, ts, value, rx: ts });
   return { db, store, file, feed, setNow: (t: number) => (now = t) };
 }

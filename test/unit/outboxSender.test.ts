@@ -6,13 +6,14 @@ import { Outbox } from "../../gateway/notify/outbox.js";
 import { OutboxSender } from "../../gateway/notify/sender.js";
 import { openDatabase } from "../../gateway/storage/db.js";
 import type { Logger } from "../../common/logger.js";
+import { StorageHealth } from "../../gateway/storage/health.js";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function setup() {
   const file = join(mkdtempSync(join(tmpdir(), "wachter-outbox-")), "o.db");
   const db = openDatabase(file);
-  return { db, file, outbox: new Outbox(db) };
+  return { db, file, outbox: new Outbox(db, new StorageHealth(quiet)) };
 }
 
 describe("outbox sender", () => {
@@ -60,7 +61,7 @@ describe("outbox sender", () => {
     } finally {
       process.off("unhandledRejection", onRejection);
     }
-    const reopened = new Outbox(openDatabase(file));
+    const reopened = new Outbox(openDatabase(file), new StorageHealth(quiet));
     expect(reopened.due("s", 10).map((i) => [i.payload, i.attempts])).toEqual([["x", 0]]);
   });
 });

@@ -1,0 +1,118 @@
+import { execFileSync } from "node:child_process";
+import { appendFile } from "node:fs/promises";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { freePort, waitFor } from "../helpers/ports.js";
+import { PtyPair } from "../helpers/socat.js";
+
+/** Fills the filesystem at `dir` to the last byte with one file, as a growing log or core dump would. */
+function fill(dir: string): string {
+  const file = join(dir, "filler");
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let size = chunk.length; size >= 512; size /= 2) {
+    try {
+      for (;;) appendFileSync(file, chunk.subarray(0, size));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+    }
+  }
+  return file;
+}
+
+/** The data directory on a small tmpfs of its own (needs root, as the namespace tests do). */
+describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
+  const mountPoint = mkdtempSync(join(tmpdir(), "wachter-full-"));
+  const pair = new PtyPair();
+  const hookEvents: string[] = [];
+  let hook: Server;
+  let gateway: GatewayProcess;
+  let base: string;
+  let filler: string;
+  const api = async (path: string) => {
+    const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${API_TOKEN}` } });
+    return { status: res.status, body: (await res.json()) as never };
+  };
+  const send = (t: number) => appendFile(pair.board, `t=${t}\n`);
+
+  beforeAll(async () => {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
+    await pair.start();
+    hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const n = JSON.parse(body);
+        hookEvents.push(`${n.event}:${n.alert?.value}`);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    gateway = new GatewayProcess({
+      dataDir: join(mountPoint, "data"),
+      http: { host: "127.0.0.1", port },
+      history: { rawInterval: 0, flushInterval: "200ms" },
+      sources: [{ id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: { t: { channel: "press" } } }],
+      alerts: { rules: [{ id: "hot", channels: ["press"], severity: "critical", when: { above: 80, clear: 75 } }] },
+      notify: { webhooks: [{ name: "pager", url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, timeout: "2s" }] },
+    });
+    await gateway.start();
+    await waitFor("the board up", async () => (await api("/readyz")).status === 200);
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    hook?.close();
+    await pair.unplug();
+    execFileSync("umount", ["-l", mountPoint]);
+  });
+
+  it("goes on alerting with the disk full, says so in /readyz and the metrics, and crashes nothing", async () => {
+    await send(20);
+    filler = fill(mountPoint);
+    // Readings keep coming; SQLite reuses the room its write-ahead log has, so it takes a while
+    // until a batch of history needs a page more than there is.
+    const ready = await waitFor("readyz to report the failing writer", async () => {
+      await appendFile(pair.board, Array.from({ length: 200 }, (_, i) => `t=${(21 + i / 200).toFixed(3)}\n`).join(""));
+      const r = await api("/readyz");
+      return r.status === 503 && (r.body as { storage: Array<{ writer: string }> }).storage.some((f) => f.writer === "history") ? r : undefined;
+    }, 30_000, 100);
+    expect((ready.body as { storage: Array<{ writer: string; error: string }> }).storage.find((f) => f.writer === "history")!.error).toMatch(/full/);
+    await send(90);
+    await waitFor("the alert firing", async () => ((await api("/api/alerts")).body as Array<{ state: string }>)[0]?.state === "firing");
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
+    expect(metrics).toMatch(/wachter_storage_write_failing\{writer="history"\} 1/);
+    expect(metrics).toMatch(/wachter_storage_write_failing\{writer="alert state"\} 1/);
+    // Signing in still works; only the session file waits.
+    const login = await fetch(`${base}/api/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }) });
+    expect(login.status).toBe(200);
+    expect(gateway.proc!.running).toBe(true);
+    // Each writer's failure is logged once, not once per retry.
+    await new Promise((r) => setTimeout(r, 1500));
+    const failures = gateway.logs().filter((l) => l.msg === "cannot write history to the database; keeping it in memory and retrying");
+    expect(failures).toHaveLength(1);
+    expect(hookEvents).toEqual([]);
+  });
+
+  it("writes everything it kept once space returns: history, the alert's transition, the notification", async () => {
+    rmSync(filler);
+    const again = await waitFor("every writer writing again", async () => {
+      const r = await api("/readyz");
+      return (r.body as { storage: unknown[] }).storage.length === 0 ? r : undefined;
+    }, 10_000);
+    expect(again.status).toBe(200);
+    await waitFor("the notification delivered", () => hookEvents.includes("firing:90"), 10_000);
+    const events = (await api("/api/alerts/hot~press/events")).body as Array<{ to_state: string }>;
+    expect(events.map((e) => e.to_state)).toContain("firing");
+    const { body } = await api(`/api/history?channel=press&from=now-5m&to=now&step=100ms`);
+    const maxes = (body as { points: Array<{ max: number }> }).points.map((p) => p.max);
+    expect(maxes).toContain(90);
+    expect(maxes.some((v) => v > 21 && v < 23)).toBe(true);
+    expect(gateway.logs().some((l) => l.msg === "writing history to the database works again")).toBe(true);
+  });
+});
