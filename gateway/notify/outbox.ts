@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../../common/clock.js";
 import type { Db } from "../storage/db.js";
 
 export interface OutboxItem {
@@ -9,18 +10,23 @@ export interface OutboxItem {
 /**
  * Notifications waiting for delivery, in SQLite so that a broker outage or a gateway restart
  * loses none. Bounded per sink: beyond `maxPerSink` the oldest are dropped (and counted).
+ *
+ * A retry waits on the monotonic clock. Its wall time (`next_at`) is stored only for the next run,
+ * which believes it for at most `maxRetryMs`: a longer wait means the clock was set back.
  */
 export class Outbox {
   dropped = 0;
+  private readonly retryAt = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
     private readonly maxPerSink = 10_000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
+    private readonly maxRetryMs = 5 * 60_000,
   ) {}
 
   add(sink: string, payload: string): void {
-    const t = this.now();
+    const t = this.clock.wall();
     this.db.prepare("INSERT INTO outbox (sink, payload, created, next_at) VALUES (?, ?, ?, ?)").run(sink, payload, t, t);
     const { n } = this.db.prepare("SELECT count(*) AS n FROM outbox WHERE sink = ?").get(sink) as { n: number };
     if (n > this.maxPerSink) {
@@ -33,8 +39,12 @@ export class Outbox {
   /** The oldest items, in order, up to the first that is waiting for a retry: nothing overtakes it. */
   due(sink: string, limit: number): OutboxItem[] {
     const head = this.db.prepare("SELECT id, payload, attempts, next_at FROM outbox WHERE sink = ? ORDER BY id LIMIT ?").all(sink, limit) as (OutboxItem & { next_at: number })[];
-    const now = this.now();
-    const waiting = head.findIndex((i) => i.next_at > now);
+    const [wall, mono] = [this.clock.wall(), this.clock.mono()];
+    const waits = (i: { id: number; next_at: number }) => {
+      const at = this.retryAt.get(i.id);
+      return at !== undefined ? at > mono : i.next_at > wall && i.next_at - wall <= this.maxRetryMs;
+    };
+    const waiting = head.findIndex(waits);
     return head.slice(0, waiting < 0 ? head.length : waiting).map(({ id, payload, attempts }) => ({ id, payload, attempts }));
   }
 
@@ -44,9 +54,11 @@ export class Outbox {
 
   done(id: number): void {
     this.db.prepare("DELETE FROM outbox WHERE id = ?").run(id);
+    this.retryAt.delete(id);
   }
 
   retryLater(id: number, delayMs: number): void {
-    this.db.prepare("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?").run(this.now() + delayMs, id);
+    this.db.prepare("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?").run(this.clock.wall() + delayMs, id);
+    this.retryAt.set(id, this.clock.mono() + delayMs);
   }
 }
