@@ -78,6 +78,8 @@ interface Instance extends Omit<AlertRecord, "pendingSince" | "clearingSince" | 
   clearingMono: number | null;
   shelvedUntilMono: number | null;
   resolvedMono: number | null;
+  /** Order of the last change in this run (0: none yet): the list's order, whatever the wall clock did. */
+  changeSeq: number;
 }
 
 export class AlertError extends Error {
@@ -112,6 +114,7 @@ export class AlertEngine {
   private rules: Map<string, Rule>;
   private firingTimes: number[] = [];
   private flooding = false;
+  private changes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -189,8 +192,8 @@ export class AlertEngine {
     const t = this.clock.mono();
     return [...this.instances.values()]
       .filter((i) => i.phase !== "normal" || (i.resolvedMono !== null && t - i.resolvedMono < this.config.keepResolved))
-      .map((i) => this.view(i))
-      .sort((a, b) => b.updatedAt - a.updatedAt);
+      .sort((a, b) => b.changeSeq - a.changeSeq || b.updatedAt - a.updatedAt)
+      .map((i) => this.view(i));
   }
 
   get(id: string): AlertView | undefined {
@@ -256,6 +259,7 @@ export class AlertEngine {
       clearingMono: resume(clearingSince),
       shelvedUntilMono: shelvedUntil === null ? null : toMono(this.clock, shelvedUntil),
       resolvedMono: resume(saved?.resolvedAt),
+      changeSeq: 0,
     };
     // Carry hysteresis across a restart: a firing alert's thresholds stay latched until clear.
     if (inst.phase !== "normal") for (const c of inst.conditions) if (!("noData" in c.condition)) c.active = true;
@@ -341,6 +345,7 @@ export class AlertEngine {
 
   private change(inst: Instance, from: string, to: string, detail: string, grouped = false): void {
     inst.updatedAt = this.clock.wall();
+    inst.changeSeq = ++this.changes;
     this.store.saveAlert(this.record(inst));
     this.store.recordTransition({ id: inst.id, from, to, at: inst.updatedAt, value: inst.value, detail });
     const view = this.view(inst);

@@ -108,6 +108,20 @@ describe("durations when the wall clock jumps", () => {
     expect(a.quietFlags.at(-1)).toBe(false);
   });
 
+  it("the alert list shows the latest change first, also when it was stamped after the clock was set back", () => {
+    const clock = new TestClock();
+    const engine = new AlertEngine(alertsSchema.parse({ rules: [{ id: "hot", channels: ["*"], when: { above: 80 } }] }), new MemoryStore(), quiet, clock);
+    const hub = new Hub(quiet, 10, clock);
+    hub.subscribe((e) => engine.onHubEvent(e));
+    const sink = hub.sinkFor("s");
+    for (const id of ["a", "b"]) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 5000 });
+    sink.reading({ channel: "a", value: 90, ts: clock.wall() });
+    clock.advance(1000);
+    clock.jump(-HOUR);
+    sink.reading({ channel: "b", value: 90, ts: clock.wall() });
+    expect(engine.list().map((a) => a.channel)).toEqual(["b", "a"]);
+  });
+
   it("a timer saved before a restart continues by the wall clock's elapsed time, never negative", () => {
     const store = new MemoryStore();
     const first = alerting({ when: { above: 80 }, for: "10m" }, new TestClock(), store);
