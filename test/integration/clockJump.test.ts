@@ -28,7 +28,7 @@ describe("the gateway when its wall clock jumps", () => {
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
-  const alert = async () => (await get<Array<{ state: string; pendingSince: number | null }>>("/api/alerts"))[0];
+  const alert = async () => (await get<Array<{ state: string; shelvedUntil: number | null }>>("/api/alerts"))[0];
   const metric = async (line: string) => (await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text()).split("\n").find((l) => l.startsWith(line));
   /** The board prints `t=value` twice a second until told otherwise. */
   const feed = (value: number | undefined) => {
@@ -87,10 +87,23 @@ describe("the gateway when its wall clock jumps", () => {
     expect(await metric("wachter_clock_jumps_total")).toBe("wachter_clock_jumps_total 2");
   }, 90_000);
 
+  it("a one-hour shelving still ends an hour after it began when the clock is set back an hour, and its until says so", async () => {
+    const res = await fetch(`${base}/api/alerts/hot~bearing/shelve`, { method: "POST", headers: { Authorization: `Bearer ${API_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ for: "1h" }) });
+    expect(res.status).toBe(200);
+    const left = async () => (await alert()).shelvedUntil! - (await get<{ clock: { now: number } }>("/api/status")).clock.now;
+    expect(await left()).toBeGreaterThan(HOUR - 5000);
+    const shelvedAt = performance.now();
+    clock.set(-4 * HOUR);
+    await waitFor("the gateway to notice the jump", async () => Math.abs((await get<{ clock: { now: number } }>("/api/status")).clock.now - Date.now() + 4 * HOUR) < 5000, 5000);
+    const remaining = await left();
+    expect(remaining).toBeLessThanOrEqual(HOUR - (performance.now() - shelvedAt) + 2000);
+    expect(remaining).toBeGreaterThan(HOUR - 60_000);
+  }, 20_000);
+
   it("a channel whose board goes silent just before the clock is set back is stale after its staleAfter", async () => {
     feed(undefined);
     const silentAt = performance.now();
-    clock.set(-4 * HOUR);
+    clock.set(-5 * HOUR);
     await waitFor("channel stale", async () => (await metric('wachter_channel_stale{channel="bearing"}'))?.endsWith(" 1"), 10_000, 100);
     expect(performance.now() - silentAt).toBeLessThan(6000);
     expect((await get<{ name: string }>("/api/me", { Cookie: cookie })).name).toBe("admin");
@@ -107,7 +120,7 @@ describe("the gateway when its wall clock jumps", () => {
     expect(near(real - 60_000)).toBeGreaterThan(0);
     expect(near(real + 13 * HOUR)).toBeGreaterThan(0);
     expect(near(real - 3 * HOUR)).toBeGreaterThan(0);
-    expect(h.clockJumps.map((j) => Math.round(j.deltaMs / HOUR))).toEqual([13, -16, -1]);
+    expect(h.clockJumps.map((j) => Math.round(j.deltaMs / HOUR))).toEqual([13, -16, -1, -1]);
     const csv = await (await fetch(`${base}/api/history?channel=bearing&${range}&step=1m&format=csv`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).text();
     const times = csv.trim().split("\n").slice(1).map((l) => Date.parse(l.split(",")[0]));
     expect(times.every((t) => Number.isFinite(t))).toBe(true);
