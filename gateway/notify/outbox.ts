@@ -1,6 +1,9 @@
 import { systemClock, type Clock } from "../../common/clock.js";
 import type { Db } from "../storage/db.js";
 
+/** The longest a failed delivery waits before it is tried again. */
+export const MAX_RETRY_MS = 5 * 60_000;
+
 export interface OutboxItem {
   id: number;
   payload: string;
@@ -22,7 +25,7 @@ export class Outbox {
     private readonly db: Db,
     private readonly maxPerSink = 10_000,
     private readonly clock: Clock = systemClock,
-    private readonly maxRetryMs = 5 * 60_000,
+    private readonly maxRetryMs = MAX_RETRY_MS,
   ) {}
 
   add(sink: string, payload: string): void {
