@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import { AlertEngine, type AlertRecord, type AlertStore } from "../../gateway/alerts/engine.js";
 import { alertsSchema } from "../../gateway/alerts/schema.js";
 import { Credentials } from "../../gateway/auth/sessions.js";
+import { ClockWatch } from "../../gateway/clockStatus.js";
 import { LoginThrottle } from "../../gateway/auth/throttle.js";
 import { Hub, type HubEvent } from "../../gateway/hub/hub.js";
 import { Ring } from "../../gateway/hub/ring.js";
@@ -253,5 +254,25 @@ describe("clock jumps", () => {
     for (const t of [10, 20, 30, 40]) ring.push(t, t);
     ring.push(25, 0);
     expect(ring.toArrays()).toEqual({ ts: [10, 20, 25], values: [10, 20, 0] });
+  });
+
+  it("the clock watch reports synchronisation from its file and every jump, once", async () => {
+    const clock = new TestClock();
+    const syncFile = join(mkdtempSync(join(tmpdir(), "wachter-clock-")), "synchronized");
+    const jumps: number[] = [];
+    const warnings: string[] = [];
+    const log: Logger = { ...quiet, warn: (_: object, msg: string) => void warnings.push(msg) };
+    const watch = new ClockWatch(log, { syncFile, clock, onJump: (j) => jumps.push(j.deltaMs) });
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: false, via: "timesyncd", jumps: 0, lastJump: null });
+    writeFileSync(syncFile, "");
+    await watch.refresh();
+    expect(watch.status().synchronized).toBe(true);
+    clock.advance(1000);
+    clock.jump(13 * HOUR);
+    expect(watch.status()).toMatchObject({ jumps: 1, lastJump: { at: clock.wall(), deltaMs: 13 * HOUR }, now: clock.wall() });
+    expect(watch.status().jumps).toBe(1);
+    expect(jumps).toEqual([13 * HOUR]);
+    expect(warnings).toEqual(["the gateway's clock is not synchronised: times may be wrong until NTP is reached", "the gateway's wall clock jumped forward by 13 h 0 min"]);
   });
 });
