@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
 import { Backoff } from "./backoff.js";
 import type { Logger } from "./logger.js";
+import { systemClock } from "./clock.js";
 
 export interface FfmpegOptions {
   /** Give ffmpeg a stdin pipe (for frames or samples the gateway writes). */
@@ -77,7 +78,7 @@ export class SupervisedFfmpeg {
     const stallMs = this.options.stallMs;
     if (stallMs) {
       this.watchdog = setInterval(() => {
-        if (this.child && !this.killedFor && Date.now() - this.lastOutputAt > stallMs) {
+        if (this.child && !this.killedFor && systemClock.mono() - this.lastOutputAt > stallMs) {
           this.killedFor = `no output for ${(stallMs / 1000).toFixed(0)} s`;
           this.log.warn({ ffmpeg: this.name, reason: this.killedFor }, "restarting ffmpeg");
           this.child.kill("SIGKILL");
@@ -112,13 +113,13 @@ export class SupervisedFfmpeg {
     const child = spawn("ffmpeg", this.args, { stdio: [this.options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     this.child = child;
     live.add(child);
-    this.startedAt = Date.now();
+    this.startedAt = systemClock.mono();
     this.lastOutputAt = this.startedAt;
     this.killedFor = undefined;
     this.stderrTail = "";
     child.stdin?.on("error", () => {});
     child.stdout!.on("data", (chunk: Buffer) => {
-      this.lastOutputAt = Date.now();
+      this.lastOutputAt = systemClock.mono();
       this.events.stdout?.(chunk);
     });
     child.stderr!.on("data", (chunk: Buffer) => {
@@ -131,7 +132,7 @@ export class SupervisedFfmpeg {
       live.delete(child);
       if (this.child === child) this.child = undefined;
       if (this.stopped) return;
-      if (Date.now() - this.startedAt > 10_000) this.backoff.reset();
+      if (systemClock.mono() - this.startedAt > 10_000) this.backoff.reset();
       const delay = this.backoff.next();
       const lastError = this.stderrTail.trim().split("\n").at(-1) ?? "";
       const reason = this.killedFor

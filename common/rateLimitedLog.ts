@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -11,11 +12,11 @@ export class RateLimitedWarn {
   constructor(
     private readonly log: Logger,
     private readonly intervalMs = 10_000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   warn(fields: object, msg: string): void {
-    const t = this.now();
+    const t = this.clock.mono();
     if (t - this.lastLogAt >= this.intervalMs) {
       this.log.warn({ ...fields, suppressedSinceLastLog: this.suppressed }, msg);
       this.lastLogAt = t;

@@ -4,12 +4,12 @@
 # (private network namespaces), coturn (TURN relay tests), openssl, and the installer's checkers
 # (ShellCheck, systemd-analyze), and field-bus peers: pymodbus (a Modbus RTU/TCP slave), mbpoll
 # (libmodbus, an independent Modbus client), protoc (decodes Sparkplug payloads independently) and
-# mosquitto-clients (replays thermal frames).
+# mosquitto-clients (replays thermal frames), and faketime (moves the gateway's wall clock while it runs).
 # Does nothing when they are all present.
 set -euo pipefail
 
 packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl
-  python3-pymodbus python3-serial python3-serial-asyncio mbpoll protobuf-compiler mosquitto-clients)
+  python3-pymodbus python3-serial python3-serial-asyncio mbpoll protobuf-compiler mosquitto-clients faketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

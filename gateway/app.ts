@@ -20,6 +20,7 @@ import { registerRulesApi } from "./http/rulesApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
 import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
+import { ClockWatch } from "./clockStatus.js";
 import { createMetrics } from "./metrics.js";
 import { MqttUplink } from "./uplink/mqttUplink.js";
 import { SparkplugEdgeNode } from "./uplink/sparkplugEdgeNode.js";
@@ -99,6 +100,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const dbFile = join(resolve(config.dataDir), "wachter.db");
   const db = openDatabase(dbFile);
   const history = new HistoryStore(db, config.history, moduleLog("history"), storage);
+  // WACHTER_CLOCK_SYNC_FILE is for tests: they cannot create systemd-timesyncd's file.
+  const clock = new ClockWatch(moduleLog("clock"), { syncFile: env.WACHTER_CLOCK_SYNC_FILE, onJump: (jump) => history.recordClockJump(jump) });
   const alertStore = new SqliteAlertStore(db, storage);
   // The engine runs the file's rules and the dashboard's; each change to the latter applies at once.
   let alerts: AlertEngine | undefined;
@@ -138,7 +141,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     config.webrtc.maxViewers,
     moduleLog("webrtc"),
   );
-  const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history, storage });
+  const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history, storage, clock });
   let current = config;
   const reload = async (): Promise<ReloadResult> => {
     if (!options.configFile) throw new ConfigError("(built-in configuration)", ["the gateway was started without --config: there is no file to reload"]);
@@ -203,6 +206,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             reply.type(metrics.contentType);
             return metrics.metrics();
           }),
+        (a) => a.get("/api/status", { config: { access: "viewer" } }, async () => ({ clock: clock.status() })),
         (a) =>
           a.get("/readyz", { config: { access: "viewer" } }, async (_req, reply) => {
             const down = hub.sourceStates().filter((s) => s.status.state !== "up");
@@ -226,6 +230,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     outbox.writes.drain();
     credentials.saveIfUnsaved();
   }, 1000);
+  await clock.start();
   alerts.start();
   notifiers.start();
   uplink?.start();
@@ -250,6 +255,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       await sources.stopAll();
       hub.stop();
       alerts.stop();
+      clock.stop();
       history.stop();
       clearInterval(retryWrites);
       await notifiers.stop();

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { ffmpegRestarts } from "../common/ffmpeg.js";
 import type { AlertEngine } from "./alerts/engine.js";
+import type { ClockWatch } from "./clockStatus.js";
 import type { HistoryStore } from "./history/historyStore.js";
 import type { StorageHealth } from "./storage/health.js";
 import type { Hub } from "./hub/hub.js";
@@ -14,6 +15,7 @@ export interface MetricSources {
   alerts: AlertEngine;
   history: HistoryStore;
   storage: StorageHealth;
+  clock: ClockWatch;
 }
 
 /**
@@ -80,5 +82,10 @@ export function createMetrics(s: MetricSources): Registry {
     for (const f of s.storage.failures()) g.set({ writer: f.writer }, 1);
   });
   counter("wachter_history_dropped_total", "Samples dropped because history writes fell behind", [], (c) => c.inc(s.history.dropped));
+  gauge("wachter_clock_synchronized", "1 when the gateway's clock is synchronised (NTP), 0 when not; absent when the system cannot say", [], (g) => {
+    const { synchronized } = s.clock.status();
+    if (synchronized !== null) g.set(synchronized ? 1 : 0);
+  });
+  counter("wachter_clock_jumps_total", "Jumps of the gateway's wall clock (set by NTP or by hand) since it started", [], (c) => c.inc(s.clock.jumps));
   return registry;
 }

@@ -10,6 +10,7 @@ import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { effect, signal } from "@preact/signals";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
+import { clockSkewSeconds, startClockWarning } from "./app/ClockWarning.js";
 import { AlarmBanner } from "./app/AlarmBanner.js";
 import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
@@ -163,6 +164,7 @@ const frame = (t: number) => {
   // The banner's live values keep up with the cards; the list's ages need only a second.
   if (book.dirty || t - lastBannerRender > 250) {
     serverClock.value = store.serverNow();
+    clockSkewSeconds.value = Math.round(store.clockOffset / 1000);
     lastBannerRender = t;
   }
   if (book.dirty || t - lastAlertRender > 1000) {
@@ -176,6 +178,7 @@ requestAnimationFrame(frame);
 const loginForm = byId("login-form") as HTMLFormElement;
 const loginError = byId("login-error");
 
+startClockWarning(byId("clock-warning-host"));
 startShell(byId("nav"), byId("page"), byId("overview"), {
   channel: (id) => store.channels.get(id),
   thresholds: (id) => book.thresholdsFor(id),

@@ -46,6 +46,11 @@ export class Store {
           c.last = [ts, value, msg.now];
           c.stale = false;
           const s = this.series.get(id)!;
+          // In time order, as the gateway's ring: after its clock was set back, points dated later go.
+          while (s.ts.length > 0 && s.ts[s.ts.length - 1] > ts) {
+            s.ts.pop();
+            s.values.pop();
+          }
           s.ts.push(ts);
           s.values.push(value);
           this.trim(s);

@@ -1,4 +1,5 @@
 import type { ChannelInfo } from "../../sensors/index.js";
+import { virtualClock } from "../../common/clock.js";
 import { AlertEngine, type AlertRecord, type AlertStore } from "./engine.js";
 import { conditionsOf, type Rule } from "./schema.js";
 
@@ -75,7 +76,7 @@ export function backtest(rule: Rule, stored: Series[], from: number, to: number,
   const samples = stored.reduce((n, s) => n + countIn(s.ts, from, to), 0);
   const store = new RecordingStore();
   let now = from;
-  const engine = new AlertEngine({ rules: [rule], flood: { max: Number.MAX_SAFE_INTEGER, window: 1 }, keepResolved: 0 }, store, quiet, () => now);
+  const engine = new AlertEngine({ rules: [rule], flood: { max: Number.MAX_SAFE_INTEGER, window: 1 }, keepResolved: 0 }, store, quiet, virtualClock(() => now));
   for (const s of series) engine.onHubEvent({ type: "channel", info: s.info });
 
   const lowest = conditionsOf(rule).conditions.every((c) => "below" in c);

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ChannelInfo } from "../../sensors/index.js";
+import { systemClock, toMono, toWall, type Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import { ConditionState } from "./conditions.js";
@@ -67,11 +68,18 @@ export interface AlertListener {
   rules?(): void;
 }
 
-interface Instance extends AlertRecord {
+/** Times ending in `Mono` are on the monotonic clock: a wall-clock jump neither shortens nor stretches them. */
+interface Instance extends Omit<AlertRecord, "pendingSince" | "clearingSince" | "shelvedUntil"> {
   conditions: ConditionState[];
   mode: "any" | "all";
-  lastReadingAt: number | undefined;
-  createdAt: number;
+  lastReadingMono: number | undefined;
+  createdMono: number;
+  pendingMono: number | null;
+  clearingMono: number | null;
+  shelvedUntilMono: number | null;
+  resolvedMono: number | null;
+  /** Order of the last change in this run (0: none yet): the list's order, whatever the wall clock did. */
+  changeSeq: number;
 }
 
 export class AlertError extends Error {
@@ -90,6 +98,13 @@ export const alertId = (rule: string, channel: string) => `${rule}~${channel}`;
  * hysteresis, `for` and `clearFor` durations, rates, no-data, OR/AND, acks, shelving and a
  * flood guard. One alert per rule and channel; state is written through to the store on every
  * change so timers continue across restarts.
+ *
+ * Durations run on the monotonic clock, so a wall-clock jump (NTP arriving hours late, or setting
+ * the clock back) neither fires a pending alert early nor holds it back. Timer states shown and
+ * stored as wall times (pendingSince, clearingSince, shelvedUntil) are the monotonic ones as the
+ * wall clock reads now: after a jump a one-hour shelving still ends an hour after it began, and
+ * its until moves with the clock. Stamps of what happened (firingSince, resolvedAt, acks,
+ * transitions) keep the wall time they were made at.
  */
 export class AlertEngine {
   private readonly instances = new Map<string, Instance>();
@@ -99,13 +114,14 @@ export class AlertEngine {
   private rules: Map<string, Rule>;
   private firingTimes: number[] = [];
   private flooding = false;
+  private changes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: AlertsConfig,
     private readonly store: AlertStore,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.rules = new Map(config.rules.map((r) => [r.id, r]));
     for (const record of store.loadAlerts()) if (this.rules.has(record.rule)) this.saved.set(record.id, record);
@@ -135,7 +151,7 @@ export class AlertEngine {
    */
   setRules(rules: Rule[]): void {
     const next = new Map(rules.map((r) => [r.id, r]));
-    const t = this.now();
+    const t = this.clock.wall();
     for (const [id, old] of this.rules) {
       const rule = next.get(id);
       if (rule && isDeepStrictEqual(rule, old)) continue;
@@ -143,8 +159,8 @@ export class AlertEngine {
         if (inst.phase !== "normal") {
           const from = inst.phase;
           inst.phase = "normal";
-          inst.pendingSince = null;
-          inst.clearingSince = null;
+          inst.pendingMono = null;
+          inst.clearingMono = null;
           inst.resolvedAt = from === "firing" ? t : inst.resolvedAt;
           this.change(inst, from, from === "firing" ? "resolved" : "normal", rule ? "rule changed" : "rule removed");
         }
@@ -165,19 +181,19 @@ export class AlertEngine {
   }
 
   tick(): void {
-    const t = this.now();
+    const t = this.clock.mono();
     for (const inst of this.instances.values()) {
-      for (const c of inst.conditions) c.tick(t, inst.lastReadingAt, inst.createdAt);
+      for (const c of inst.conditions) c.tick(t, inst.lastReadingMono, inst.createdMono);
       this.evaluate(inst, t);
     }
   }
 
   list(): AlertView[] {
-    const t = this.now();
+    const t = this.clock.mono();
     return [...this.instances.values()]
-      .filter((i) => i.phase !== "normal" || (i.resolvedAt !== null && t - i.resolvedAt < this.config.keepResolved))
-      .map((i) => this.view(i))
-      .sort((a, b) => b.updatedAt - a.updatedAt);
+      .filter((i) => i.phase !== "normal" || (i.resolvedMono !== null && t - i.resolvedMono < this.config.keepResolved))
+      .sort((a, b) => b.changeSeq - a.changeSeq || b.updatedAt - a.updatedAt)
+      .map((i) => this.view(i));
   }
 
   get(id: string): AlertView | undefined {
@@ -188,16 +204,18 @@ export class AlertEngine {
   acknowledge(id: string, by: string, note: string): AlertView {
     const inst = this.require(id);
     if (inst.phase !== "firing") throw new AlertError(409, "only a firing alert can be acknowledged");
-    inst.ack = { by, at: this.now(), note };
+    inst.ack = { by, at: this.clock.wall(), note };
     this.change(inst, "firing", "acknowledged", `acknowledged by ${by}${note ? `: ${note}` : ""}`);
     return this.view(inst);
   }
 
-  shelve(id: string, by: string, untilMs: number | null): AlertView {
+  /** Shelves for `forMs` (monotonic: a clock jump does not shorten it), or unshelves with null. */
+  shelve(id: string, by: string, forMs: number | null): AlertView {
     const inst = this.require(id);
-    inst.shelvedUntil = untilMs;
-    const detail = untilMs ? `shelved by ${by} until ${new Date(untilMs).toISOString()}` : `unshelved by ${by}`;
-    this.change(inst, this.state(inst), untilMs ? "shelved" : "unshelved", detail);
+    inst.shelvedUntilMono = forMs === null ? null : this.clock.mono() + forMs;
+    const until = this.wallOf(inst.shelvedUntilMono);
+    const detail = until !== null ? `shelved by ${by} until ${new Date(until).toISOString()}` : `unshelved by ${by}`;
+    this.change(inst, this.state(inst), until !== null ? "shelved" : "unshelved", detail);
     return this.view(inst);
   }
 
@@ -218,25 +236,30 @@ export class AlertEngine {
     if (this.instances.has(id)) return;
     const { mode, conditions } = conditionsOf(rule);
     const saved = this.saved.get(id);
-    const t = this.now();
+    const t = this.clock.mono();
+    // A saved timer continues from the wall time it was saved with: elapsed by the wall clock, never negative.
+    const resume = (wall: number | null | undefined) => (wall === null || wall === undefined ? null : Math.min(t, toMono(this.clock, wall)));
+    const { pendingSince, clearingSince, shelvedUntil, ...stamps } = saved ?? { pendingSince: null, clearingSince: null, shelvedUntil: null };
     const inst: Instance = {
       id,
       rule: rule.id,
       channel: info.id,
       phase: "normal",
-      pendingSince: null,
       firingSince: null,
-      clearingSince: null,
       resolvedAt: null,
       value: null,
       ack: null,
-      shelvedUntil: null,
-      updatedAt: t,
-      ...saved,
+      updatedAt: this.clock.wall(),
+      ...stamps,
       conditions: conditions.map((c) => new ConditionState(c)),
       mode,
-      lastReadingAt: undefined,
-      createdAt: t,
+      lastReadingMono: undefined,
+      createdMono: t,
+      pendingMono: resume(pendingSince),
+      clearingMono: resume(clearingSince),
+      shelvedUntilMono: shelvedUntil === null ? null : toMono(this.clock, shelvedUntil),
+      resolvedMono: resume(saved?.resolvedAt),
+      changeSeq: 0,
     };
     // Carry hysteresis across a restart: a firing alert's thresholds stay latched until clear.
     if (inst.phase !== "normal") for (const c of inst.conditions) if (!("noData" in c.condition)) c.active = true;
@@ -244,12 +267,12 @@ export class AlertEngine {
   }
 
   private reading(channel: string, value: number): void {
-    const t = this.now();
+    const t = this.clock.mono();
     for (const rule of this.rules.values()) {
       const inst = this.instances.get(alertId(rule.id, channel));
       if (!inst) continue;
       inst.value = value;
-      inst.lastReadingAt = t;
+      inst.lastReadingMono = t;
       for (const c of inst.conditions) {
         c.dataSeen();
         c.reading(value, t);
@@ -266,33 +289,34 @@ export class AlertEngine {
         if (!active) return;
         if (rule.for === 0) return this.fire(inst, t);
         inst.phase = "pending";
-        inst.pendingSince = t;
+        inst.pendingMono = t;
         return this.change(inst, "normal", "pending", this.describe(inst));
       case "pending":
         if (!active) {
           inst.phase = "normal";
-          inst.pendingSince = null;
+          inst.pendingMono = null;
           return this.change(inst, "pending", "normal", "condition cleared before firing");
         }
-        if (t - inst.pendingSince! >= rule.for) this.fire(inst, t);
+        if (t - inst.pendingMono! >= rule.for) this.fire(inst, t);
         return;
       case "firing":
         if (active) {
-          if (inst.clearingSince !== null) {
-            inst.clearingSince = null;
+          if (inst.clearingMono !== null) {
+            inst.clearingMono = null;
             this.store.saveAlert(this.record(inst));
           }
           return;
         }
-        if (inst.clearingSince === null) {
-          inst.clearingSince = t;
+        if (inst.clearingMono === null) {
+          inst.clearingMono = t;
           this.store.saveAlert(this.record(inst));
         }
-        if (t - inst.clearingSince >= rule.clearFor) {
+        if (t - inst.clearingMono >= rule.clearFor) {
           inst.phase = "normal";
-          inst.pendingSince = null;
-          inst.clearingSince = null;
-          inst.resolvedAt = t;
+          inst.pendingMono = null;
+          inst.clearingMono = null;
+          inst.resolvedAt = this.clock.wall();
+          inst.resolvedMono = t;
           this.change(inst, "firing", "resolved", this.describe(inst));
         }
         return;
@@ -302,15 +326,16 @@ export class AlertEngine {
   private fire(inst: Instance, t: number): void {
     const from = inst.phase;
     inst.phase = "firing";
-    inst.firingSince = t;
-    inst.clearingSince = null;
+    inst.firingSince = this.clock.wall();
+    inst.clearingMono = null;
     inst.resolvedAt = null;
+    inst.resolvedMono = null;
     inst.ack = null;
     this.firingTimes = this.firingTimes.filter((x) => t - x < this.config.flood.window);
     this.firingTimes.push(t);
     const flood = this.firingTimes.length > this.config.flood.max;
     if (flood && !this.flooding) {
-      const e: FloodEvent = { at: t, count: this.firingTimes.length, windowMs: this.config.flood.window };
+      const e: FloodEvent = { at: inst.firingSince, count: this.firingTimes.length, windowMs: this.config.flood.window };
       this.log.warn({ count: e.count }, "alert flood: further alerts in this window are grouped");
       for (const l of this.listeners) l.flood?.(e);
     }
@@ -319,11 +344,12 @@ export class AlertEngine {
   }
 
   private change(inst: Instance, from: string, to: string, detail: string, grouped = false): void {
-    inst.updatedAt = this.now();
+    inst.updatedAt = this.clock.wall();
+    inst.changeSeq = ++this.changes;
     this.store.saveAlert(this.record(inst));
     this.store.recordTransition({ id: inst.id, from, to, at: inst.updatedAt, value: inst.value, detail });
     const view = this.view(inst);
-    const shelved = inst.shelvedUntil !== null && inst.shelvedUntil > inst.updatedAt;
+    const shelved = inst.shelvedUntilMono !== null && inst.shelvedUntilMono > this.clock.mono();
     const transition: Transition = { alert: view, from, to, at: inst.updatedAt, quiet: grouped || shelved };
     this.log.info({ alert: inst.id, from, to, value: inst.value }, detail);
     for (const l of this.listeners) {
@@ -352,8 +378,14 @@ export class AlertEngine {
   }
 
   private record(inst: Instance): AlertRecord {
-    const { id, rule, channel, phase, pendingSince, firingSince, clearingSince, resolvedAt, value, ack, shelvedUntil, updatedAt } = inst;
+    const { id, rule, channel, phase, firingSince, resolvedAt, value, ack, updatedAt } = inst;
+    const [pendingSince, clearingSince, shelvedUntil] = [inst.pendingMono, inst.clearingMono, inst.shelvedUntilMono].map((m) => this.wallOf(m));
     return { id, rule, channel, phase, pendingSince, firingSince, clearingSince, resolvedAt, value, ack, shelvedUntil, updatedAt };
+  }
+
+  /** A monotonic timer state as the wall clock reads now. */
+  private wallOf(mono: number | null): number | null {
+    return mono === null ? null : Math.round(toWall(this.clock, mono));
   }
 
   private view(inst: Instance): AlertView {

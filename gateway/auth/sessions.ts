@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { systemClock, toMono, toWall, type Clock } from "../../common/clock.js";
 import type { Role } from "./roles.js";
 
 export interface Principal {
@@ -9,6 +10,12 @@ export interface Principal {
 }
 
 interface Session extends Principal {
+  /** On the monotonic clock, so that setting the wall clock neither ends sessions nor prolongs them. */
+  expiresMono: number;
+}
+
+/** As saved: the expiry as wall time, the only time that means something to the next run. */
+interface SavedSession extends Principal {
   expires: number;
 }
 
@@ -31,13 +38,16 @@ export class Credentials {
     private readonly file?: string,
     private readonly maxSessions = 1000,
     private readonly maxPerUser = 20,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly onSave: (err?: unknown) => void = () => {},
   ) {
     if (file && existsSync(file)) {
       try {
-        const saved = JSON.parse(readFileSync(file, "utf8")) as Array<[string, Session]>;
-        for (const [key, s] of saved) if (s.expires > now()) this.sessions.set(key, s);
+        const saved = JSON.parse(readFileSync(file, "utf8")) as Array<[string, SavedSession]>;
+        for (const [key, { name, role, via, expires }] of saved) {
+          const expiresMono = toMono(clock, expires);
+          if (expiresMono > clock.mono()) this.sessions.set(key, { name, role, via, expiresMono });
+        }
       } catch {
         // A damaged session file only means everybody signs in again.
       }
@@ -63,7 +73,7 @@ export class Credentials {
       this.sessions.delete(greediest[0]);
     }
     const id = randomBytes(32).toString("base64url");
-    this.sessions.set(digest(id), { name, role, via: "session", expires: this.now() + this.sessionTtlMs });
+    this.sessions.set(digest(id), { name, role, via: "session", expiresMono: this.clock.mono() + this.sessionTtlMs });
     this.save();
     return id;
   }
@@ -82,7 +92,7 @@ export class Credentials {
     const key = digest(id);
     const s = this.sessions.get(key);
     if (!s) return undefined;
-    if (s.expires <= this.now()) {
+    if (s.expiresMono <= this.clock.mono()) {
       this.sessions.delete(key);
       return undefined;
     }
@@ -99,8 +109,9 @@ export class Credentials {
 
   private save(): void {
     if (!this.file) return;
+    const saved = [...this.sessions].map(([key, { expiresMono, ...s }]): [string, SavedSession] => [key, { ...s, expires: Math.round(toWall(this.clock, expiresMono)) }]);
     try {
-      writeFileSync(`${this.file}.tmp`, JSON.stringify([...this.sessions]), { mode: 0o600 });
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(saved), { mode: 0o600 });
       renameSync(`${this.file}.tmp`, this.file);
       this.unsaved = false;
       this.onSave();
@@ -111,7 +122,7 @@ export class Credentials {
   }
 
   private prune(): void {
-    const t = this.now();
-    for (const [key, s] of this.sessions) if (s.expires <= t) this.sessions.delete(key);
+    const t = this.clock.mono();
+    for (const [key, s] of this.sessions) if (s.expiresMono <= t) this.sessions.delete(key);
   }
 }

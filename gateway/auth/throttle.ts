@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from "../../common/clock.js";
+
 const MINUTE = 60_000;
 
 /**
@@ -10,6 +12,7 @@ const MINUTE = 60_000;
  * until they are decided: however many arrive at once, no more than `limit` are checked.
  */
 export class LoginThrottle {
+  // Attempt and failure times are monotonic: setting the wall clock can neither lift a lock-out nor make one last hours.
   private readonly failures = new Map<string, number[]>();
   private readonly attempts = new Map<string, number[]>();
   private readonly checking = new Map<string, number>();
@@ -19,15 +22,15 @@ export class LoginThrottle {
     private readonly windowMs = 5 * 60_000,
     private readonly perMinute = 20,
     private readonly maxKeys = 10_000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Milliseconds until the key may try again, or 0. */
   retryAfter(key: string): number {
     const recent = this.recent(this.failures, key, this.windowMs);
-    if (recent.length >= this.limit) return recent[0] + this.windowMs - this.now();
+    if (recent.length >= this.limit) return recent[0] + this.windowMs - this.clock.mono();
     const lastMinute = this.recent(this.attempts, key, MINUTE);
-    if (lastMinute.length >= this.perMinute) return lastMinute[0] + MINUTE - this.now();
+    if (lastMinute.length >= this.perMinute) return lastMinute[0] + MINUTE - this.clock.mono();
     return recent.length + (this.checking.get(key) ?? 0) >= this.limit ? 1000 : 0;
   }
 
@@ -67,14 +70,14 @@ export class LoginThrottle {
   /** Adds now to the key's times, the key becoming the newest, the oldest key going beyond `maxKeys`. */
   private record(times: Map<string, number[]>, key: string, windowMs: number): void {
     const recent = this.recent(times, key, windowMs);
-    recent.push(this.now());
+    recent.push(this.clock.mono());
     times.delete(key);
     times.set(key, recent);
     if (times.size > this.maxKeys) times.delete(times.keys().next().value!);
   }
 
   private recent(times: Map<string, number[]>, key: string, windowMs: number): number[] {
-    const cutoff = this.now() - windowMs;
+    const cutoff = this.clock.mono() - windowMs;
     return (times.get(key) ?? []).filter((t) => t > cutoff);
   }
 }

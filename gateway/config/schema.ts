@@ -11,7 +11,7 @@ import { uplinkSchema } from "../uplink/schema.js";
 
 const port = z.number().int().min(1).max(65535);
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
-export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage"] as const;
+export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock"] as const;
 export type LogModule = (typeof LOG_MODULES)[number];
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
 

@@ -1,3 +1,4 @@
+import type { ClockJump } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
@@ -27,6 +28,10 @@ export const MAX_POINTS = 20_000;
  * Readings history in SQLite: raw samples (decimated to `rawInterval`) for `rawRetention`, and
  * per-minute min/max/mean for `aggregateRetention`. Writes are batched per `flushInterval`.
  * Minute aggregates are written as deltas and merged, so a restart mid-minute loses nothing.
+ *
+ * Samples keep the wall time they were stamped with, also when that clock was wrong; the clock's
+ * jumps are recorded beside them (`clockJumps`), so that a reader knows where times before a jump
+ * may be off by its size. Retention goes by the clock as it reads now.
  */
 export class HistoryStore {
   private raw: Array<[number, number, number]> = [];
@@ -41,6 +46,8 @@ export class HistoryStore {
   private readonly upsertMinute;
   private readonly insertChannel;
   private readonly selectChannel;
+  private readonly insertJump;
+  private readonly selectJumps;
 
   constructor(
     private readonly db: Db,
@@ -57,6 +64,17 @@ export class HistoryStore {
     );
     this.insertChannel = db.prepare("INSERT OR IGNORE INTO channels (name) VALUES (?)");
     this.selectChannel = db.prepare<[string], { id: number }>("SELECT id FROM channels WHERE name = ?");
+    this.insertJump = db.prepare("INSERT INTO clock_jumps (at, delta_ms) VALUES (?, ?)");
+    // A jump concerns a range when the clock read a time in it just before or just after the jump.
+    this.selectJumps = db.prepare<{ from: number; to: number }, ClockJump>(
+      `SELECT at, delta_ms AS deltaMs FROM clock_jumps
+       WHERE (at >= @from AND at < @to) OR (at - delta_ms >= @from AND at - delta_ms < @to) ORDER BY rowid`,
+    );
+  }
+
+  /** A jump of the wall clock, kept as long as the per-minute aggregates. */
+  recordClockJump(jump: ClockJump): void {
+    this.insertJump.run(jump.at, jump.deltaMs);
   }
 
   start(): void {
@@ -125,6 +143,7 @@ export class HistoryStore {
     const t = this.now();
     this.db.prepare("DELETE FROM samples WHERE ts < ?").run(t - this.config.rawRetention);
     this.db.prepare("DELETE FROM minutes WHERE minute < ?").run(Math.floor((t - this.config.aggregateRetention) / 60_000));
+    this.db.prepare("DELETE FROM clock_jumps WHERE at < ?").run(t - this.config.aggregateRetention);
   }
 
   /**
@@ -153,6 +172,11 @@ export class HistoryStore {
       fromMin: Math.floor(from / 60_000),
       toMin: Math.ceil(to / 60_000),
     }) as SeriesPoint[];
+  }
+
+  /** The clock jumps that concern the range [from, to), in the order they happened. */
+  clockJumps(from: number, to: number): ClockJump[] {
+    return this.selectJumps.all({ from: Math.floor(from), to: Math.ceil(to) });
   }
 
   private channelId(name: string): number {

@@ -31,8 +31,7 @@ export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, sto
     const body = shelveBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"for": "1h"} to shelve or {"for": null} to unshelve' });
     try {
-      const until = body.data.for === null ? null : Date.now() + body.data.for;
-      return alertMsg(engine.shelve(req.params.id, req.principal!.name, until));
+      return alertMsg(engine.shelve(req.params.id, req.principal!.name, body.data.for));
     } catch (err) {
       if (err instanceof AlertError) return reply.code(err.status).send({ error: err.message });
       throw err;

@@ -54,6 +54,7 @@ export function registerHistoryApi(app: FastifyInstance, history: HistoryStore):
         .header("Content-Disposition", `attachment; filename="${q.data.channel}.csv"`)
         .send(`time,mean,min,max\n${rows.join("\n")}${rows.length ? "\n" : ""}`);
     }
-    return { channel: q.data.channel, from, to, step, points };
+    // Times near a jump of the gateway's clock may be off by its size: see docs/deployment.md.
+    return { channel: q.data.channel, from, to, step, points, clockJumps: history.clockJumps(from, to) };
   });
 }

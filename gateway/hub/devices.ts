@@ -10,6 +10,7 @@ export interface DeviceInfo {
 export interface DeviceState<I extends DeviceInfo> {
   info: I;
   stale: boolean;
+  /** When data last arrived, on the monotonic clock. */
   lastAt: number | undefined;
 }
 

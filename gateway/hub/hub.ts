@@ -1,4 +1,5 @@
 import { readingSchema, type CameraInfo, type ChannelInfo, type MicInfo, type Reading, type SourceSink, type SourceStatus, type SpectrumColumn, type ThermalFrame } from "../../sensors/index.js";
+import { systemClock, type Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import { Devices, type DeviceState } from "./devices.js";
@@ -44,6 +45,8 @@ export type HubListener = (event: HubEvent) => void;
 
 interface ChannelEntry extends ChannelState {
   ring: Ring;
+  /** When the last reading arrived, on the monotonic clock: staleness is a duration. */
+  rxMono: number;
 }
 
 /**
@@ -69,7 +72,7 @@ export class Hub {
   constructor(
     private readonly log: Logger,
     private readonly historyPoints = 3000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.cameras = new Devices("camera", log, (camera) => this.emit({ type: "camera", camera }));
     this.mics = new Devices("microphone", log, (mic) => this.emit({ type: "microphone", mic }));
@@ -145,18 +148,18 @@ export class Hub {
       return;
     }
     if (existing) existing.info = info;
-    else this.channels.set(info.id, { info, last: undefined, stale: true, ring: new Ring(this.historyPoints) });
+    else this.channels.set(info.id, { info, last: undefined, stale: true, ring: new Ring(this.historyPoints), rxMono: 0 });
     this.emit({ type: "channel", info });
   }
 
   private publishFrame(source: SourceState, camera: string, frame: ThermalFrame): void {
-    if (!this.cameras.touch(source.id, camera, this.now())) return this.reject(source, `frame for undeclared camera "${camera}"`, "");
+    if (!this.cameras.touch(source.id, camera, this.clock.mono())) return this.reject(source, `frame for undeclared camera "${camera}"`, "");
     this.latestFrames.set(camera, frame);
     this.emit({ type: "frame", camera, frame });
   }
 
   private publishSpectrum(source: SourceState, mic: string, column: SpectrumColumn): void {
-    if (!this.mics.touch(source.id, mic, this.now())) return this.reject(source, `spectrum for undeclared microphone "${mic}"`, "");
+    if (!this.mics.touch(source.id, mic, this.clock.mono())) return this.reject(source, `spectrum for undeclared microphone "${mic}"`, "");
     this.emit({ type: "spectrum", mic, column });
   }
 
@@ -167,10 +170,11 @@ export class Hub {
       this.reject(source, parsed.success ? `reading for undeclared channel "${reading.channel}"` : "invalid reading", JSON.stringify(reading));
       return;
     }
-    const rx = this.now();
+    const rx = this.clock.wall();
     const { value } = parsed.data;
     const ts = this.plausibleTime(source, parsed.data.ts, rx);
     entry.last = { ts, value, rx };
+    entry.rxMono = this.clock.mono();
     entry.ring.push(ts, value);
     source.readings++;
     this.emit({ type: "reading", channel: reading.channel, ts, value, rx });
@@ -182,7 +186,7 @@ export class Hub {
 
   private setStatus(source: SourceState, status: SourceStatus): void {
     if (source.status.state !== status.state || source.status.detail !== status.detail) {
-      if (source.status.state !== status.state) source.since = this.now();
+      if (source.status.state !== status.state) source.since = this.clock.wall();
       source.status = status;
       this.emit({ type: "source", source: { ...source, status: { ...status } } });
     }
@@ -210,7 +214,7 @@ export class Hub {
   private limitedLog(logs: Map<string, RateLimitedWarn>, source: string, intervalMs: number): RateLimitedWarn {
     let log = logs.get(source);
     if (!log) {
-      log = new RateLimitedWarn(this.log, intervalMs, this.now);
+      log = new RateLimitedWarn(this.log, intervalMs, this.clock);
       logs.set(source, log);
     }
     return log;
@@ -219,7 +223,7 @@ export class Hub {
   private ensureSource(id: string): SourceState {
     let source = this.sources.get(id);
     if (!source) {
-      source = { id, status: { state: "starting" }, since: this.now(), readings: 0, rejects: 0 };
+      source = { id, status: { state: "starting" }, since: this.clock.wall(), readings: 0, rejects: 0 };
       this.sources.set(id, source);
     }
     return source;
@@ -235,9 +239,9 @@ export class Hub {
   }
 
   private checkStale(): void {
-    const t = this.now();
+    const t = this.clock.mono();
     for (const [id, entry] of this.channels) {
-      if (!entry.stale && entry.last && t - entry.last.rx > entry.info.staleAfterMs) {
+      if (!entry.stale && entry.last && t - entry.rxMono > entry.info.staleAfterMs) {
         entry.stale = true;
         this.emit({ type: "stale", channel: id, stale: true });
       }

@@ -1,4 +1,8 @@
-/** Fixed-capacity time series: memory is allocated once and never grows. */
+/**
+ * Fixed-capacity time series: memory is allocated once and never grows. Always in time order: a
+ * point dated before the newest ones replaces them, so after the wall clock was set back the points
+ * stamped by the clock that ran ahead go rather than zigzag through a chart.
+ */
 export class Ring {
   private readonly ts: Float64Array;
   private readonly values: Float64Array;
@@ -11,6 +15,7 @@ export class Ring {
   }
 
   push(ts: number, value: number): void {
+    while (this.count > 0 && this.ts[(this.start + this.count - 1) % this.capacity] > ts) this.count--;
     const index = (this.start + this.count) % this.capacity;
     this.ts[index] = ts;
     this.values[index] = value;

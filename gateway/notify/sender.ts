@@ -1,6 +1,6 @@
 import { Backoff } from "../../common/backoff.js";
 import type { Logger } from "../../common/logger.js";
-import type { Outbox } from "./outbox.js";
+import { MAX_RETRY_MS, type Outbox } from "./outbox.js";
 
 type Deliver = (payload: string, signal: AbortSignal) => Promise<void>;
 
@@ -23,7 +23,7 @@ export class OutboxSender {
     private readonly log: Logger,
     private readonly maxAttempts = 50,
     private readonly retryMinMs = 1000,
-    private readonly retryMaxMs = 5 * 60_000,
+    private readonly retryMaxMs = MAX_RETRY_MS,
   ) {}
 
   start(pollMs = 1000): void {

@@ -23,6 +23,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE rule_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL,
                               action TEXT NOT NULL, old TEXT, new TEXT);
    CREATE INDEX rule_changes_by_rule ON rule_changes (rule, seq);`,
+  `CREATE TABLE clock_jumps (at INTEGER NOT NULL, delta_ms INTEGER NOT NULL);
+   CREATE INDEX clock_jumps_by_time ON clock_jumps (at);`,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 
 export interface WriterFailure {
@@ -12,17 +13,17 @@ export interface WriterFailure {
  * does not also fill the journal.
  */
 export class StorageHealth {
-  private readonly failing = new Map<string, WriterFailure>();
+  private readonly failing = new Map<string, WriterFailure & { sinceMono: number }>();
 
   constructor(
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   failed(writer: string, err: unknown): void {
     if (this.failing.has(writer)) return;
     const error = (err as Error).message;
-    this.failing.set(writer, { writer, since: this.now(), error });
+    this.failing.set(writer, { writer, since: this.clock.wall(), sinceMono: this.clock.mono(), error });
     this.log.error({ writer, err: error }, `cannot write ${writer} to the database; keeping it in memory and retrying`);
   }
 
@@ -30,11 +31,11 @@ export class StorageHealth {
     const failure = this.failing.get(writer);
     if (!failure) return;
     this.failing.delete(writer);
-    this.log.info({ writer, failedForMs: this.now() - failure.since }, `writing ${writer} to the database works again`);
+    this.log.info({ writer, failedForMs: Math.round(this.clock.mono() - failure.sinceMono) }, `writing ${writer} to the database works again`);
   }
 
   failures(): WriterFailure[] {
-    return [...this.failing.values()];
+    return [...this.failing.values()].map(({ writer, since, error }) => ({ writer, since, error }));
   }
 }
 

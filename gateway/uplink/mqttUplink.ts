@@ -4,6 +4,7 @@ import type { ChannelInfo } from "../../sensors/index.js";
 import type { Logger } from "../../common/logger.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
 import type { UplinkConfig } from "./schema.js";
+import { systemClock } from "../../common/clock.js";
 
 type MqttUplinkConfig = NonNullable<UplinkConfig["mqtt"]>;
 
@@ -92,7 +93,7 @@ export class MqttUplink {
   }
 
   private flush(all = false): void {
-    const now = Date.now();
+    const now = systemClock.mono();
     for (const [channel, value] of this.pending) {
       const last = this.sent.get(channel);
       if (all || !last || now - last.at >= this.config.interval) this.publish(channel, value);
@@ -103,7 +104,7 @@ export class MqttUplink {
     const client = this.client;
     if (!client?.connected) return;
     client.publish(this.stateTopic(channel), String(value), { qos: 0, retain: true });
-    this.sent.set(channel, { value, at: Date.now() });
+    this.sent.set(channel, { value, at: systemClock.mono() });
     this.pending.delete(channel);
   }
 

@@ -5,6 +5,7 @@ import { describeBus, ModbusBus } from "./bus.js";
 import { pointValue } from "./decode.js";
 import { planRequests, type ReadRequest } from "./plan.js";
 import { resolvePoints, type ModbusPoint, type ModbusSourceOptions } from "./schema.js";
+import { systemClock, type Clock } from "../../common/clock.js";
 
 type Request = ReadRequest<ModbusPoint> & { label: string; problem?: string; inFlight: boolean };
 
@@ -38,7 +39,7 @@ export class ModbusSource implements Source {
     private readonly o: ModbusSourceOptions,
     private readonly sink: SourceSink,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.id = o.id;
     const points = resolvePoints(o);
@@ -90,7 +91,7 @@ export class ModbusSource implements Source {
 
   private async poll(r: Request): Promise<void> {
     const unit = this.units.get(r.unitId)!;
-    if (unit.silent && this.now() < unit.probeAt) return;
+    if (unit.silent && this.clock.mono() < unit.probeAt) return;
     // One probe at a time: the unit's other requests wait for its answer.
     if (unit.silent) unit.probeAt = Number.POSITIVE_INFINITY;
     r.inFlight = true;
@@ -105,7 +106,7 @@ export class ModbusSource implements Source {
     if (outcome.ok) {
       r.problem = undefined;
       this.answered(unit, r.unitId);
-      const ts = this.now();
+      const ts = this.clock.wall();
       for (const p of r.points) {
         const v = pointValue(p, r.address, outcome.words, outcome.bits);
         if (v.ok) this.sink.reading({ channel: p.channel, value: v.value, ts });
@@ -117,7 +118,7 @@ export class ModbusSource implements Source {
         this.sink.offline(this.requests.filter((x) => x.unitId === r.unitId).flatMap((x) => x.points.map((p) => p.channel)));
       }
       unit.silent = outcome.message;
-      unit.probeAt = this.now() + unit.backoff.next();
+      unit.probeAt = this.clock.mono() + unit.backoff.next();
     } else if (outcome.failure !== "closed") {
       // A Modbus exception or a garbled reply: the unit is there, this request is what fails.
       this.answered(unit, r.unitId);

@@ -5,6 +5,7 @@ import { noBusReason, readSensor, scanBus, triggerBulkConversion, type BusScan }
 import { familyOf, W1_THERM_FAMILIES, type W1Family } from "./families.js";
 import { defaultChannel, type OneWireOptions } from "./schema.js";
 import { parseTemperatureFile, parseW1Slave } from "./w1Reading.js";
+import { systemClock } from "../../common/clock.js";
 
 interface Sensor {
   family: W1Family;
@@ -69,7 +70,7 @@ export class OneWireSource implements Source {
 
   /** Reads every sensor once; resolves to the delay before the next cycle. */
   private async cycle(): Promise<number> {
-    const started = Date.now();
+    const started = systemClock.mono();
     const base = this.options.basePath;
     let scan: BusScan;
     try {
@@ -90,7 +91,7 @@ export class OneWireSource implements Source {
     this.noteMissing(wanted.filter((id) => !present.has(id)));
     const unlisted = listed ? scan.sensors.filter((id) => !listed.includes(id)).length : 0;
     this.report(this.summary(present.size, bulk, unlisted));
-    return Math.max(0, this.options.interval - (Date.now() - started));
+    return Math.max(0, this.options.interval - (systemClock.mono() - started));
   }
 
   private async bulkConvert(masters: string[]): Promise<boolean> {

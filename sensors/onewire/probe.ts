@@ -2,6 +2,7 @@ import type { Finding } from "../../common/findings.js";
 import { DEFAULT_W1_BASE, noBusReason, readSensor, scanBus } from "./bus.js";
 import { familyOf, W1_THERM_FAMILIES } from "./families.js";
 import { parseTemperatureFile, parseW1Slave } from "./w1Reading.js";
+import { systemClock } from "../../common/clock.js";
 
 /** Each read may convert (≈750 ms): doctor reads sensors one by one until this much time is spent. */
 const READ_BUDGET_MS = 4000;
@@ -15,12 +16,12 @@ export async function oneWireDevices(base = DEFAULT_W1_BASE): Promise<Finding[]>
     return [{ section: "1-Wire", mark: "info", text: noBusReason(base, err as NodeJS.ErrnoException) }];
   }
   if (sensors.length === 0) return [{ section: "1-Wire", mark: "info", text: `bus at ${base}, but no temperature sensors on it (check the wiring and the 4.7 kΩ pull-up)` }];
-  const deadline = Date.now() + READ_BUDGET_MS;
+  const deadline = systemClock.mono() + READ_BUDGET_MS;
   const f: Finding[] = [];
   for (const id of sensors) {
     const family = familyOf(id)!;
     const label = `${id} (${W1_THERM_FAMILIES[family].model}, channel w1.${id})`;
-    if (Date.now() > deadline) {
+    if (systemClock.mono() > deadline) {
       f.push({ section: "1-Wire", mark: "ok", text: `${label}: not read (doctor reads for at most ${READ_BUDGET_MS / 1000} s)` });
       continue;
     }

@@ -45,6 +45,7 @@ export class HostState {
 
   constructor(private readonly rebirthIntervalMs = 5000) {}
 
+  /** `now` is monotonic ms: it only spaces rebirth requests. */
   handle(topic: SparkplugTopic, payload: Payload, now: number): HostAction[] {
     const key = `${topic.group}/${topic.node}`;
     let node = this.nodes.get(key);

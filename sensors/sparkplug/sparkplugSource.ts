@@ -6,6 +6,7 @@ import type { Source, SourceSink } from "../types.js";
 import { ChannelMap, metricPath } from "./channels.js";
 import { HostState, type HostAction } from "./hostState.js";
 import type { SparkplugSourceOptions } from "./schema.js";
+import { systemClock } from "../../common/clock.js";
 
 /**
  * Metrics of Sparkplug B edge nodes (Ignition, PLC gateways, Tahu) as channels: a host
@@ -71,7 +72,7 @@ export class SparkplugSource implements Source {
     const nodeKey = `${t.group}/${t.node}`;
     if (t.type === "NBIRTH") this.online.add(nodeKey);
     if (t.type === "NDEATH") this.online.delete(nodeKey);
-    for (const action of this.host.handle(t, payload, Date.now())) this.act(action);
+    for (const action of this.host.handle(t, payload, systemClock.mono())) this.act(action);
     if (t.type === "NBIRTH" || t.type === "NDEATH") this.updateStatus();
   }
 

@@ -27,6 +27,8 @@ export class GatewayProcess {
   readonly dataDir: string;
   /** The gateway's entry point: this checkout's build unless a benchmark runs another. */
   cli = CLI;
+  /** Set before start(): more environment for the gateway (e.g. libfaketime's, see helpers/faketime.ts). */
+  env: Record<string, string> = {};
 
   /** With `config` null the gateway runs its built-in demo (no --config). */
   constructor(
@@ -46,7 +48,7 @@ export class GatewayProcess {
     const configArgs = this.configFile ? ["--config", this.configFile] : [];
     const args = [...this.nodeArgs, this.cli, ...configArgs, "--json", ...this.extraArgs];
     const [cmd, argv] = this.ns ? this.ns.wrap(process.execPath, args) : [process.execPath, args];
-    const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir };
+    const env = { ...process.env, WACHTER_ADMIN_PASSWORD: ADMIN_PASSWORD, WACHTER_API_TOKEN: API_TOKEN, STATE_DIRECTORY: this.dataDir, ...this.env };
     const proc = new Proc(cmd, argv, { cwd: ROOT, env });
     this.proc = proc;
     await waitFor("gateway to listen", () => (!proc.running ? Promise.reject(new Error(`gateway exited: ${proc.stderr}${proc.stdout}`)) : this.logs().some((l) => l.msg.startsWith("dashboard at")) || undefined), 20_000);

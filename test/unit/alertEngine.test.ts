@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { AlertEngine, type AlertRecord, type AlertStore, type Transition } from "../../gateway/alerts/engine.js";
 import { alertsSchema } from "../../gateway/alerts/schema.js";
 import { Hub } from "../../gateway/hub/hub.js";
@@ -25,8 +26,8 @@ function setup(rules: unknown[], opts: { flood?: { max: number; window: string }
   let now = opts.start ?? 1_000_000;
   const store = opts.store ?? new MemoryStore();
   const config = alertsSchema.parse({ rules, ...(opts.flood ? { flood: opts.flood } : {}) });
-  const engine = new AlertEngine(config, store, quiet, () => now);
-  const hub = new Hub(quiet, 10, () => now);
+  const engine = new AlertEngine(config, store, quiet, virtualClock(() => now));
+  const hub = new Hub(quiet, 10, virtualClock(() => now));
   hub.subscribe((e) => engine.onHubEvent(e));
   const sink = hub.sinkFor("s");
   for (const id of opts.channels ?? ["t"]) sink.channel({ id, name: id.toUpperCase(), unit: "°C", source: "s", staleAfterMs: 5000 });

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { backtest, type Interval } from "../../gateway/alerts/backtest.js";
 import { AlertEngine, type AlertRecord } from "../../gateway/alerts/engine.js";
 import { ruleSchema, type Rule } from "../../gateway/alerts/schema.js";
@@ -12,7 +13,7 @@ function live(rule: Rule, ts: number[], values: number[], to: number): Interval[
   let now = FROM;
   const transitions: Array<{ from: string; to: string; at: number }> = [];
   const store = { loadAlerts: (): AlertRecord[] => [], saveAlert() {}, recordTransition: (t: { from: string; to: string; at: number }) => void transitions.push(t) };
-  const engine = new AlertEngine({ rules: [rule], flood: { max: 1e9, window: 1 }, keepResolved: 0 }, store, { debug() {}, info() {}, warn() {}, error() {} }, () => now);
+  const engine = new AlertEngine({ rules: [rule], flood: { max: 1e9, window: 1 }, keepResolved: 0 }, store, { debug() {}, info() {}, warn() {}, error() {} }, virtualClock(() => now));
   engine.onHubEvent({ type: "channel", info });
   let tick = FROM + 1000;
   for (let i = 0; i <= ts.length; i++) {

@@ -14,4 +14,13 @@ describe("dashboard Store", () => {
     store.apply({ v: 1, t: "history", channel: "a", ts: [500, 600, 700], values: [5, 6, 7] });
     expect(store.series.get("a")).toEqual({ ts: [100, 200, 500, 600, 700, 800, 900, 1001, 1002], values: [1, 2, 5, 6, 7, 8, 9, 11, 12] });
   });
+
+  it("after the gateway's clock was set back, live points dated later than a new reading go", () => {
+    const now = Date.now();
+    const store = new Store();
+    store.apply({ v: 1, t: "snapshot", now, gateway: { name: "m", version: "0", timeZone: "UTC" }, channels: [channel], sources: [], cameras: [], mics: [], historyFrom: {} });
+    store.apply({ v: 1, t: "readings", now, r: [["a", now - 3000, 1], ["a", now - 2000, 2], ["a", now - 1000, 3]] });
+    store.apply({ v: 1, t: "readings", now: now - 2500, r: [["a", now - 2500, 4]] });
+    expect(store.series.get("a")).toEqual({ ts: [now - 3000, now - 2500], values: [1, 4] });
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { Hub, type HubEvent } from "../../gateway/hub/hub.js";
 import type { Logger } from "../../common/logger.js";
 
@@ -6,7 +7,7 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function setup(historyPoints = 3) {
   let now = 1000;
-  const hub = new Hub(quiet, historyPoints, () => now);
+  const hub = new Hub(quiet, historyPoints, virtualClock(() => now));
   const events: HubEvent[] = [];
   hub.subscribe((e) => events.push(e));
   const sink = hub.sinkFor("s1");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { LoginThrottle } from "../../gateway/auth/throttle.js";
 
 describe("the sign-in throttle", () => {
@@ -9,7 +10,7 @@ describe("the sign-in throttle", () => {
 
   it("locks a key out after five failures for five minutes, and a success clears them", () => {
     const c = clock();
-    const throttle = new LoginThrottle(5, 5 * 60_000, 20, 100, c.now);
+    const throttle = new LoginThrottle(5, 5 * 60_000, 20, 100, virtualClock(c.now));
     for (let i = 0; i < 4; i++) throttle.begin(["user:a"]).settle!(false);
     throttle.begin(["user:a"]).settle!(true);
     for (let i = 0; i < 5; i++) throttle.begin(["user:a"]).settle!(false);
@@ -20,7 +21,7 @@ describe("the sign-in throttle", () => {
 
   it("admits no more than 20 sign-ins a minute per key even when every one is right", () => {
     const c = clock();
-    const throttle = new LoginThrottle(5, 5 * 60_000, 20, 100, c.now);
+    const throttle = new LoginThrottle(5, 5 * 60_000, 20, 100, virtualClock(c.now));
     for (let i = 0; i < 20; i++) {
       const attempt = throttle.begin(["ip:1", "user:a"]);
       expect(attempt.wait).toBe(0);
@@ -37,7 +38,7 @@ describe("the sign-in throttle", () => {
 
   it("keeps at most maxKeys keys, forgetting the oldest", () => {
     const c = clock();
-    const throttle = new LoginThrottle(1, 5 * 60_000, 20, 3, c.now);
+    const throttle = new LoginThrottle(1, 5 * 60_000, 20, 3, virtualClock(c.now));
     for (const k of ["a", "b", "c", "d"]) throttle.begin([k]).settle!(false);
     expect(throttle.begin(["a"]).wait).toBe(0);
     expect(throttle.begin(["d"]).wait).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { Hub } from "../../gateway/hub/hub.js";
 import { decodeTelemetry, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
 import { TelemetryStream, type MessageOut, type TelemetryStreamOptions } from "../../gateway/webrtc/telemetryStream.js";
@@ -35,7 +36,7 @@ function setup({
   options = { highWaterBytes: 1000 },
 }: { ids?: string[]; capacity?: number; fill?: (sink: Sink) => void; options?: Partial<TelemetryStreamOptions> } = {}) {
   // The readings below are dated just after the epoch: the hub's clock is there too, so it believes them.
-  const hub = new Hub(quiet, capacity, () => 5000);
+  const hub = new Hub(quiet, capacity, virtualClock(() => 5000));
   const sink = hub.sinkFor("s");
   for (const id of ids) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
   fill(sink);

@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { access } from "node:fs/promises";
+import { JumpDetector, systemClock, type Clock, type ClockJump } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import type { ClockStatusMsg } from "./protocol/clock.js";
+
+/** systemd-timesyncd touches this file once the clock is synchronised, and removes it at boot. */
+export const TIMESYNC_FILE = "/run/systemd/timesync/synchronized";
+
+export interface ClockWatchOptions {
+  /**
+   * Only this file decides (tests point it elsewhere); without it, systemd-timesyncd's file, then
+   * `timedatectl` (which also knows chrony's and ntpd's verdict through the kernel).
+   */
+  syncFile?: string;
+  checkEveryMs?: number;
+  clock?: Clock;
+  onJump?: (jump: ClockJump) => void;
+}
+
+/**
+ * Whether the gateway's wall clock can be believed: synchronised or not, and every jump it made
+ * while the gateway ran (logged once each, counted for metrics).
+ */
+export class ClockWatch {
+  private synchronized: boolean | null = null;
+  private via: ClockStatusMsg["via"] = "none";
+  private lastJump: ClockJump | null = null;
+  jumps = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly detector: JumpDetector;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly options: ClockWatchOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.detector = new JumpDetector(this.clock);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    let n = 0;
+    const every = this.options.checkEveryMs ?? 1000;
+    this.timer = setInterval(() => {
+      this.checkJump();
+      // The synchronisation state changes rarely: look every ten checks.
+      if (++n % 10 === 0) void this.refresh();
+    }, every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  status(): ClockStatusMsg {
+    this.checkJump();
+    return { synchronized: this.synchronized, via: this.via, now: this.clock.wall(), jumps: this.jumps, lastJump: this.lastJump };
+  }
+
+  async refresh(): Promise<void> {
+    const [synchronized, via] = await this.ask();
+    if (synchronized !== this.synchronized) {
+      if (synchronized === false) this.log.warn({ via }, "the gateway's clock is not synchronised: times may be wrong until NTP is reached");
+      else if (synchronized === true && this.synchronized === false) this.log.info({ via }, "the gateway's clock is synchronised");
+    }
+    this.synchronized = synchronized;
+    this.via = via;
+  }
+
+  private checkJump(): void {
+    const jump = this.detector.check();
+    if (!jump) return;
+    this.jumps++;
+    this.lastJump = jump;
+    this.log.warn({ deltaMs: jump.deltaMs, now: new Date(jump.at).toISOString() }, `the gateway's wall clock jumped ${jump.deltaMs > 0 ? "forward" : "back"} by ${describe(Math.abs(jump.deltaMs))}`);
+    this.options.onJump?.(jump);
+  }
+
+  private async ask(): Promise<[boolean | null, ClockStatusMsg["via"]]> {
+    if (this.options.syncFile) return [await exists(this.options.syncFile), "timesyncd"];
+    if (await exists(TIMESYNC_FILE)) return [true, "timesyncd"];
+    const answer = await timedatectl();
+    return answer === undefined ? [null, "none"] : [answer, "timedatectl"];
+  }
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** `timedatectl show -p NTPSynchronized --value`: "yes" or "no"; undefined without systemd. */
+function timedatectl(): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    execFile("timedatectl", ["show", "-p", "NTPSynchronized", "--value"], { timeout: 2000 }, (err, stdout) => {
+      const v = stdout.trim();
+      resolve(err || (v !== "yes" && v !== "no") ? undefined : v === "yes");
+    });
+  });
+}
+
+function describe(ms: number): string {
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${s} s` : `${s} s`;
+}
