@@ -3,10 +3,12 @@ import { colourise, followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_T
 import type { CameraMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { language, t, type MessageKey } from "./app/i18n.js";
 import { el, formatValue, showLiveState } from "./format.js";
-import { inverseLut, recolour, remapIndices } from "./thermalColour.js";
+import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
 import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
 const SCALE = 16;
+/** Recent frames kept to find the one a video picture shows: the video may run this many frames (seconds on a loaded gateway) behind. */
+const RECENT_FRAMES = 80;
 const inverses = new Map<string, Uint8Array>();
 
 /** The inverse of a palette, computed once per page: it takes a few tens of milliseconds. */
@@ -57,6 +59,7 @@ export class ThermalPanel {
   /** The range the gateway coloured its video with: fixed, or followed from the frames as the gateway does. */
   private videoRange: ColourRange | undefined;
   private videoColours: VideoColours = { palette: "ironbow", range: null };
+  private readonly recent: ColouredFrame[] = [];
   private lastVideoFrame = -1;
   private pointer: { x: number; y: number } | undefined;
   private mode: "radiometric" | "video" = "radiometric";
@@ -232,9 +235,12 @@ export class ThermalPanel {
     this.frame = frame;
     this.framesShown++;
     this.root.dataset.seq = String(frame.seq);
+    this.root.dataset.ts = String(frame.ts);
     this.range = this.nextRange(frame);
     const fixed = this.videoColours.range;
     this.videoRange = fixed ? { lo: fixed[0], hi: fixed[1], ts: frame.ts } : followRange(this.videoRange, frame.min, frame.max, frame.ts, VIDEO_RANGE_TAU_MS);
+    this.recent.push({ celsius: frame.celsius, width: frame.width, height: frame.height, lo: this.videoRange.lo, hi: this.videoRange.hi });
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
     this.root.dataset.rangeLo = this.range.lo.toFixed(2);
     this.root.dataset.rangeHi = this.range.hi.toFixed(2);
     this.showReadings();
@@ -273,8 +279,9 @@ export class ThermalPanel {
   /** In video mode: each new video frame re-coloured into the picture, then the overlays. */
   private videoLoop(): void {
     if (this.mode !== "video") return;
-    // Painted frames where the browser counts them; headless Firefox paints none, so there its clock, at most 10 times a second.
-    const shown = this.video.getVideoPlaybackQuality().totalVideoFrames || Math.floor(this.video.currentTime * 10);
+    // By the video's clock, at most 12 times a second: the count of painted frames stalls while the
+    // canvas covers the video (Chromium) or in headless Firefox, which paints none.
+    const shown = Math.floor(this.video.currentTime * 12);
     if (shown !== this.lastVideoFrame && this.video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && this.video.videoWidth > 0) {
       this.lastVideoFrame = shown;
       this.recolourVideo();
@@ -284,7 +291,9 @@ export class ThermalPanel {
   }
 
   private recolourVideo(): void {
-    const { videoWidth: w, videoHeight: h } = this.video;
+    // Re-coloured at the canvas's size, which is at most the video's: fewer pixels to map.
+    const w = Math.min(this.canvas.width, this.video.videoWidth);
+    const h = Math.min(this.canvas.height, this.video.videoHeight);
     const pic = this.videoPicture;
     if (pic.width !== w || pic.height !== h) {
       pic.width = w;
@@ -293,11 +302,20 @@ export class ThermalPanel {
     const ctx = pic.getContext("2d", { willReadFrequently: true })!;
     ctx.drawImage(this.video, 0, 0, w, h);
     const img = ctx.getImageData(0, 0, w, h);
-    const from = this.videoRange;
-    const to = this.range;
-    const remap = from && to ? remapIndices(from.lo, from.hi, to.lo, to.hi) : remapIndices(0, 1, 0, 1);
     const gatewayPalette = PALETTES.includes(this.videoColours.palette as Palette) ? (this.videoColours.palette as Palette) : "ironbow";
-    recolour(img.data, inverseOf(gatewayPalette), remap, this.lut);
+    const inverse = inverseOf(gatewayPalette);
+    const to = this.range;
+    let remap = remapIndices(0, 1, 0, 1);
+    if (to && this.recent.length) {
+      const { width: fw, height: fh } = this.recent[this.recent.length - 1];
+      const indexAt = (x: number, y: number) => {
+        const o = (Math.floor(((y + 0.5) / fh) * h) * w + Math.floor(((x + 0.5) / fw) * w)) * 4;
+        return inverse[colourKey(img.data[o], img.data[o + 1], img.data[o + 2])];
+      };
+      const from = this.recent[matchFrame(this.recent, indexAt)];
+      remap = remapIndices(from.lo, from.hi, to.lo, to.hi);
+    }
+    recolour(img.data, inverse, remap, this.lut);
     ctx.putImageData(img, 0, 0);
   }
 

@@ -63,3 +63,40 @@ export function recolour(rgba: Uint8ClampedArray, inverse: Uint8Array, remap: Ui
     rgba[o + 2] = lut[k + 2];
   }
 }
+
+/** A radiometric frame and the range the gateway coloured it with. */
+export interface ColouredFrame {
+  celsius: Float32Array;
+  width: number;
+  height: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Which of the recent frames a video picture shows: the one whose colours, as the gateway would
+ * have made them, are nearest to the picture's at a grid of the camera's pixels. The video runs
+ * behind the radiometric frames by an unknown, varying delay, and the gateway's automatic range
+ * moves meanwhile, so the range to read a picture back with is the range of the frame it shows.
+ * `indexAt(x, y)` is the picture's palette index at the centre of camera pixel (x, y).
+ */
+export function matchFrame(frames: readonly ColouredFrame[], indexAt: (x: number, y: number) => number, step = 4): number {
+  if (frames.length < 2) return frames.length - 1;
+  const { width, height } = frames[frames.length - 1];
+  const points: Array<[number, number, number]> = [];
+  for (let y = step >> 1; y < height; y += step) for (let x = step >> 1; x < width; x += step) points.push([x, y, indexAt(x, y)]);
+  let best = frames.length - 1;
+  let bestError = Infinity;
+  for (let k = frames.length - 1; k >= 0; k--) {
+    const f = frames[k];
+    if (f.width !== width || f.height !== height) continue;
+    const scale = 255 / Math.max(1e-6, f.hi - f.lo);
+    let error = 0;
+    for (const [x, y, observed] of points) error += Math.abs(Math.max(0, Math.min(255, (f.celsius[y * width + x] - f.lo) * scale)) - observed);
+    if (error < bestError) {
+      bestError = error;
+      best = k;
+    }
+  }
+  return best;
+}

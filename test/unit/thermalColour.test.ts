@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { colourise, followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_TAU_MS } from "../../gateway/protocol/thermal.js";
-import { inverseLut, recolour, remapIndices } from "../../dashboard/src/thermalColour.js";
+import { inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "../../dashboard/src/thermalColour.js";
 import { loadSettings, parseFixedRange, saveSettings, SLOW_RANGE_TAU_MS } from "../../dashboard/src/thermalSettings.js";
 
 describe("colour ranges", () => {
@@ -73,6 +73,30 @@ describe("re-colouring the video", () => {
       expect(ironbow[i * 4]).toBe(ironbow[i * 4 + 1]);
       expect(ironbow[i * 4 + 3]).toBe(255);
     }
+  });
+});
+
+describe("finding the frame a video picture shows", () => {
+  // A block heating from 40 to 120 °C while the gateway's range follows it.
+  const frames: ColouredFrame[] = [40, 60, 80, 100, 120].map((hot, k) => ({
+    width: 32,
+    height: 24,
+    celsius: Float32Array.from({ length: 32 * 24 }, (_, i) => (i % 32 >= 16 ? hot : 30)),
+    lo: 20,
+    hi: hot + 10 - k,
+  }));
+  const picture = (f: ColouredFrame) => (x: number, y: number) => Math.round(Math.max(0, Math.min(255, ((f.celsius[y * 32 + x] - f.lo) / (f.hi - f.lo)) * 255)));
+
+  it("picks the frame whose colours the picture has, however far behind the video runs", () => {
+    for (let k = 0; k < frames.length; k++) expect(matchFrame(frames, picture(frames[k]))).toBe(k);
+  });
+
+  it("tolerates compression noise, and takes the newest of equally good frames", () => {
+    const noisy = (x: number, y: number) => Math.max(0, Math.min(255, picture(frames[2])(x, y) + ((x * 7 + y * 3) % 9) - 4));
+    expect(matchFrame(frames, noisy)).toBe(2);
+    const still = [frames[0], { ...frames[0] }, { ...frames[0] }];
+    expect(matchFrame(still, picture(frames[0]))).toBe(2);
+    expect(matchFrame([], () => 0)).toBe(-1);
   });
 });
 
