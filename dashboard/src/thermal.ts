@@ -127,6 +127,7 @@ export class ThermalPanel {
 
     const stage = el("div", "thermal-stage");
     this.canvas = el("canvas", "thermal-canvas");
+    this.videoPicture.width = 0; // no video picture yet
     this.canvas.width = camera.width * SCALE;
     this.canvas.height = camera.height * SCALE;
     this.video = el("video", "thermal-video");
