@@ -83,7 +83,8 @@ describe("thermal view: palette, regions and colour range on the video, in headl
     await gateway.start();
     sending = setInterval(() => void appendFile(pair.board, encodeBinaryFrame(W, H, seq++, scene())), 125);
     browser = await launchChromium(ns.chromiumLauncher());
-    page = await browser.newPage();
+    // bypassCSP: the accessibility check injects axe-core as a script of its own.
+    page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await signIn(page, ADMIN_PASSWORD);
     await page.waitForSelector(`${PANEL}[data-stale="false"][data-seq]`, { timeout: 15_000 });
   });
