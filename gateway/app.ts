@@ -132,7 +132,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       turn: config.webrtc.turn ? { urls: config.webrtc.turn.urls, secret: config.webrtc.turn.secret, ttlMs: config.webrtc.turn.ttl } : undefined,
     },
     {
-      [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, out, { gateway: gatewayInfo, source: scope.source }),
+      [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, out, { gateway: gatewayInfo, video: { palette: config.video.palette, range: config.video.range ?? null }, source: scope.source }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
       [THERMAL_LABEL]: (out, scope) => thermalStream(hub, out, scope.source),
       [SPECTRUM_LABEL]: (out, scope) => spectrumStream(hub, out, scope.source),

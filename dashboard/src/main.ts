@@ -1,6 +1,6 @@
 import "./style.css";
 import { decodeSpectrum } from "../../gateway/protocol/spectrum.js";
-import type { CameraMsg, MicMsg } from "../../gateway/protocol/telemetry.js";
+import type { CameraMsg, MicMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { decodeThermal } from "../../gateway/protocol/thermal.js";
 import { AlertBook, AlertView } from "./alerts.js";
 import { GatewayLink, type LinkState } from "./connection.js";
@@ -39,6 +39,7 @@ const panels = new Map<string, ThermalPanel>();
 const micPanels = new Map<string, MicPanel>();
 const streams = new Map<string, MediaStream>();
 let cameras: CameraMsg[] = [];
+let videoColours: VideoColours = { palette: "ironbow", range: null };
 let microphones: MicMsg[] = [];
 
 function syncMics(list: MicMsg[]): void {
@@ -65,6 +66,7 @@ function syncPanels(list: CameraMsg[]): void {
       const stream = streams.get(camera.id);
       if (stream) panel.setVideo(stream);
     }
+    panel.setVideoColours(videoColours);
     panel.update(camera);
   }
 }
@@ -86,6 +88,7 @@ const link = new GatewayLink({
       dataVersion.value++;
       plantTimeZone.value = msg.gateway.timeZone;
       void backfill(msg.channels.map((c) => c.id), msg.historyFrom);
+      videoColours = msg.video;
       syncPanels(msg.cameras);
       syncMics(msg.mics);
     }

@@ -1,11 +1,28 @@
-import { colourise, paletteLut, PALETTES, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
-import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
-import { t } from "./app/i18n.js";
-import { el, showLiveState } from "./format.js";
+import { effect } from "@preact/signals";
+import { colourise, followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_TAU_MS, type ColourRange, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
+import type { CameraMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
+import { language, t, type MessageKey } from "./app/i18n.js";
+import { el, formatValue, showLiveState } from "./format.js";
+import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
+import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
 const SCALE = 16;
+/** Recent frames kept to find the one a video picture shows: the video may run this many frames (seconds on a loaded gateway) behind. */
+const RECENT_FRAMES = 80;
+const inverses = new Map<string, Uint8Array>();
 
-/** One camera: exact temperatures drawn from radiometric frames, or the gateway's video track. */
+/** The inverse of a palette, computed once per page: it takes a few tens of milliseconds. */
+function inverseOf(palette: Palette): Uint8Array {
+  let inverse = inverses.get(palette);
+  if (!inverse) inverses.set(palette, (inverse = inverseLut(paletteLut(palette))));
+  return inverse;
+}
+
+/**
+ * One camera: exact temperatures drawn from radiometric frames, or the gateway's video track
+ * re-coloured here. Both show this viewer's palette and colour range, the regions and the hottest
+ * spot; readings always come from the radiometric frames, which arrive in both modes.
+ */
 export class ThermalPanel {
   readonly root: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
@@ -14,64 +31,127 @@ export class ThermalPanel {
   private readonly legend: HTMLCanvasElement;
   private readonly legendLo: HTMLElement;
   private readonly legendHi: HTMLElement;
+  private readonly legendMode: HTMLElement;
   private readonly stats: HTMLElement;
+  private readonly roiList: HTMLElement;
   private readonly state: HTMLElement;
+  private readonly paletteSelect: HTMLSelectElement;
+  private readonly paletteLabel: HTMLElement;
+  private readonly modeButtons: HTMLButtonElement[] = [];
+  private readonly toggle: HTMLElement;
+  private readonly rangeSelect: HTMLSelectElement;
+  private readonly rangeLabel: HTMLElement;
+  private readonly fixedForm: HTMLFormElement;
+  private readonly fixedMin: HTMLInputElement;
+  private readonly fixedMax: HTMLInputElement;
+  private readonly fixedMinLabel: HTMLElement;
+  private readonly fixedMaxLabel: HTMLElement;
+  private readonly fixedApply: HTMLButtonElement;
+  private readonly rangeError: HTMLElement;
+  private rangeErrorKey: MessageKey | undefined;
   private readonly offscreen = document.createElement("canvas");
-  private lut = paletteLut("ironbow");
+  private readonly videoPicture = document.createElement("canvas");
+  private settings: ThermalSettings;
+  private lut: Uint8Array;
   private frame: WireFrame | undefined;
+  /** The colour range in use, from the last frame and the chosen mode. */
+  private range: ColourRange | undefined;
+  /** The range the gateway coloured its video with: fixed, or followed from the frames as the gateway does. */
+  private videoRange: ColourRange | undefined;
+  private videoColours: VideoColours = { palette: "ironbow", range: null };
+  private readonly recent: ColouredFrame[] = [];
+  private lastVideoFrame = -1;
   private pointer: { x: number; y: number } | undefined;
   private mode: "radiometric" | "video" = "radiometric";
   framesShown = 0;
 
   constructor(private camera: CameraMsg) {
+    this.settings = loadSettings(camera.id, globalThis.localStorage);
+    this.lut = paletteLut(this.settings.palette);
     this.root = el("section", "panel thermal");
     this.root.dataset.camera = camera.id;
     const head = el("div", "panel-head");
     const title = el("h2", undefined, camera.name);
-    this.state = el("span", "pill pill-wait", "waiting");
+    this.state = el("span", "pill pill-wait");
     const controls = el("div", "thermal-controls");
-    const select = el("select");
-    select.setAttribute("aria-label", "Palette");
-    for (const p of PALETTES) select.append(new Option(p, p));
-    select.addEventListener("change", () => this.setPalette(select.value as Palette));
-    const toggle = el("div", "range");
+
+    this.paletteSelect = el("select");
+    this.paletteSelect.dataset.control = "palette";
+    for (const p of PALETTES) this.paletteSelect.append(new Option(p, p));
+    this.paletteSelect.value = this.settings.palette;
+    this.paletteSelect.addEventListener("change", () => this.setPalette(this.paletteSelect.value as Palette));
+    this.paletteLabel = this.labelled("palette", this.paletteSelect);
+
+    this.rangeSelect = el("select");
+    this.rangeSelect.dataset.control = "range";
+    for (const m of RANGE_MODES) this.rangeSelect.append(new Option(m, m));
+    this.rangeSelect.value = this.settings.mode;
+    this.rangeSelect.addEventListener("change", () => this.setRangeMode(this.rangeSelect.value as RangeMode));
+    this.rangeLabel = this.labelled("range", this.rangeSelect);
+
+    this.toggle = el("div", "range");
+    this.toggle.setAttribute("role", "group");
     for (const m of ["radiometric", "video"] as const) {
-      const b = el("button", m === this.mode ? "active" : undefined, m === "radiometric" ? "Temperatures" : "Video");
+      const b = el("button", m === this.mode ? "active" : undefined);
       b.type = "button";
       b.dataset.mode = m;
-      b.addEventListener("click", () => {
-        this.mode = m;
-        for (const x of toggle.children) x.classList.toggle("active", x === b);
-        this.root.dataset.mode = m;
-        if (m === "video") void this.video.play().catch(() => {});
-      });
-      toggle.append(b);
+      b.setAttribute("aria-pressed", String(m === this.mode));
+      b.addEventListener("click", () => this.setMode(m));
+      this.modeButtons.push(b);
+      this.toggle.append(b);
     }
-    controls.append(select, toggle);
+    controls.append(this.paletteLabel.parentElement!, this.rangeLabel.parentElement!, this.toggle);
+
+    this.fixedForm = el("form", "thermal-fixed");
+    this.fixedMin = el("input");
+    this.fixedMax = el("input");
+    this.fixedMinLabel = this.labelled("fixed-min", this.fixedMin);
+    this.fixedMaxLabel = this.labelled("fixed-max", this.fixedMax);
+    for (const input of [this.fixedMin, this.fixedMax]) {
+      input.inputMode = "decimal";
+      input.size = 6;
+    }
+    this.fixedApply = el("button");
+    this.fixedApply.type = "submit";
+    this.rangeError = el("p", "thermal-range-error");
+    this.rangeError.setAttribute("role", "alert");
+    this.fixedForm.append(this.fixedMinLabel.parentElement!, this.fixedMaxLabel.parentElement!, this.fixedApply, this.rangeError);
+    this.fixedForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.applyFixed();
+    });
+
     const titleWrap = el("div", "thermal-title");
     titleWrap.append(title, this.state);
     head.append(titleWrap, controls);
 
     const stage = el("div", "thermal-stage");
     this.canvas = el("canvas", "thermal-canvas");
+    this.videoPicture.width = 0; // no video picture yet
+    this.canvas.width = camera.width * SCALE;
+    this.canvas.height = camera.height * SCALE;
     this.video = el("video", "thermal-video");
     this.video.muted = true;
     this.video.playsInline = true;
     this.video.autoplay = true;
-    stage.append(this.canvas, this.video);
+    // The video is only the source of the picture: the canvas above it shows it re-coloured.
+    stage.append(this.video, this.canvas);
     this.readout = el("div", "thermal-readout", "");
     const side = el("div", "thermal-side");
     this.legend = el("canvas", "thermal-legend");
     this.legend.width = 16;
     this.legend.height = 256;
-    this.legendHi = el("span", "legend-label");
-    this.legendLo = el("span", "legend-label");
+    this.legendHi = el("span", "legend-label legend-hi");
+    this.legendLo = el("span", "legend-label legend-lo");
+    this.legendMode = el("span", "legend-mode");
     this.stats = el("div", "thermal-stats");
-    side.append(this.legendHi, this.legend, this.legendLo, this.stats);
+    side.append(this.legendHi, this.legend, this.legendLo, this.legendMode, this.stats);
     const body = el("div", "thermal-body");
     body.append(stage, side);
-    this.root.append(head, body, this.readout);
+    this.roiList = el("ul", "thermal-rois");
+    this.root.append(head, this.fixedForm, body, this.readout, this.roiList);
     this.root.dataset.mode = this.mode;
+    this.showFixedForm();
 
     this.canvas.addEventListener("mousemove", (e) => {
       const r = this.canvas.getBoundingClientRect();
@@ -83,12 +163,54 @@ export class ThermalPanel {
       this.draw();
     });
     this.drawLegend();
+    effect(() => {
+      void language.value;
+      this.relabel();
+    });
+  }
+
+  /** A control with a visible label beside it, wrapped so that the two stay together. */
+  private labelled(name: string, control: HTMLElement): HTMLElement {
+    const id = `thermal-${this.camera.id}-${name}`;
+    control.id = id;
+    const label = el("label");
+    label.htmlFor = id;
+    const wrap = el("span", "thermal-field");
+    wrap.append(label, control);
+    return label;
+  }
+
+  /** Every text of the panel in the operator's language. */
+  private relabel(): void {
+    this.paletteLabel.textContent = t("thermal.palette");
+    for (const option of this.paletteSelect.options) option.textContent = t(`thermal.palette.${option.value as Palette}`);
+    this.rangeLabel.textContent = t("thermal.range");
+    for (const option of this.rangeSelect.options) option.textContent = t(`thermal.range.${option.value as RangeMode}`);
+    this.toggle.setAttribute("aria-label", t("thermal.view"));
+    for (const b of this.modeButtons) {
+      b.textContent = t(b.dataset.mode === "video" ? "thermal.mode.video" : "thermal.mode.radiometric");
+      if (b.dataset.mode === "video") b.title = t("thermal.mode.videoHint");
+    }
+    this.fixedMinLabel.textContent = t("thermal.range.min");
+    this.fixedMaxLabel.textContent = t("thermal.range.max");
+    this.fixedApply.textContent = t("thermal.range.apply");
+    this.rangeError.textContent = this.rangeErrorKey ? t(this.rangeErrorKey) : "";
+    this.roiList.setAttribute("aria-label", t("thermal.rois"));
+    this.showState();
+    this.showReadings();
   }
 
   update(camera: CameraMsg): void {
     this.camera = camera;
     this.root.dataset.stale = String(camera.stale);
     this.showState();
+  }
+
+  /** How the gateway colours its video, from the telemetry snapshot. */
+  setVideoColours(colours: VideoColours): void {
+    if (colours.palette === this.videoColours.palette && String(colours.range) === String(this.videoColours.range)) return;
+    this.videoColours = colours;
+    this.videoRange = undefined;
   }
 
   /** With the gateway gone the last picture stays, greyed, and nothing claims to be live. */
@@ -98,6 +220,10 @@ export class ThermalPanel {
   }
 
   private showState(): void {
+    if (!this.root.dataset.stale) {
+      this.state.textContent = t("thermal.waiting");
+      return;
+    }
     showLiveState(this.state, this.root.dataset.link === "lost", this.camera.stale, t("thermal.offline"));
   }
 
@@ -110,7 +236,23 @@ export class ThermalPanel {
     this.frame = frame;
     this.framesShown++;
     this.root.dataset.seq = String(frame.seq);
-    this.draw();
+    this.root.dataset.ts = String(frame.ts);
+    this.range = this.nextRange(frame);
+    const fixed = this.videoColours.range;
+    this.videoRange = fixed ? { lo: fixed[0], hi: fixed[1], ts: frame.ts } : followRange(this.videoRange, frame.min, frame.max, frame.ts, VIDEO_RANGE_TAU_MS);
+    this.recent.push({ celsius: frame.celsius, width: frame.width, height: frame.height, lo: this.videoRange.lo, hi: this.videoRange.hi });
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
+    this.root.dataset.rangeLo = this.range.lo.toFixed(2);
+    this.root.dataset.rangeHi = this.range.hi.toFixed(2);
+    this.showReadings();
+    if (this.mode === "radiometric") this.draw();
+  }
+
+  private nextRange(f: WireFrame): ColourRange {
+    const { mode, fixed } = this.settings;
+    if (mode === "fixed" && fixed) return { lo: fixed[0], hi: fixed[1], ts: f.ts };
+    if (mode === "smooth") return followRange(this.range, f.min, f.max, f.ts, SLOW_RANGE_TAU_MS);
+    return frameRange(f.min, f.max, f.ts);
   }
 
   /** The temperature at pixel (x, y) of the last frame, as shown under the pointer. */
@@ -119,10 +261,126 @@ export class ThermalPanel {
     return f ? f.celsius[y * f.width + x] : undefined;
   }
 
+  private setMode(m: "radiometric" | "video"): void {
+    this.mode = m;
+    this.root.dataset.mode = m;
+    for (const b of this.modeButtons) {
+      b.classList.toggle("active", b.dataset.mode === m);
+      b.setAttribute("aria-pressed", String(b.dataset.mode === m));
+    }
+    if (m === "video") {
+      void this.video.play().catch(() => {});
+      this.lastVideoFrame = -1;
+      requestAnimationFrame(() => this.videoLoop());
+    } else {
+      this.draw();
+    }
+  }
+
+  /** In video mode: each new video frame re-coloured into the picture, then the overlays. */
+  private videoLoop(): void {
+    if (this.mode !== "video") return;
+    // By the video's clock, at most 12 times a second: the count of painted frames stalls while the
+    // canvas covers the video (Chromium) or in headless Firefox, which paints none.
+    const shown = Math.floor(this.video.currentTime * 12);
+    if (shown !== this.lastVideoFrame && this.video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && this.video.videoWidth > 0) {
+      this.lastVideoFrame = shown;
+      this.recolourVideo();
+      this.draw();
+    }
+    requestAnimationFrame(() => this.videoLoop());
+  }
+
+  private recolourVideo(): void {
+    // Re-coloured at the canvas's size, which is at most the video's: fewer pixels to map.
+    const w = Math.min(this.canvas.width, this.video.videoWidth);
+    const h = Math.min(this.canvas.height, this.video.videoHeight);
+    const pic = this.videoPicture;
+    if (pic.width !== w || pic.height !== h) {
+      pic.width = w;
+      pic.height = h;
+    }
+    const ctx = pic.getContext("2d", { willReadFrequently: true })!;
+    ctx.drawImage(this.video, 0, 0, w, h);
+    const img = ctx.getImageData(0, 0, w, h);
+    const gatewayPalette = PALETTES.includes(this.videoColours.palette as Palette) ? (this.videoColours.palette as Palette) : "ironbow";
+    const inverse = inverseOf(gatewayPalette);
+    const to = this.range;
+    let remap = remapIndices(0, 1, 0, 1);
+    if (to && this.recent.length) {
+      const { width: fw, height: fh } = this.recent[this.recent.length - 1];
+      const indexAt = (x: number, y: number) => {
+        const o = (Math.floor(((y + 0.5) / fh) * h) * w + Math.floor(((x + 0.5) / fw) * w)) * 4;
+        return inverse[colourKey(img.data[o], img.data[o + 1], img.data[o + 2])];
+      };
+      const from = this.recent[matchFrame(this.recent, indexAt)];
+      remap = remapIndices(from.lo, from.hi, to.lo, to.hi);
+    }
+    recolour(img.data, inverse, remap, this.lut);
+    ctx.putImageData(img, 0, 0);
+  }
+
   private setPalette(p: Palette): void {
     this.lut = paletteLut(p);
+    this.settings = { ...this.settings, palette: p };
+    saveSettings(this.camera.id, this.settings, globalThis.localStorage);
     this.drawLegend();
-    this.draw();
+    this.redraw();
+  }
+
+  private setRangeMode(mode: RangeMode): void {
+    if (mode === "fixed" && !this.settings.fixed) {
+      // A first lock holds the range shown now, rounded, until the operator types another.
+      const r = this.range ?? { lo: 20, hi: 40 };
+      this.settings = { ...this.settings, fixed: [Math.floor(r.lo), Math.max(Math.ceil(r.hi), Math.floor(r.lo) + 1)] };
+    }
+    this.settings = { ...this.settings, mode };
+    saveSettings(this.camera.id, this.settings, globalThis.localStorage);
+    this.range = undefined;
+    this.showFixedForm();
+    this.refreshRange();
+  }
+
+  private applyFixed(): void {
+    const parsed = parseFixedRange(this.fixedMin.value, this.fixedMax.value);
+    if ("error" in parsed) {
+      this.rangeErrorKey = parsed.error;
+      this.rangeError.textContent = t(parsed.error);
+      for (const input of [this.fixedMin, this.fixedMax]) input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    this.settings = { ...this.settings, mode: "fixed", fixed: parsed.range };
+    saveSettings(this.camera.id, this.settings, globalThis.localStorage);
+    this.showFixedForm();
+    this.refreshRange();
+  }
+
+  private showFixedForm(): void {
+    const fixed = this.settings.mode === "fixed" ? this.settings.fixed : null;
+    this.fixedForm.hidden = !fixed;
+    this.rangeErrorKey = undefined;
+    this.rangeError.textContent = "";
+    for (const input of [this.fixedMin, this.fixedMax]) input.removeAttribute("aria-invalid");
+    if (fixed) {
+      this.fixedMin.value = formatValue(fixed[0]);
+      this.fixedMax.value = formatValue(fixed[1]);
+    }
+  }
+
+  /** After a change of range mode: the range from the last frame again, and the picture with it. */
+  private refreshRange(): void {
+    if (this.frame) {
+      this.range = this.nextRange(this.frame);
+      this.root.dataset.rangeLo = this.range.lo.toFixed(2);
+      this.root.dataset.rangeHi = this.range.hi.toFixed(2);
+    }
+    this.showReadings();
+    this.redraw();
+  }
+
+  private redraw(): void {
+    if (this.mode === "video") this.lastVideoFrame = -1;
+    else this.draw();
   }
 
   private drawLegend(): void {
@@ -140,40 +398,78 @@ export class ThermalPanel {
     ctx.drawImage(tmp, 0, 0, 16, 256);
   }
 
-  private draw(): void {
+  /** The legend's range, the frame's statistics and each region's readings, in words. */
+  private showReadings(): void {
+    this.legendMode.textContent = t(`thermal.range.${this.settings.mode}`);
+    const r = this.range;
+    this.legendHi.textContent = r ? `${formatValue(r.hi)} °C` : "";
+    this.legendLo.textContent = r ? `${formatValue(r.lo)} °C` : "";
     const f = this.frame;
     if (!f) return;
-    const { width: w, height: h } = f;
-    if (this.offscreen.width !== w || this.offscreen.height !== h) {
-      this.offscreen.width = w;
-      this.offscreen.height = h;
+    this.stats.replaceChildren(
+      el("div", undefined, t("thermal.stat.max", { v: formatValue(f.max) })),
+      el("div", undefined, t("thermal.stat.mean", { v: formatValue(f.mean) })),
+      el("div", undefined, t("thermal.stat.min", { v: formatValue(f.min) })),
+    );
+    const items = this.camera.rois.map((roi) => {
+      const { max, mean } = roiStats(f, roi);
+      const item = el("li", undefined, t("thermal.roi", { name: roi.name, max: formatValue(max), mean: formatValue(mean) }));
+      item.dataset.roi = roi.name;
+      item.dataset.max = max.toFixed(2);
+      item.dataset.mean = mean.toFixed(2);
+      return item;
+    });
+    this.roiList.replaceChildren(...items);
+    this.showPointer();
+  }
+
+  private showPointer(): void {
+    const f = this.frame;
+    if (f && this.pointer) {
+      const px = Math.min(f.width - 1, Math.max(0, Math.floor(this.pointer.x * f.width)));
+      const py = Math.min(f.height - 1, Math.max(0, Math.floor(this.pointer.y * f.height)));
+      this.readout.textContent = t("thermal.readout", { t: formatValue(f.celsius[py * f.width + px], 2), x: px, y: py });
+    } else {
+      this.readout.textContent = t("thermal.pointHint");
     }
-    if (this.canvas.width !== w * SCALE || this.canvas.height !== h * SCALE) {
-      this.canvas.width = w * SCALE;
-      this.canvas.height = h * SCALE;
-    }
-    const octx = this.offscreen.getContext("2d")!;
-    const img = octx.createImageData(w, h);
-    colourise(f.celsius, f.min, Math.max(f.max, f.min + 1), this.lut, img.data, 4);
-    octx.putImageData(img, 0, 0);
+  }
+
+  /** The picture (radiometric frame or re-coloured video), then the regions and the hottest spot. */
+  private draw(): void {
+    const f = this.frame;
     const ctx = this.canvas.getContext("2d")!;
+    const W = this.canvas.width;
+    const H = this.canvas.height;
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(this.offscreen, 0, 0, w * SCALE, h * SCALE);
-
+    if (this.mode === "video") {
+      if (this.videoPicture.width > 0) ctx.drawImage(this.videoPicture, 0, 0, W, H);
+    } else if (f && this.range) {
+      const { width: w, height: h } = f;
+      if (this.offscreen.width !== w || this.offscreen.height !== h) {
+        this.offscreen.width = w;
+        this.offscreen.height = h;
+      }
+      const octx = this.offscreen.getContext("2d")!;
+      const img = octx.createImageData(w, h);
+      colourise(f.celsius, this.range.lo, this.range.hi, this.lut, img.data, 4);
+      octx.putImageData(img, 0, 0);
+      ctx.drawImage(this.offscreen, 0, 0, W, H);
+    }
+    if (!f) return;
+    const sx = W / f.width;
+    const sy = H / f.height;
     ctx.font = "600 22px system-ui, sans-serif";
     ctx.lineWidth = 2;
     for (const roi of this.camera.rois) {
       ctx.strokeStyle = "#ffffffcc";
       ctx.setLineDash([8, 6]);
-      ctx.strokeRect(roi.x * SCALE, roi.y * SCALE, roi.width * SCALE, roi.height * SCALE);
+      ctx.strokeRect(roi.x * sx, roi.y * sy, roi.width * sx, roi.height * sy);
       ctx.setLineDash([]);
-      let max = -Infinity;
-      for (let y = roi.y; y < roi.y + roi.height && y < h; y++) for (let x = roi.x; x < roi.x + roi.width && x < w; x++) max = Math.max(max, f.celsius[y * w + x]);
-      this.label(ctx, `${roi.name} ${max.toFixed(1)} °C`, roi.x * SCALE + 4, roi.y * SCALE - 6);
+      this.label(ctx, `${roi.name} ${formatValue(roiStats(f, roi).max)} °C`, roi.x * sx + 4, Math.max(24, roi.y * sy - 6));
     }
-    const hx = (f.hotX + 0.5) * SCALE;
-    const hy = (f.hotY + 0.5) * SCALE;
+    const hx = (f.hotX + 0.5) * sx;
+    const hy = (f.hotY + 0.5) * sy;
     ctx.strokeStyle = "#fff";
     ctx.beginPath();
     ctx.arc(hx, hy, 12, 0, Math.PI * 2);
@@ -182,18 +478,8 @@ export class ThermalPanel {
     ctx.moveTo(hx, hy - 20);
     ctx.lineTo(hx, hy + 20);
     ctx.stroke();
-    this.label(ctx, `${f.max.toFixed(1)} °C`, hx + 16, hy - 16);
-
-    this.legendHi.textContent = `${f.max.toFixed(1)} °C`;
-    this.legendLo.textContent = `${f.min.toFixed(1)} °C`;
-    this.stats.replaceChildren(el("div", undefined, `max ${f.max.toFixed(1)}`), el("div", undefined, `mean ${f.mean.toFixed(1)}`), el("div", undefined, `min ${f.min.toFixed(1)}`));
-    if (this.pointer) {
-      const px = Math.min(w - 1, Math.max(0, Math.floor(this.pointer.x * w)));
-      const py = Math.min(h - 1, Math.max(0, Math.floor(this.pointer.y * h)));
-      this.readout.textContent = `${f.celsius[py * w + px].toFixed(2)} °C at (${px}, ${py})`;
-    } else {
-      this.readout.textContent = "Point at the image for a temperature.";
-    }
+    this.label(ctx, `${formatValue(f.max)} °C`, hx + 16, hy - 16);
+    this.showPointer();
   }
 
   private label(ctx: CanvasRenderingContext2D, text: string, x: number, y: number): void {
@@ -203,4 +489,20 @@ export class ThermalPanel {
     ctx.fillStyle = "#fff";
     ctx.fillText(text, x, y);
   }
+}
+
+/** A region's hottest and mean temperature in a frame (the part of it inside the frame). */
+export function roiStats(f: WireFrame, roi: CameraMsg["rois"][number]): { max: number; mean: number } {
+  let max = -Infinity;
+  let sum = 0;
+  let n = 0;
+  for (let y = roi.y; y < roi.y + roi.height && y < f.height; y++) {
+    for (let x = roi.x; x < roi.x + roi.width && x < f.width; x++) {
+      const v = f.celsius[y * f.width + x];
+      max = Math.max(max, v);
+      sum += v;
+      n++;
+    }
+  }
+  return { max, mean: n ? sum / n : NaN };
 }

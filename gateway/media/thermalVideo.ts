@@ -4,7 +4,7 @@ import { SupervisedFfmpeg } from "../../common/ffmpeg.js";
 import type { Logger } from "../../common/logger.js";
 import type { ThermalFrame } from "../../sensors/index.js";
 import type { Hub } from "../hub/hub.js";
-import { colourise, paletteLut } from "../protocol/thermal.js";
+import { colourise, followRange, paletteLut, VIDEO_RANGE_TAU_MS, type ColourRange } from "../protocol/thermal.js";
 import { thermalEncoderArgs } from "./encoderArgs.js";
 import type { VideoConfig } from "./schema.js";
 
@@ -33,8 +33,7 @@ export class ThermalVideo implements SharedTrack {
   private idleTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private newRun = true;
-  private lo = NaN;
-  private hi = NaN;
+  private auto: ColourRange | undefined;
   private readonly lut: Uint8Array;
   private rgb: Uint8Array | undefined;
   /** Frames not encoded because ffmpeg was still busy with earlier ones. */
@@ -108,7 +107,7 @@ export class ThermalVideo implements SharedTrack {
     if (!this.encoder!.write(Buffer.from(this.rgb))) this.framesDropped++;
   }
 
-  /** Fixed, or following the scene smoothly so the picture does not flicker. */
+  /** Fixed, or following the scene smoothly so the picture does not flicker (the dashboard follows it the same way). */
   private range(frame: ThermalFrame): [number, number] {
     if (this.config.range) return this.config.range;
     let min = Infinity;
@@ -117,10 +116,8 @@ export class ThermalVideo implements SharedTrack {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (max - min < 2) max = min + 2;
-    this.lo = Number.isNaN(this.lo) ? min : this.lo + 0.2 * (min - this.lo);
-    this.hi = Number.isNaN(this.hi) ? max : this.hi + 0.2 * (max - this.hi);
-    return [this.lo, this.hi];
+    this.auto = followRange(this.auto, min, max, frame.ts, VIDEO_RANGE_TAU_MS);
+    return [this.auto.lo, this.auto.hi];
   }
 
   private rtp(packet: Buffer): void {

@@ -46,6 +46,12 @@ export interface MicMsg {
   stale: boolean;
 }
 
+/** How the gateway colours the thermal video: its palette, and its fixed range in °C or null for automatic. */
+export interface VideoColours {
+  palette: string;
+  range: [number, number] | null;
+}
+
 /** [channel id, sensor time ms, value] */
 export type ReadingTuple = [string, number, number];
 
@@ -59,6 +65,7 @@ export type TelemetryMessage =
       sources: SourceMsg[];
       cameras: CameraMsg[];
       mics: MicMsg[];
+      video: VideoColours;
       /** Per channel, the time of the oldest point the `history` chunks that follow will carry. */
       historyFrom: Record<string, number>;
     }

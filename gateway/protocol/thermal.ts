@@ -140,3 +140,31 @@ export function colourise(celsius: Float32Array, lo: number, hi: number, lut: Ui
     if (channels === 4) out[o + 3] = 255;
   }
 }
+
+/** An automatic colour range spans at least this many °C, so a uniform scene is not noise stretched over the palette. */
+export const MIN_AUTO_SPAN = 2;
+/** How fast the video's automatic range follows the scene: fast, but without flicker. */
+export const VIDEO_RANGE_TAU_MS = 600;
+
+/** A colour range as it was at frame time `ts` (ms). */
+export interface ColourRange {
+  lo: number;
+  hi: number;
+  ts: number;
+}
+
+/** One frame's own range: its min and max, at least MIN_AUTO_SPAN apart. */
+export function frameRange(min: number, max: number, ts: number): ColourRange {
+  return { lo: min, hi: Math.max(max, min + MIN_AUTO_SPAN), ts };
+}
+
+/**
+ * A range that follows the frames' own ranges exponentially with time constant `tauMs` (by frame
+ * time, so the result does not depend on the frame rate). A frame older than the last starts anew.
+ */
+export function followRange(prev: ColourRange | undefined, min: number, max: number, ts: number, tauMs: number): ColourRange {
+  const target = frameRange(min, max, ts);
+  if (!prev || ts < prev.ts) return target;
+  const a = 1 - Math.exp(-Math.min(ts - prev.ts, 20 * tauMs) / tauMs);
+  return { lo: prev.lo + a * (target.lo - prev.lo), hi: prev.hi + a * (target.hi - prev.hi), ts };
+}

@@ -1,5 +1,5 @@
 import type { CameraState, ChannelState, Hub, HubEvent, MicState, SourceState } from "../hub/hub.js";
-import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage } from "../protocol/telemetry.js";
+import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage, VideoColours } from "../protocol/telemetry.js";
 import { thinMinMax } from "./thinHistory.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
@@ -12,6 +12,8 @@ export interface MessageOut {
 
 export interface TelemetryStreamOptions {
   gateway: { name: string; version: string; timeZone: string };
+  /** How the thermal video is coloured, so a dashboard can read colours back as temperatures; default ironbow, automatic. */
+  video?: VideoColours;
   /** Only this source's channels, cameras and microphones. */
   source?: string;
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
@@ -138,6 +140,7 @@ export class TelemetryStream {
       sources: this.hub.sourceStates().filter((s) => this.mine(s.id)).map(sourceMsg),
       cameras: this.hub.cameraStates().filter((c) => this.mine(c.info.source)).map(cameraMsg),
       mics: this.hub.micStates().filter((m) => this.mine(m.info.source)).map(micMsg),
+      video: this.options.video ?? { palette: "ironbow", range: null },
       historyFrom,
     });
     // Subscribing in the same turn as the snapshot means no reading is missed or repeated.

@@ -82,6 +82,15 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
     const shown = () => page.$eval('.thermal[data-camera="sim"] video', (v) => ({ width: (v as HTMLVideoElement).videoWidth, time: (v as HTMLVideoElement).currentTime }));
     await waitFor("the thermal video to play", async () => ((await shown()).time > 2 ? true : undefined), 15_000);
     expect((await shown()).width).toBe(640);
+    // The video is re-coloured in the page: in grey, every pixel of a row across it has r = g = b.
+    await page.select('.thermal[data-camera="sim"] select[data-control="palette"]', "grey");
+    const row = () => page.$eval('.thermal[data-camera="sim"] canvas.thermal-canvas', (c) => Array.from((c as HTMLCanvasElement).getContext("2d")!.getImageData(0, 300, 512, 1).data));
+    await waitFor("the video re-coloured in grey", async () => {
+      const px = await row();
+      let grey = true;
+      for (let o = 0; o < px.length; o += 4) grey &&= Math.abs(px[o] - px[o + 1]) < 10 && Math.abs(px[o + 1] - px[o + 2]) < 10;
+      return grey && Math.max(...px.filter((_, i) => i % 4 === 0)) > 20 ? true : undefined;
+    }, 10_000);
 
     const columns = () => page.$eval('.mic[data-mic="sim"]', (e) => Number(e.getAttribute("data-columns")));
     const colA = await waitFor("spectrogram columns", async () => ((await columns()) > 0 ? columns() : undefined), 10_000);
