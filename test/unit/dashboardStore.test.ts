@@ -18,7 +18,7 @@ describe("dashboard Store", () => {
   it("after the gateway's clock was set back, live points dated later than a new reading go", () => {
     const now = Date.now();
     const store = new Store();
-    store.apply({ v: 1, t: "snapshot", now, gateway: { name: "m", version: "0", timeZone: "UTC" }, channels: [channel], sources: [], cameras: [], mics: [], historyFrom: {} });
+    store.apply({ v: 1, t: "snapshot", now, gateway: { name: "m", version: "0", timeZone: "UTC" }, channels: [channel], sources: [], cameras: [], mics: [], video: { palette: "ironbow", range: null }, historyFrom: {} });
     store.apply({ v: 1, t: "readings", now, r: [["a", now - 3000, 1], ["a", now - 2000, 2], ["a", now - 1000, 3]] });
     store.apply({ v: 1, t: "readings", now: now - 2500, r: [["a", now - 2500, 4]] });
     expect(store.series.get("a")).toEqual({ ts: [now - 3000, now - 2500], values: [1, 4] });
