@@ -2,8 +2,13 @@ import { colourise, paletteLut, PALETTES, type Palette, type WireFrame } from ".
 import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
 import { t } from "./app/i18n.js";
 import { el, showLiveState } from "./format.js";
+import { temperatureUnit } from "./app/state.js";
+import { CELSIUS, formatShown, shownUnit } from "./units.js";
 
 const SCALE = 16;
+
+/** Frames are in °C: a temperature in the unit the user chose, with its symbol. */
+const temperature = (celsius: number, decimals = 1) => `${formatShown(celsius, CELSIUS, temperatureUnit.value, decimals)} ${shownUnit(CELSIUS, temperatureUnit.value)}`;
 
 /** One camera: exact temperatures drawn from radiometric frames, or the gateway's video track. */
 export class ThermalPanel {
@@ -170,7 +175,7 @@ export class ThermalPanel {
       ctx.setLineDash([]);
       let max = -Infinity;
       for (let y = roi.y; y < roi.y + roi.height && y < h; y++) for (let x = roi.x; x < roi.x + roi.width && x < w; x++) max = Math.max(max, f.celsius[y * w + x]);
-      this.label(ctx, `${roi.name} ${max.toFixed(1)} °C`, roi.x * SCALE + 4, roi.y * SCALE - 6);
+      this.label(ctx, `${roi.name} ${temperature(max)}`, roi.x * SCALE + 4, roi.y * SCALE - 6);
     }
     const hx = (f.hotX + 0.5) * SCALE;
     const hy = (f.hotY + 0.5) * SCALE;
@@ -182,17 +187,21 @@ export class ThermalPanel {
     ctx.moveTo(hx, hy - 20);
     ctx.lineTo(hx, hy + 20);
     ctx.stroke();
-    this.label(ctx, `${f.max.toFixed(1)} °C`, hx + 16, hy - 16);
+    this.label(ctx, temperature(f.max), hx + 16, hy - 16);
 
-    this.legendHi.textContent = `${f.max.toFixed(1)} °C`;
-    this.legendLo.textContent = `${f.min.toFixed(1)} °C`;
-    this.stats.replaceChildren(el("div", undefined, `max ${f.max.toFixed(1)}`), el("div", undefined, `mean ${f.mean.toFixed(1)}`), el("div", undefined, `min ${f.min.toFixed(1)}`));
+    this.legendHi.textContent = temperature(f.max);
+    this.legendLo.textContent = temperature(f.min);
+    this.stats.replaceChildren(
+      el("div", undefined, `${t("channel.max")} ${formatShown(f.max, CELSIUS, temperatureUnit.value)}`),
+      el("div", undefined, `${t("channel.mean")} ${formatShown(f.mean, CELSIUS, temperatureUnit.value)}`),
+      el("div", undefined, `${t("channel.min")} ${formatShown(f.min, CELSIUS, temperatureUnit.value)}`),
+    );
     if (this.pointer) {
       const px = Math.min(w - 1, Math.max(0, Math.floor(this.pointer.x * w)));
       const py = Math.min(h - 1, Math.max(0, Math.floor(this.pointer.y * h)));
-      this.readout.textContent = `${f.celsius[py * w + px].toFixed(2)} °C at (${px}, ${py})`;
+      this.readout.textContent = t("thermal.at", { value: temperature(f.celsius[py * w + px], 2), x: px, y: py });
     } else {
-      this.readout.textContent = "Point at the image for a temperature.";
+      this.readout.textContent = t("thermal.pointAt");
     }
   }
 

@@ -1,9 +1,39 @@
 import { useState } from "preact/hooks";
 import type { Me } from "../session.js";
+import type { TemperatureUnit } from "../units.js";
 import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
+import { me as signedIn } from "./state.js";
 
-/** Everyone changes their own password here. */
+/** °C or °F, kept on the gateway with the user: every tablet they sign in on shows their choice. */
+function UnitChoice({ me }: { me: Me }) {
+  const [status, setStatus] = useState<{ text: string; error: boolean }>({ text: "", error: false });
+  const choose = async (unit: TemperatureUnit) => {
+    const res = await api<Me>("PATCH", "api/me", { preferences: { temperatureUnit: unit } });
+    if (!res.ok) return setStatus({ text: t("error.refused", { error: res.error }), error: true });
+    signedIn.value = res.data;
+    setStatus({ text: t("account.unitSaved"), error: false });
+  };
+  return (
+    <fieldset class="unit-choice" aria-describedby="unit-hint">
+      <legend>{t("account.temperatures")}</legend>
+      {(["C", "F"] as const).map((unit) => (
+        <label key={unit}>
+          <input type="radio" name="temperature-unit" value={unit} checked={me.preferences.temperatureUnit === unit} onChange={() => void choose(unit)} />
+          {t(unit === "C" ? "account.celsius" : "account.fahrenheit")}
+        </label>
+      ))}
+      <p class="hint" id="unit-hint">
+        {t("account.unitHint")}
+      </p>
+      <p class={status.error ? "error" : "ok"} role="status" aria-live="polite">
+        {status.text}
+      </p>
+    </fieldset>
+  );
+}
+
+/** Everyone changes their own password and their preferences here. */
 export function AccountPage({ me }: { me: Me }) {
   const [status, setStatus] = useState<{ text: string; error: boolean }>({ text: "", error: false });
   const submit = async (e: Event) => {
@@ -22,6 +52,8 @@ export function AccountPage({ me }: { me: Me }) {
       <h1 id="account-title">{t("account.title")}</h1>
       <p>{t("account.signedInAs", { name: me.name, role: t(`role.${me.role}` as MessageKey) })}</p>
       {me.role === "viewer" && <p class="hint">{t("role.viewerHint")}</p>}
+      <UnitChoice me={me} />
+      <h2>{t("account.password")}</h2>
       <form class="password-form" onSubmit={(e) => void submit(e)}>
         <label>
           {t("account.current")}
