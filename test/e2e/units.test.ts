@@ -19,7 +19,7 @@ interface AlertJson {
 }
 const alertOf = async (page: Page) => ((await page.evaluate(async () => (await fetch("/api/alerts")).json())) as AlertJson[]).find((a) => a.id === BEARING)!;
 
-describe("°F per user, acknowledging from a card (Chromium, overheat scenario)", () => {
+describe("°F per user, acknowledging from a card, touch zoom on a channel's page (Chromium, overheat scenario)", () => {
   let ns: NetNs;
   let gateway: GatewayProcess;
   let browser: Browser;
@@ -154,6 +154,77 @@ describe("°F per user, acknowledging from a card (Chromium, overheat scenario)"
       expect(await seriousViolations(viewer)).toEqual([]);
     } finally {
       await other.close();
+    }
+  });
+
+  it("zooms the channel chart's time axis with a pinch, moves it with one finger and with the wheel, and resets", async () => {
+    const touch = await browser.newContext({ hasTouch: true, viewport: { width: 1024, height: 768 } });
+    try {
+      const tablet = await touch.newPage();
+      await signIn(tablet, ADMIN_PASSWORD);
+      await tablet.goto("http://127.0.0.1:8080/#/channel/spindle.bearing");
+      await tablet.waitForFunction(() => Number(document.querySelector("[data-points]")?.getAttribute("data-points")) > 2);
+      // The chart is drawn again as the channel, its rules' limits and its alarms come in: touch it after that.
+      await tablet.waitForSelector('body[data-connection="connected"]');
+      await tablet.waitForSelector(`[data-alarm="${BEARING}"]`);
+      await tablet.waitForSelector(banner);
+      const over = tablet.locator(".channel-chart .u-over");
+      await over.scrollIntoViewIfNeeded();
+      const box = (await over.boundingBox())!;
+      const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+      const range = async () => {
+        const [min, max] = await tablet.evaluate(() => {
+          const chart = document.querySelector<HTMLElement>(".channel-chart")!;
+          return [Number(chart.dataset.xMin), Number(chart.dataset.xMax)];
+        });
+        return { min, max, span: max - min };
+      };
+      const whole = await range();
+      expect(whole.span).toBeGreaterThan(3_590_000); // the hour chosen
+      const cdp = await touch.newCDPSession(tablet);
+      const touches = async (type: "touchStart" | "touchMove" | "touchEnd", points: Array<[number, number]>) =>
+        cdp.send("Input.dispatchTouchEvent", { type, touchPoints: points.map(([x, y], id) => ({ x, y, id })) });
+
+      // Two fingers 100 px apart spread to 300 px: a third of the time, around the same middle.
+      await touches("touchStart", [[cx - 50, cy], [cx + 50, cy]]);
+      for (let i = 1; i <= 5; i++) await touches("touchMove", [[cx - 50 - 20 * i, cy], [cx + 50 + 20 * i, cy]]);
+      await touches("touchEnd", []);
+      const pinched = await range();
+      expect(pinched.span / whole.span).toBeGreaterThan(0.3);
+      expect(pinched.span / whole.span).toBeLessThan(0.37);
+      expect(Math.abs((pinched.min + pinched.max) / 2 - (whole.min + whole.max) / 2)).toBeLessThan(whole.span * 0.02);
+
+      // One finger dragged 200 px to the right: earlier time, the same span.
+      await touches("touchStart", [[cx, cy]]);
+      for (let i = 1; i <= 5; i++) await touches("touchMove", [[cx + 40 * i, cy]]);
+      await touches("touchEnd", []);
+      const panned = await range();
+      expect(Math.abs(panned.span - pinched.span)).toBeLessThan(pinched.span * 0.001);
+      const expectedShift = (200 / box.width) * pinched.span;
+      expect(pinched.min - panned.min).toBeGreaterThan(expectedShift * 0.9);
+      expect(pinched.min - panned.min).toBeLessThan(expectedShift * 1.1);
+
+      // Ctrl + wheel zooms in around the pointer; Shift + wheel moves along.
+      await tablet.mouse.move(cx, cy);
+      await tablet.keyboard.down("Control");
+      await tablet.mouse.wheel(0, -200);
+      await tablet.keyboard.up("Control");
+      await tablet.waitForFunction((span) => {
+        const c = document.querySelector<HTMLElement>(".channel-chart")!.dataset;
+        return Number(c.xMax) - Number(c.xMin) < span * 0.9;
+      }, panned.span);
+      const wheeled = await range();
+      await tablet.keyboard.down("Shift");
+      await tablet.mouse.wheel(0, 100);
+      await tablet.keyboard.up("Shift");
+      await tablet.waitForFunction((min) => Number(document.querySelector<HTMLElement>(".channel-chart")!.dataset.xMin) > min, wheeled.min);
+
+      await tablet.click('button:has-text("Reset zoom")');
+      const reset = await range();
+      expect(Math.abs(reset.span - whole.span)).toBeLessThan(5000);
+      expect(reset.max).toBeGreaterThanOrEqual(whole.max);
+    } finally {
+      await touch.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { language } from "../../dashboard/src/app/i18n.js";
+import { pinchRange, zoomAround } from "../../dashboard/src/app/chartGestures.js";
 import { converted, formatShown, shownUnit, shownValue } from "../../dashboard/src/units.js";
 
 describe("temperatures in the user's unit", () => {
@@ -35,5 +36,24 @@ describe("temperatures in the user's unit", () => {
         expect(((fa - 32) * 5) / 9).toBeCloseTo(a, 9);
       }),
     );
+  });
+});
+
+describe("zooming and moving a chart's time axis", () => {
+  it("zooms around the pointer: the time under it stays where it is", () => {
+    expect(zoomAround(0, 100, 25, 0.5)).toEqual([12.5, 62.5]);
+    expect(zoomAround(0, 100, 25, 2)).toEqual([-25, 175]);
+    // Never closer than a second.
+    expect(zoomAround(0, 100, 50, 0.0001)).toEqual([49.5, 50.5]);
+  });
+
+  it("pinches: fingers twice as far apart show half the time, around their midpoint", () => {
+    // 1000 px showing 0…1000 s; fingers at 400 and 600 px move to 300 and 700 px.
+    expect(pinchRange([0, 1000], [400, 600], [300, 700], 1000)).toEqual([250, 750]);
+    // Both fingers moving right by 100 px, as far apart as before: the same span, the time under them follows them.
+    expect(pinchRange([0, 1000], [400, 600], [500, 700], 1000)).toEqual([-100, 900]);
+    // Fingers closing in show more time.
+    const [min, max] = pinchRange([0, 1000], [300, 700], [400, 600], 1000);
+    expect(max - min).toBe(2000);
   });
 });

@@ -6,6 +6,7 @@ import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { converted, formatShown, shownUnit, shownValue } from "../units.js";
 import { api } from "./api.js";
+import { attachTimeGestures } from "./chartGestures.js";
 import { language, t } from "./i18n.js";
 import { canEditRules, plantTimeZone, temperatureUnit } from "./state.js";
 
@@ -42,8 +43,9 @@ const historyUrl = (channel: string, range: (typeof RANGES)[number], format: "js
 /**
  * One channel over any stretch from 5 minutes to 90 days: the mean with the min/max band of each step
  * (raw samples are per second for a day, per-minute aggregates beyond), threshold lines labelled with
- * their rule, the channel's alarms on the time line and their history, drag to zoom, and the data
- * shown as CSV (in the channel's own unit, as stored, whatever unit the user sees).
+ * their rule, the channel's alarms on the time line and their history, drag (or pinch, or Ctrl +
+ * wheel) to zoom and one finger or sideways scrolling to move along, and the data shown as CSV (in
+ * the channel's own unit, as stored, whatever unit the user sees).
  */
 export function ChannelPage({ channel, info, thresholds }: { channel: string; info?: ChannelMsg; thresholds: ThresholdMsg[] }) {
   const [rangeId, setRangeId] = useState<RangeId>("1h");
@@ -111,11 +113,20 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
               ctx.restore();
             },
           ],
+          // What the chart shows, for tests and for whoever inspects the page: the x range in ms.
+          setScale: [
+            (u, key) => {
+              if (key !== "x" || !host.current) return;
+              host.current.dataset.xMin = String(Math.round(u.scales.x.min! * 1000));
+              host.current.dataset.xMax = String(Math.round(u.scales.x.max! * 1000));
+            },
+          ],
         },
       },
       [points.map((p) => p.t / 1000), points.map((p) => toShown(p.mean)), points.map((p) => toShown(p.min)), points.map((p) => toShown(p.max))] as AlignedData,
       host.current,
     );
+    attachTimeGestures(plot.current);
     showWholeRange();
     return () => plot.current?.destroy();
   }, [points, JSON.stringify(thresholds), alarms, language.value, plantTimeZone.value, unit, to]);
@@ -158,6 +169,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         )}
       </div>
       <p class="hint">{t(range.ms > 24 * 3_600_000 ? "channel.aggregated" : "channel.raw", { step: range.step })}</p>
+      <p class="hint">{t("channel.gestures")}</p>
       {error && <p class="error">{error}</p>}
       <div class="channel-chart" ref={host} />
       <h2>{t("channel.alarms")}</h2>
