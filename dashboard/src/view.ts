@@ -16,7 +16,6 @@ interface Card {
   root: HTMLElement;
   value: HTMLElement;
   age: HTMLElement;
-  alarm: HTMLElement;
   stale: HTMLElement;
   spark: Sparkline;
 }
@@ -114,11 +113,10 @@ export class DashboardView {
       const age = el("span", "age", t("age.none"));
       const stale = el("span", "badge", t("card.stale"));
       meta.append(age, stale);
-      const alarm = this.alarmOf(c.id);
       const sparkHost = el("div", "spark");
-      root.append(head, alarm, reading, meta, sparkHost);
+      root.append(head, this.alarmOf(c.id), reading, meta, sparkHost);
       gridFor(c).append(root);
-      this.cards.set(c.id, { root, value, age, alarm, stale, spark: new Sparkline(sparkHost, color) });
+      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color) });
     });
     for (const [id, host] of this.alarms) {
       if (this.cards.has(id)) continue;

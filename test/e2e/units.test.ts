@@ -66,7 +66,7 @@ describe("°F per user, acknowledging from a card, touch zoom on a channel's pag
     expect(await page.textContent(`${card} .unit`)).toBe("°C");
     await page.click('nav a[href="#/account"]');
     await page.check('input[name="temperature-unit"][value="F"]');
-    await page.waitForSelector('.unit-choice [role="status"]:has-text("Saved.")');
+    await page.waitForSelector('.page [role="status"]:has-text("Temperatures are now shown in °F.")');
     expect(((await page.evaluate(async () => (await fetch("/api/me")).json())) as { preferences: object }).preferences).toEqual({ temperatureUnit: "F" });
     expect(await seriousViolations(page)).toEqual([]);
 

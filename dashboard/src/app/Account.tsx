@@ -5,14 +5,15 @@ import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
 import { me as signedIn } from "./state.js";
 
+type Status = { text: string; error: boolean };
+
 /** °C or °F, kept on the gateway with the user: every tablet they sign in on shows their choice. */
-function UnitChoice({ me }: { me: Me }) {
-  const [status, setStatus] = useState<{ text: string; error: boolean }>({ text: "", error: false });
+function UnitChoice({ me, onStatus }: { me: Me; onStatus: (status: Status) => void }) {
   const choose = async (unit: TemperatureUnit) => {
     const res = await api<Me>("PATCH", "api/me", { preferences: { temperatureUnit: unit } });
-    if (!res.ok) return setStatus({ text: t("error.refused", { error: res.error }), error: true });
+    if (!res.ok) return onStatus({ text: t("error.refused", { error: res.error }), error: true });
     signedIn.value = res.data;
-    setStatus({ text: t("account.unitSaved"), error: false });
+    onStatus({ text: t("account.unitSaved", { unit: unit === "C" ? "°C" : "°F" }), error: false });
   };
   return (
     <fieldset class="unit-choice" aria-describedby="unit-hint">
@@ -26,16 +27,14 @@ function UnitChoice({ me }: { me: Me }) {
       <p class="hint" id="unit-hint">
         {t("account.unitHint")}
       </p>
-      <p class={status.error ? "error" : "ok"} role="status" aria-live="polite">
-        {status.text}
-      </p>
     </fieldset>
   );
 }
 
 /** Everyone changes their own password and their preferences here. */
 export function AccountPage({ me }: { me: Me }) {
-  const [status, setStatus] = useState<{ text: string; error: boolean }>({ text: "", error: false });
+  // One status for the page, so that screen readers hear each outcome in one place.
+  const [status, setStatus] = useState<Status>({ text: "", error: false });
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
@@ -52,7 +51,7 @@ export function AccountPage({ me }: { me: Me }) {
       <h1 id="account-title">{t("account.title")}</h1>
       <p>{t("account.signedInAs", { name: me.name, role: t(`role.${me.role}` as MessageKey) })}</p>
       {me.role === "viewer" && <p class="hint">{t("role.viewerHint")}</p>}
-      <UnitChoice me={me} />
+      <UnitChoice me={me} onStatus={setStatus} />
       <h2>{t("account.password")}</h2>
       <form class="password-form" onSubmit={(e) => void submit(e)}>
         <label>
