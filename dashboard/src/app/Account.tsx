@@ -19,7 +19,7 @@ function UnitChoice({ me, onStatus }: { me: Me; onStatus: (status: Status) => vo
     <fieldset class="unit-choice" aria-describedby="unit-hint">
       <legend>{t("account.temperatures")}</legend>
       {(["C", "F"] as const).map((unit) => (
-        <label key={unit}>
+        <label key={unit} class="inline">
           <input type="radio" name="temperature-unit" value={unit} checked={me.preferences.temperatureUnit === unit} onChange={() => void choose(unit)} />
           {t(unit === "C" ? "account.celsius" : "account.fahrenheit")}
         </label>
