@@ -7,7 +7,7 @@ import { formatValue } from "./format.js";
 export const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
 
 /** Dashed horizontal lines at alert thresholds that fall inside the plotted range, labelled with their rule if asked. */
-export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = false): void {
+export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = false, format: (v: number) => string = String): void {
   const { ctx, bbox } = u;
   ctx.save();
   ctx.setLineDash([6, 4]);
@@ -26,7 +26,7 @@ export function drawThresholds(u: uPlot, thresholds: ThresholdMsg[], labelled = 
       // uPlot leaves the alignment of its last axis labels behind.
       ctx.textAlign = "left";
       ctx.textBaseline = "bottom";
-      ctx.fillText(`${t.rule} ${t.kind === "above" ? ">" : "<"} ${t.value}`, bbox.left + 6 * devicePixelRatio, y - 4 * devicePixelRatio);
+      ctx.fillText(`${t.rule} ${t.kind === "above" ? ">" : "<"} ${format(t.value)}`, bbox.left + 6 * devicePixelRatio, y - 4 * devicePixelRatio);
     }
   }
   ctx.restore();
@@ -90,6 +90,7 @@ export class TrendChart {
   private plot: uPlot | undefined;
   private ids: string[] = [];
   private zoomed = false;
+  private toShown: (v: number) => number = (v) => v;
   thresholds: ThresholdMsg[] = [];
 
   constructor(private readonly parent: HTMLElement) {
@@ -101,8 +102,10 @@ export class TrendChart {
     this.parent.dataset.zoomed = "false";
   }
 
-  rebuild(channels: Array<{ id: string; label: string; color: string; unit: string; decimals?: number }>): void {
+  /** `unit` is the unit shown, `toShown` turns the channels' values into it (°C into °F). */
+  rebuild(channels: Array<{ id: string; label: string; color: string; unit: string; decimals?: number }>, toShown: (v: number) => number = (v) => v): void {
     this.plot?.destroy();
+    this.toShown = toShown;
     this.ids = channels.map((c) => c.id);
     const unit = channels[0]?.unit ?? "";
     const opts: Options = {
@@ -115,7 +118,7 @@ export class TrendChart {
       ],
       series: [{}, ...channels.map((c) => ({ label: c.label, stroke: c.color, width: 1.75, spanGaps: true, value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${formatValue(v, c.decimals)} ${c.unit}`) }))],
       hooks: {
-        draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)))],
+        draw: [(u) => drawThresholds(u, this.thresholds.filter((t) => this.ids.includes(t.channel)).map((t) => ({ ...t, value: this.toShown(t.value) })))],
         setSelect: [
           (u) => {
             if (u.select.width < 2) return;
@@ -136,7 +139,7 @@ export class TrendChart {
       const s = series.get(id) ?? { ts: [], values: [] };
       let start = 0;
       while (start < s.ts.length && s.ts[start] < from) start++;
-      return [s.ts.slice(start).map((t) => t / 1000), s.values.slice(start)] as AlignedData;
+      return [s.ts.slice(start).map((t) => t / 1000), s.values.slice(start).map(this.toShown)] as AlignedData;
     });
     const data = tables.length ? uPlot.join(tables) : ([[]] as AlignedData);
     const plot = this.plot;

@@ -22,13 +22,6 @@ import { DashboardView } from "./view.js";
 const byId = (id: string) => document.getElementById(id)!;
 const store = new Store();
 const book = new AlertBook();
-const view = new DashboardView(store, book, {
-  cards: byId("cards"),
-  chart: byId("chart"),
-  sources: byId("sources"),
-  empty: byId("empty"),
-  gateway: byId("gateway-name"),
-});
 
 const pill = byId("connection");
 const linkState = signal<LinkState>("connecting");
@@ -133,6 +126,13 @@ const alertActions = {
   ack: (id: string, note: string) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note }),
   shelve: (id: string, forMs: number | null) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
 };
+const view = new DashboardView(store, book, alertActions, {
+  cards: byId("cards"),
+  chart: byId("chart"),
+  sources: byId("sources"),
+  empty: byId("empty"),
+  gateway: byId("gateway-name"),
+});
 const alertView = new AlertView(book, byId("alert-list"), alertActions);
 render(h(AlarmBanner, { book, store, actions: alertActions }), byId("alert-banner"));
 startAlarmSound(book);

@@ -1,9 +1,12 @@
+import type { Preferences } from "../../gateway/auth/preferences.js";
 import { t } from "./app/i18n.js";
 
 /** Sign-in state against the gateway's /api/login, /api/me and /api/logout. */
 export interface Me {
   name: string;
   role: "viewer" | "operator" | "engineer" | "admin";
+  /** Kept on the gateway with the user, so they follow the operator from tablet to tablet. */
+  preferences: Preferences;
 }
 
 export async function whoAmI(): Promise<Me | undefined> {

@@ -3,6 +3,8 @@ import { colourise, followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_T
 import type { CameraMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { language, t, type MessageKey } from "./app/i18n.js";
 import { el, formatValue, showLiveState } from "./format.js";
+import { temperatureUnit } from "./app/state.js";
+import { CELSIUS, formatShown, shownUnit } from "./units.js";
 import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
 import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
@@ -10,6 +12,9 @@ const SCALE = 16;
 /** Recent frames kept to find the one a video picture shows: the video may run this many frames (seconds on a loaded gateway) behind. */
 const RECENT_FRAMES = 80;
 const inverses = new Map<string, Uint8Array>();
+
+/** Frames are in °C: a temperature in the unit the user chose, with its symbol. */
+const temperature = (celsius: number, decimals = 1) => `${formatShown(celsius, CELSIUS, temperatureUnit.value, decimals)} ${shownUnit(CELSIUS, temperatureUnit.value)}`;
 
 /** The inverse of a palette, computed once per page: it takes a few tens of milliseconds. */
 function inverseOf(palette: Palette): Uint8Array {
@@ -402,18 +407,18 @@ export class ThermalPanel {
   private showReadings(): void {
     this.legendMode.textContent = t(`thermal.range.${this.settings.mode}`);
     const r = this.range;
-    this.legendHi.textContent = r ? `${formatValue(r.hi)} °C` : "";
-    this.legendLo.textContent = r ? `${formatValue(r.lo)} °C` : "";
+    this.legendHi.textContent = r ? temperature(r.hi) : "";
+    this.legendLo.textContent = r ? temperature(r.lo) : "";
     const f = this.frame;
     if (!f) return;
     this.stats.replaceChildren(
-      el("div", undefined, t("thermal.stat.max", { v: formatValue(f.max) })),
-      el("div", undefined, t("thermal.stat.mean", { v: formatValue(f.mean) })),
-      el("div", undefined, t("thermal.stat.min", { v: formatValue(f.min) })),
+      el("div", undefined, t("thermal.stat.max", { v: temperature(f.max) })),
+      el("div", undefined, t("thermal.stat.mean", { v: temperature(f.mean) })),
+      el("div", undefined, t("thermal.stat.min", { v: temperature(f.min) })),
     );
     const items = this.camera.rois.map((roi) => {
       const { max, mean } = roiStats(f, roi);
-      const item = el("li", undefined, t("thermal.roi", { name: roi.name, max: formatValue(max), mean: formatValue(mean) }));
+      const item = el("li", undefined, t("thermal.roi", { name: roi.name, max: temperature(max), mean: temperature(mean) }));
       item.dataset.roi = roi.name;
       item.dataset.max = max.toFixed(2);
       item.dataset.mean = mean.toFixed(2);
@@ -428,7 +433,7 @@ export class ThermalPanel {
     if (f && this.pointer) {
       const px = Math.min(f.width - 1, Math.max(0, Math.floor(this.pointer.x * f.width)));
       const py = Math.min(f.height - 1, Math.max(0, Math.floor(this.pointer.y * f.height)));
-      this.readout.textContent = t("thermal.readout", { t: formatValue(f.celsius[py * f.width + px], 2), x: px, y: py });
+      this.readout.textContent = t("thermal.readout", { t: temperature(f.celsius[py * f.width + px], 2), x: px, y: py });
     } else {
       this.readout.textContent = t("thermal.pointHint");
     }
@@ -466,7 +471,7 @@ export class ThermalPanel {
       ctx.setLineDash([8, 6]);
       ctx.strokeRect(roi.x * sx, roi.y * sy, roi.width * sx, roi.height * sy);
       ctx.setLineDash([]);
-      this.label(ctx, `${roi.name} ${formatValue(roiStats(f, roi).max)} °C`, roi.x * sx + 4, Math.max(24, roi.y * sy - 6));
+      this.label(ctx, `${roi.name} ${temperature(roiStats(f, roi).max)}`, roi.x * sx + 4, Math.max(24, roi.y * sy - 6));
     }
     const hx = (f.hotX + 0.5) * sx;
     const hy = (f.hotY + 0.5) * sy;
@@ -478,7 +483,7 @@ export class ThermalPanel {
     ctx.moveTo(hx, hy - 20);
     ctx.lineTo(hx, hy + 20);
     ctx.stroke();
-    this.label(ctx, `${formatValue(f.max)} °C`, hx + 16, hy - 16);
+    this.label(ctx, temperature(f.max), hx + 16, hy - 16);
     this.showPointer();
   }
 

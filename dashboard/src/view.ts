@@ -1,11 +1,15 @@
 import type { ChannelMsg, SourceMsg } from "../../gateway/protocol/telemetry.js";
 import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
-import { colorFor, el, formatAge, formatValue } from "./format.js";
+import { colorFor, el, formatAge } from "./format.js";
 import type { Store } from "./store.js";
 import { trendGroups } from "./trendGroups.js";
-import { SEVERITY_ICON } from "./app/AlarmBanner.js";
-import { t, type MessageKey } from "./app/i18n.js";
+import { h, render } from "preact";
+import type { AlarmActions } from "./app/AlarmBanner.js";
+import { CardAlarms } from "./app/CardAlarms.js";
+import { t } from "./app/i18n.js";
+import { temperatureUnit } from "./app/state.js";
+import { formatShown, shownUnit, shownValue } from "./units.js";
 
 const SPARK_WINDOW_MS = 5 * 60 * 1000;
 
@@ -13,21 +17,24 @@ interface Card {
   root: HTMLElement;
   value: HTMLElement;
   age: HTMLElement;
-  alarm: HTMLElement;
   stale: HTMLElement;
   spark: Sparkline;
 }
 
 export class DashboardView {
   private cards = new Map<string, Card>();
+  private alarms = new Map<string, HTMLElement>();
   private generation = -1;
   private trends: TrendChart[] = [];
   private windowMs = 15 * 60 * 1000;
   private lastChartDraw = 0;
+  /** The temperature unit the cards and charts were built for: built again when the user picks another. */
+  private builtFor = temperatureUnit.peek();
 
   constructor(
     private readonly store: Store,
     private readonly alerts: AlertBook,
+    private readonly actions: AlarmActions,
     private readonly root: { cards: HTMLElement; chart: HTMLElement; sources: HTMLElement; empty: HTMLElement; gateway: HTMLElement },
   ) {
     window.addEventListener("resize", () => this.resize());
@@ -40,7 +47,7 @@ export class DashboardView {
 
   /** Called every animation frame; redraws text always and charts a few times per second. */
   render(frameTime: number): void {
-    if (this.generation !== this.store.generation) this.rebuild();
+    if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
     const now = this.store.serverNow();
     for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
     if (this.store.dirty || frameTime - this.lastChartDraw > 1000) {
@@ -62,6 +69,7 @@ export class DashboardView {
 
   private rebuild(): void {
     this.generation = this.store.generation;
+    this.builtFor = temperatureUnit.peek();
     for (const card of this.cards.values()) card.spark.destroy();
     this.cards.clear();
     this.root.cards.replaceChildren();
@@ -101,21 +109,25 @@ export class DashboardView {
       head.append(name, el("span", "source", c.source));
       const reading = el("div", "reading");
       const value = el("span", "value", "–");
-      reading.append(value, el("span", "unit", c.unit));
+      reading.append(value, el("span", "unit", shownUnit(c.unit, this.builtFor)));
       const meta = el("div", "meta");
       const age = el("span", "age", t("age.none"));
       const stale = el("span", "badge", t("card.stale"));
       meta.append(age, stale);
-      const alarm = el("div", "card-alarm");
       const sparkHost = el("div", "spark");
-      root.append(head, alarm, reading, meta, sparkHost);
+      root.append(head, this.alarmOf(c.id), reading, meta, sparkHost);
       gridFor(c).append(root);
-      this.cards.set(c.id, { root, value, age, alarm, stale, spark: new Sparkline(sparkHost, color) });
+      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color) });
     });
+    for (const [id, host] of this.alarms) {
+      if (this.cards.has(id)) continue;
+      render(null, host);
+      this.alarms.delete(id);
+    }
     this.root.chart.replaceChildren();
     this.trends = trendGroups(charted).map((g) => {
       const figure = el("figure", "trend");
-      const caption = el("figcaption", "trend-title", `${g.label} · ${g.unit}`);
+      const caption = el("figcaption", "trend-title", `${g.label} · ${shownUnit(g.unit, this.builtFor)}`);
       if (g.part) caption.append(el("span", "trend-part", ` (${g.part})`));
       const host = el("div", "chart");
       host.dataset.unit = g.unit;
@@ -123,10 +135,27 @@ export class DashboardView {
       figure.append(caption, host);
       this.root.chart.append(figure);
       const trend = new TrendChart(host);
-      trend.rebuild(g.channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: c.unit, decimals: c.decimals })));
+      trend.rebuild(
+        g.channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: shownUnit(g.unit, this.builtFor), decimals: c.decimals })),
+        (v) => shownValue(v, g.unit, this.builtFor),
+      );
       return trend;
     });
     this.resize();
+  }
+
+  /**
+   * A card's alarms and their controls, kept from one build of the cards to the next (a reconnect
+   * builds them anew), so a note being typed there is not lost.
+   */
+  private alarmOf(channel: string): HTMLElement {
+    let host = this.alarms.get(channel);
+    if (!host) {
+      host = el("div", "card-alarm");
+      render(h(CardAlarms, { channel, book: this.alerts, actions: this.actions }), host);
+      this.alarms.set(channel, host);
+    }
+    return host;
   }
 
   private updateCard(card: Card, c: ChannelMsg, now: number): void {
@@ -134,12 +163,10 @@ export class DashboardView {
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     const severity = this.alerts.channelSeverity(c.id) ?? "none";
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
-    const alarm = severity === "none" ? "" : `${SEVERITY_ICON[severity]} ${t(`severity.${severity}` as MessageKey)}`;
-    if (card.alarm.textContent !== alarm) card.alarm.textContent = alarm;
     const staleText = t("card.stale");
     if (card.stale.textContent !== staleText) card.stale.textContent = staleText;
     if (c.last) {
-      const text = formatValue(c.last[1], c.decimals);
+      const text = formatShown(c.last[1], c.unit, this.builtFor, c.decimals);
       if (card.value.textContent !== text) card.value.textContent = text;
       const age = formatAge(now - c.last[0]);
       if (card.age.textContent !== age) card.age.textContent = age;

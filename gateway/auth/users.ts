@@ -2,13 +2,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords.js";
+import { DEFAULT_PREFERENCES, preferencesSchema, type Preferences } from "./preferences.js";
 import { ROLES, type Role } from "./roles.js";
 
 export const USERNAME = /^[A-Za-z0-9_.-]{1,32}$/;
 export const MIN_PASSWORD = 12;
 
 const fileSchema = z.object({
-  users: z.array(z.object({ username: z.string().regex(USERNAME), role: z.enum(ROLES), hash: z.string() })),
+  users: z.array(z.object({ username: z.string().regex(USERNAME), role: z.enum(ROLES), hash: z.string(), preferences: preferencesSchema.optional() })),
 });
 type StoredUser = z.infer<typeof fileSchema>["users"][number];
 
@@ -50,8 +51,25 @@ export class UserStore {
   async upsert(username: string, password: string, role: Role): Promise<void> {
     if (!USERNAME.test(username)) throw new UserError("username: 1–32 letters, digits, _ . -");
     if (password.length < MIN_PASSWORD) throw new UserError(`password: at least ${MIN_PASSWORD} characters`);
-    this.users.set(username, { username, role, hash: await hashPassword(password) });
+    const preferences = this.users.get(username)?.preferences;
+    this.users.set(username, { username, role, hash: await hashPassword(password), ...(preferences ? { preferences } : {}) });
     this.save();
+  }
+
+  preferencesOf(username: string): Preferences {
+    return { ...DEFAULT_PREFERENCES, ...this.users.get(username)?.preferences };
+  }
+
+  /** Sets some of a user's preferences; the file is written only when something changed. */
+  setPreferences(username: string, change: Partial<Preferences>): Preferences {
+    const user = this.users.get(username);
+    if (!user) throw new UserError("no such user");
+    const preferences = { ...this.preferencesOf(username), ...change };
+    if (JSON.stringify(preferences) !== JSON.stringify(this.preferencesOf(username))) {
+      this.users.set(username, { ...user, preferences });
+      this.save();
+    }
+    return preferences;
   }
 
   roleOf(username: string): Role | undefined {

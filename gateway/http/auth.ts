@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import { allows, ROLES, type Role } from "../auth/roles.js";
 import type { Credentials, Principal } from "../auth/sessions.js";
 import type { LoginThrottle } from "../auth/throttle.js";
+import { DEFAULT_PREFERENCES, preferencesPatchSchema } from "../auth/preferences.js";
 import { UserError, type UserStore } from "../auth/users.js";
 
 export type Access = Role | "public";
@@ -115,7 +116,26 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     return reply.clearCookie(SESSION_COOKIE, { path: "/" }).code(204).send();
   });
 
-  app.get("/api/me", { config: { access: "viewer" } }, async (req) => req.principal);
+  /** Who is signed in, and their preferences (API tokens have no user record: the defaults). */
+  const meOf = (p: Principal) => ({ ...p, preferences: p.via === "session" ? deps.users.preferencesOf(p.name) : DEFAULT_PREFERENCES });
+  app.get("/api/me", { config: { access: "viewer" } }, async (req) => meOf(req.principal!));
+
+  const meBody = z.object({ preferences: preferencesPatchSchema }).strict();
+  /** Everyone sets their own preferences, e.g. {"preferences": {"temperatureUnit": "F"}}. */
+  app.patch("/api/me", { config: { access: "viewer" } }, async (req, reply) => {
+    const body = meBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"preferences": {"temperatureUnit": "C" | "F"}}', problems: body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`) });
+    const me = req.principal!;
+    if (me.via !== "session") return reply.code(400).send({ error: "API tokens have no user to keep preferences for" });
+    try {
+      deps.users.setPreferences(me.name, body.data.preferences);
+    } catch (err) {
+      // The user was removed while signed in.
+      if (err instanceof UserError) return reply.code(404).send({ error: err.message });
+      throw err;
+    }
+    return meOf(me);
+  });
 
   app.get("/api/users", { config: { access: "admin" } }, async () => deps.users.list());
 

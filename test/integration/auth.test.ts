@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,7 +68,7 @@ describe("authentication and authorisation", () => {
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Path=/");
     const session = cookie.split(";")[0];
-    expect(await (await fetch(`${base}/api/me`, { headers: { Cookie: session } })).json()).toEqual({ name: "admin", role: "admin", via: "session" });
+    expect(await (await fetch(`${base}/api/me`, { headers: { Cookie: session } })).json()).toEqual({ name: "admin", role: "admin", via: "session", preferences: { temperatureUnit: "C" } });
 
     // A write with the session cookie from another origin is refused.
     const cross = await fetch(`${base}/api/users`, {
@@ -157,6 +157,48 @@ describe("users managing themselves and each other", () => {
       expect(demoteLast.status).toBe(409);
       expect(await demoteLast.json()).toEqual({ error: "the last admin cannot be demoted" });
       expect((await fetch(`${base}/api/me/password`, { method: "POST", headers: { ...json, Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ current: "x", password: "yyyyyyyyyyyyyy" }) })).status).toBe(400);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
+describe("a user's preferences", () => {
+  it("are set by the user, kept in users.json across password changes, roles and restarts, and refused when malformed", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "wachter-auth-"));
+    let { gateway, base } = await start(dataDir, { WACHTER_ADMIN_PASSWORD: "prefs-admin-password" });
+    const json = { "Content-Type": "application/json" };
+    const signIn = async (username: string, password: string) =>
+      (await fetch(`${base}/api/login`, { method: "POST", headers: json, body: JSON.stringify({ username, password }) })).headers.get("set-cookie")!.split(";")[0];
+    const patch = (cookie: string, body: unknown) => fetch(`${base}/api/me`, { method: "PATCH", headers: { ...json, Cookie: cookie }, body: JSON.stringify(body) });
+    try {
+      const admin = await signIn("admin", "prefs-admin-password");
+      await fetch(`${base}/api/users`, { method: "POST", headers: { ...json, Cookie: admin }, body: JSON.stringify({ username: "vic", password: "vic-password-1234", role: "viewer" }) });
+      const vic = await signIn("vic", "vic-password-1234");
+      const set = await patch(vic, { preferences: { temperatureUnit: "F" } });
+      expect(await set.json()).toEqual({ name: "vic", role: "viewer", via: "session", preferences: { temperatureUnit: "F" } });
+      // Another session of the same user, another user.
+      expect((await (await fetch(`${base}/api/me`, { headers: { Cookie: await signIn("vic", "vic-password-1234") } })).json()).preferences).toEqual({ temperatureUnit: "F" });
+      expect((await (await fetch(`${base}/api/me`, { headers: { Cookie: admin } })).json()).preferences).toEqual({ temperatureUnit: "C" });
+      const stored = JSON.parse(readFileSync(join(dataDir, "users.json"), "utf8")) as { users: Array<{ username: string; preferences?: object }> };
+      expect(stored.users.find((u) => u.username === "vic")!.preferences).toEqual({ temperatureUnit: "F" });
+
+      for (const bad of [{ preferences: { temperatureUnit: "K" } }, { preferences: { colour: "red" } }, { temperatureUnit: "F" }, { preferences: "F" }]) {
+        const res = await patch(vic, bad);
+        expect(res.status, JSON.stringify(bad)).toBe(400);
+        expect(((await res.json()) as { error: string }).error).toBe('expected JSON {"preferences": {"temperatureUnit": "C" | "F"}}');
+      }
+      const token = await fetch(`${base}/api/me`, { method: "PATCH", headers: { ...json, Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ preferences: { temperatureUnit: "F" } }) });
+      expect(token.status).toBe(400);
+      expect((await (await fetch(`${base}/api/me`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()).preferences).toEqual({ temperatureUnit: "C" });
+
+      // A new password and a new role keep them; so does a restart.
+      const changed = await fetch(`${base}/api/me/password`, { method: "POST", headers: { ...json, Cookie: vic }, body: JSON.stringify({ current: "vic-password-1234", password: "vic-password-5678" }) });
+      expect(changed.status).toBe(204);
+      await fetch(`${base}/api/users/vic`, { method: "PATCH", headers: { ...json, Cookie: admin }, body: JSON.stringify({ role: "operator" }) });
+      await gateway.stop();
+      ({ gateway, base } = await start(dataDir));
+      expect(await (await fetch(`${base}/api/me`, { headers: { Cookie: await signIn("vic", "vic-password-5678") } })).json()).toMatchObject({ role: "operator", preferences: { temperatureUnit: "F" } });
     } finally {
       await gateway.stop();
     }

@@ -1,10 +1,10 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { AlertMsg } from "../../../gateway/protocol/alerts.js";
 import type { AlertBook } from "../alerts.js";
-import { formatValue } from "../format.js";
 import type { Store } from "../store.js";
+import { formatShown, shownUnit } from "../units.js";
 import { language, t, type MessageKey } from "./i18n.js";
-import { plantTimeZone, serverClock } from "./state.js";
+import { plantTimeZone, serverClock, temperatureUnit } from "./state.js";
 
 export interface AlarmActions {
   canAct(): boolean;
@@ -16,8 +16,8 @@ export interface AlarmActions {
 export const SEVERITY_ICON = { critical: "▲", warning: "◆", info: "●" } as const;
 export const SHELVE_FOR = [15 * 60_000, 3_600_000, 4 * 3_600_000, 8 * 3_600_000, 24 * 3_600_000];
 
-type BannerState = "unacked" | "acked" | "shelved";
-const stateOf = (a: AlertMsg, now: number): BannerState => (a.shelvedUntil !== null && a.shelvedUntil > now ? "shelved" : a.ack ? "acked" : "unacked");
+export type BannerState = "unacked" | "acked" | "shelved";
+export const stateOf = (a: AlertMsg, now: number): BannerState => (a.shelvedUntil !== null && a.shelvedUntil > now ? "shelved" : a.ack ? "acked" : "unacked");
 
 export function duration(ms: number): string {
   return ms < 3_600_000 ? t("alarm.minutes", { n: Math.round(ms / 60_000) }) : t("alarm.hours", { n: Math.round(ms / 3_600_000) });
@@ -27,80 +27,112 @@ function clock(ms: number): string {
   return new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: plantTimeZone.value }).format(ms);
 }
 
-function AlarmRow({ alert, store, book, actions, now }: { alert: AlertMsg; store: Store; book: AlertBook; actions: AlarmActions; now: number }) {
+/** What an operator sees of an alarm's state: who acknowledged it, until when it is shelved. */
+export function alarmStatus(alert: AlertMsg, now: number): string {
+  const state = stateOf(alert, now);
+  return state === "shelved" ? t("alarm.shelvedUntil", { time: clock(alert.shelvedUntil!) }) : state === "acked" ? t("alarm.ackedBy", { name: alert.ack!.by }) : t("alarm.unacked");
+}
+
+/**
+ * Acknowledge (with an optional note) and shelve (for a chosen time) one alarm, or why the user
+ * cannot: the banner and the cards both use it. `describedBy` names the element that says which
+ * alarm, so screen readers hear it with each control.
+ */
+export function AlarmControls({ alert, actions, now, describedBy, class: className }: { alert: AlertMsg; actions: AlarmActions; now: number; describedBy: string; class: string }) {
   const [noting, setNoting] = useState(false);
   const [note, setNote] = useState("");
+  const noteInput = useRef<HTMLInputElement>(null);
+  // Keyboard users land in the note field when they open it.
+  useEffect(() => void (noting && noteInput.current?.focus({ preventScroll: true })), [noting]);
+  const state = stateOf(alert, now);
+  if (!actions.canAct()) return <span class={`${className}-hint`}>{t("alarm.viewerHint")}</span>;
+  return (
+    <span class={`${className}-actions`}>
+      {state === "unacked" &&
+        (noting ? (
+          <form
+            class="ack-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              actions.ack(alert.id, note);
+              setNoting(false);
+              setNote("");
+            }}
+            onKeyDown={(e) => e.key === "Escape" && setNoting(false)}
+          >
+            <input
+              name="ack-note"
+              maxLength={500}
+              placeholder={t("alarm.notePlaceholder")}
+              aria-label={t("alarm.note")}
+              aria-describedby={describedBy}
+              value={note}
+              ref={noteInput}
+              onInput={(e) => setNote((e.target as HTMLInputElement).value)}
+            />
+            <button type="submit" aria-describedby={describedBy}>
+              {t("alarm.ack")}
+            </button>
+            <button type="button" class="link" onClick={() => setNoting(false)}>
+              {t("alarm.cancel")}
+            </button>
+          </form>
+        ) : (
+          <button type="button" class={`${className}-ack-button`} aria-describedby={describedBy} onClick={() => setNoting(true)}>
+            {t("alarm.ack")}
+          </button>
+        ))}
+      {state === "shelved" ? (
+        <button type="button" aria-describedby={describedBy} onClick={() => actions.shelve(alert.id, null)}>
+          {t("alarm.unshelve")}
+        </button>
+      ) : (
+        <select
+          name="shelve"
+          aria-label={t("alarm.shelve")}
+          aria-describedby={describedBy}
+          value=""
+          onChange={(e) => {
+            const ms = Number((e.target as HTMLSelectElement).value);
+            if (ms) actions.shelve(alert.id, ms);
+          }}
+        >
+          <option value="">{t("alarm.shelve")}…</option>
+          {SHELVE_FOR.map((ms) => (
+            <option key={ms} value={String(ms)}>
+              {duration(ms)}
+            </option>
+          ))}
+        </select>
+      )}
+    </span>
+  );
+}
+
+function AlarmRow({ alert, store, book, actions, now }: { alert: AlertMsg; store: Store; book: AlertBook; actions: AlarmActions; now: number }) {
   const channel = store.channels.get(alert.channel);
   const live = channel?.last?.[1] ?? alert.value;
   const limit = book.thresholds.find((th) => th.rule === alert.rule && th.channel === alert.channel);
-  const state = stateOf(alert, now);
-  const status =
-    state === "shelved" ? t("alarm.shelvedUntil", { time: clock(alert.shelvedUntil!) }) : state === "acked" ? t("alarm.ackedBy", { name: alert.ack!.by }) : t("alarm.unacked");
+  const nameId = `banner-name-${alert.id}`;
+  const to = temperatureUnit.value;
   return (
-    <li class="banner-alert" data-banner-alert={alert.id} data-state={state} data-severity={alert.severity}>
+    <li class="banner-alert" data-banner-alert={alert.id} data-state={stateOf(alert, now)} data-severity={alert.severity}>
       <span class="sev-word">
         <span aria-hidden="true">{SEVERITY_ICON[alert.severity]} </span>
         {t(`severity.${alert.severity}` as MessageKey)}
       </span>
-      <strong class="banner-name">{alert.name}</strong>
+      <strong class="banner-name" id={nameId}>
+        {alert.name}
+      </strong>
       {channel && channel.name !== alert.name && <span class="banner-part">{channel.name}</span>}
       {live !== null && (
         <span class="banner-value">
-          {formatValue(live, channel?.decimals)} {alert.unit}
+          {formatShown(live, alert.unit, to, channel?.decimals)} {shownUnit(alert.unit, to)}
         </span>
       )}
-      {limit && <span class="banner-limit">{t("alarm.limit", { op: limit.kind === "above" ? ">" : "<", value: formatValue(limit.value, channel?.decimals), unit: alert.unit })}</span>}
-      <span class="banner-state">{status}</span>
-      {actions.canAct() ? (
-        <span class="banner-actions">
-          {state === "unacked" &&
-            (noting ? (
-              <form
-                class="ack-form"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  actions.ack(alert.id, note);
-                  setNoting(false);
-                  setNote("");
-                }}
-              >
-                <input name="ack-note" maxLength={500} placeholder={t("alarm.notePlaceholder")} aria-label={t("alarm.note")} value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
-                <button type="submit">{t("alarm.ack")}</button>
-                <button type="button" class="link" onClick={() => setNoting(false)}>
-                  {t("alarm.cancel")}
-                </button>
-              </form>
-            ) : (
-              <button type="button" class="banner-ack-button" onClick={() => setNoting(true)}>
-                {t("alarm.ack")}
-              </button>
-            ))}
-          {state === "shelved" ? (
-            <button type="button" onClick={() => actions.shelve(alert.id, null)}>
-              {t("alarm.unshelve")}
-            </button>
-          ) : (
-            <select
-              name="shelve"
-              aria-label={t("alarm.shelve")}
-              value=""
-              onChange={(e) => {
-                const ms = Number((e.target as HTMLSelectElement).value);
-                if (ms) actions.shelve(alert.id, ms);
-              }}
-            >
-              <option value="">{t("alarm.shelve")}…</option>
-              {SHELVE_FOR.map((ms) => (
-                <option key={ms} value={String(ms)}>
-                  {duration(ms)}
-                </option>
-              ))}
-            </select>
-          )}
-        </span>
-      ) : (
-        <span class="banner-hint">{t("alarm.viewerHint")}</span>
-      )}
+      {limit && <span class="banner-limit">{t("alarm.limit", { op: limit.kind === "above" ? ">" : "<", value: formatShown(limit.value, alert.unit, to, channel?.decimals), unit: shownUnit(alert.unit, to) })}</span>}
+      <span class="banner-state">{alarmStatus(alert, now)}</span>
+      <AlarmControls alert={alert} actions={actions} now={now} describedBy={nameId} class="banner" />
     </li>
   );
 }

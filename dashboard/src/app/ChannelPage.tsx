@@ -4,9 +4,11 @@ import type { AlertMsg, ThresholdMsg } from "../../../gateway/protocol/alerts.js
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
+import { converted, formatShown, shownUnit, shownValue } from "../units.js";
 import { api } from "./api.js";
+import { attachTimeGestures } from "./chartGestures.js";
 import { language, t } from "./i18n.js";
-import { canEditRules, plantTimeZone } from "./state.js";
+import { canEditRules, plantTimeZone, temperatureUnit } from "./state.js";
 
 /** The ranges offered, as the history API's `now-…` offsets, with a step that keeps about a thousand points. */
 export const RANGES = [
@@ -41,8 +43,9 @@ const historyUrl = (channel: string, range: (typeof RANGES)[number], format: "js
 /**
  * One channel over any stretch from 5 minutes to 90 days: the mean with the min/max band of each step
  * (raw samples are per second for a day, per-minute aggregates beyond), threshold lines labelled with
- * their rule, the channel's alarms on the time line and their history, drag to zoom, and the data
- * shown as CSV.
+ * their rule, the channel's alarms on the time line and their history, drag (or pinch, or Ctrl +
+ * wheel) to zoom and one finger or sideways scrolling to move along, and the data shown as CSV (in
+ * the channel's own unit, as stored, whatever unit the user sees).
  */
 export function ChannelPage({ channel, info, thresholds }: { channel: string; info?: ChannelMsg; thresholds: ThresholdMsg[] }) {
   const [rangeId, setRangeId] = useState<RangeId>("1h");
@@ -53,6 +56,10 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
   const plot = useRef<uPlot>();
   const range = RANGES.find((r) => r.id === rangeId)!;
   const decimals = info?.decimals;
+  const unit = info?.unit ?? "";
+  const to = temperatureUnit.value;
+  const shown = shownUnit(unit, to);
+  const toShown = (v: number) => shownValue(v, unit, to);
 
   useEffect(() => {
     void api<{ points: Point[] }>("GET", historyUrl(channel, range, "json")).then((res) => {
@@ -83,7 +90,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         height: 360,
         scales: { x: { time: true } },
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), plantTimeZone.value),
-        axes: [{ ...AXIS }, { ...AXIS, label: info?.unit ?? "", size: 60 }],
+        axes: [{ ...AXIS }, { ...AXIS, label: shown, size: 60 }],
         series: [
           {},
           { label: t("channel.mean"), stroke: color, width: 2, value: (_u, v) => (v == null ? "–" : formatValue(v, decimals)) },
@@ -94,7 +101,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         hooks: {
           draw: [
             (u) => {
-              drawThresholds(u, thresholds, true);
+              drawThresholds(u, thresholds.map((th) => ({ ...th, value: toShown(th.value) })), true, (v) => formatValue(v, decimals));
               // Where the channel's alarms fired.
               const { ctx, bbox } = u;
               ctx.save();
@@ -106,14 +113,23 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
               ctx.restore();
             },
           ],
+          // What the chart shows, for tests and for whoever inspects the page: the x range in ms.
+          setScale: [
+            (u, key) => {
+              if (key !== "x" || !host.current) return;
+              host.current.dataset.xMin = String(Math.round(u.scales.x.min! * 1000));
+              host.current.dataset.xMax = String(Math.round(u.scales.x.max! * 1000));
+            },
+          ],
         },
       },
-      [points.map((p) => p.t / 1000), points.map((p) => p.mean), points.map((p) => p.min), points.map((p) => p.max)] as AlignedData,
+      [points.map((p) => p.t / 1000), points.map((p) => toShown(p.mean)), points.map((p) => toShown(p.min)), points.map((p) => toShown(p.max))] as AlignedData,
       host.current,
     );
+    attachTimeGestures(plot.current);
     showWholeRange();
     return () => plot.current?.destroy();
-  }, [points, JSON.stringify(thresholds), alarms, language.value, plantTimeZone.value]);
+  }, [points, JSON.stringify(thresholds), alarms, language.value, plantTimeZone.value, unit, to]);
 
   // The chosen range, however little of it has data; dragging across the chart zooms in.
   function showWholeRange() {
@@ -125,7 +141,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
     <section class="panel page page-wide" aria-labelledby="channel-title" data-points={points.length}>
       <h1 id="channel-title">{info?.name ?? channel}</h1>
       <p class="muted">
-        {channel} · {info?.unit} · {t("channel.timeZone", { zone: plantTimeZone.value })}
+        {channel} · {converted(unit, to) ? t("channel.shownIn", { shown, unit }) : unit} · {t("channel.timeZone", { zone: plantTimeZone.value })}
       </p>
       <div class="channel-tools">
         <div class="range" role="group" aria-label={t("channel.range")}>
@@ -138,9 +154,14 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         <button type="button" onClick={showWholeRange}>
           {t("channel.resetZoom")}
         </button>
-        <a class="button" href={historyUrl(channel, range, "csv")} download>
+        <a class="button" href={historyUrl(channel, range, "csv")} download aria-describedby={converted(unit, to) ? "csv-unit" : undefined}>
           {t("channel.csv")}
         </a>
+        {converted(unit, to) && (
+          <span class="hint" id="csv-unit">
+            {t("channel.csvUnit", { unit })}
+          </span>
+        )}
         {canEditRules() && (
           <a class="button quick-threshold" href={`#/rule/new/${encodeURIComponent(channel)}`}>
             {t("rules.quick")}
@@ -148,6 +169,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
         )}
       </div>
       <p class="hint">{t(range.ms > 24 * 3_600_000 ? "channel.aggregated" : "channel.raw", { step: range.step })}</p>
+      <p class="hint">{t("channel.gestures")}</p>
       {error && <p class="error">{error}</p>}
       <div class="channel-chart" ref={host} />
       <h2>{t("channel.alarms")}</h2>
@@ -162,7 +184,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
                 {events.map((e) => (
                   <li key={`${e.at}-${e.to_state}`} data-transition={e.to_state}>
                     {when.format(e.at)}: {e.from_state} → {e.to_state}
-                    {e.value !== null ? `, ${formatValue(e.value, decimals)} ${alert.unit}` : ""}
+                    {e.value !== null ? `, ${formatShown(e.value, alert.unit, to, decimals)} ${shownUnit(alert.unit, to)}` : ""}
                     {e.detail ? ` (${e.detail})` : ""}
                   </li>
                 ))}

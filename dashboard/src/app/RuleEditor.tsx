@@ -5,11 +5,12 @@ import type { BacktestMsg, RuleMsg, RuleSpec, ValidationMsg } from "../../../gat
 import type { ChannelMsg } from "../../../gateway/protocol/telemetry.js";
 import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
+import { CELSIUS, converted, shownUnit } from "../units.js";
 import { api, ifMatch } from "./api.js";
 import { RANGES, type Point, type RangeId } from "./ChannelPage.js";
 import { language, t } from "./i18n.js";
 import { draftOf, quickDraft, ruleOf, type Draft } from "./ruleDraft.js";
-import { canEditRules, me, plantTimeZone } from "./state.js";
+import { canEditRules, me, plantTimeZone, temperatureUnit } from "./state.js";
 
 const BACKTEST_RANGES: RangeId[] = ["1h", "6h", "24h", "7d", "30d", "90d"];
 
@@ -170,6 +171,8 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
     return () => plot.destroy();
   }, [points, result, draft?.limit, draft?.clear, draft?.kind, draft?.severity, language.value, plantTimeZone.value]);
 
+  // Limits stay in the channels' own unit, as stored and evaluated: the editor never converts them.
+  const celsiusShownAsF = [chartChannel, ...check.matches].some((id) => id !== undefined && converted(channelInfo(id)?.unit ?? "", temperatureUnit.value));
   if (!draft) return <section class="panel page">{status.text && <p class="error">{status.text}</p>}</section>;
   const set = (patch: Partial<Draft>) => setDraft({ ...draft, ...patch });
   const field = (key: keyof Draft) => ({
@@ -227,6 +230,7 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
             ))}
           </select>
         </label>
+        {draft.kind !== "noData" && celsiusShownAsF && <p class="hint rule-unit-hint">{t("rules.unitHint", { unit: CELSIUS, shown: shownUnit(CELSIUS, temperatureUnit.value) })}</p>}
         {(draft.kind === "above" || draft.kind === "below") && (
           <>
             <label>

@@ -1,8 +1,11 @@
-import { signal } from "@preact/signals";
+import { computed, signal } from "@preact/signals";
 import type { Me } from "../session.js";
 
 /** Who is signed in (undefined: nobody), shared by the overview code and the application's pages. */
 export const me = signal<Me | undefined>(undefined);
+
+/** The signed-in user's temperature unit (kept on the gateway with the user), °C until known. */
+export const temperatureUnit = computed(() => me.value?.preferences.temperatureUnit ?? "C");
 
 export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule";
 const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules" };
