@@ -71,10 +71,22 @@ export class SimulatedSource implements Source {
     this.ingest.push(Buffer.from(`${SIM_CHANNELS.map((c) => c.field).join(",")}\r\n`));
     this.sink.status({ state: "up", detail: `simulated machine, ${this.options.rateHz} Hz, scenario ${this.options.scenario}` });
     this.log.info({ source: this.id, scenario: this.options.scenario }, "simulated machine started");
+    // The machine runs in real time however late the timer fires on a loaded machine: each tick
+    // sends every row that is due, as a board with its own clock would (after a suspension it
+    // skips ahead instead of bursting).
+    let started = performance.now();
+    let sent = 0;
     this.timer = setInterval(() => {
-      const temps = this.model.step(periodMs / 1000);
-      const row = SIM_CHANNELS.map((c) => temps[c.field].toFixed(2)).join(",");
-      this.ingest.push(Buffer.from(`${row}\r\n`));
+      const due = Math.floor((performance.now() - started) / periodMs);
+      if (due - sent > this.options.rateHz) {
+        started = performance.now() - periodMs;
+        sent = 0;
+        return;
+      }
+      for (; sent < due; sent++) {
+        const temps = this.model.step(periodMs / 1000);
+        this.ingest.push(Buffer.from(`${SIM_CHANNELS.map((c) => temps[c.field].toFixed(2)).join(",")}\r\n`));
+      }
     }, periodMs);
     if (this.thermal) this.thermalTimer = setInterval(() => this.thermalFrame(), 1000 / this.options.thermalFps);
     if (this.sound) this.startSound(this.sound);
