@@ -68,4 +68,16 @@ describe("display: light theme, large values, wall mode (Chromium)", () => {
     await page.waitForSelector('body[data-kiosk="false"]');
     expect(await page.isVisible(".nav-wrap")).toBe(true);
   }, 40_000);
+
+  it("fits a phone's width: nothing on any page wider than the 390 px screen", async () => {
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+    await signIn(phone, ADMIN_PASSWORD);
+    for (const hash of ["", "#/channel/spindle.bearing", "#/rules", "#/rule/new/spindle.bearing", "#/users", "#/account"]) {
+      await phone.goto(`http://127.0.0.1:8080/${hash}`);
+      await phone.waitForSelector('body[data-connection="connected"]');
+      await phone.waitForTimeout(500);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth), hash || "overview").toBeLessThanOrEqual(390);
+    }
+    await phone.context().close();
+  });
 });

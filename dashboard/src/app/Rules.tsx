@@ -91,74 +91,76 @@ export function RulesPage() {
           {t("rules.export")}
         </a>
       </div>
-      <table class="users rules">
-        <thead>
-          <tr>
-            <th scope="col">{t("rules.name")}</th>
-            <th scope="col">{t("rules.condition")}</th>
-            <th scope="col">{t("rules.channelsColumn")}</th>
-            <th scope="col">{t("rules.state")}</th>
-            <th scope="col">
-              <span class="visually-hidden">{t("rules.actions")}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rules.map((r) => (
-            <tr key={r.id} data-rule={r.id} data-source={r.source}>
-              <td>
-                <a href={`#/rule/edit/${encodeURIComponent(r.id)}`}>{r.name ?? r.id}</a>
-                <span class={`rule-severity sev-${r.severity}`}> {t(`severity.${r.severity ?? "warning"}`)}</span>
-                {r.source === "file" && (
-                  <span class="source-badge" title={t("rules.fileOwned")}>
-                    {t("rules.fromFile")}
-                  </span>
-                )}
-              </td>
-              <td>{conditionText(r)}</td>
-              <td>
-                {r.channels.join(", ")}
-                <span class="muted"> ({r.matches.length === 1 ? t("rules.matchOne") : t("rules.matchCount", { n: r.matches.length })})</span>
-              </td>
-              <td>{r.enabled ? t("rules.on") : t("rules.off")}</td>
-              <td class="rule-actions">
-                {edit && r.source === "ui" && (
-                  <button type="button" name="toggle" onClick={() => void put(r, { ...specOf(r), enabled: !r.enabled }, t(r.enabled ? "rules.disabled" : "rules.enabledNow", { id: r.id }))}>
-                    {r.enabled ? t("rules.disable") : t("rules.enable")}
-                  </button>
-                )}
-                {edit && (
-                  <button type="button" name="duplicate" onClick={() => void duplicate(r)}>
-                    {t("rules.duplicate")}
-                  </button>
-                )}
-                {r.source === "ui" && (
-                  <button type="button" name="changes" onClick={() => void showTrail(r)}>
-                    {t("rules.changes")}
-                  </button>
-                )}
-                {edit &&
-                  r.source === "ui" &&
-                  (confirming === r.id ? (
-                    <span class="confirm">
-                      {t("rules.deleteConfirm", { id: r.id })}{" "}
-                      <button type="button" class="danger" onClick={() => void remove(r)}>
-                        {t("rules.delete")}
-                      </button>{" "}
-                      <button type="button" class="link" aria-label={t("alarm.cancel")} onClick={() => setConfirming(undefined)}>
-                        ✕
-                      </button>
-                    </span>
-                  ) : (
-                    <button type="button" name="delete" onClick={() => setConfirming(r.id)}>
-                      {t("rules.delete")}
-                    </button>
-                  ))}
-              </td>
+      <div class="table-scroll">
+        <table class="users rules">
+          <thead>
+            <tr>
+              <th scope="col">{t("rules.name")}</th>
+              <th scope="col">{t("rules.condition")}</th>
+              <th scope="col">{t("rules.channelsColumn")}</th>
+              <th scope="col">{t("rules.state")}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t("rules.actions")}</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rules.map((r) => (
+              <tr key={r.id} data-rule={r.id} data-source={r.source}>
+                <td>
+                  <a href={`#/rule/edit/${encodeURIComponent(r.id)}`}>{r.name ?? r.id}</a>
+                  <span class={`rule-severity sev-${r.severity}`}> {t(`severity.${r.severity ?? "warning"}`)}</span>
+                  {r.source === "file" && (
+                    <span class="source-badge" title={t("rules.fileOwned")}>
+                      {t("rules.fromFile")}
+                    </span>
+                  )}
+                </td>
+                <td>{conditionText(r)}</td>
+                <td>
+                  {r.channels.join(", ")}
+                  <span class="muted"> ({r.matches.length === 1 ? t("rules.matchOne") : t("rules.matchCount", { n: r.matches.length })})</span>
+                </td>
+                <td>{r.enabled ? t("rules.on") : t("rules.off")}</td>
+                <td class="rule-actions">
+                  {edit && r.source === "ui" && (
+                    <button type="button" name="toggle" onClick={() => void put(r, { ...specOf(r), enabled: !r.enabled }, t(r.enabled ? "rules.disabled" : "rules.enabledNow", { id: r.id }))}>
+                      {r.enabled ? t("rules.disable") : t("rules.enable")}
+                    </button>
+                  )}
+                  {edit && (
+                    <button type="button" name="duplicate" onClick={() => void duplicate(r)}>
+                      {t("rules.duplicate")}
+                    </button>
+                  )}
+                  {r.source === "ui" && (
+                    <button type="button" name="changes" onClick={() => void showTrail(r)}>
+                      {t("rules.changes")}
+                    </button>
+                  )}
+                  {edit &&
+                    r.source === "ui" &&
+                    (confirming === r.id ? (
+                      <span class="confirm">
+                        {t("rules.deleteConfirm", { id: r.id })}{" "}
+                        <button type="button" class="danger" onClick={() => void remove(r)}>
+                          {t("rules.delete")}
+                        </button>{" "}
+                        <button type="button" class="link" aria-label={t("alarm.cancel")} onClick={() => setConfirming(undefined)}>
+                          ✕
+                        </button>
+                      </span>
+                    ) : (
+                      <button type="button" name="delete" onClick={() => setConfirming(r.id)}>
+                        {t("rules.delete")}
+                      </button>
+                    ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {trail && (
         <div class="rule-trail" data-trail={trail.id}>
           <h2>{t("rules.trailTitle", { id: trail.id })}</h2>

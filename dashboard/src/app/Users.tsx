@@ -65,47 +65,49 @@ export function UsersPage({ me }: { me: Me }) {
   return (
     <section class="panel page" aria-labelledby="users-title">
       <h1 id="users-title">{t("users.title")}</h1>
-      <table class="users">
-        <thead>
-          <tr>
-            <th scope="col">{t("users.name")}</th>
-            <th scope="col">{t("users.role")}</th>
-            <th scope="col">
-              <span class="visually-hidden">{t("users.remove")}</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((u) => (
-            <tr key={u.username} data-user={u.username}>
-              <td>
-                {u.username}
-                {u.username === me.name && <span class="muted"> ({t("users.you")})</span>}
-              </td>
-              <td>
-                <RoleSelect value={u.role} label={`${t("users.role")}: ${u.username}`} onChange={(role) => void changeRole(u, role)} />
-              </td>
-              <td>
-                {u.username === me.name ? null : confirming === u.username ? (
-                  <span class="confirm">
-                    {t("users.removeConfirm", { name: u.username })}{" "}
-                    <button type="button" class="danger" onClick={() => void remove(u)}>
-                      {t("users.remove")}
-                    </button>{" "}
-                    <button type="button" class="link" onClick={() => setConfirming(undefined)}>
-                      ✕
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" onClick={() => setConfirming(u.username)}>
-                    {t("users.remove")}
-                  </button>
-                )}
-              </td>
+      <div class="table-scroll">
+        <table class="users">
+          <thead>
+            <tr>
+              <th scope="col">{t("users.name")}</th>
+              <th scope="col">{t("users.role")}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t("users.remove")}</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.username} data-user={u.username}>
+                <td>
+                  {u.username}
+                  {u.username === me.name && <span class="muted"> ({t("users.you")})</span>}
+                </td>
+                <td>
+                  <RoleSelect value={u.role} label={`${t("users.role")}: ${u.username}`} onChange={(role) => void changeRole(u, role)} />
+                </td>
+                <td>
+                  {u.username === me.name ? null : confirming === u.username ? (
+                    <span class="confirm">
+                      {t("users.removeConfirm", { name: u.username })}{" "}
+                      <button type="button" class="danger" onClick={() => void remove(u)}>
+                        {t("users.remove")}
+                      </button>{" "}
+                      <button type="button" class="link" onClick={() => setConfirming(undefined)}>
+                        ✕
+                      </button>
+                    </span>
+                  ) : (
+                    <button type="button" onClick={() => setConfirming(u.username)}>
+                      {t("users.remove")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <form class="add-user" onSubmit={(e) => void add(e)}>
         <h2>{t("users.add")}</h2>
         <label>
