@@ -1,4 +1,5 @@
-import { el } from "./format.js";
+import { t } from "./app/i18n.js";
+import { el, formatValue } from "./format.js";
 
 interface Sample {
   at: number;
@@ -13,7 +14,7 @@ export class ConnectionPanel {
 
   async update(pc: RTCPeerConnection | undefined): Promise<void> {
     if (!pc) {
-      this.root.replaceChildren(el("span", "muted", "Not connected."));
+      this.root.replaceChildren(el("span", "muted", t("conn.none")));
       this.last = undefined;
       return;
     }
@@ -33,9 +34,9 @@ export class ConnectionPanel {
     const sample: Sample = { at: now, bytes: new Map() };
     const rows: HTMLElement[] = [];
     const route = local ? `${String(local.candidateType)} (${String(local.protocol ?? "udp")}) → ${String(remote?.candidateType ?? "?")}` : "–";
-    const rtt = pair && typeof pair.currentRoundTripTime === "number" ? `${(pair.currentRoundTripTime * 1000).toFixed(1)} ms` : "–";
+    const rtt = pair && typeof pair.currentRoundTripTime === "number" ? `${formatValue(pair.currentRoundTripTime * 1000)} ms` : "–";
     const head = el("div", "conn-head");
-    head.append(el("span", undefined, `Route: ${route}`), el("span", undefined, `Round trip: ${rtt}`));
+    head.append(el("span", undefined, t("conn.route", { route })), el("span", undefined, t("conn.rtt", { rtt })));
     head.dataset.route = String(local?.candidateType ?? "");
     stats.forEach((s: Record<string, unknown>) => {
       if (s.type !== "inbound-rtp") return;
@@ -47,8 +48,8 @@ export class ConnectionPanel {
       const received = Number(s.packetsReceived ?? 0);
       const lost = Number(s.packetsLost ?? 0);
       const loss = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
-      const extra = s.kind === "video" ? `, ${Number(s.framesPerSecond ?? 0).toFixed(0)} fps` : "";
-      rows.push(el("div", "conn-row", `${String(s.kind)}: ${kbps.toFixed(0)} kbit/s, ${loss.toFixed(1)} % lost${extra}`));
+      const track = t("conn.track", { kind: String(s.kind), kbps: formatValue(kbps, 0), loss: formatValue(loss) });
+      rows.push(el("div", "conn-row", s.kind === "video" ? `${track}, ${t("conn.fps", { fps: formatValue(Number(s.framesPerSecond ?? 0), 0) })}` : track));
     });
     this.last = sample;
     this.root.replaceChildren(head, ...rows);

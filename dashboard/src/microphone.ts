@@ -1,8 +1,9 @@
 import { paletteLut } from "../../gateway/protocol/thermal.js";
 import type { MicMsg } from "../../gateway/protocol/telemetry.js";
 import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
-import { t } from "./app/i18n.js";
-import { el, showLiveState } from "./format.js";
+import { effect } from "@preact/signals";
+import { language, t } from "./app/i18n.js";
+import { el, formatValue, showLiveState } from "./format.js";
 
 const HISTORY = 300;
 
@@ -25,9 +26,9 @@ export class MicPanel {
     this.root.dataset.mic = mic.id;
     const head = el("div", "panel-head");
     const title = el("div", "thermal-title");
-    this.state = el("span", "pill pill-wait", "waiting");
+    this.state = el("span", "pill pill-wait", t("thermal.waiting"));
     title.append(el("h2", undefined, mic.name), this.state);
-    this.listen = el("button", "btn", "Listen");
+    this.listen = el("button", "btn", t("mic.listen"));
     this.listen.type = "button";
     this.listen.setAttribute("aria-pressed", "false");
     this.listen.addEventListener("click", () => this.toggle());
@@ -49,6 +50,12 @@ export class MicPanel {
     this.audio = el("audio");
     this.audio.muted = true;
     this.root.append(head, levels, specWrap, this.hint, this.audio);
+    effect(() => {
+      void language.value;
+      this.listen.textContent = t(this.audio.muted ? "mic.listen" : "mic.mute");
+      if (this.hint.textContent) this.hint.textContent = t("mic.blocked");
+      if (this.root.dataset.stale !== undefined) this.showState();
+    });
   }
 
   update(mic: MicMsg): void {
@@ -75,7 +82,7 @@ export class MicPanel {
     const pct = Math.max(0, Math.min(100, ((db + 80) / 80) * 100));
     this.meter.style.width = `${pct}%`;
     this.meter.dataset.loud = String(db > -12);
-    this.meterText.textContent = `${db.toFixed(1)} dBFS`;
+    this.meterText.textContent = `${formatValue(db)} dBFS`;
   }
 
   column(msg: SpectrumMsg): void {
@@ -96,13 +103,13 @@ export class MicPanel {
   private toggle(): void {
     const on = this.audio.muted;
     this.audio.muted = !on;
-    this.listen.textContent = on ? "Mute" : "Listen";
+    this.listen.textContent = t(on ? "mic.mute" : "mic.listen");
     this.listen.setAttribute("aria-pressed", String(on));
     this.root.dataset.listening = String(on);
     if (on) {
       this.audio.play().then(
         () => (this.hint.textContent = ""),
-        () => (this.hint.textContent = "The browser blocked playback. Click Listen again: browsers only play sound after you interact with the page."),
+        () => (this.hint.textContent = t("mic.blocked")),
       );
     }
   }

@@ -73,12 +73,24 @@ describe("microphone end to end in headless Chromium (private network namespace)
     await dash.waitForSelector('.mic[data-mic="gearbox"][data-stale="false"]', { timeout: 10_000 });
     await dash.waitForFunction(() => Number(document.querySelector('.mic[data-mic="gearbox"]')?.getAttribute("data-columns")) > 10);
     const level = await dash.textContent('.mic[data-mic="gearbox"] .meter-text');
-    expect(Number(level!.split(" ")[0])).toBeCloseTo(-14, 0);
+    expect(Number(level!.split(" ")[0].replace(",", "."))).toBeCloseTo(-14, 0);
     expect(await dash.evaluate(() => document.querySelector<HTMLAudioElement>('.mic[data-mic="gearbox"] audio')!.muted)).toBe(true);
     await dash.click('.mic[data-mic="gearbox"] button');
     await dash.waitForFunction(() => {
       const a = document.querySelector<HTMLAudioElement>('.mic[data-mic="gearbox"] audio')!;
       return !a.muted && !a.paused && a.srcObject !== null;
     });
+    expect(await dash.textContent('.mic[data-mic="gearbox"] button')).toBe("Mute");
+  });
+
+  it("speaks the operator's language on the microphone panel: German words, decimal comma", async () => {
+    const dash = await (await browser.newContext({ locale: "de-DE" })).newPage();
+    await signIn(dash, ADMIN_PASSWORD);
+    await dash.waitForSelector('.mic[data-mic="gearbox"][data-stale="false"]', { timeout: 10_000 });
+    expect(await dash.textContent('.mic[data-mic="gearbox"] button')).toBe("Anhören");
+    await dash.waitForFunction(() => /^-\d+,\d dBFS$/.test(document.querySelector('.mic[data-mic="gearbox"] .meter-text')?.textContent ?? ""));
+    await dash.selectOption('select[name="language"]', "nl");
+    expect(await dash.textContent('.mic[data-mic="gearbox"] button')).toBe("Luisteren");
+    await dash.context().close();
   });
 });
