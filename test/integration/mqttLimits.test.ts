@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import mqtt from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { Mosquitto } from "../helpers/mosquitto.js";
+import { Mqtt311Broker } from "../helpers/mqtt311Broker.js";
+import { freePort, waitFor } from "../helpers/ports.js";
+
+interface SourceMsg {
+  id: string;
+  state: string;
+  detail: string;
+  readings: number;
+  rejects: number;
+}
+
+/** Bytes the process has read through read(2)-like calls (sockets included), and its peak resident memory. */
+function processIo(pid: number): { readBytes: number; peakRssBytes: number } {
+  const readBytes = Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+  const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+  return { readBytes, peakRssBytes };
+}
+
+const MB = 1 << 20;
+
+/** A gateway whose only source subscribes to plant/+/t on the broker, with a 1 KiB payload limit. */
+async function gatewayOn(url: string) {
+  const port = await freePort();
+  const gw = new GatewayProcess({
+    http: { host: "127.0.0.1", port },
+    sources: [{ id: "plant", type: "mqtt", url, maxPayloadBytes: 1024, topics: [{ filter: "plant/+/t", channel: "plant.{1}" }] }],
+  });
+  const api = async <T>(path: string) => (await (await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as T;
+  const source = async () => (await api<SourceMsg[]>("/api/sources")).find((s) => s.id === "plant")!;
+  const last = async (channel: string) => (await api<Array<{ id: string; last: [number, number, number] | null }>>("/api/channels")).find((c) => c.id === channel)?.last?.[1];
+  await gw.start();
+  return { gw, source, last, io: () => processIo(gw.proc!.child.pid!) };
+}
+
+describe("MQTT input size limits", () => {
+  describe("against Mosquitto (MQTT 5, Maximum Packet Size)", () => {
+    const broker = new Mosquitto();
+    let gateway: Awaited<ReturnType<typeof gatewayOn>>;
+    beforeAll(async () => {
+      await broker.start();
+      gateway = await gatewayOn(broker.url);
+    });
+    afterAll(async () => {
+      await gateway?.gw.stop();
+      await broker.stop();
+    });
+
+    it("never receives a packet over the limit, keeps its memory and keeps receiving", async () => {
+      const { source, last, io } = gateway;
+      await waitFor("source up", async () => (await source()).state === "up", 15_000);
+      expect((await source()).detail).not.toContain("3.1.1");
+      const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+      try {
+        await publisher.publishAsync("plant/a/t", "20.5");
+        await waitFor("a normal reading", async () => (await last("plant.a")) === 20.5);
+        const before = io();
+
+        // Over maxPayloadBytes but within the packet limit: received and rejected after receipt.
+        await publisher.publishAsync("plant/a/t", "1".repeat(1025));
+        // Over the packet limit (payload limit + 4 KiB room): the broker must not send them at all.
+        await publisher.publishAsync("plant/a/t", "1".repeat(1024 + 4096 + 1));
+        await publisher.publishAsync("plant/a/t", Buffer.alloc(60 * MB, 0x31));
+        await publisher.publishAsync("plant/a/t", "21.5");
+        await waitFor("the reading after the oversized ones", async () => (await last("plant.a")) === 21.5, 20_000);
+
+        const after = io();
+        expect(after.readBytes - before.readBytes).toBeLessThan(MB);
+        expect(after.peakRssBytes - before.peakRssBytes).toBeLessThan(20 * MB);
+        const s = await source();
+        expect(s.state).toBe("up");
+        expect(s.rejects).toBe(1);
+        expect(s.readings).toBe(2);
+      } finally {
+        await publisher.endAsync(true);
+      }
+    });
+  });
+
+  describe("against a broker that speaks only MQTT 3.1.1", () => {
+    const broker = new Mqtt311Broker();
+    let gateway: Awaited<ReturnType<typeof gatewayOn>>;
+    beforeAll(async () => {
+      await broker.start();
+      gateway = await gatewayOn(broker.url);
+    });
+    afterAll(async () => {
+      await gateway?.gw.stop();
+      await broker.stop();
+    });
+
+    it("falls back to 3.1.1, says so, and cuts an oversized packet off before buffering it", async () => {
+      const { gw, source, last, io } = gateway;
+      await waitFor("source up", async () => (await source()).state === "up", 15_000);
+      expect(broker.connects).toEqual([5, 4]);
+      expect((await source()).detail).toContain("MQTT 3.1.1: the broker cannot be told the size limit");
+      expect(gw.logs().some((l) => l.msg.startsWith("broker refused MQTT 5, using 3.1.1"))).toBe(true);
+      await waitFor("subscribed", () => broker.subscribed);
+      broker.publish("plant/a/t", "20.5");
+      await waitFor("a normal reading", async () => (await last("plant.a")) === 20.5);
+      const before = io();
+
+      const sent = await broker.publishHuge("plant/a/t", 200 * MB);
+      expect(sent).toBeLessThan(200 * MB);
+      await waitFor("cut off and reconnected", async () => broker.connects.length === 3 && broker.subscribed && (await source()).state === "up", 15_000);
+      expect(broker.connects).toEqual([5, 4, 4]);
+      const after = io();
+      expect(after.readBytes - before.readBytes).toBeLessThan(MB);
+      expect(after.peakRssBytes - before.peakRssBytes).toBeLessThan(20 * MB);
+      const s = await source();
+      expect(s.rejects).toBe(1);
+      expect(gw.logs().find((l) => l.msg === "rejected input")?.reason).toBe("connection cut: packet of 209715216 bytes exceeds the limit of 5120");
+
+      broker.publish("plant/a/t", "21.5");
+      await waitFor("a normal reading after the cut", async () => (await last("plant.a")) === 21.5);
+    });
+  });
+});
