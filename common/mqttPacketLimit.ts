@@ -4,6 +4,12 @@ import type { IClientOptions, MqttClient } from "mqtt";
 export const PUBLISH_OVERHEAD_BYTES = 4096;
 
 /**
+ * The largest packet the gateway's MQTT outputs accept: they only receive small control messages
+ * (Home Assistant's status, Sparkplug NCMD and STATE), on topics anyone on the broker may publish to.
+ */
+export const OUTPUT_MAX_INCOMING_BYTES = 64 * 1024;
+
+/**
  * Follows the MQTT framing of an incoming byte stream (every packet starts with a type byte and its
  * remaining length as a variable byte integer), so a packet larger than the limit is known from its
  * first few bytes, before its body arrives.

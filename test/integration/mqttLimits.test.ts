@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { Mqtt311Broker } from "../helpers/mqtt311Broker.js";
 import { freePort, waitFor } from "../helpers/ports.js";
+import { processIo } from "../helpers/processes.js";
 
 interface SourceMsg {
   id: string;
@@ -12,13 +12,6 @@ interface SourceMsg {
   detail: string;
   readings: number;
   rejects: number;
-}
-
-/** Bytes the process has read through read(2)-like calls (sockets included), and its peak resident memory. */
-function processIo(pid: number): { readBytes: number; peakRssBytes: number } {
-  const readBytes = Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
-  const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
-  return { readBytes, peakRssBytes };
 }
 
 const MB = 1 << 20;
