@@ -49,14 +49,20 @@ export class PacketSizeWatch {
 
 type StreamBuilder = (client: MqttClient) => NodeJS.ReadWriteStream & { destroy(): void };
 
+/** A WebSocket message may carry several MQTT packets, so it is allowed this much more than one packet. */
+const WEBSOCKET_MESSAGE_ROOM = 1 << 20;
+
 /**
  * Connects a client (built with `manualConnect: true`) so that every connection it opens is cut as
  * soon as an incoming packet announces more than maxBytes. mqtt.js (5.16) checks its own
  * maximumPacketSize only after mqtt-packet has buffered the whole packet, and a broker may ignore the
- * property (or speak only MQTT 3.1.1), so the bytes are watched on the socket instead. The chunk that
- * carries the header still reaches the parser; it is one socket read, not the packet.
+ * property (or speak only MQTT 3.1.1), so the bytes are watched on the stream instead. The chunk that
+ * carries the header still reaches the parser; it is one socket read, not the packet. Over WebSocket,
+ * ws would buffer a whole message first (up to 100 MiB by default), so its maxPayload is bounded too;
+ * ws refuses a larger message from its frame header.
  */
 export function connectWithPacketLimit(client: MqttClient, maxBytes: number, onCut: (reason: string) => void): void {
+  client.options.wsOptions = { ...client.options.wsOptions, maxPayload: maxBytes + WEBSOCKET_MESSAGE_ROOM };
   // streamBuilder is private in mqtt.js's typings but is how each (re)connect opens its stream.
   const holder = client as unknown as { streamBuilder: StreamBuilder };
   const build = holder.streamBuilder;
@@ -71,6 +77,9 @@ export function connectWithPacketLimit(client: MqttClient, maxBytes: number, onC
       onCut(reason);
     };
     stream.prependListener("data", onData);
+    stream.on("error", (err: Error & { code?: string }) => {
+      if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") onCut(`WebSocket message exceeds the limit of ${maxBytes + WEBSOCKET_MESSAGE_ROOM} bytes`);
+    });
     return stream;
   };
   client.connect();

@@ -27,8 +27,8 @@ export class Subscriber {
   private client: MqttClient | undefined;
   private cancelReconnect: (() => void) | undefined;
   private mqtt311 = false;
-  /** Why the last connection was cut by the packet limit, for the retry status; cleared on connect. */
-  private cutReason: string | undefined;
+  /** Why the last connection ended when not for being unreachable (cut off, MQTT 5 refused), for the retry status; cleared on connect. */
+  private downReason: string | undefined;
   private readonly maxPacketBytes: number;
 
   constructor(
@@ -58,7 +58,7 @@ export class Subscriber {
     const client = mqtt.connect(this.broker.url, clientOptions);
     this.client = client;
     client.on("connect", () => {
-      this.cutReason = undefined;
+      this.downReason = undefined;
       this.connected(client);
     });
     client.on("message", (topic, payload) => this.events.message(topic, payload));
@@ -67,18 +67,18 @@ export class Subscriber {
         this.mqtt311 = true;
         fallBackToMqtt311(client);
         this.log.warn({ source: this.id, broker: url }, "broker refused MQTT 5, using 3.1.1: it cannot be told the size limit, so oversized messages reach the gateway and cost a reconnect");
-        this.events.status({ state: "down", detail: `${url} refused MQTT 5, retrying with 3.1.1` });
+        this.downReason = "refused MQTT 5, using 3.1.1";
         return;
       }
       this.log.warn({ source: this.id, err: err.message }, "MQTT error");
       this.events.status({ state: "down", detail: `${url}: ${err.message}` });
     });
     this.cancelReconnect = reconnectWithBackoff(client, (delay) =>
-      this.events.status({ state: "down", detail: `${url} ${this.cutReason ? `cut off: ${this.cutReason}` : "unreachable"}, retrying in ${(delay / 1000).toFixed(1)} s` }),
+      this.events.status({ state: "down", detail: `${url} ${this.downReason ?? "unreachable"}, retrying in ${(delay / 1000).toFixed(1)} s` }),
     );
     // The source counts the cut as a reject; the hub logs rejects rate-limited.
     connectWithPacketLimit(client, this.maxPacketBytes, (reason) => {
-      this.cutReason = reason;
+      this.downReason = `cut off: ${reason}`;
       this.events.refused(reason);
     });
   }

@@ -112,4 +112,54 @@ describe("MQTT input size limits", () => {
       await waitFor("a normal reading after the cut", async () => (await last("plant.a")) === 21.5);
     });
   });
+
+  describe("over WebSocket", () => {
+    const broker = new Mosquitto();
+    let gw: GatewayProcess;
+    beforeAll(async () => {
+      broker.wsPort = await freePort();
+      await broker.start();
+      gw = new GatewayProcess({
+        http: { host: "127.0.0.1", port: await freePort() },
+        sources: [{ id: "sim", type: "simulated", thermalFps: 0, microphone: false }],
+        uplink: { mqtt: { url: `ws://127.0.0.1:${broker.wsPort}`, prefix: "plant/press7" } },
+      });
+      await gw.start();
+    });
+    afterAll(async () => {
+      await gw?.stop();
+      await broker.stop();
+    });
+
+    it("cuts the uplink (MQTT 3.1.1) off on an oversized packet, and on a huge WebSocket message from its frame header; logs the cuts rate-limited", async () => {
+      const cuts = () => gw.logs().filter((l) => l.msg === "uplink MQTT connection cut: the broker sent a packet over the limit");
+      const publisher = await mqtt.connectAsync(broker.url);
+      try {
+        let onlines = 0;
+        publisher.on("message", (topic, payload) => topic === "plant/press7/status" && payload.toString() === "online" && onlines++);
+        await publisher.subscribeAsync("plant/press7/status");
+        await waitFor("the uplink online", () => onlines > 0);
+        const online = (count = onlines) => waitFor("the uplink online again", () => onlines > count, 10_000);
+
+        // Within ws's bound: the MQTT packet's header tells. The second cut within 10 s is not logged.
+        for (let i = 0; i < 2; i++) {
+          const back = online();
+          await publisher.publishAsync("homeassistant/status", Buffer.alloc(200_000, 0x41));
+          await back;
+        }
+        expect(cuts().map((l) => l.reason)).toEqual(["packet of 200026 bytes exceeds the limit of 65536"]);
+        await new Promise((resolve) => setTimeout(resolve, cuts()[0].time as number + 10_000 - Date.now()));
+
+        const before = processIo(gw.proc!.child.pid!);
+        const back = online();
+        await publisher.publishAsync("homeassistant/status", Buffer.alloc(20 * MB, 0x41));
+        await waitFor("the message cut", () => cuts().length === 2, 10_000);
+        expect(cuts()[1]).toMatchObject({ reason: "WebSocket message exceeds the limit of 1114112 bytes", suppressedSinceLastLog: 1 });
+        await back;
+        expect(processIo(gw.proc!.child.pid!).readBytes - before.readBytes).toBeLessThan(2 * MB);
+      } finally {
+        await publisher.endAsync(true);
+      }
+    });
+  });
 });
