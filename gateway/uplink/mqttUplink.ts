@@ -1,5 +1,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
+import { connectWithPacketLimit, OUTPUT_MAX_INCOMING_BYTES } from "../../common/mqttPacketLimit.js";
+import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import type { ChannelInfo } from "../../sensors/index.js";
 import type { Logger } from "../../common/logger.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
@@ -51,6 +53,7 @@ export class MqttUplink {
       reconnectPeriod: 0,
       queueQoSZero: false,
       will: { topic: this.availabilityTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
+      manualConnect: true,
     });
     this.client = client;
     client.on("connect", () => this.connected(client));
@@ -59,6 +62,8 @@ export class MqttUplink {
     });
     client.on("error", (err) => this.log.warn({ err: err.message }, "uplink MQTT error"));
     this.cancelReconnect = reconnectWithBackoff(client);
+    const cuts = new RateLimitedWarn(this.log);
+    connectWithPacketLimit(client, OUTPUT_MAX_INCOMING_BYTES, (reason) => cuts.warn({ reason }, "uplink MQTT connection cut: the broker sent a packet over the limit"));
     this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
     this.timer = setInterval(() => this.flush(), Math.min(1000, this.config.interval));
   }

@@ -4,6 +4,8 @@ import mqtt, { type MqttClient } from "mqtt";
 import { Backoff } from "../../common/backoff.js";
 import type { Logger } from "../../common/logger.js";
 import { brokerClientOptions, redactUrl } from "../../common/mqttBroker.js";
+import { connectWithPacketLimit, OUTPUT_MAX_INCOMING_BYTES } from "../../common/mqttPacketLimit.js";
+import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import { BDSEQ_METRIC, decodePayload, encodePayload, formatTopic, nextSeq, REBIRTH_METRIC, type Metric, type MessageType } from "../../common/sparkplug.js";
 import type { ChannelInfo } from "../../sensors/index.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
@@ -59,6 +61,7 @@ export class SparkplugEdgeNode {
   private tick: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
+  private readonly cuts: RateLimitedWarn;
   readonly nodeId: string;
 
   constructor(
@@ -70,6 +73,7 @@ export class SparkplugEdgeNode {
   ) {
     this.nodeId = config.edgeNodeId ?? (gatewayName.replace(/[^A-Za-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 64) || "wachter");
     this.bdSeqFile = new BdSeqFile(stateFile);
+    this.cuts = new RateLimitedWarn(log);
   }
 
   start(): void {
@@ -109,6 +113,7 @@ export class SparkplugEdgeNode {
       reconnectPeriod: 0,
       queueQoSZero: false,
       will: { topic: this.topic("NDEATH"), payload: this.deathPayload(), qos: 1, retain: false },
+      manualConnect: true,
     });
     this.client = client;
     client.on("connect", () => {
@@ -123,6 +128,7 @@ export class SparkplugEdgeNode {
     client.on("message", (topic, payload) => this.message(topic, payload));
     client.on("error", (err) => this.log.warn({ err: err.message }, "Sparkplug MQTT error"));
     client.on("close", () => this.disconnected(client));
+    connectWithPacketLimit(client, OUTPUT_MAX_INCOMING_BYTES, (reason) => this.cuts.warn({ reason }, "Sparkplug MQTT connection cut: the broker sent a packet over the limit"));
   }
 
   /** A new session for every connect: a will carries its bdSeq, so mqtt.js's own reconnect cannot be used. */

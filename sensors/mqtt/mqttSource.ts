@@ -63,9 +63,11 @@ export class MqttSource implements Source {
       options,
       filters,
       options.qos,
+      options.maxPayloadBytes,
       {
         message: (topic, payload) => this.message(topic, payload),
-        subscribed: () => sink.status({ state: "up", detail: `${redact(options.url)}, ${filters.length} subscription(s)` }),
+        subscribed: (note) => sink.status({ state: "up", detail: `${redact(options.url)}, ${filters.length} subscription(s)${note}` }),
+        refused: (reason) => sink.reject(`connection cut: ${reason}`, ""),
         status: (status) => sink.status(status),
       },
       log,

@@ -22,6 +22,8 @@ export class SparkplugSource implements Source {
   private readonly channels = new Map<string, string>();
   private readonly online = new Set<string>();
   private subscribed = false;
+  /** Empty on MQTT 5; says what a 3.1.1-only broker cannot do. */
+  private protocolNote = "";
 
   constructor(
     private readonly options: SparkplugSourceOptions,
@@ -36,12 +38,15 @@ export class SparkplugSource implements Source {
       options,
       filters,
       1,
+      options.maxPayloadBytes,
       {
         message: (topic, payload) => this.message(topic, payload),
-        subscribed: () => {
+        subscribed: (note) => {
           this.subscribed = true;
+          this.protocolNote = note;
           this.updateStatus();
         },
+        refused: (reason) => this.sink.reject(`connection cut: ${reason}`, ""),
         status: (status) => {
           this.subscribed = status.state === "up";
           this.sink.status(status);
@@ -108,6 +113,6 @@ export class SparkplugSource implements Source {
 
   private updateStatus(): void {
     if (!this.subscribed) return;
-    this.sink.status({ state: "up", detail: `${redactUrl(this.options.url)}, ${this.online.size} edge node(s) online` });
+    this.sink.status({ state: "up", detail: `${redactUrl(this.options.url)}, ${this.online.size} edge node(s) online${this.protocolNote}` });
   }
 }

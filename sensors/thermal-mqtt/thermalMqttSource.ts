@@ -3,7 +3,7 @@ import { redactUrl } from "../../common/mqttBroker.js";
 import { Subscriber } from "../mqtt/subscriber.js";
 import { ThermalAnalyzer } from "../thermal/analyzer.js";
 import type { Source, SourceSink } from "../types.js";
-import { decodeFrame, formatName } from "./frameFormat.js";
+import { decodeFrame, formatName, maxPayloadBytes } from "./frameFormat.js";
 import { FrameAssembler } from "./frameParts.js";
 import type { ThermalMqttOptions } from "./schema.js";
 
@@ -18,6 +18,8 @@ export class ThermalMqttSource implements Source {
   private readonly assembler: FrameAssembler | undefined;
   private seq = 0;
   private delivering = false;
+  /** Empty on MQTT 5; says what a 3.1.1-only broker cannot do. */
+  private protocolNote = "";
 
   constructor(
     private readonly options: ThermalMqttOptions,
@@ -36,12 +38,15 @@ export class ThermalMqttSource implements Source {
       options,
       [options.topic],
       options.qos,
+      maxPayloadBytes(options.format, options.width * options.height),
       {
         message: (topic, payload) => this.message(topic, payload),
-        subscribed: () => {
+        subscribed: (note) => {
           this.delivering = false;
-          sink.status({ state: "up", detail: `${this.where()}: subscribed, no frame yet` });
+          this.protocolNote = note;
+          sink.status({ state: "up", detail: `${this.where()}: subscribed, no frame yet${note}` });
         },
+        refused: (reason) => sink.reject(`connection cut: ${reason}`, ""),
         status: (status) => sink.status(status),
       },
       log,
@@ -70,7 +75,7 @@ export class ThermalMqttSource implements Source {
 
   private deliver(celsius: Float32Array): void {
     const { width, height, format } = this.options;
-    if (!this.delivering) this.sink.status({ state: "up", detail: `${this.where()}: ${width}×${height} ${formatName(format)} frames` });
+    if (!this.delivering) this.sink.status({ state: "up", detail: `${this.where()}: ${width}×${height} ${formatName(format)} frames${this.protocolNote}` });
     this.delivering = true;
     this.analyzer.frame({ width, height, seq: this.seq++, ts: Date.now(), celsius });
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 const running = new Set<ChildProcess>();
 // A harness that is itself stopped must not leave gateways, brokers or ptys behind.
@@ -34,4 +35,11 @@ export class Proc {
     clearTimeout(timer);
     return code;
   }
+}
+
+/** Bytes a process has read through read(2) and the like (sockets included), and its peak resident memory (Linux). */
+export function processIo(pid: number): { readBytes: number; peakRssBytes: number } {
+  const readBytes = Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+  const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+  return { readBytes, peakRssBytes };
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayProcess } from "../helpers/gateway.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { freePort, waitFor } from "../helpers/ports.js";
+import { processIo } from "../helpers/processes.js";
 import { PtyPair } from "../helpers/socat.js";
 
 describe("MQTT uplink with Home Assistant discovery, against a real Mosquitto", () => {
@@ -65,6 +66,17 @@ describe("MQTT uplink with Home Assistant discovery, against a real Mosquitto", 
     const before = seen.filter((m) => m.topic.endsWith("/config")).length;
     await sub.publishAsync("homeassistant/status", "online");
     await waitFor("rediscovery", () => seen.filter((m) => m.topic.endsWith("/config")).length > before);
+  });
+
+  it("cuts its connection when someone publishes a huge message to Home Assistant's status topic, unread, and carries on", async () => {
+    const onlineBefore = seen.filter((m) => m.topic === "plant/line2/press7/status" && m.payload === "online").length;
+    const before = processIo(gw.proc!.child.pid!);
+    await sub.publishAsync("homeassistant/status", Buffer.alloc(20 << 20, 0x41));
+    await waitFor("the cut logged", () => gw.logs().find((l) => l.msg === "uplink MQTT connection cut: the broker sent a packet over the limit"), 10_000);
+    await waitFor("online again", () => seen.filter((m) => m.topic === "plant/line2/press7/status" && m.payload === "online").length > onlineBefore, 10_000);
+    expect(processIo(gw.proc!.child.pid!).readBytes - before.readBytes).toBeLessThan(1 << 20);
+    await appendFile(pair.board, "t=55\n");
+    await waitFor("readings still published", () => last("plant/line2/press7/channel/press.bearing/state")?.payload === "55");
   });
 
   it("marks the gateway offline through the last will when it dies, and explicitly on a clean stop", async () => {
