@@ -221,4 +221,24 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
     await page.waitForFunction(() => document.querySelector('.page [role="status"]')?.textContent === "Your password was changed. Your other sessions were signed out.");
     expect(await page.evaluate(async () => (await fetch("/api/me")).status)).toBe(200);
   });
+
+  it("shows wall mode: nothing to click but the alarms, large values, Escape leaves it", async () => {
+    await page.goto("http://127.0.0.1:8080/#/kiosk");
+    await page.waitForSelector('body[data-kiosk="true"]');
+    expect(await page.$eval(".nav-wrap", (e) => getComputedStyle(e).display)).toBe("none");
+    expect(await page.$eval("html", (e) => e.getAttribute("data-size"))).toBe("large");
+    await page.waitForSelector(banner);
+    await page.keyboard.press("Escape");
+    await page.waitForSelector('body[data-kiosk="false"]');
+  });
+
+  it("says nothing is live once the gateway stops, on the page and on every picture", async () => {
+    await page.goto("http://127.0.0.1:8080/");
+    await page.waitForSelector('body[data-connection="connected"]', { timeout: 20_000 });
+    expect(await gateway.stop()).toBe(0);
+    await page.waitForSelector('body[data-connection="reconnecting"]', { timeout: 10_000 });
+    expect(await page.$eval("#link-lost", (e) => e.textContent)).toBe("Connection to the gateway lost: nothing on this page is live. Reconnecting…");
+    expect(await page.$eval(".thermal", (e) => e.getAttribute("data-link"))).toBe("lost");
+    expect(await page.$eval(".thermal .pill", (e) => e.textContent)).toBe("not live");
+  });
 });
