@@ -139,6 +139,8 @@ async function firstValue(page: Page, cdp: CDPSession, throttle: number): Promis
 
 /** One dashboard on its own gateway and broker, inside the benchmark's network namespace. */
 async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz: number, seconds: number): Promise<DashboardRun> {
+  const t0 = performance.now();
+  const step = (what: string) => process.env.BENCH_TRACE && console.log(`  ${dashboard} ${rateHz} Hz: ${what} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const broker = new Mosquitto();
   await broker.start();
   const port = await freePort();
@@ -156,12 +158,16 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
     await page.waitForFunction((n) => document.querySelectorAll("[data-channel]").length >= n, MQTT_CHANNELS, { timeout: 30_000 });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
+    step("signed in");
     const firstValueMs = await firstValue(page, cdp, 1);
+    step("first value");
     const firstValueThrottledMs = await firstValue(page, cdp, CPU_THROTTLE);
     await page.waitForFunction((n) => document.querySelectorAll("[data-channel]").length >= n, MQTT_CHANNELS, { timeout: 30_000 });
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_THROTTLE });
     await page.waitForTimeout(15_000);
+    step("warmed up");
     const heapStartMb = await liveHeapMb(cdp);
+    step("heap");
     const start = { probe: await probe(page), task: await taskSeconds(cdp), at: performance.now() };
     const fpsTrace: Array<[number, number]> = [];
     let last = start;
@@ -171,6 +177,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
       fpsTrace.push([(now.at - start.at) / 1000, ((now.probe.frames - last.probe.frames) * 1000) / (now.at - last.at)]);
       last = now;
     }
+    step("window");
     const heapEndMb = await liveHeapMb(cdp);
     const wall = (last.at - start.at) / 1000;
     const tasks = last.probe.longTasks.slice(start.probe.longTasks.length);
