@@ -206,8 +206,15 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
       const state = await page.evaluate(() => ({ limit: (document.querySelector('input[name="rule-limit"]') as HTMLInputElement)?.value, problems: document.querySelector(".problems")?.textContent, matches: document.querySelector("#rule-matches")?.textContent, status: document.querySelector('.page [role="status"]')?.textContent, results: document.querySelector(".backtest-results")?.outerHTML }));
       throw new Error(`${(err as Error).message}: ${JSON.stringify(state)}`);
     });
-    await page.locator('.rule-form button[type="submit"]').click();
-    await page.waitForSelector('[data-rule="spindle-bearing-high"][data-source="ui"]');
+    // Saved with Enter in the form, as a keyboard user does: a click could land while the replay's
+    // results still move the button.
+    await page.waitForSelector('.rule-form button[type="submit"]:not([disabled])');
+    await page.focus('input[name="rule-for"]');
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('[data-rule="spindle-bearing-high"][data-source="ui"]').catch(async (err) => {
+      const state = await page.evaluate(() => ({ hash: location.hash, status: document.querySelector('.page [role="status"]')?.textContent, error: document.querySelector(".page .error")?.textContent, rules: [...document.querySelectorAll("[data-rule]")].map((r) => r.getAttribute("data-rule")) }));
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(state)}`);
+    });
     await page.locator('nav a[href="#/"]').click();
     await page.waitForSelector('[data-alert="spindle-bearing-high~spindle.bearing"][data-state="firing"]', { timeout: 15_000 });
   });
