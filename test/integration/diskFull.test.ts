@@ -77,11 +77,17 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     filler = fill(mountPoint);
     // Readings keep coming; SQLite reuses the room its write-ahead log has, so it takes a while
     // until a batch of history needs a page more than there is.
+    let last: unknown;
     const ready = await waitFor("readyz to report the failing writer", async () => {
       await appendFile(pair.board, Array.from({ length: 200 }, (_, i) => `t=${(21 + i / 200).toFixed(3)}\n`).join(""));
       const r = await api("/readyz");
+      last = r.body;
       return r.status === 503 && (r.body as { storage: Array<{ writer: string }> }).storage.some((f) => f.writer === "history") ? r : undefined;
-    }, 30_000, 100);
+    }, 60_000, 100).catch((err) => {
+      const df = execFileSync("df", ["-k", mountPoint], { encoding: "utf8" });
+      const logs = gateway.logs().filter((l) => l.level >= 40).slice(-5).map((l) => l.msg);
+      throw new Error(`${(err as Error).message}; readyz ${JSON.stringify(last)}; ${df}; ${gateway.logs().length} log lines, last warnings ${JSON.stringify(logs)}`);
+    });
     expect((ready.body as { storage: Array<{ writer: string; error: string }> }).storage.find((f) => f.writer === "history")!.error).toMatch(/full/);
     await send(90);
     await waitFor("the alert firing", async () => ((await api("/api/alerts")).body as Array<{ state: string }>)[0]?.state === "firing");
@@ -97,7 +103,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     const failures = gateway.logs().filter((l) => l.msg === "cannot write history to the database; keeping it in memory and retrying");
     expect(failures).toHaveLength(1);
     expect(hookEvents).toEqual([]);
-  });
+  }, 120_000);
 
   it("writes everything it kept once space returns: history, the alert's transition, the notification", async () => {
     rmSync(filler);

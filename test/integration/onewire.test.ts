@@ -142,7 +142,8 @@ describe("1-Wire source on a sysfs-shaped fixture tree", () => {
     const perRead = (performance.now() - t0) / 2;
     expect(rec.values(`w1.${A}`)[0]).toBe(19.5);
     expect(perRead).toBeGreaterThan(700);
-    expect(worstLag).toBeLessThan(100);
+    // A read that blocked would stall the loop for its whole 750 ms; a loaded CI machine adds a few hundred.
+    expect(worstLag).toBeLessThan(500);
     console.log(`slow 1-Wire read: ${perRead.toFixed(0)} ms per reading, worst event-loop lag ${worstLag.toFixed(1)} ms`);
   });
 });
