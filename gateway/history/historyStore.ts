@@ -2,7 +2,7 @@ import type { ClockJump } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
-import type { StorageHealth } from "../storage/health.js";
+import { isStorageError, type StorageHealth } from "../storage/health.js";
 import type { HistoryConfig } from "./schema.js";
 
 export interface SeriesPoint {
@@ -34,9 +34,11 @@ export const MAX_POINTS = 20_000;
  * may be off by its size. Retention goes by the clock as it reads now.
  */
 export class HistoryStore {
-  private raw: Array<[number, number, number]> = [];
-  private minutes = new Map<string, MinuteDelta>();
-  private lastStored = new Map<number, number>();
+  /** Buffered by channel name: a channel first seen while the disk is full has no id yet. */
+  private raw: Array<[string, number, number]> = [];
+  private minutes = new Map<string, MinuteDelta & { channel: string; minute: number }>();
+  private jumps: ClockJump[] = [];
+  private lastStored = new Map<string, number>();
   private ids = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -74,7 +76,8 @@ export class HistoryStore {
 
   /** A jump of the wall clock, kept as long as the per-minute aggregates. */
   recordClockJump(jump: ClockJump): void {
-    this.insertJump.run(jump.at, jump.deltaMs);
+    this.jumps.push(jump);
+    this.flush();
   }
 
   start(): void {
@@ -92,58 +95,71 @@ export class HistoryStore {
 
   onHubEvent(e: HubEvent): void {
     if (e.type !== "reading") return;
-    const id = this.channelId(e.channel);
-    const last = this.lastStored.get(id);
+    const last = this.lastStored.get(e.channel);
     if (this.config.rawInterval === 0 || last === undefined || e.ts - last >= this.config.rawInterval || e.ts < last) {
-      this.lastStored.set(id, e.ts);
-      this.raw.push([id, e.ts, e.value]);
+      this.lastStored.set(e.channel, e.ts);
+      this.raw.push([e.channel, e.ts, e.value]);
       if (this.raw.length > this.config.maxBuffered) {
         this.raw.shift();
         if (this.dropped++ % 1000 === 0) this.log.error({ dropped: this.dropped }, "history writes are falling behind; oldest unwritten samples dropped");
       }
     }
-    const key = `${id}:${Math.floor(e.ts / 60_000)}`;
-    const m = this.minutes.get(key);
-    if (m) {
-      m.min = Math.min(m.min, e.value);
-      m.max = Math.max(m.max, e.value);
-      m.sum += e.value;
-      m.count++;
-    } else {
-      this.minutes.set(key, { min: e.value, max: e.value, sum: e.value, count: 1 });
+    const minute = Math.floor(e.ts / 60_000);
+    this.mergeMinute(`${minute}:${e.channel}`, { channel: e.channel, minute, min: e.value, max: e.value, sum: e.value, count: 1 });
+  }
+
+  private mergeMinute(key: string, m: MinuteDelta & { channel: string; minute: number }): void {
+    const cur = this.minutes.get(key);
+    if (!cur) {
+      this.minutes.set(key, m);
+      return;
     }
+    cur.min = Math.min(cur.min, m.min);
+    cur.max = Math.max(cur.max, m.max);
+    cur.sum += m.sum;
+    cur.count += m.count;
   }
 
   flush(): void {
-    if (this.raw.length === 0 && this.minutes.size === 0) return;
-    const raw = this.raw;
-    const minutes = this.minutes;
+    if (this.raw.length === 0 && this.minutes.size === 0 && this.jumps.length === 0) return;
+    const { raw, minutes, jumps } = this;
     this.raw = [];
     this.minutes = new Map();
+    this.jumps = [];
+    // Ids of channels inserted in this transaction are kept only once it commits.
+    const newIds = new Map<string, number>();
+    const id = (name: string) => this.ids.get(name) ?? newIds.get(name) ?? this.insertChannelId(name, newIds);
     try {
       this.db.transaction(() => {
-        for (const [c, ts, v] of raw) this.insertSample.run(c, ts, v);
-        for (const [key, m] of minutes) {
-          const [c, minute] = key.split(":").map(Number);
-          this.upsertMinute.run(c, minute, m.min, m.max, m.sum, m.count);
-        }
+        for (const [c, ts, v] of raw) this.insertSample.run(id(c), ts, v);
+        for (const m of minutes.values()) this.upsertMinute.run(id(m.channel), m.minute, m.min, m.max, m.sum, m.count);
+        for (const j of jumps) this.insertJump.run(j.at, j.deltaMs);
       })();
+      for (const [name, n] of newIds) this.ids.set(name, n);
       this.health.ok("history");
     } catch (err) {
       this.health.failed("history", err);
       this.raw = raw.concat(this.raw).slice(-this.config.maxBuffered);
-      for (const [key, m] of minutes) {
-        const cur = this.minutes.get(key);
-        this.minutes.set(key, cur ? { min: Math.min(cur.min, m.min), max: Math.max(cur.max, m.max), sum: cur.sum + m.sum, count: cur.count + m.count } : m);
-      }
+      const newer = this.minutes;
+      this.minutes = minutes;
+      for (const [key, m] of newer) this.mergeMinute(key, m);
+      this.jumps = jumps.concat(this.jumps);
     }
   }
 
+  /** Deletes what is past retention; with no room to do so now, it waits for the next round. */
   applyRetention(): void {
     const t = this.now();
-    this.db.prepare("DELETE FROM samples WHERE ts < ?").run(t - this.config.rawRetention);
-    this.db.prepare("DELETE FROM minutes WHERE minute < ?").run(Math.floor((t - this.config.aggregateRetention) / 60_000));
-    this.db.prepare("DELETE FROM clock_jumps WHERE at < ?").run(t - this.config.aggregateRetention);
+    try {
+      this.db.transaction(() => {
+        this.db.prepare("DELETE FROM samples WHERE ts < ?").run(t - this.config.rawRetention);
+        this.db.prepare("DELETE FROM minutes WHERE minute < ?").run(Math.floor((t - this.config.aggregateRetention) / 60_000));
+        this.db.prepare("DELETE FROM clock_jumps WHERE at < ?").run(t - this.config.aggregateRetention);
+      })();
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      this.log.warn({ err: (err as Error).message }, "cannot delete old history now; trying again in ten minutes");
+    }
   }
 
   /**
@@ -154,9 +170,9 @@ export class HistoryStore {
     if (!(to > from)) throw new HistoryQueryError("'to' must be after 'from'");
     if (!(stepMs >= 1)) throw new HistoryQueryError("'step' must be at least 1 ms");
     if ((to - from) / stepMs > MAX_POINTS) throw new HistoryQueryError(`more than ${MAX_POINTS} points: use a larger step`);
+    this.flush();
     const row = this.selectChannel.get(channel);
     if (!row) return [];
-    this.flush();
     const fromRaw = stepMs < 60_000 && from >= this.now() - this.config.rawRetention;
     const sql = fromRaw
       ? `SELECT CAST(ts / @step AS INTEGER) * @step AS t, avg(value) AS mean, min(value) AS min, max(value) AS max
@@ -179,13 +195,10 @@ export class HistoryStore {
     return this.selectJumps.all({ from: Math.floor(from), to: Math.ceil(to) });
   }
 
-  private channelId(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      this.insertChannel.run(name);
-      id = this.selectChannel.get(name)!.id;
-      this.ids.set(name, id);
-    }
+  private insertChannelId(name: string, into: Map<string, number>): number {
+    this.insertChannel.run(name);
+    const id = this.selectChannel.get(name)!.id;
+    into.set(name, id);
     return id;
   }
 }

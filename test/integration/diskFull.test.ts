@@ -57,7 +57,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
       dataDir: join(mountPoint, "data"),
       http: { host: "127.0.0.1", port },
       history: { rawInterval: 0, flushInterval: "200ms" },
-      sources: [{ id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: { t: { channel: "press" } } }],
+      sources: [{ id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: { t: { channel: "press" }, n: { channel: "fresh" } } }],
       alerts: { rules: [{ id: "hot", channels: ["press"], severity: "critical", when: { above: 80, clear: 75 } }] },
       notify: { webhooks: [{ name: "pager", url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`, timeout: "2s" }] },
     });
@@ -74,7 +74,10 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
 
   it("goes on alerting with the disk full, says so in /readyz and the metrics, and crashes nothing", async () => {
     await send(20);
+    await waitFor("the first reading stored", async () => ((await api("/api/history?channel=press&from=now-1m&to=now&step=1s")).body as { points: unknown[] }).points.length > 0);
     filler = fill(mountPoint);
+    // A channel first seen with the disk full has no row in the database yet.
+    await appendFile(pair.board, "n=5\n");
     // Readings keep coming; SQLite reuses the room its write-ahead log has, so it takes a while
     // until a batch of history needs a page more than there is.
     let last: unknown;
@@ -119,6 +122,8 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     const maxes = (body as { points: Array<{ max: number }> }).points.map((p) => p.max);
     expect(maxes).toContain(90);
     expect(maxes.some((v) => v > 21 && v < 23)).toBe(true);
+    const fresh = (await api(`/api/history?channel=fresh&from=now-5m&to=now&step=100ms`)).body as { points: Array<{ max: number }> };
+    expect(fresh.points.map((p) => p.max)).toEqual([5]);
     expect(gateway.logs().some((l) => l.msg === "writing history to the database works again")).toBe(true);
   });
 });
