@@ -83,6 +83,7 @@ describe("dashboard application: users, own password, language (Chromium, privat
     expect(await page.textContent(".page .hint")).toBe("Only admins manage users. Ask an admin to add, remove or change users.");
 
     await page.click('nav a[href="#/account"]');
+    await page.waitForSelector(".password-form");
     expect(await page.textContent(".page .hint")).toBe("Viewers watch; they cannot acknowledge or shelve alerts.");
     await page.fill('.password-form input[name="current"]', "otto-password-123");
     await page.fill('.password-form input[name="password"]', "otto-new-password-9");
