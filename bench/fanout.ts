@@ -56,7 +56,7 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
   const telemetrySent = () => gatewayMetric(base, 'wachter_datachannel_messages_total{label="telemetry"}');
   const measure = async (n: number, videoOnly: boolean) => {
     const viewers = tsx("viewers.ts", [base, API_TOKEN, String(n), ...(videoOnly ? ["--video-only"] : [])]);
-    await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 60_000);
+    await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 90_000);
     await new Promise((r) => setTimeout(r, 2000));
     const sentBefore = await telemetrySent();
     const cpu = await cpuPercent(pid, seconds);
