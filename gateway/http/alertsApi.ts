@@ -4,6 +4,7 @@ import { durationSchema } from "../../common/durations.js";
 import { alertMsg } from "../webrtc/alertStream.js";
 import { AlertError, type AlertEngine } from "../alerts/engine.js";
 import type { SqliteAlertStore } from "../alerts/sqliteStore.js";
+import { perUserWrites } from "./writeLimits.js";
 
 const ackBody = z.object({ note: z.string().max(500).default("") }).strict();
 const shelveBody = z.object({ for: durationSchema.nullable() }).strict();
@@ -16,7 +17,7 @@ export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, sto
     return store.events(req.params.id);
   });
 
-  app.post<{ Params: { id: string } }>("/api/alerts/:id/ack", { config: { access: "operator" } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>("/api/alerts/:id/ack", { config: { access: "operator", rateLimit: perUserWrites("alertActions") } }, async (req, reply) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"note": "optional text"}' });
     try {
@@ -27,7 +28,7 @@ export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, sto
     }
   });
 
-  app.post<{ Params: { id: string } }>("/api/alerts/:id/shelve", { config: { access: "operator" } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>("/api/alerts/:id/shelve", { config: { access: "operator", rateLimit: perUserWrites("alertActions") } }, async (req, reply) => {
     const body = shelveBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"for": "1h"} to shelve or {"for": null} to unshelve' });
     try {

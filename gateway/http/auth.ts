@@ -6,6 +6,7 @@ import type { Credentials, Principal } from "../auth/sessions.js";
 import type { LoginThrottle } from "../auth/throttle.js";
 import { DEFAULT_PREFERENCES, preferencesPatchSchema } from "../auth/preferences.js";
 import { UserError, type UserStore } from "../auth/users.js";
+import { perUserWrites } from "./writeLimits.js";
 
 export type Access = Role | "public";
 
@@ -122,7 +123,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
 
   const meBody = z.object({ preferences: preferencesPatchSchema }).strict();
   /** Everyone sets their own preferences, e.g. {"preferences": {"temperatureUnit": "F"}}. */
-  app.patch("/api/me", { config: { access: "viewer" } }, async (req, reply) => {
+  app.patch("/api/me", { config: { access: "viewer", rateLimit: perUserWrites("preferences") } }, async (req, reply) => {
     const body = meBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"preferences": {"temperatureUnit": "C" | "F"}}', problems: body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`) });
     const me = req.principal!;

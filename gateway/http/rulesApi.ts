@@ -9,6 +9,7 @@ import { matchesChannel, type Rule } from "../alerts/schema.js";
 import { parseRule } from "../config/load.js";
 import type { BacktestMsg, RuleMsg, ValidationMsg } from "../protocol/rules.js";
 import { parseTime } from "./historyApi.js";
+import { perUserWrites } from "./writeLimits.js";
 
 export interface RulesApiDeps {
   book: RuleBook;
@@ -75,7 +76,7 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
 
   app.get<{ Params: { id: string } }>("/api/rules/:id/changes", { config: { access: "viewer" } }, async (req) => book.changes(req.params.id));
 
-  app.post("/api/rules", { config: { access: "engineer" } }, async (req, reply) => {
+  app.post("/api/rules", { config: { access: "engineer", rateLimit: perUserWrites("ruleChanges") } }, async (req, reply) => {
     const input = ruleFromBody(req.body);
     if ("problems" in input) return reply.code(400).send({ error: "invalid rule", problems: input.problems });
     try {
@@ -86,7 +87,7 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     }
   });
 
-  app.put<{ Params: { id: string } }>("/api/rules/:id", { config: { access: "engineer" } }, async (req, reply) => {
+  app.put<{ Params: { id: string } }>("/api/rules/:id", { config: { access: "engineer", rateLimit: perUserWrites("ruleChanges") } }, async (req, reply) => {
     const version = ifMatch(req.headers["if-match"]);
     if (version === undefined) return reply.code(428).send({ error: 'If-Match: send the ETag of the rule as you loaded it (e.g. "ui-3"), so that an edit made meanwhile is not overwritten' });
     const input = ruleFromBody(req.body);
@@ -99,7 +100,7 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     }
   });
 
-  app.delete<{ Params: { id: string } }>("/api/rules/:id", { config: { access: "engineer" } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>("/api/rules/:id", { config: { access: "engineer", rateLimit: perUserWrites("ruleChanges") } }, async (req, reply) => {
     const version = ifMatch(req.headers["if-match"]);
     if (version === undefined) return reply.code(428).send({ error: 'If-Match: send the ETag of the rule as you loaded it (e.g. "ui-3")' });
     try {
@@ -117,7 +118,7 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     return { problems: [], warnings: warnings(input.rule), matches: matching(input.rule, deps.channels()).map((c) => c.id) };
   });
 
-  app.post("/api/rules/import", { config: { access: "engineer" } }, async (req, reply) => {
+  app.post("/api/rules/import", { config: { access: "engineer", rateLimit: perUserWrites("ruleChanges") } }, async (req, reply) => {
     const body = importBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"yaml": "alerts:\\n  rules: …"}' });
     const doc = parseDocument(body.data.yaml, { uniqueKeys: true });

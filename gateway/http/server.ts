@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import cookie from "@fastify/cookie";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
@@ -88,6 +89,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     strictTransportSecurity: false,
   });
 
+  // Only where a route asks for it (writeLimits.ts); after authentication, so limits go by user.
+  await app.register(rateLimit, { global: false, hook: "preHandler" });
   registerAuth(app, deps.auth);
   app.get("/healthz", { config: { access: "public" } }, async () => ({ status: "ok" }));
   app.get("/api/channels", { config: { access: "viewer" } }, async () => deps.hub.channelStates().map(channelMsg));

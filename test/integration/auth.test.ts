@@ -205,6 +205,47 @@ describe("a user's preferences", () => {
   });
 });
 
+describe("writes per user", () => {
+  it("limits each user's changes a minute, also when they arrive together, and leaves other users alone", async () => {
+    const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "writes-admin-password" });
+    const json = { "Content-Type": "application/json" };
+    const signIn = async (username: string, password: string) =>
+      (await fetch(`${base}/api/login`, { method: "POST", headers: json, body: JSON.stringify({ username, password }) })).headers.get("set-cookie")!.split(";")[0];
+    try {
+      const admin = await signIn("admin", "writes-admin-password");
+      await fetch(`${base}/api/users`, { method: "POST", headers: { ...json, Cookie: admin }, body: JSON.stringify({ username: "olga", password: "olga-password-1234", role: "operator" }) });
+      const olga = await signIn("olga", "olga-password-1234");
+      // Toggling °C/°F as fast as it can: each change is a write of users.json.
+      const toggles = await Promise.all(
+        Array.from({ length: 15 }, async (_, i) => {
+          const res = await fetch(`${base}/api/me`, { method: "PATCH", headers: { ...json, Cookie: olga }, body: JSON.stringify({ preferences: { temperatureUnit: i % 2 ? "F" : "C" } }) });
+          return { status: res.status, retryAfter: Number(res.headers.get("retry-after")), body: (await res.json()) as { error?: string } };
+        }),
+      );
+      expect(toggles.filter((r) => r.status === 200)).toHaveLength(10);
+      const refused = toggles.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(5);
+      expect(refused[0].retryAfter).toBeGreaterThan(0);
+      expect(refused[0].body.error).toBe("at most 10 changes a minute; try again in 1 minute");
+      const adminToggle = await fetch(`${base}/api/me`, { method: "PATCH", headers: { ...json, Cookie: admin }, body: JSON.stringify({ preferences: { temperatureUnit: "F" } }) });
+      expect(adminToggle.status).toBe(200);
+      // Acknowledging in a loop: each would be an alert event kept for good. Unknown alerts count too.
+      // Ten at a time: one address may hold no more than 32 connections.
+      const ack = async () => {
+        const res = await fetch(`${base}/api/alerts/nope/ack`, { method: "POST", headers: { ...json, Cookie: olga }, body: "{}" });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const acks: number[] = [];
+      for (let wave = 0; wave < 7; wave++) acks.push(...(await Promise.all(Array.from({ length: 10 }, ack))));
+      expect(acks.filter((s) => s === 404)).toHaveLength(60);
+      expect(acks.filter((s) => s === 429)).toHaveLength(10);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
 describe("sign-in throttling under concurrency", () => {
   it("lets no more than five wrong passwords through at once, however many arrive together", async () => {
     const { gateway, base } = await start(mkdtempSync(join(tmpdir(), "wachter-auth-")), { WACHTER_ADMIN_PASSWORD: "concurrent-admin-password" });
