@@ -1,6 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CDPSession, Page } from "playwright-core";
 import { launchChromium, signIn } from "../test/helpers/browser.js";
@@ -8,6 +6,7 @@ import { ADMIN_PASSWORD, CLI, GatewayProcess, ROOT } from "../test/helpers/gatew
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
+import { buildAt } from "./baseline.js";
 import { lineChart } from "./plots.js";
 
 /** The dashboard as the issue found it: the last commit before it became a Preact application. */
@@ -68,21 +67,6 @@ setInterval(() => {
   }
   tick++;
 }, ${1000 / rateHz});`;
-}
-
-/** The baseline's gateway and dashboard, built from git into a temporary folder with this checkout's node_modules. */
-function buildBaseline(): string {
-  const rev = execFileSync("git", ["rev-parse", "--short", BASELINE_REV], { cwd: ROOT, encoding: "utf8" }).trim();
-  const dir = join(tmpdir(), `wachter-baseline-${rev}`);
-  const cli = join(dir, "dist/gateway/cli.js");
-  if (existsSync(cli) && existsSync(join(dir, "dist/dashboard/index.html"))) return cli;
-  mkdirSync(dir, { recursive: true });
-  execFileSync("sh", ["-c", `git archive ${rev} | tar -x -C "${dir}"`], { cwd: ROOT });
-  if (!existsSync(join(dir, "node_modules"))) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  const bin = (name: string) => join(ROOT, "node_modules/.bin", name);
-  execFileSync(bin("tsc"), ["-p", "tsconfig.build.json"], { cwd: dir, stdio: "inherit" });
-  execFileSync(bin("vite"), ["build", "--config", "dashboard/vite.config.ts", "--logLevel", "warn"], { cwd: dir, stdio: "inherit" });
-  return cli;
 }
 
 // Counts frames, long tasks and the first number on a card from the page's own start. A string, not a
@@ -207,7 +191,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
 
 /** Today's dashboard and the baseline in turn, at 1 Hz and at 10 Hz, each on its own gateway and broker. */
 export async function dashboards(seconds: number): Promise<DashboardRun[]> {
-  const baselineCli = buildBaseline();
+  const baselineCli = buildAt(BASELINE_REV, { dashboard: true });
   const runs: DashboardRun[] = [];
   for (const rateHz of [1, 10]) {
     for (const [name, cli] of [["baseline", baselineCli], ["current", CLI]] as const) {
