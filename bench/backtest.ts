@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { backtest as replay } from "../gateway/alerts/backtest.js";
 import type { BacktestRunner as Runner } from "../gateway/alerts/backtestRunner.js";
 import { ruleSchema } from "../gateway/alerts/schema.js";
+import { encodeBlock } from "../gateway/history/blocks.js";
 import { openDatabase } from "../gateway/storage/db.js";
 import { ROOT } from "../test/helpers/gateway.js";
 
@@ -32,10 +33,14 @@ function fixture(now: number): string {
   const file = join(mkdtempSync(join(tmpdir(), "wachter-bt-")), "wachter.db");
   const db = openDatabase(file);
   db.prepare("INSERT INTO channels (name) VALUES (?)").run(info.id);
-  const sample = db.prepare("INSERT INTO samples (channel, ts, value) VALUES (1, ?, ?)");
+  const block = db.prepare("INSERT INTO history_blocks (start_ts, end_ts, n, data) VALUES (?, ?, ?, ?)");
   const minute = db.prepare("INSERT INTO minutes (channel, minute, min, max, sum, count) VALUES (1, ?, ?, ?, ?, 60)");
   db.transaction(() => {
-    for (let t = now - DAY; t < now; t += 1000) sample.run(t, temperature(t));
+    // One block per minute, as the gateway appends them (it flushes more often; the reader is the same).
+    for (let t0 = now - DAY; t0 < now; t0 += 60_000) {
+      const ts = Array.from({ length: 60 }, (_, i) => t0 + i * 1000).filter((t) => t < now);
+      block.run(t0, ts.at(-1)!, ts.length, encodeBlock({ samples: new Map([[1, { ts, values: ts.map(temperature) }]]), minutes: [] }));
+    }
     for (let m = Math.floor((now - 90 * DAY) / 60_000); m < now / 60_000; m++) {
       const v = temperature(m * 60_000);
       minute.run(m, v - 0.5, v + 0.5, v * 60);

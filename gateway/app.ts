@@ -107,7 +107,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   let alerts: AlertEngine | undefined;
   const rules = new RuleBook(db, config.alerts.rules, (active) => alerts?.setRules(active));
   alerts = new AlertEngine({ ...config.alerts, rules: rules.active() }, alertStore, moduleLog("alerts"));
-  const backtests = new BacktestRunner(dbFile, { flush: () => history.flush(), ...config.history });
+  const backtests = new BacktestRunner(dbFile, { flush: () => history.flush({ minutes: true }), ...config.history });
   const outbox = new Outbox(db, storage);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
   notifiers.attach(alerts);

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { readRawSamples } from "../history/blocks.js";
 import type { ChannelInfo } from "../../sensors/index.js";
 import { backtest, minuteValue, type Series } from "./backtest.js";
 import type { Rule } from "./schema.js";
@@ -21,21 +22,25 @@ function run(job: BacktestJob) {
     const idOf = db.prepare<[string], { id: number }>("SELECT id FROM channels WHERE name = ?");
     const pick = { highest: "max", lowest: "min", mean: "sum / count" }[minuteValue(job.rule)];
     const minutes = db.prepare(`SELECT minute * 60000 AS ts, ${pick} AS value FROM minutes WHERE channel = ? AND minute >= ? AND minute < ? ORDER BY minute`).raw();
-    const raw = db.prepare("SELECT ts, value FROM samples WHERE channel = ? AND ts >= ? AND ts < ? ORDER BY ts").raw();
     const rawFrom = Math.min(Math.max(job.rawFrom, job.from), job.to);
     const series: Series[] = job.channels.map((info) => {
       const id = idOf.get(info.id)?.id;
       const ts: number[] = [];
       const values: number[] = [];
-      const add = (rows: Iterable<[number, number]>) => {
-        for (const [t, v] of rows) {
-          ts.push(t);
-          values.push(v);
-        }
-      };
       if (id !== undefined) {
-        if (rawFrom > job.from) add(minutes.iterate(id, Math.floor(job.from / 60_000), Math.ceil(rawFrom / 60_000)) as Iterable<[number, number]>);
-        if (rawFrom < job.to) add(raw.iterate(id, rawFrom, job.to) as Iterable<[number, number]>);
+        if (rawFrom > job.from) {
+          for (const [t, v] of minutes.iterate(id, Math.floor(job.from / 60_000), Math.ceil(rawFrom / 60_000)) as Iterable<[number, number]>) {
+            ts.push(t);
+            values.push(v);
+          }
+        }
+        if (rawFrom < job.to) {
+          const raw = readRawSamples(db, id, rawFrom, job.to);
+          for (let i = 0; i < raw.ts.length; i++) {
+            ts.push(raw.ts[i]);
+            values.push(raw.values[i]);
+          }
+        }
       }
       return { info, ts, values };
     });

@@ -2,6 +2,7 @@ import type { ClockJump } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
+import { BlockReader, encodeBlock, readRawSamples, type ChannelSamples, type MinuteDelta, type MinuteEntry } from "./blocks.js";
 import { isStorageError, type StorageHealth } from "../storage/health.js";
 import type { HistoryConfig } from "./schema.js";
 
@@ -12,12 +13,19 @@ export interface SeriesPoint {
   max: number;
 }
 
-interface MinuteDelta {
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
+interface NamedMinute extends MinuteDelta {
+  channel: string;
+  minute: number;
 }
+
+/**
+ * The longest range answered from raw samples: reading one channel inflates the blocks of all of
+ * them (10–20 ms per hour of the demo machine's history here), which must not stall the event loop long.
+ */
+export const RAW_QUERY_MAX_SPAN_MS = 6 * 3_600_000;
+
+/** Per-minute aggregates go to their table once an hour; until then the blocks hold them. */
+const MINUTES_EVERY_MS = 3_600_000;
 
 export class HistoryQueryError extends Error {}
 
@@ -26,8 +34,12 @@ export const MAX_POINTS = 20_000;
 
 /**
  * Readings history in SQLite: raw samples (decimated to `rawInterval`) for `rawRetention`, and
- * per-minute min/max/mean for `aggregateRetention`. Writes are batched per `flushInterval`.
- * Minute aggregates are written as deltas and merged, so a restart mid-minute loses nothing.
+ * per-minute min/max/mean for `aggregateRetention`.
+ *
+ * Written for an SD card: every `flushInterval` one block row is appended (blocks.ts) with the raw
+ * samples of all channels and the minute-aggregate deltas of all readings; the per-minute table
+ * is updated once an hour, and rebuilt exactly from the blocks after a power cut. A cut loses at
+ * most the readings of the last flush interval.
  *
  * Samples keep the wall time they were stamped with, also when that clock was wrong; the clock's
  * jumps are recorded beside them (`clockJumps`), so that a reader knows where times before a jump
@@ -36,16 +48,21 @@ export const MAX_POINTS = 20_000;
 export class HistoryStore {
   /** Buffered by channel name: a channel first seen while the disk is full has no id yet. */
   private raw: Array<[string, number, number]> = [];
-  private minutes = new Map<string, MinuteDelta & { channel: string; minute: number }>();
+  /** Minute deltas of the readings since the last block, and since the last write of the minutes table. */
+  private blockMinutes = new Map<string, NamedMinute>();
+  private pendingMinutes = new Map<string, NamedMinute>();
   private jumps: ClockJump[] = [];
+  private minutesDueAt = performance.now() + MINUTES_EVERY_MS;
   private lastStored = new Map<string, number>();
-  private ids = new Map<string, number>();
+  private readonly ids = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   dropped = 0;
 
-  private readonly insertSample;
+  private readonly insertBlock;
   private readonly upsertMinute;
+  private readonly selectMinutes;
+  private readonly setMinutesThrough;
   private readonly insertChannel;
   private readonly selectChannel;
   private readonly insertJump;
@@ -58,11 +75,18 @@ export class HistoryStore {
     private readonly health: StorageHealth,
     private readonly now: () => number = Date.now,
   ) {
-    this.insertSample = db.prepare("INSERT INTO samples (channel, ts, value) VALUES (?, ?, ?)");
+    this.insertBlock = db.prepare("INSERT INTO history_blocks (start_ts, end_ts, n, data) VALUES (?, ?, ?, ?)");
     this.upsertMinute = db.prepare(
       `INSERT INTO minutes (channel, minute, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel, minute) DO UPDATE SET min = min(min, excluded.min), max = max(max, excluded.max),
          sum = sum + excluded.sum, count = count + excluded.count`,
+    );
+    this.selectMinutes = db.prepare<{ c: number; fromMin: number; toMin: number }, { minute: number } & MinuteDelta>(
+      "SELECT minute, min, max, sum, count FROM minutes WHERE channel = @c AND minute >= @fromMin AND minute < @toMin",
+    );
+    this.setMinutesThrough = db.prepare(
+      `INSERT INTO history_meta (key, value) VALUES ('minutes_through', (SELECT coalesce(max(id), 0) FROM history_blocks))
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     );
     this.insertChannel = db.prepare("INSERT OR IGNORE INTO channels (name) VALUES (?)");
     this.selectChannel = db.prepare<[string], { id: number }>("SELECT id FROM channels WHERE name = ?");
@@ -72,6 +96,25 @@ export class HistoryStore {
       `SELECT at, delta_ms AS deltaMs FROM clock_jumps
        WHERE (at >= @from AND at < @to) OR (at - delta_ms >= @from AND at - delta_ms < @to) ORDER BY rowid`,
     );
+    this.recoverMinutes();
+  }
+
+  /** The minute deltas of blocks written since the minutes table was last updated (a power cut came between). */
+  private recoverMinutes(): void {
+    const names = new Map<number, string>();
+    for (const { id, name } of this.db.prepare<[], { id: number; name: string }>("SELECT id, name FROM channels").all()) {
+      this.ids.set(name, id);
+      names.set(id, name);
+    }
+    const rows = this.db.prepare<[], { data: Buffer }>(
+      "SELECT data FROM history_blocks WHERE id > (SELECT coalesce(max(value), 0) FROM history_meta WHERE key = 'minutes_through') ORDER BY id",
+    );
+    for (const { data } of rows.iterate()) {
+      for (const m of new BlockReader(data).minutes()) {
+        const channel = names.get(m.channel);
+        if (channel !== undefined) merge(this.pendingMinutes, { ...m, channel });
+      }
+    }
   }
 
   /** A jump of the wall clock, kept as long as the per-minute aggregates. */
@@ -86,11 +129,11 @@ export class HistoryStore {
     this.applyRetention();
   }
 
-  /** Writes what is buffered; called on a timer and on shutdown. */
+  /** Writes what is buffered, the minutes table too; called on shutdown. */
   stop(): void {
     clearInterval(this.flushTimer);
     clearInterval(this.retentionTimer);
-    this.flush();
+    this.flush({ minutes: true });
   }
 
   onHubEvent(e: HubEvent): void {
@@ -104,47 +147,64 @@ export class HistoryStore {
         if (this.dropped++ % 1000 === 0) this.log.error({ dropped: this.dropped }, "history writes are falling behind; oldest unwritten samples dropped");
       }
     }
-    const minute = Math.floor(e.ts / 60_000);
-    this.mergeMinute(`${minute}:${e.channel}`, { channel: e.channel, minute, min: e.value, max: e.value, sum: e.value, count: 1 });
+    const delta = { channel: e.channel, minute: Math.floor(e.ts / 60_000), min: e.value, max: e.value, sum: e.value, count: 1 };
+    merge(this.blockMinutes, delta);
+    merge(this.pendingMinutes, delta);
   }
 
-  private mergeMinute(key: string, m: MinuteDelta & { channel: string; minute: number }): void {
-    const cur = this.minutes.get(key);
-    if (!cur) {
-      this.minutes.set(key, m);
-      return;
-    }
-    cur.min = Math.min(cur.min, m.min);
-    cur.max = Math.max(cur.max, m.max);
-    cur.sum += m.sum;
-    cur.count += m.count;
-  }
-
-  flush(): void {
-    if (this.raw.length === 0 && this.minutes.size === 0 && this.jumps.length === 0) return;
-    const { raw, minutes, jumps } = this;
-    this.raw = [];
-    this.minutes = new Map();
-    this.jumps = [];
+  /**
+   * Appends what is buffered as one block, in one transaction with the clock jumps and, once an
+   * hour or when asked (backtests read the table), the minutes table. On failure nothing is
+   * dropped: it is all tried again with the next flush.
+   */
+  flush({ minutes = false } = {}): void {
+    const withMinutes = (minutes || performance.now() >= this.minutesDueAt) && this.pendingMinutes.size > 0;
+    const block = this.raw.length > 0 || this.blockMinutes.size > 0;
+    if (!block && !withMinutes && this.jumps.length === 0) return;
     // Ids of channels inserted in this transaction are kept only once it commits.
     const newIds = new Map<string, number>();
     const id = (name: string) => this.ids.get(name) ?? newIds.get(name) ?? this.insertChannelId(name, newIds);
     try {
       this.db.transaction(() => {
-        for (const [c, ts, v] of raw) this.insertSample.run(id(c), ts, v);
-        for (const m of minutes.values()) this.upsertMinute.run(id(m.channel), m.minute, m.min, m.max, m.sum, m.count);
-        for (const j of jumps) this.insertJump.run(j.at, j.deltaMs);
+        if (block) this.appendBlock(id);
+        for (const j of this.jumps) this.insertJump.run(j.at, j.deltaMs);
+        if (withMinutes) {
+          for (const m of this.pendingMinutes.values()) this.upsertMinute.run(id(m.channel), m.minute, m.min, m.max, m.sum, m.count);
+          this.setMinutesThrough.run();
+        }
       })();
-      for (const [name, n] of newIds) this.ids.set(name, n);
-      this.health.ok("history");
     } catch (err) {
       this.health.failed("history", err);
-      this.raw = raw.concat(this.raw).slice(-this.config.maxBuffered);
-      const newer = this.minutes;
-      this.minutes = minutes;
-      for (const [key, m] of newer) this.mergeMinute(key, m);
-      this.jumps = jumps.concat(this.jumps);
+      return;
     }
+    for (const [name, n] of newIds) this.ids.set(name, n);
+    this.raw = [];
+    this.blockMinutes = new Map();
+    this.jumps = [];
+    if (withMinutes) {
+      this.pendingMinutes = new Map();
+      this.minutesDueAt = performance.now() + MINUTES_EVERY_MS;
+    }
+    this.health.ok("history");
+  }
+
+  private appendBlock(id: (name: string) => number): void {
+    const samples = new Map<number, ChannelSamples>();
+    let [start, end] = [Infinity, -Infinity];
+    for (const [name, ts, value] of this.raw) {
+      const c = id(name);
+      let s = samples.get(c);
+      if (!s) samples.set(c, (s = { ts: [], values: [] }));
+      s.ts.push(ts);
+      s.values.push(value);
+      [start, end] = [Math.min(start, ts), Math.max(end, ts)];
+    }
+    const minutes: MinuteEntry[] = [];
+    for (const m of this.blockMinutes.values()) {
+      minutes.push({ ...m, channel: id(m.channel) });
+      [start, end] = [Math.min(start, m.minute * 60_000), Math.max(end, m.minute * 60_000 + 59_999)];
+    }
+    this.insertBlock.run(Math.floor(start), Math.ceil(end), this.raw.length, encodeBlock({ samples, minutes }));
   }
 
   /** Deletes what is past retention; with no room to do so now, it waits for the next round. */
@@ -152,7 +212,10 @@ export class HistoryStore {
     const t = this.now();
     try {
       this.db.transaction(() => {
-        this.db.prepare("DELETE FROM samples WHERE ts < ?").run(t - this.config.rawRetention);
+        // A block whose minute deltas are not in the minutes table yet is kept until they are.
+        this.db
+          .prepare("DELETE FROM history_blocks WHERE end_ts < ? AND id <= (SELECT coalesce(max(value), 0) FROM history_meta WHERE key = 'minutes_through')")
+          .run(t - this.config.rawRetention);
         this.db.prepare("DELETE FROM minutes WHERE minute < ?").run(Math.floor((t - this.config.aggregateRetention) / 60_000));
         this.db.prepare("DELETE FROM clock_jumps WHERE at < ?").run(t - this.config.aggregateRetention);
       })();
@@ -164,30 +227,33 @@ export class HistoryStore {
 
   /**
    * A series for charts: buckets of `stepMs` with mean/min/max. Raw samples when the step is
-   * under a minute and the range is within raw retention, per-minute aggregates otherwise.
+   * under a minute and the range is within raw retention and RAW_QUERY_MAX_SPAN_MS, per-minute
+   * aggregates otherwise; what is not written yet is included.
    */
   query(channel: string, from: number, to: number, stepMs: number): SeriesPoint[] {
     if (!(to > from)) throw new HistoryQueryError("'to' must be after 'from'");
     if (!(stepMs >= 1)) throw new HistoryQueryError("'step' must be at least 1 ms");
     if ((to - from) / stepMs > MAX_POINTS) throw new HistoryQueryError(`more than ${MAX_POINTS} points: use a larger step`);
-    this.flush();
-    const row = this.selectChannel.get(channel);
-    if (!row) return [];
-    const fromRaw = stepMs < 60_000 && from >= this.now() - this.config.rawRetention;
-    const sql = fromRaw
-      ? `SELECT CAST(ts / @step AS INTEGER) * @step AS t, avg(value) AS mean, min(value) AS min, max(value) AS max
-         FROM samples WHERE channel = @c AND ts >= @from AND ts < @to GROUP BY t ORDER BY t`
-      : `SELECT CAST(minute * 60000 / @step AS INTEGER) * @step AS t, sum(sum) / sum(count) AS mean, min(min) AS min, max(max) AS max
-         FROM minutes WHERE channel = @c AND minute >= @fromMin AND minute < @toMin GROUP BY t ORDER BY t`;
-    // better-sqlite3 binds JS numbers as REAL, hence the CASTs above for integer bucketing.
-    return this.db.prepare(sql).all({
-      c: row.id,
-      step: Math.round(stepMs),
-      from: Math.floor(from),
-      to: Math.ceil(to),
-      fromMin: Math.floor(from / 60_000),
-      toMin: Math.ceil(to / 60_000),
-    }) as SeriesPoint[];
+    const step = Math.round(stepMs);
+    const buckets = new Buckets(step);
+    const id = this.ids.get(channel);
+    if (stepMs < 60_000 && from >= this.now() - this.config.rawRetention && to - from <= RAW_QUERY_MAX_SPAN_MS) {
+      const add = (ts: number, v: number) => {
+        if (ts >= from && ts < to) buckets.add(ts, v, v, v, 1);
+      };
+      if (id !== undefined) {
+        const stored = readRawSamples(this.db, id, Math.floor(from), Math.ceil(to));
+        stored.ts.forEach((ts, i) => add(ts, stored.values[i]));
+      }
+      for (const [name, ts, v] of this.raw) if (name === channel) add(ts, v);
+    } else {
+      const [fromMin, toMin] = [Math.floor(from / 60_000), Math.ceil(to / 60_000)];
+      if (id !== undefined) for (const m of this.selectMinutes.iterate({ c: id, fromMin, toMin })) buckets.add(m.minute * 60_000, m.min, m.max, m.sum, m.count);
+      for (const m of this.pendingMinutes.values()) {
+        if (m.channel === channel && m.minute >= fromMin && m.minute < toMin) buckets.add(m.minute * 60_000, m.min, m.max, m.sum, m.count);
+      }
+    }
+    return buckets.points();
   }
 
   /** The clock jumps that concern the range [from, to), in the order they happened. */
@@ -200,5 +266,41 @@ export class HistoryStore {
     const id = this.selectChannel.get(name)!.id;
     into.set(name, id);
     return id;
+  }
+}
+
+function merge(into: Map<string, NamedMinute>, m: NamedMinute): void {
+  const key = `${m.minute}:${m.channel}`;
+  const cur = into.get(key);
+  if (!cur) {
+    into.set(key, { ...m });
+    return;
+  }
+  cur.min = Math.min(cur.min, m.min);
+  cur.max = Math.max(cur.max, m.max);
+  cur.sum += m.sum;
+  cur.count += m.count;
+}
+
+/** Min, max and mean per bucket of `step` ms, in time order. */
+class Buckets {
+  private readonly byStart = new Map<number, MinuteDelta>();
+
+  constructor(private readonly step: number) {}
+
+  add(t: number, min: number, max: number, sum: number, count: number): void {
+    const start = Math.floor(t / this.step) * this.step;
+    const b = this.byStart.get(start);
+    if (!b) this.byStart.set(start, { min, max, sum, count });
+    else {
+      b.min = Math.min(b.min, min);
+      b.max = Math.max(b.max, max);
+      b.sum += sum;
+      b.count += count;
+    }
+  }
+
+  points(): SeriesPoint[] {
+    return [...this.byStart].sort(([a], [b]) => a - b).map(([t, b]) => ({ t, mean: b.sum / b.count, min: b.min, max: b.max }));
   }
 }

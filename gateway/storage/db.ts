@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { moveSamplesToBlocks } from "../history/blocks.js";
 
 export type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+const MIGRATIONS: Array<string | ((db: Db) => void)> = [
   `CREATE TABLE channels (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
    CREATE TABLE samples (channel INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL);
    CREATE INDEX samples_by_channel_time ON samples (channel, ts);
@@ -25,6 +26,14 @@ const MIGRATIONS: string[] = [
    CREATE INDEX rule_changes_by_rule ON rule_changes (rule, seq);`,
   `CREATE TABLE clock_jumps (at INTEGER NOT NULL, delta_ms INTEGER NOT NULL);
    CREATE INDEX clock_jumps_by_time ON clock_jumps (at);`,
+  // History as appended blocks (history/blocks.ts); the samples already stored move into them.
+  (db) => {
+    db.exec(`CREATE TABLE history_blocks (id INTEGER PRIMARY KEY, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
+             CREATE INDEX history_blocks_by_end ON history_blocks (end_ts);
+             CREATE TABLE history_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`);
+    moveSamplesToBlocks(db);
+    db.exec("DROP TABLE samples");
+  },
 ];
 
 /**
@@ -41,7 +50,9 @@ export function openDatabase(file: string): Db {
   const version = db.pragma("user_version", { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
+      const migration = MIGRATIONS[v];
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
