@@ -31,6 +31,7 @@ import { ALERTS_LABEL } from "./protocol/alerts.js";
 import { TELEMETRY_LABEL } from "./protocol/telemetry.js";
 import { openDatabase } from "./storage/db.js";
 import { StorageHealth } from "./storage/health.js";
+import type { StatusMsg } from "./protocol/status.js";
 import { Hub } from "./hub/hub.js";
 import type { Logger } from "./log.js";
 import { SourceSet, type ReloadSummary } from "./sourceSet.js";
@@ -206,7 +207,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             reply.type(metrics.contentType);
             return metrics.metrics();
           }),
-        (a) => a.get("/api/status", { config: { access: "viewer" } }, async () => ({ clock: clock.status() })),
+        (a) => a.get("/api/status", { config: { access: "viewer" } }, async (): Promise<StatusMsg> => ({ clock: clock.status(), storage: storage.failures() })),
         (a) =>
           a.get("/readyz", { config: { access: "viewer" } }, async (_req, reply) => {
             const down = hub.sourceStates().filter((s) => s.status.state !== "up");

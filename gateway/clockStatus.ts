@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { access } from "node:fs/promises";
 import { JumpDetector, systemClock, type Clock, type ClockJump } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
-import type { ClockStatusMsg } from "./protocol/clock.js";
+import type { ClockStatusMsg } from "./protocol/status.js";
 
 /** systemd-timesyncd touches this file once the clock is synchronised, and removes it at boot. */
 export const TIMESYNC_FILE = "/run/systemd/timesync/synchronized";

@@ -10,7 +10,7 @@ import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { effect, signal } from "@preact/signals";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
-import { clockSkewSeconds, startClockWarning } from "./app/ClockWarning.js";
+import { clockSkewSeconds, startStatusWarnings } from "./app/StatusWarnings.js";
 import { AlarmBanner } from "./app/AlarmBanner.js";
 import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
@@ -181,7 +181,7 @@ requestAnimationFrame(frame);
 const loginForm = byId("login-form") as HTMLFormElement;
 const loginError = byId("login-error");
 
-startClockWarning(byId("clock-warning-host"));
+startStatusWarnings(byId("status-warnings-host"));
 startShell(byId("nav"), byId("page"), byId("overview"), {
   channel: (id) => store.channels.get(id),
   thresholds: (id) => book.thresholdsFor(id),

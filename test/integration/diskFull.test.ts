@@ -1,37 +1,20 @@
-import { execFileSync } from "node:child_process";
 import { appendFile } from "node:fs/promises";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
+import { SmallDisk } from "../helpers/smallDisk.js";
 import { PtyPair } from "../helpers/socat.js";
-
-/** Fills the filesystem at `dir` to the last byte with one file, as a growing log or core dump would. */
-function fill(dir: string): string {
-  const file = join(dir, "filler");
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let size = chunk.length; size >= 512; size /= 2) {
-    try {
-      for (;;) appendFileSync(file, chunk.subarray(0, size));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-    }
-  }
-  return file;
-}
 
 /** The data directory on a small tmpfs of its own (needs root, as the namespace tests do). */
 describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
-  const mountPoint = mkdtempSync(join(tmpdir(), "wachter-full-"));
+  const disk = new SmallDisk();
   const pair = new PtyPair();
   const hookEvents: string[] = [];
   let hook: Server;
   let gateway: GatewayProcess;
   let base: string;
-  let filler: string;
   const api = async (path: string) => {
     const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${API_TOKEN}` } });
     return { status: res.status, body: (await res.json()) as never };
@@ -39,7 +22,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
   const send = (t: number) => appendFile(pair.board, `t=${t}\n`);
 
   beforeAll(async () => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
+    disk.mount();
     await pair.start();
     hook = createServer((req, res) => {
       let body = "";
@@ -54,7 +37,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     gateway = new GatewayProcess({
-      dataDir: join(mountPoint, "data"),
+      dataDir: join(disk.path, "data"),
       http: { host: "127.0.0.1", port },
       history: { rawInterval: 0, flushInterval: "200ms" },
       sources: [{ id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: { t: { channel: "press" }, n: { channel: "fresh" } } }],
@@ -69,13 +52,13 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     await gateway?.stop();
     hook?.close();
     await pair.unplug();
-    execFileSync("umount", ["-l", mountPoint]);
+    disk.unmount();
   });
 
   it("goes on alerting with the disk full, says so in /readyz and the metrics, and crashes nothing", async () => {
     await send(20);
     await waitFor("the first reading stored", async () => ((await api("/api/history?channel=press&from=now-1m&to=now&step=1s")).body as { points: unknown[] }).points.length > 0);
-    filler = fill(mountPoint);
+    disk.fill();
     // A channel first seen with the disk full has no row in the database yet.
     await appendFile(pair.board, "n=5\n");
     // Readings keep coming; SQLite reuses the room its write-ahead log has, so it takes a while
@@ -87,7 +70,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
       last = r.body;
       return r.status === 503 && (r.body as { storage: Array<{ writer: string }> }).storage.some((f) => f.writer === "history") ? r : undefined;
     }, 60_000, 100).catch((err) => {
-      const df = execFileSync("df", ["-k", mountPoint], { encoding: "utf8" });
+      const df = disk.df();
       const logs = gateway.logs().filter((l) => l.level >= 40).slice(-5).map((l) => l.msg);
       throw new Error(`${(err as Error).message}; readyz ${JSON.stringify(last)}; ${df}; ${gateway.logs().length} log lines, last warnings ${JSON.stringify(logs)}`);
     });
@@ -109,7 +92,7 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
   }, 120_000);
 
   it("writes everything it kept once space returns: history, the alert's transition, the notification", async () => {
-    rmSync(filler);
+    disk.free();
     const again = await waitFor("every writer writing again", async () => {
       const r = await api("/readyz");
       return (r.body as { storage: unknown[] }).storage.length === 0 ? r : undefined;

@@ -3,8 +3,9 @@ import type { AlertMsg } from "../../../gateway/protocol/alerts.js";
 import type { AlertBook } from "../alerts.js";
 import type { Store } from "../store.js";
 import { formatShown, shownUnit } from "../units.js";
-import { language, t, type MessageKey } from "./i18n.js";
-import { plantTimeZone, serverClock, temperatureUnit } from "./state.js";
+import { t, type MessageKey } from "./i18n.js";
+import { plantTime } from "./plantTime.js";
+import { serverClock, temperatureUnit } from "./state.js";
 
 export interface AlarmActions {
   canAct(): boolean;
@@ -23,14 +24,10 @@ export function duration(ms: number): string {
   return ms < 3_600_000 ? t("alarm.minutes", { n: Math.round(ms / 60_000) }) : t("alarm.hours", { n: Math.round(ms / 3_600_000) });
 }
 
-function clock(ms: number): string {
-  return new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: plantTimeZone.value }).format(ms);
-}
-
 /** What an operator sees of an alarm's state: who acknowledged it, until when it is shelved. */
 export function alarmStatus(alert: AlertMsg, now: number): string {
   const state = stateOf(alert, now);
-  return state === "shelved" ? t("alarm.shelvedUntil", { time: clock(alert.shelvedUntil!) }) : state === "acked" ? t("alarm.ackedBy", { name: alert.ack!.by }) : t("alarm.unacked");
+  return state === "shelved" ? t("alarm.shelvedUntil", { time: plantTime(alert.shelvedUntil!) }) : state === "acked" ? t("alarm.ackedBy", { name: alert.ack!.by }) : t("alarm.unacked");
 }
 
 /**

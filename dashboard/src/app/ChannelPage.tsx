@@ -8,6 +8,7 @@ import { converted, formatShown, shownUnit, shownValue } from "../units.js";
 import { api } from "./api.js";
 import { attachTimeGestures } from "./chartGestures.js";
 import { language, t } from "./i18n.js";
+import { plantTime } from "./plantTime.js";
 import { canEditRules, plantTimeZone, temperatureUnit } from "./state.js";
 
 /** The ranges offered, as the history API's `now-…` offsets, with a step that keeps about a thousand points. */
@@ -135,7 +136,6 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
   function showWholeRange() {
     plot.current?.setScale("x", { min: (Date.now() - range.ms) / 1000, max: Date.now() / 1000 });
   }
-  const when = new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "medium", timeZone: plantTimeZone.value });
 
   return (
     <section class="panel page page-wide" aria-labelledby="channel-title" data-points={points.length}>
@@ -183,7 +183,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
               <ol>
                 {events.map((e) => (
                   <li key={`${e.at}-${e.to_state}`} data-transition={e.to_state}>
-                    {when.format(e.at)}: {e.from_state} → {e.to_state}
+                    {plantTime(e.at, { dateStyle: "short", timeStyle: "medium" })}: {e.from_state} → {e.to_state}
                     {e.value !== null ? `, ${formatShown(e.value, alert.unit, to, decimals)} ${shownUnit(alert.unit, to)}` : ""}
                     {e.detail ? ` (${e.detail})` : ""}
                   </li>

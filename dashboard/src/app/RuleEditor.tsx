@@ -9,6 +9,7 @@ import { CELSIUS, converted, shownUnit } from "../units.js";
 import { api, ifMatch } from "./api.js";
 import { RANGES, type Point, type RangeId } from "./ChannelPage.js";
 import { language, t } from "./i18n.js";
+import { plantTime } from "./plantTime.js";
 import { draftOf, quickDraft, ruleOf, type Draft } from "./ruleDraft.js";
 import { canEditRules, me, plantTimeZone, temperatureUnit } from "./state.js";
 
@@ -326,7 +327,7 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
           <p class="hint">{t("rules.backtestHint")}</p>
           {result && result.resolution !== "raw" && (
             <p class="hint approximate">
-              {t("rules.approximate", { time: new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "short", timeZone: plantTimeZone.value }).format(result.rawFrom) })}
+              {t("rules.approximate", { time: plantTime(result.rawFrom, { dateStyle: "short", timeStyle: "short" }) })}
             </p>
           )}
           <div class="backtest-results" data-state={result ? "done" : "waiting"}>

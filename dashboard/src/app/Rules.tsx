@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import type { RuleChangeMsg, RuleMsg, RuleSpec } from "../../../gateway/protocol/rules.js";
 import { api, ifMatch } from "./api.js";
-import { language, t } from "./i18n.js";
-import { canEditRules, dataVersion, plantTimeZone } from "./state.js";
+import { t } from "./i18n.js";
+import { plantTime } from "./plantTime.js";
+import { canEditRules, dataVersion } from "./state.js";
 
 /** A rule's condition in a few words: "> 80 (clear 75) for 3 s". */
 export function conditionText(rule: RuleSpec): string {
@@ -39,7 +40,6 @@ export function RulesPage() {
   const [confirming, setConfirming] = useState<string | undefined>();
   const [yaml, setYaml] = useState("");
   const edit = canEditRules();
-  const when = new Intl.DateTimeFormat(language.value, { dateStyle: "short", timeStyle: "short", timeZone: plantTimeZone.value });
 
   const load = async () => {
     const res = await api<RuleMsg[]>("GET", "api/rules");
@@ -167,7 +167,7 @@ export function RulesPage() {
           <ol>
             {trail.changes.map((c) => (
               <li key={`${c.at}-${c.action}`} data-action={c.action}>
-                {when.format(c.at)}: {t(`rules.action.${c.action}`)} {t("rules.by", { name: c.by })}
+                {plantTime(c.at, { dateStyle: "short", timeStyle: "short" })}: {t(`rules.action.${c.action}`)} {t("rules.by", { name: c.by })}
                 {c.old && c.new && (
                   <span class="muted">
                     {" "}
