@@ -67,9 +67,10 @@ async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger, st
   if (env.WACHTER_ADMIN_PASSWORD && !generatedAdminPassword && users.size > 0) {
     log.debug("WACHTER_ADMIN_PASSWORD is only used on the first start, when no users exist");
   }
-  const credentials = new Credentials(config.auth.sessionTtl, join(resolve(config.dataDir), "sessions.json"), undefined, undefined, undefined, (err) =>
-    err ? storage.failed("sessions", err) : storage.ok("sessions"),
-  );
+  const credentials = new Credentials(config.auth.sessionTtl, {
+    file: join(resolve(config.dataDir), "sessions.json"),
+    onSave: (err) => (err ? storage.failed("sessions", err) : storage.ok("sessions")),
+  });
   for (const t of config.auth.tokens) credentials.addToken(t.name, t.token, t.role);
   if (env.WACHTER_API_TOKEN) {
     if (env.WACHTER_API_TOKEN.length < 32) throw new Error("WACHTER_API_TOKEN must be at least 32 characters (openssl rand -base64 32)");

@@ -28,19 +28,35 @@ const digest = (secret: string) => createHash("sha256").update(secret).digest("b
  * file holds digests only, which cannot be turned back into cookies. If the file cannot be written
  * (a full disk), sign-ins still work, `onSave` hears of it, and `saveIfUnsaved()` tries again.
  */
+export interface CredentialsOptions {
+  /** Where sessions are kept across restarts; none: in memory only. */
+  file?: string;
+  maxSessions?: number;
+  maxPerUser?: number;
+  clock?: Clock;
+  /** Told after each save of the file, with the error if it failed. */
+  onSave?: (err?: unknown) => void;
+}
+
 export class Credentials {
   private readonly sessions = new Map<string, Session>();
   private readonly tokens = new Map<string, Principal>();
   private unsaved = false;
+  private readonly file: string | undefined;
+  private readonly maxSessions: number;
+  private readonly maxPerUser: number;
+  private readonly clock: Clock;
+  private readonly onSave: (err?: unknown) => void;
 
   constructor(
     private readonly sessionTtlMs: number,
-    private readonly file?: string,
-    private readonly maxSessions = 1000,
-    private readonly maxPerUser = 20,
-    private readonly clock: Clock = systemClock,
-    private readonly onSave: (err?: unknown) => void = () => {},
+    { file, maxSessions = 1000, maxPerUser = 20, clock = systemClock, onSave = () => {} }: CredentialsOptions = {},
   ) {
+    this.file = file;
+    this.maxSessions = maxSessions;
+    this.maxPerUser = maxPerUser;
+    this.clock = clock;
+    this.onSave = onSave;
     if (file && existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as Array<[string, SavedSession]>;

@@ -176,7 +176,7 @@ describe("durations when the wall clock jumps", () => {
   it("a session lasts its ttl on the monotonic clock, and is saved with an expiry the next run can read", () => {
     const clock = new TestClock();
     const file = join(mkdtempSync(join(tmpdir(), "wachter-clock-")), "sessions.json");
-    const credentials = new Credentials(12 * HOUR, file, 1000, 20, clock);
+    const credentials = new Credentials(12 * HOUR, { file, clock });
     const id = credentials.createSession("alice", "viewer");
     clock.jump(24 * HOUR);
     expect(credentials.fromSession(id)?.name).toBe("alice");
@@ -189,7 +189,7 @@ describe("durations when the wall clock jumps", () => {
     credentials.createSession("carol", "viewer"); // saves the file
     const next = new TestClock();
     next.jump(clock.wall() - next.wall());
-    const reloaded = new Credentials(12 * HOUR, file, 1000, 20, next);
+    const reloaded = new Credentials(12 * HOUR, { file, clock: next });
     next.advance(11 * HOUR - 1);
     expect(reloaded.fromSession(other)?.name).toBe("bob");
     next.advance(1);

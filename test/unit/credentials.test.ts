@@ -3,7 +3,7 @@ import { Credentials } from "../../gateway/auth/sessions.js";
 
 describe("login sessions", () => {
   it("one user signing in again and again loses their own oldest sessions, never another user's", () => {
-    const credentials = new Credentials(3_600_000, undefined, 1000, 20);
+    const credentials = new Credentials(3_600_000);
     const other = credentials.createSession("bob", "operator");
     const mine = Array.from({ length: 30 }, () => credentials.createSession("alice", "viewer"));
     expect(credentials.fromSession(other)?.name).toBe("bob");
@@ -11,7 +11,7 @@ describe("login sessions", () => {
   });
 
   it("when every session is taken, the one to go is the oldest of whoever holds the most", () => {
-    const credentials = new Credentials(3_600_000, undefined, 6, 20);
+    const credentials = new Credentials(3_600_000, { maxSessions: 6 });
     const bob = credentials.createSession("bob", "operator");
     const alice = Array.from({ length: 5 }, () => credentials.createSession("alice", "viewer"));
     const carol = credentials.createSession("carol", "viewer");
