@@ -8,6 +8,7 @@ import { ConnectionPanel } from "./connectionPanel.js";
 import { MicPanel } from "./microphone.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
 import { effect, signal } from "@preact/signals";
+import { api } from "./app/api.js";
 import { t } from "./app/i18n.js";
 import { startShell } from "./app/shell.js";
 import { clockSkewSeconds, startStatusWarnings } from "./app/StatusWarnings.js";
@@ -138,8 +139,8 @@ render(h(AlarmBanner, { book, store, actions: alertActions }), byId("alert-banne
 startAlarmSound(book);
 
 async function post(url: string, body: object): Promise<void> {
-  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" });
-  if (!res.ok) window.alert(`The gateway refused: ${((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.status}`);
+  const res = await api("POST", url, body);
+  if (!res.ok) window.alert(t("error.refused", { error: res.error }));
 }
 
 /**
