@@ -105,9 +105,9 @@ export const configSchema = z
          * New viewers are refused (503) while V8's old generation fills more than this share of its
          * limit (--max-old-space-size): room for what is in flight between collections.
          */
-        maxHeapPercent: z.number().int().min(10).max(95).default(80),
+        maxHeapPercent: z.number().int().min(10, "expected a percentage 10…95").max(95, "expected a percentage 10…95").default(80),
         /** New viewers are refused (503) while the gateway's resident memory exceeds this (MB); none by default. */
-        maxRssMb: z.number().int().min(64).max(1_048_576).optional(),
+        maxRssMb: z.number().int().min(64, "expected at least 64 (MB)").max(1_048_576, "expected at most 1048576 (MB)").optional(),
         /** A session that has not connected by then is closed, whatever ICE state it is in. */
         connectTimeout: durationSchema.default(20_000),
         /** A TURN server sharing a secret with the gateway: each viewer gets credentials valid for `ttl`. */
