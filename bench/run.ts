@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear), updated in place
+ *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -16,6 +16,7 @@ import { dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
 import { dashboards, dashboardSection } from "./dashboard.js";
 import { sdWear, sdWearSection } from "./sdWear.js";
+import { memory, memorySection } from "./memory.js";
 import { fieldbus, fieldbusSection } from "./fieldbus.js";
 import { updateSection } from "./sections.js";
 import { ingest } from "./ingest.js";
@@ -91,8 +92,12 @@ if (values.only === "fieldbus") {
   const runs = await sdWear(values.smoke ? 5 : 60, values.smoke ? 10 : values.quick ? 60 : 300);
   if (!values["no-report"]) updateSection("sdwear", sdWearSection(runs));
   process.exit(0);
+} else if (values.only === "memory") {
+  const runs = await memory(values.smoke ? [0, 1] : [0, 1, 5, 10], values.smoke ? 1 : values.quick ? 5 : 15, values.smoke ? 1 : values.quick ? 5 : 15);
+  if (!values["no-report"]) updateSection("memory", memorySection(runs));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus, backtest, dashboard or sdwear, got "${values.only}"`);
+  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear or memory, got "${values.only}"`);
   process.exit(2);
 }
 

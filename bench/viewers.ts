@@ -5,6 +5,10 @@
  * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
  * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
  * With --video-only the viewers open no telemetry channel (to split the per-viewer cost).
+ * On "join" one more viewer joins and the script says whether it receives video or was refused
+ * (see join()); on "received" it prints "received" and the RTP packets each viewer has had so
+ * far, as JSON; on "get PATH" it prints "got STATUS" and the body as a JSON string (for a caller
+ * outside the viewers' network namespace).
  *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS] [--video-only]
  */
 import { createInterface } from "node:readline";
@@ -18,6 +22,16 @@ const received: number[] = new Array(count).fill(0);
 const trace: Array<[number, number]> = [];
 let tracing = false;
 const pcs: Array<{ pc: RTCPeerConnection; resource: string }> = [];
+
+class WhepRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | null,
+    readonly body: string,
+  ) {
+    super(`WHEP ${status}: ${body}`);
+  }
+}
 
 async function viewer(i: number): Promise<RTCPeerConnection> {
   const pc = new RTCPeerConnection({ iceServers: [] });
@@ -34,7 +48,10 @@ async function viewer(i: number): Promise<RTCPeerConnection> {
   for (const t of pc.iceTransports) t.connection.stunServer = undefined;
   await pc.setLocalDescription(offer);
   const res = await fetch(`${base}/whep`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" }, body: pc.localDescription!.sdp });
-  if (res.status !== 201) throw new Error(`WHEP ${res.status}: ${await res.text()}`);
+  if (res.status !== 201) {
+    await pc.close();
+    throw new WhepRefused(res.status, res.headers.get("Retry-After"), await res.text());
+  }
   await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
   pcs.push({ pc, resource: new URL(res.headers.get("Location")!, base).href });
   return pc;
@@ -60,6 +77,27 @@ if (late.length) {
 }
 process.stdout.write("ready\n");
 
+/** One more viewer, started over once if it has no video after 15 s: "joined", "joined without video" or "refused STATUS retry-after=SECONDS BODY". */
+async function join(): Promise<string> {
+  const i = received.push(0) - 1;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let pc: RTCPeerConnection;
+    try {
+      pc = await viewer(i);
+    } catch (err) {
+      if (!(err instanceof WhepRefused)) throw err;
+      received.pop();
+      return `refused ${err.status} retry-after=${err.retryAfter} ${err.body}`;
+    }
+    const deadline = Date.now() + 15_000;
+    while (received[i] < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (received[i] >= 20) return "joined";
+    pcs.splice(pcs.findIndex((v) => v.pc === pc), 1);
+    await pc.close();
+  }
+  return "joined without video";
+}
+
 let joined = 0;
 if (churnText) {
   setInterval(async () => {
@@ -77,6 +115,13 @@ for await (const line of createInterface({ input: process.stdin })) {
     await new Promise((r) => setTimeout(r, 5000));
     tracing = false;
     process.stdout.write(`${JSON.stringify(trace)}\n`);
+  } else if (line === "join") {
+    process.stdout.write(`${await join()}\n`);
+  } else if (line === "received") {
+    process.stdout.write(`received ${JSON.stringify(received)}\n`);
+  } else if (line.startsWith("get ")) {
+    const res = await fetch(new URL(line.slice(4), base), { headers: { Authorization: `Bearer ${token}` } });
+    process.stdout.write(`got ${res.status} ${JSON.stringify(await res.text())}\n`);
   } else if (line === "count") {
     process.stdout.write(`joined ${joined}\n`);
   } else if (line === "stop") {

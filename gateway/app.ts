@@ -37,6 +37,7 @@ import type { Logger } from "./log.js";
 import { SourceSet, type ReloadSummary } from "./sourceSet.js";
 import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
+import { MemoryGuard } from "./webrtc/memoryGuard.js";
 import { Sessions } from "./webrtc/sessions.js";
 import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
 import { spectrumStream, thermalStream } from "./webrtc/newestWins.js";
@@ -141,6 +142,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     },
     () => sources.tracks(),
     config.webrtc.maxViewers,
+    new MemoryGuard({ maxHeapPercent: config.webrtc.maxHeapPercent, maxRssMb: config.webrtc.maxRssMb }),
     moduleLog("webrtc"),
   );
   const metrics = createMetrics({ hub, sessions, tracks: () => sources.tracks(), alerts, history, storage, clock });
@@ -214,7 +216,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             const down = hub.sourceStates().filter((s) => s.status.state !== "up");
             const failing = storage.failures();
             const ready = down.length === 0 && failing.length === 0;
-            return reply.code(ready ? 200 : 503).send({ ready, sources: hub.sourceStates().map((s) => ({ id: s.id, state: s.status.state, detail: s.status.detail ?? "" })), storage: failing });
+            // Memory short for new viewers is told, not counted as unready: the gateway goes on serving everything else.
+            return reply
+              .code(ready ? 200 : 503)
+              .send({ ready, sources: hub.sourceStates().map((s) => ({ id: s.id, state: s.status.state, detail: s.status.detail ?? "" })), storage: failing, memory: sessions.memory.status() });
           }),
       ],
     });

@@ -54,6 +54,10 @@ export function createMetrics(s: MetricSources): Registry {
     for (const c of s.hub.channelStates()) g.set({ channel: c.info.id }, c.stale ? 1 : 0);
   });
   gauge("wachter_viewers", "Connected viewer sessions", [], (g) => g.set(s.sessions.size));
+  counter("wachter_viewers_refused_memory_total", "New viewers refused (503) because memory was short", [], (c) => c.inc(s.sessions.memory.refusals));
+  gauge("wachter_memory_short", "1 while new viewers are refused because memory is short", [], (g) => g.set(s.sessions.memory.status().short === null ? 0 : 1));
+  gauge("wachter_heap_old_generation_used_bytes", "V8's old generation in use, which the memory guard compares with its limit", [], (g) => g.set(s.sessions.memory.reading().heapUsed));
+  gauge("wachter_heap_old_generation_limit_bytes", "V8's old-generation limit (--max-old-space-size), where the heap runs out", [], (g) => g.set(s.sessions.memory.reading().heapLimit));
   counter("wachter_track_packets_total", "RTP packets forwarded per media track (once, before fan-out)", ["track", "kind"], (c) => {
     for (const t of s.tracks()) c.inc({ track: t.streamId, kind: t.kind }, t.packetsOut);
   });

@@ -101,6 +101,13 @@ export const configSchema = z
         additionalHostAddresses: z.array(ipAddress).default([]),
         ipv6: z.boolean().default(false),
         maxViewers: z.number().int().min(1).max(500).default(20),
+        /**
+         * New viewers are refused (503) while V8's old generation fills more than this share of its
+         * limit (--max-old-space-size): room for what is in flight between collections.
+         */
+        maxHeapPercent: z.number().int().min(10, "expected a percentage 10…95").max(95, "expected a percentage 10…95").default(80),
+        /** New viewers are refused (503) while the gateway's resident memory exceeds this (MB); none by default. */
+        maxRssMb: z.number().int().min(64, "expected at least 64 (MB)").max(1_048_576, "expected at most 1048576 (MB)").optional(),
         /** A session that has not connected by then is closed, whatever ICE state it is in. */
         connectTimeout: durationSchema.default(20_000),
         /** A TURN server sharing a secret with the gateway: each viewer gets credentials valid for `ttl`. */
@@ -114,7 +121,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20, connectTimeout: 20_000 }),
+      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20, maxHeapPercent: 80, connectTimeout: 20_000 }),
     hub: z
       .object({
         /** Recent history kept in memory per channel for charts on connect. */

@@ -42,7 +42,7 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource
         .header("Link", linkHeaders(iceServers))
         .send(answer);
     } catch (err) {
-      if (err instanceof ViewerLimitError) return reply.code(503).header("Retry-After", "10").send({ error: err.message });
+      if (err instanceof ViewerLimitError) return reply.code(503).header("Retry-After", String(err.retryAfterSeconds)).send({ error: err.message });
       if (err instanceof BadOfferError) return reply.code(400).send({ error: err.message });
       throw err;
     }

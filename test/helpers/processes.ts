@@ -37,9 +37,10 @@ export class Proc {
   }
 }
 
-/** Bytes a process has read through read(2) and the like (sockets included), and its peak resident memory (Linux). */
-export function processIo(pid: number): { readBytes: number; peakRssBytes: number } {
+/** Bytes a process has read through read(2) and the like (sockets included), and its resident memory now and at its peak (Linux). */
+export function processIo(pid: number): { readBytes: number; rssBytes: number; peakRssBytes: number } {
   const readBytes = Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
-  const peakRssBytes = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
-  return { readBytes, peakRssBytes };
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)![1]) * 1024;
+  return { readBytes, rssBytes: kb("VmRSS"), peakRssBytes: kb("VmHWM") };
 }

@@ -67,6 +67,13 @@ sources:
     expect(problems("history: { flushInterval: soon }")).toEqual(['history.flushInterval: expected a duration such as "500ms", "10s", "5m", "1h" or "90d", got "soon"']);
   });
 
+  it("checks the memory guard's limits: a heap share of 10…95 %, an RSS budget of at least 64 MB", () => {
+    expect(defaultConfig().webrtc.maxHeapPercent).toBe(80);
+    expect(defaultConfig().webrtc.maxRssMb).toBeUndefined();
+    expect(problems("webrtc: { maxHeapPercent: 99, maxRssMb: 400 }")).toEqual(["webrtc.maxHeapPercent: expected a percentage 10…95, got 99"]);
+    expect(problems("webrtc: { maxRssMb: 32 }")).toEqual(["webrtc.maxRssMb: expected at least 64 (MB), got 32"]);
+  });
+
   it("reports YAML syntax errors with their position", () => {
     expect(problems("sources: [\n  - id: x\n")[0]).toMatch(/^YAML syntax at line \d+, column \d+/);
   });

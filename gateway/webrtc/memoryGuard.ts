@@ -1,0 +1,92 @@
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
+
+const MB = 1024 * 1024;
+
+/** What the guard reads: V8's old generation (where a heap OOM happens) and the process's resident memory, in bytes. */
+export interface MemoryReading {
+  heapUsed: number;
+  heapLimit: number;
+  rss: number;
+}
+
+export interface MemoryLimits {
+  /** Refuse new viewers above this share of the heap limit, in percent. */
+  maxHeapPercent: number;
+  /** Refuse new viewers while the process's resident memory exceeds this, in MB. */
+  maxRssMb?: number;
+}
+
+export interface MemoryStatus {
+  heapUsedMb: number;
+  heapLimitMb: number;
+  heapPercent: number;
+  maxHeapPercent: number;
+  rssMb: number;
+  maxRssMb: number | null;
+  /** Why new viewers are refused now; null while they are accepted. */
+  short: string | null;
+}
+
+/**
+ * The old generation's limit: `--max-old-space-size` where node was given it (on its command
+ * line or in NODE_OPTIONS, the later one winning, as node reads them), else V8's whole heap limit.
+ * heap_size_limit alone would not do: it adds the young generation's reserve (192 MB on Node 24,
+ * 48 MB on Node 20), and with --max-old-space-size=128 V8 dies at about 126 MB used, 39 % of
+ * Node 24's heap_size_limit of 320 MB.
+ */
+export function oldGenerationLimit(execArgv: readonly string[], nodeOptions: string | undefined, heapSizeLimit: number): number {
+  let mb: number | undefined;
+  for (const m of [...execArgv, nodeOptions ?? ""].join(" ").matchAll(/(?:^|\s)--max[-_]old[-_]space[-_]size[=\s]+(\d+)(?=\s|$)/g)) mb = Number(m[1]);
+  return mb ? Math.min(mb * MB, heapSizeLimit) : heapSizeLimit;
+}
+
+const YOUNG_SPACES = new Set(["new_space", "new_large_object_space"]);
+
+const heapLimit = oldGenerationLimit(process.execArgv, process.env.NODE_OPTIONS, getHeapStatistics().heap_size_limit);
+
+export function readMemory(): MemoryReading {
+  const heapUsed = getHeapSpaceStatistics().reduce((sum, s) => (YOUNG_SPACES.has(s.space_name) ? sum : sum + s.space_used_size), 0);
+  return { heapUsed, heapLimit, rss: process.memoryUsage.rss() };
+}
+
+/**
+ * Refuses new viewers while memory is short, so that a small Pi turns viewers away with a 503
+ * instead of dying of a heap OOM or being killed by the kernel; viewers already connected keep
+ * their sessions. Viewers cost little heap (most of a session is buffers outside it), so on its
+ * own the heap share rarely trips; it guards the heap against whatever else fills it.
+ */
+export class MemoryGuard {
+  refusals = 0;
+
+  constructor(
+    private readonly limits: MemoryLimits,
+    private readonly read: () => MemoryReading = readMemory,
+  ) {}
+
+  reading(): MemoryReading {
+    return this.read();
+  }
+
+  status(): MemoryStatus {
+    const m = this.read();
+    const heapPercent = (m.heapUsed / m.heapLimit) * 100;
+    const [heapUsedMb, heapLimitMb, rssMb] = [m.heapUsed / MB, m.heapLimit / MB, m.rss / MB];
+    const round = (n: number) => Math.round(n * 10) / 10;
+    const { maxHeapPercent, maxRssMb } = this.limits;
+    const short =
+      heapPercent > maxHeapPercent
+        ? `memory is short: the JavaScript heap is ${heapUsedMb.toFixed(0)} of ${heapLimitMb.toFixed(0)} MB (${heapPercent.toFixed(1)} %, limit ${maxHeapPercent} %)`
+        : maxRssMb !== undefined && rssMb > maxRssMb
+          ? `memory is short: the gateway uses ${rssMb.toFixed(0)} MB (webrtc.maxRssMb is ${maxRssMb} MB)`
+          : null;
+    return { heapUsedMb: round(heapUsedMb), heapLimitMb: round(heapLimitMb), heapPercent: round(heapPercent), maxHeapPercent, rssMb: round(rssMb), maxRssMb: maxRssMb ?? null, short };
+  }
+
+  /** Why a new viewer must be refused now, counting the refusal; undefined when it may join. */
+  refusal(): string | undefined {
+    const { short } = this.status();
+    if (short === null) return undefined;
+    this.refusals++;
+    return short;
+  }
+}
