@@ -234,7 +234,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   // What could not be written for want of space is tried again each second.
   const retryWrites = setInterval(() => {
     alertStore.writes.drain();
-    outbox.writes.drain();
+    outbox.retryWrites();
     credentials.saveIfUnsaved();
   }, 1000);
   await clock.start();

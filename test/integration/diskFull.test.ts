@@ -88,17 +88,19 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     await new Promise((r) => setTimeout(r, 1500));
     const failures = gateway.logs().filter((l) => l.msg === "cannot write history to the database; keeping it in memory and retrying");
     expect(failures).toHaveLength(1);
-    expect(hookEvents).toEqual([]);
+    // The pager hears of it all the same: a notification that cannot be stored is sent from memory.
+    await waitFor("the notification delivered though the disk is full", () => hookEvents.includes("firing:90"), 10_000);
   }, 120_000);
 
-  it("writes everything it kept once space returns: history, the alert's transition, the notification", async () => {
+  it("writes everything it kept once space returns: history and the alert's transition, and sends no notification twice", async () => {
     disk.free();
     const again = await waitFor("every writer writing again", async () => {
       const r = await api("/readyz");
       return (r.body as { storage: unknown[] }).storage.length === 0 ? r : undefined;
     }, 10_000);
     expect(again.status).toBe(200);
-    await waitFor("the notification delivered", () => hookEvents.includes("firing:90"), 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hookEvents.filter((e) => e === "firing:90")).toHaveLength(1);
     const events = (await api("/api/alerts/hot~press/events")).body as Array<{ to_state: string }>;
     expect(events.map((e) => e.to_state)).toContain("firing");
     const { body } = await api(`/api/history?channel=press&from=now-5m&to=now&step=100ms`);
