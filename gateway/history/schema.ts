@@ -11,7 +11,7 @@ export const historySchema = z
     /**
      * Readings are appended as one block per interval: at most this much history is lost in a power
      * cut. Each block costs about three 4 KiB pages written, so 30 s keeps the demo machine under
-     * 100 MB a day (docs/benchmarks.md, SD-card wear); 5 s costs about 260 MB.
+     * 100 MB a day (86 MB measured, docs/benchmarks.md); 5 s costs about 250 MB.
      */
     flushInterval: durationSchema.default(30_000),
     /** Unwritten samples kept at most (if the disk stalls); the oldest are dropped beyond it. */
