@@ -2,6 +2,7 @@ import uPlot, { type AlignedData, type Options } from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { ThresholdMsg } from "../../gateway/protocol/alerts.js";
 import type { Series } from "./store.js";
+import { thinForWidth } from "./thinForWidth.js";
 import { formatValue } from "./format.js";
 
 export const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
@@ -47,6 +48,7 @@ function toSeconds(s: Series): [number[], number[]] {
 /** A small line chart of one channel for its card. */
 export class Sparkline {
   private readonly plot: uPlot;
+  private drawn = "";
   thresholds: ThresholdMsg[] = [];
 
   constructor(parent: HTMLElement, color: string) {
@@ -63,15 +65,22 @@ export class Sparkline {
     this.plot = new uPlot(opts, [[], []], parent);
   }
 
+  /** Draws again only when the data, the thresholds or the width changed, or time moved a pixel on. */
   update(series: Series, windowMs: number, now: number): void {
+    const width = Math.max(1, this.plot.width);
+    const key = `${series.ts.length}:${series.ts.at(-1)}:${Math.floor(now / (windowMs / width))}:${width}:${JSON.stringify(this.thresholds)}`;
+    if (key === this.drawn) return;
+    this.drawn = key;
+    const from = now - windowMs;
     this.plot.batch(() => {
-      this.plot.setData(toSeconds(series) as AlignedData, false);
-      this.plot.setScale("x", { min: (now - windowMs) / 1000, max: now / 1000 });
+      this.plot.setData(toSeconds(thinForWidth(series, from, Math.max(now, series.ts.at(-1) ?? now), width)) as AlignedData, false);
+      this.plot.setScale("x", { min: from / 1000, max: now / 1000 });
     });
   }
 
   resize(width: number): void {
     this.plot.setSize({ width, height: 56 });
+    this.drawn = "";
   }
 
   destroy(): void {
@@ -88,6 +97,7 @@ const TREND_HEIGHT = 240;
  */
 export class TrendChart {
   private plot: uPlot | undefined;
+  private drawn = "";
   private ids: string[] = [];
   private zoomed = false;
   private toShown: (v: number) => number = (v) => v;
@@ -99,6 +109,7 @@ export class TrendChart {
 
   private follow(): void {
     this.zoomed = false;
+    this.drawn = "";
     this.parent.dataset.zoomed = "false";
   }
 
@@ -123,6 +134,7 @@ export class TrendChart {
           (u) => {
             if (u.select.width < 2) return;
             this.zoomed = true;
+            this.drawn = "";
             this.parent.dataset.zoomed = "true";
           },
         ],
@@ -132,17 +144,26 @@ export class TrendChart {
     this.follow();
   }
 
+  /**
+   * Thinned to the chart's width (of the window, or of the zoomed range), and drawn again only when
+   * the data, the thresholds, the width or the range changed, or time moved a pixel on.
+   */
   update(series: Map<string, Series>, windowMs: number, now: number): void {
     if (!this.plot) return;
-    const from = now - windowMs;
-    const tables = this.ids.map((id) => {
-      const s = series.get(id) ?? { ts: [], values: [] };
-      let start = 0;
-      while (start < s.ts.length && s.ts[start] < from) start++;
-      return [s.ts.slice(start).map((t) => t / 1000), s.values.slice(start).map(this.toShown)] as AlignedData;
+    const plot = this.plot;
+    const width = Math.max(1, plot.width);
+    const empty: Series = { ts: [], values: [] };
+    const all = this.ids.map((id) => series.get(id) ?? empty);
+    const [from, to] = this.zoomed ? [plot.scales.x.min! * 1000, plot.scales.x.max! * 1000] : [now - windowMs, Math.max(now, ...all.map((s) => s.ts.at(-1) ?? now))];
+    const moved = this.zoomed ? `${from}-${to}` : Math.floor(now / (windowMs / width));
+    const key = `${all.map((s) => `${s.ts.length}:${s.ts.at(-1)}`).join()}|${moved}|${width}|${JSON.stringify(this.thresholds)}`;
+    if (key === this.drawn) return;
+    this.drawn = key;
+    const tables = all.map((s) => {
+      const thin = thinForWidth(s, from, to, width);
+      return [thin.ts.map((t) => t / 1000), thin.values.map(this.toShown)] as AlignedData;
     });
     const data = tables.length ? uPlot.join(tables) : ([[]] as AlignedData);
-    const plot = this.plot;
     plot.batch(() => {
       plot.setData(data, false);
       if (!this.zoomed) plot.setScale("x", { min: from / 1000, max: now / 1000 });
@@ -152,5 +173,6 @@ export class TrendChart {
 
   resize(): void {
     this.plot?.setSize({ width: this.parent.clientWidth, height: TREND_HEIGHT });
+    this.drawn = "";
   }
 }

@@ -25,9 +25,18 @@ export class DashboardView {
   private cards = new Map<string, Card>();
   private alarms = new Map<string, HTMLElement>();
   private generation = -1;
-  private trends: TrendChart[] = [];
+  private trends = new Map<HTMLElement, TrendChart>();
   private windowMs = 15 * 60 * 1000;
   private lastChartDraw = 0;
+  private sourcesShown = "";
+  /** Cards and trend charts on screen: only those are drawn (a plant has dozens off screen). */
+  private readonly onScreen = new Set<Element>();
+  private readonly screen = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting) this.onScreen.add(e.target);
+      else this.onScreen.delete(e.target);
+    }
+  });
   /** The temperature unit the cards and charts were built for: built again when the user picks another. */
   private builtFor = temperatureUnit.peek();
 
@@ -54,10 +63,12 @@ export class DashboardView {
       this.renderSources();
       if (frameTime - this.lastChartDraw > 250) {
         for (const [id, card] of this.cards) {
+          if (!this.onScreen.has(card.root)) continue;
           card.spark.thresholds = this.alerts.thresholdsFor(id);
           card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
         }
-        for (const trend of this.trends) {
+        for (const [host, trend] of this.trends) {
+          if (!this.onScreen.has(host)) continue;
           trend.thresholds = this.alerts.thresholds;
           trend.update(this.store.series, this.windowMs, now);
         }
@@ -72,6 +83,8 @@ export class DashboardView {
     this.builtFor = temperatureUnit.peek();
     for (const card of this.cards.values()) card.spark.destroy();
     this.cards.clear();
+    this.screen.disconnect();
+    this.onScreen.clear();
     this.root.cards.replaceChildren();
     const all = [...this.store.channels.values()];
     // Derived camera and microphone channels have their own panels; cards are for machine sensors.
@@ -118,6 +131,7 @@ export class DashboardView {
       root.append(head, this.alarmOf(c.id), reading, meta, sparkHost);
       gridFor(c).append(root);
       this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color) });
+      this.screen.observe(root);
     });
     for (const [id, host] of this.alarms) {
       if (this.cards.has(id)) continue;
@@ -125,7 +139,8 @@ export class DashboardView {
       this.alarms.delete(id);
     }
     this.root.chart.replaceChildren();
-    this.trends = trendGroups(charted).map((g) => {
+    this.trends = new Map();
+    for (const g of trendGroups(charted)) {
       const figure = el("figure", "trend");
       const caption = el("figcaption", "trend-title", `${g.label} · ${shownUnit(g.unit, this.builtFor)}`);
       if (g.part) caption.append(el("span", "trend-part", ` (${g.part})`));
@@ -139,8 +154,9 @@ export class DashboardView {
         g.channels.map((c, i) => ({ id: c.id, label: c.name, color: colorFor(i), unit: shownUnit(g.unit, this.builtFor), decimals: c.decimals })),
         (v) => shownValue(v, g.unit, this.builtFor),
       );
-      return trend;
-    });
+      this.trends.set(host, trend);
+      this.screen.observe(host);
+    }
     this.resize();
   }
 
@@ -173,10 +189,20 @@ export class DashboardView {
     }
   }
 
+  /** A pill per source; built again only when a source comes, goes or changes state (counts change all the time). */
   private renderSources(): void {
-    const pills = [...this.store.sources.values()].map((s: SourceMsg) => {
+    const sources = [...this.store.sources.values()];
+    const title = (s: SourceMsg) => `${s.state}${s.detail ? `: ${s.detail}` : ""}\n${s.readings} readings, ${s.rejects} rejected`;
+    const shape = sources.map((s) => `${s.id}\u0000${s.state}`).join("\u0000");
+    if (shape === this.sourcesShown) {
+      const pills = this.root.sources.children;
+      sources.forEach((s, i) => ((pills[i] as HTMLElement).title = title(s)));
+      return;
+    }
+    this.sourcesShown = shape;
+    const pills = sources.map((s) => {
       const pill = el("span", `pill pill-${s.state === "up" ? "ok" : s.state === "down" ? "bad" : "wait"}`, s.id);
-      pill.title = `${s.state}${s.detail ? `: ${s.detail}` : ""}\n${s.readings} readings, ${s.rejects} rejected`;
+      pill.title = title(s);
       pill.dataset.source = s.id;
       pill.dataset.state = s.state;
       return pill;
@@ -186,6 +212,6 @@ export class DashboardView {
 
   private resize(): void {
     for (const card of this.cards.values()) card.spark.resize(card.root.clientWidth - 32);
-    for (const trend of this.trends) trend.resize();
+    for (const trend of this.trends.values()) trend.resize();
   }
 }

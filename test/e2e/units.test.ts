@@ -74,6 +74,8 @@ describe("°F per user, acknowledging from a card, touch zoom on a channel's pag
     await page.waitForFunction((c) => document.querySelector(`${c} .unit`)?.textContent === "°F", card);
     await cardMatchesGateway(page);
     expect(await page.textContent(`${banner} .banner-limit`)).toBe("limit > 176.0 °F");
+    // Charts are drawn while on screen.
+    await page.locator('.chart[data-unit="°C"]').first().scrollIntoViewIfNeeded();
     await page.waitForFunction(() => [...document.querySelectorAll('.chart[data-unit="°C"] .u-legend .u-value')].some((v) => / °F$/.test(v.textContent ?? "")));
     await page.waitForFunction(() => /^-?\d+\.\d °F$/.test(document.querySelector(".thermal .legend-label")?.textContent ?? ""));
     // Other units are left alone.
