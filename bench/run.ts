@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory), updated in place
+ *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory, slowviewer), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -19,6 +19,7 @@ import { sdWear, sdWearSection } from "./sdWear.js";
 import { memory, memorySection } from "./memory.js";
 import { fieldbus, fieldbusSection } from "./fieldbus.js";
 import { updateSection } from "./sections.js";
+import { slowViewer, slowViewerSection } from "./slowViewer.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -96,8 +97,13 @@ if (values.only === "fieldbus") {
   const runs = await memory(values.smoke ? [0, 1] : [0, 1, 5, 10], values.smoke ? 1 : values.quick ? 5 : 15, values.smoke ? 1 : values.quick ? 5 : 15);
   if (!values["no-report"]) updateSection("memory", memorySection(runs));
   process.exit(0);
+} else if (values.only === "slowviewer") {
+  const r = await slowViewer(4, values.smoke ? 2 : values.quick ? 5 : 10, values.smoke ? 1 : values.quick ? 4 : 8);
+  console.log(`\nslow viewer (${r.slowKbit} kbit/s): the ${r.fastViewers} others' telemetry p95 ${r.without.p95.toFixed(1)} ms without it, ${r.with.p95.toFixed(1)} ms with it (${((r.with.p95 / r.without.p95 - 1) * 100).toFixed(1)} %); its own p95 ${r.slow.p95.toFixed(1)} ms, ${r.slowKbitReceived.toFixed(0)} kbit/s received; gateway CPU ${r.cpu.without.toFixed(0)} → ${r.cpu.with.toFixed(0)} %, RSS ${r.rssMb.without.toFixed(0)} → ${r.rssMb.with.toFixed(0)} MB`);
+  if (!values["no-report"]) updateSection("slowviewer", slowViewerSection(r));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear or memory, got "${values.only}"`);
+  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear, memory or slowviewer, got "${values.only}"`);
   process.exit(2);
 }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to for real: Chromium and Firefox ESR (dashboard tests),
 # ffmpeg (media pipelines), Mosquitto (MQTT), socat (serial tty pairs), iproute2 and util-linux
-# (private network namespaces), coturn (TURN relay tests), openssl, and the installer's checkers
+# (private network namespaces), nftables and python3 (a lossy, slow link between two of them), coturn (TURN relay tests), openssl, and the installer's checkers
 # (ShellCheck, systemd-analyze), and field-bus peers: pymodbus (a Modbus RTU/TCP slave), mbpoll
 # (libmodbus, an independent Modbus client), protoc (decodes Sparkplug payloads independently) and
 # mosquitto-clients (replays thermal frames), and faketime (moves the gateway's wall clock while it runs).
 # Does nothing when they are all present.
 set -euo pipefail
 
-packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux shellcheck systemd coturn openssl
+packages=(chromium firefox-esr ffmpeg mosquitto socat iproute2 util-linux nftables python3 shellcheck systemd coturn openssl
   python3-pymodbus python3-serial python3-serial-asyncio mbpoll protobuf-compiler mosquitto-clients faketime)
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,8 @@ class Unauthorized extends Error {}
 
 /** The gateway sends a tick every second; this much silence means the link is gone. */
 const SILENCE_MS = 4000;
+/** How long an ICE restart may take to bring data back before the link starts a new session. */
+const RESTART_GRACE_MS = 8000;
 
 function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -55,6 +57,8 @@ export class GatewayLink {
   private etag = "";
   private answer = "";
   private restarting = false;
+  /** When this outage's ICE restart began; 0 while data flows. */
+  private restartedAt = 0;
 
   /** `media` says how many video (one per camera) and audio (one per microphone) tracks to ask for. */
   constructor(
@@ -121,6 +125,10 @@ export class GatewayLink {
       const dc = pc.createDataChannel(TELEMETRY_LABEL);
       dc.onmessage = (e: MessageEvent) => {
         this.lastMessageAt = performance.now();
+        if (this.restartedAt !== 0) {
+          this.restartedAt = 0;
+          this.events.state("connected", "");
+        }
         const msg = typeof e.data === "string" ? decodeTelemetry(e.data) : undefined;
         if (msg) this.events.message(msg);
       };
@@ -151,8 +159,13 @@ export class GatewayLink {
       this.answer = await res.text();
       await pc.setRemoteDescription({ type: "answer", sdp: this.answer });
       this.lastMessageAt = performance.now();
+      // Silence (Wi-Fi gone, a blackout): restart ICE on the same session first, which keeps the
+      // data channels and what they still had to deliver; a new session only if that does not help.
       this.watchdog = window.setInterval(() => {
-        if (performance.now() - this.lastMessageAt > SILENCE_MS) this.fail(pc, "no data from the gateway");
+        const now = performance.now();
+        if (now - this.lastMessageAt <= SILENCE_MS) return;
+        if (this.restartedAt === 0) void this.restartIce(pc);
+        else if (now - this.restartedAt > RESTART_GRACE_MS) this.fail(pc, "no data from the gateway");
       }, 1000);
     } catch (err) {
       if (err instanceof Unauthorized) return this.unauthorized();
@@ -165,8 +178,12 @@ export class GatewayLink {
    * restart on the same session (WHEP PATCH) before giving up and starting a new one.
    */
   private async restartIce(pc: RTCPeerConnection): Promise<void> {
-    if (!this.session) return;
+    if (!this.session || this.restarting) return;
     this.restarting = true;
+    if (this.restartedAt === 0) {
+      this.restartedAt = performance.now();
+      this.events.state("reconnecting", "restarting ICE");
+    }
     try {
       pc.restartIce();
       await pc.setLocalDescription(await pc.createOffer());
@@ -176,7 +193,9 @@ export class GatewayLink {
       const mid = pick(/a=mid:(\S+)/);
       const frag = [`a=ice-ufrag:${pick(/a=ice-ufrag:(\S+)/)}`, `a=ice-pwd:${pick(/a=ice-pwd:(\S+)/)}`, `a=mid:${mid}`, ...sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:")), "a=end-of-candidates", ""].join("\r\n");
       const res = await fetch(this.session, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": this.etag }, body: frag, credentials: "same-origin" });
-      if (res.status !== 200 || pc !== this.pc) return;
+      if (pc !== this.pc) return;
+      // The gateway no longer knows the session (it restarted, or dropped it): start a new one now.
+      if (res.status !== 200) return this.fail(pc, `ICE restart refused (${res.status})`);
       this.etag = res.headers.get("ETag") ?? this.etag;
       const answerFrag = await res.text();
       const ufrag = /a=ice-ufrag:(\S+)/.exec(answerFrag)?.[1];
@@ -188,8 +207,9 @@ export class GatewayLink {
         .join("\r\n");
       await pc.setRemoteDescription({ type: "answer", sdp: this.answer });
       for (const line of answerFrag.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) await pc.addIceCandidate({ candidate: line.slice(2), sdpMid: mid });
-    } catch {
-      // The watchdog falls back to a new session if the link does not come back.
+    } catch (err) {
+      // Refused outright (the gateway is down): a new session; otherwise the watchdog falls back to one.
+      if (err instanceof TypeError) this.fail(pc, err.message);
     } finally {
       this.restarting = false;
     }
@@ -203,6 +223,7 @@ export class GatewayLink {
   private fail(pc: RTCPeerConnection, reason: string): void {
     if (pc !== this.pc) return;
     this.pc = undefined;
+    this.restartedAt = 0;
     window.clearInterval(this.watchdog);
     pc.close();
     if (this.session) {

@@ -2,6 +2,7 @@ import { frameStats } from "../../sensors/index.js";
 import type { Hub, HubEvent } from "../hub/hub.js";
 import { encodeSpectrum } from "../protocol/spectrum.js";
 import { encodeThermal } from "../protocol/thermal.js";
+import { DrainWatch } from "./drainWatch.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** Something to send: the object it is made from (so it is encoded once for all viewers) and how. */
@@ -24,10 +25,12 @@ function bytesOf(item: Item): Buffer {
 
 /**
  * Binary data to one viewer on an unordered, no-retransmit channel. Newest wins: while earlier
- * messages have not left yet, new ones are skipped, so nothing queues up for a slow viewer.
+ * messages have not left yet, new ones are skipped, so nothing queues up for a slow viewer, and
+ * nothing at all is sent while the link delivers nothing (a blackout).
  */
 export class NewestWinsStream {
   private unsubscribe: (() => void) | undefined;
+  private readonly link: DrainWatch;
 
   constructor(
     private readonly hub: Hub,
@@ -35,14 +38,16 @@ export class NewestWinsStream {
     private readonly highWaterBytes: number,
     private readonly pick: (e: HubEvent) => Item | undefined,
     private readonly initial: () => Item[] = () => [],
-  ) {}
+  ) {
+    this.link = new DrainWatch(out);
+  }
 
   start(): void {
     if (this.unsubscribe) return;
-    for (const item of this.initial()) this.out.send(bytesOf(item));
+    for (const item of this.initial()) this.link.send(bytesOf(item));
     this.unsubscribe = this.hub.subscribe((e) => {
       const item = this.pick(e);
-      if (item && this.out.bufferedAmount <= this.highWaterBytes) this.out.send(bytesOf(item));
+      if (item && this.out.bufferedAmount <= this.highWaterBytes && !this.link.stalled) this.link.send(bytesOf(item));
     });
   }
 

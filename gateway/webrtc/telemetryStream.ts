@@ -1,5 +1,6 @@
 import type { CameraState, ChannelState, Hub, HubEvent, MicState, SourceState } from "../hub/hub.js";
 import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage, VideoColours } from "../protocol/telemetry.js";
+import { DrainWatch } from "./drainWatch.js";
 import { thinMinMax } from "./thinHistory.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
@@ -18,6 +19,8 @@ export interface TelemetryStreamOptions {
   source?: string;
   /** Above this many queued bytes the viewer is slow: readings coalesce to the latest per channel. */
   highWaterBytes?: number;
+  /** A channel that delivers nothing for this long is cut off: readings coalesce, ticks pause (see DrainWatch). */
+  stallMs?: number;
   /**
    * A joining viewer gets at most this many points of a channel's in-memory history, thinned
    * to each stretch's lowest and highest: a chart cannot show more, and every join costs
@@ -94,8 +97,9 @@ function historyNewestFirst(hub: Hub, channels: ChannelState[], maxPoints: numbe
  * Feeds one viewer: a snapshot first, then live readings batched per event loop turn, with the
  * recent history trickling in between (newest chunks first, one per turn, only while the channel
  * has room), so that a joining viewer neither stalls the gateway nor delays live readings. A
- * viewer that cannot keep up gets the newest value per channel instead of a backlog, so its
- * memory use is bounded by the number of channels.
+ * viewer that cannot keep up, or whose link has stopped delivering (a blackout), gets the newest
+ * value per channel instead of a backlog, so its memory use is bounded by the number of channels
+ * and what it receives when the link comes back does not grow with the length of the outage.
  */
 export class TelemetryStream {
   private pending: ReadingTuple[] = [];
@@ -110,6 +114,7 @@ export class TelemetryStream {
   private undrain: (() => void) | undefined;
   private readonly high: number;
   private readonly now: () => number;
+  private readonly link: DrainWatch;
 
   constructor(
     private readonly hub: Hub,
@@ -118,6 +123,7 @@ export class TelemetryStream {
   ) {
     this.high = options.highWaterBytes ?? 256 * 1024;
     this.now = options.now ?? Date.now;
+    this.link = new DrainWatch(out, options.stallMs);
   }
 
   private mine(source: string): boolean {
@@ -150,7 +156,12 @@ export class TelemetryStream {
       if (!this.historyScheduled) this.sendHistory();
     });
     this.sendHistory();
-    this.heartbeat = setInterval(() => this.send({ v: 1, t: "tick", now: this.now() }), this.options.heartbeatMs ?? 1000);
+    this.heartbeat = setInterval(() => {
+      // Ticks only say "still here": queued behind a dead link they would only be a backlog.
+      if (this.link.stalled) return;
+      if (this.coalesced.size > 0) this.flush();
+      this.send({ v: 1, t: "tick", now: this.now() });
+    }, this.options.heartbeatMs ?? 1000);
   }
 
   stop(): void {
@@ -209,10 +220,16 @@ export class TelemetryStream {
     }
   }
 
+  private behind(): boolean {
+    return this.out.bufferedAmount > this.high || this.link.stalled;
+  }
+
   private enqueue(reading: ReadingTuple): void {
-    if (this.out.bufferedAmount > this.high || this.coalesced.size > 0) {
+    if (this.behind() || this.coalesced.size > 0) {
       if (this.coalesced.has(reading[0])) this.dropped++;
       this.coalesced.set(reading[0], reading);
+      // The link delivers again (a blackout ended) without the buffer crossing the drained mark.
+      if (!this.behind()) this.flushScheduled ??= setImmediate(() => this.flush());
       return;
     }
     this.pending.push(reading);
@@ -221,7 +238,7 @@ export class TelemetryStream {
 
   private flush(): void {
     this.flushScheduled = undefined;
-    if (this.out.bufferedAmount > this.high) return;
+    if (this.behind()) return;
     const r = this.pending;
     for (const reading of this.coalesced.values()) r.push(reading);
     this.pending = [];
@@ -238,13 +255,13 @@ export class TelemetryStream {
   private sendHistory(): void {
     this.historyScheduled = undefined;
     const chunk = this.history[0];
-    if (!chunk || this.out.bufferedAmount >= (this.options.historyBacklogBytes ?? 64 * 1024)) return;
+    if (!chunk || this.out.bufferedAmount >= (this.options.historyBacklogBytes ?? 64 * 1024) || this.link.stalled) return;
     this.history.shift();
     this.send({ v: 1, t: "history", ...chunk });
     if (this.history.length > 0) this.historyScheduled = setImmediate(() => this.sendHistory());
   }
 
   private send(msg: TelemetryMessage): void {
-    this.out.send(JSON.stringify(msg));
+    this.link.send(JSON.stringify(msg));
   }
 }

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,16 @@ export class NetNs {
   }
 
   static async create(subnet = 10_203): Promise<NetNs> {
-    const setup = `${NetNs.setupScript(subnet)} && echo ready && exec sleep 3600`;
+    return NetNs.start(NetNs.setupScript(subnet));
+  }
+
+  /** A namespace with only loopback up: its caller adds the links (see helpers/badLink.ts). */
+  static async bare(): Promise<NetNs> {
+    return NetNs.start("ip link set lo up");
+  }
+
+  private static async start(links: string): Promise<NetNs> {
+    const setup = `${links} && echo ready && exec sleep 3600`;
     const holder = new Proc("unshare", ["--net", "--", "sh", "-c", setup]);
     try {
       await waitFor("network namespace", () => holder.stdout.includes("ready") || (!holder.running ? "dead" : undefined), 5000);
@@ -47,6 +57,19 @@ export class NetNs {
   /** Command and arguments that run `command` inside the namespace. */
   wrap(command: string, args: string[]): [string, string[]] {
     return ["nsenter", ["-t", String(this.pid), "-n", "--", command, ...args]];
+  }
+
+  /** The namespace's file, for setns(2). */
+  get path(): string {
+    return `/proc/${this.pid}/ns/net`;
+  }
+
+  /** Runs a shell script inside the namespace (ip, tc, nft); rejects with its stderr if it fails. */
+  exec(script: string, input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile("nsenter", ["-t", String(this.pid), "-n", "--", "sh", "-c", script], (err, stdout, stderr) => (err ? reject(new Error(`${script}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+      if (input !== undefined) child.stdin!.end(input);
+    });
   }
 
   /** An executable that starts Chromium inside the namespace, for playwright's executablePath. */

@@ -10,9 +10,12 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 class FakeChannel implements MessageOut {
   sent: TelemetryMessage[] = [];
   bufferedAmount = 0;
+  /** While set, what is sent stays buffered: the link delivers nothing (a blackout). */
+  holding = false;
   private drained: (() => void) | undefined;
   send(text: string) {
     this.sent.push(decodeTelemetry(text)!);
+    if (this.holding) this.bufferedAmount += Buffer.byteLength(text);
   }
   onDrained(cb: () => void) {
     this.drained = cb;
@@ -130,6 +133,58 @@ describe("TelemetryStream", () => {
       ["b", 100, 9],
     ]);
     expect(msg.dropped).toBe(999);
+    stream.stop();
+  });
+
+  it("coalesces while the link delivers nothing and sends one batch once it delivers again", async () => {
+    vi.useFakeTimers({ toFake: ["performance"] });
+    const { sink, out, stream } = setup({ options: { highWaterBytes: 1_000_000, stallMs: 1000 } });
+    stream.start();
+    out.holding = true;
+    sink.reading({ channel: "a", value: 1, ts: 100 });
+    await flushTurn();
+    const readings = () => out.sent.filter((m) => m.t === "readings") as Array<Extract<TelemetryMessage, { t: "readings" }>>;
+    expect(readings()).toHaveLength(1);
+    // Still queued a second later: the buffer is well below the high-water mark, but nothing moves.
+    vi.advanceTimersByTime(1500);
+    for (let i = 0; i < 100; i++) {
+      sink.reading({ channel: "a", value: i, ts: 200 + i });
+      sink.reading({ channel: "b", value: -i, ts: 200 + i });
+      await flushTurn();
+    }
+    expect(readings()).toHaveLength(1);
+    // The link is back: what was queued is delivered, without the buffer crossing the drained mark.
+    out.holding = false;
+    out.bufferedAmount = 0;
+    sink.reading({ channel: "b", value: 7, ts: 400 });
+    await flushTurn();
+    expect(readings()).toHaveLength(2);
+    expect(readings()[1].r).toEqual([
+      ["a", 299, 99],
+      ["b", 400, 7],
+    ]);
+    expect(readings()[1].dropped).toBe(199);
+    stream.stop();
+  });
+
+  it("sends no ticks while the link delivers nothing", async () => {
+    vi.useFakeTimers({ toFake: ["performance", "setInterval", "clearInterval"] });
+    const { out, stream } = setup({ options: { heartbeatMs: 1000, stallMs: 1000 } });
+    stream.start();
+    vi.advanceTimersByTime(1000);
+    const ticks = () => out.sent.filter((m) => m.t === "tick").length;
+    expect(ticks()).toBe(1);
+    out.holding = true;
+    vi.advanceTimersByTime(10_000);
+    // The first second's ticks are queued before the stall shows; then none.
+    expect(ticks()).toBeLessThanOrEqual(3);
+    const queued = ticks();
+    vi.advanceTimersByTime(10_000);
+    expect(ticks()).toBe(queued);
+    out.holding = false;
+    out.bufferedAmount = 0;
+    vi.advanceTimersByTime(1000);
+    expect(ticks()).toBe(queued + 1);
     stream.stop();
   });
 
