@@ -18,6 +18,10 @@ import { HistoryStore } from "./history/historyStore.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerRulesApi } from "./http/rulesApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
+import { registerIncidentsApi } from "./http/incidentsApi.js";
+import { ContentStore } from "./incidents/contentStore.js";
+import { IncidentStore } from "./incidents/incidentStore.js";
+import { IncidentRecorder } from "./incidents/recorder.js";
 import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { ClockWatch } from "./clockStatus.js";
@@ -112,9 +116,23 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   alerts = new AlertEngine({ ...config.alerts, rules: rules.active() }, alertStore, moduleLog("alerts"));
   const backtests = new BacktestRunner(dbFile, { flush: () => history.flush({ minutes: true }), ...config.history });
   const outbox = new Outbox(db, storage);
+  const incidentStore = new IncidentStore(db);
+  const content = new ContentStore(join(resolve(config.dataDir), "incidents", "blocks"));
+  const incidents = new IncidentRecorder(config.incidents, {
+    hub,
+    alerts,
+    alertStore,
+    history,
+    store: incidentStore,
+    content,
+    gateway: { name: config.name, version: VERSION },
+    log: moduleLog("incidents"),
+  });
+  const incidentOf = (alert: string, firingSince: number | null) => incidentStore.cidFor(alert, firingSince);
   const notifiers = new Notifiers(config.notify, outbox, config.name, moduleLog("notify"));
-  notifiers.attach(alerts);
+  notifiers.attach(alerts, incidentOf);
   notifiers.attachRules(rules);
+  notifiers.attachIncidents(incidents);
   // Consumers subscribe before sources exist, so they see every channel the sources declare.
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));
@@ -191,7 +209,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             ? { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) }
             : undefined,
       routes: [
-        (a) => registerAlertsApi(a, alerts, alertStore),
+        (a) => registerAlertsApi(a, alerts, alertStore, incidentOf),
+        (a) => registerIncidentsApi(a, incidentStore, content),
         (a) => registerRulesApi(a, { book: rules, backtests, channels: () => hub.channelStates().map((c) => c.info) }),
         (a) => registerHistoryApi(a, history),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
@@ -238,6 +257,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     credentials.saveIfUnsaved();
   }, 1000);
   await clock.start();
+  // Before the alerts start, so the first alert to fire already has its pre-roll recorded.
+  await incidents.start();
   alerts.start();
   notifiers.start();
   uplink?.start();
@@ -262,6 +283,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       await sources.stopAll();
       hub.stop();
       alerts.stop();
+      await incidents.stop();
       clock.stop();
       history.stop();
       clearInterval(retryWrites);

@@ -5,13 +5,14 @@ import { SOURCE_SCHEMAS } from "../../sensors/index.js";
 import { alertsSchema } from "../alerts/schema.js";
 import { ROLES } from "../auth/roles.js";
 import { historySchema } from "../history/schema.js";
+import { incidentsSchema } from "../incidents/schema.js";
 import { videoSchema } from "../media/schema.js";
 import { notifySchema } from "../notify/schema.js";
 import { uplinkSchema } from "../uplink/schema.js";
 
 const port = z.number().int().min(1).max(65535);
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
-export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock"] as const;
+export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock", "incidents"] as const;
 export type LogModule = (typeof LOG_MODULES)[number];
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
 
@@ -134,6 +135,8 @@ export const configSchema = z
     history: historySchema.default(historySchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     notify: notifySchema.default(notifySchema.parse({})),
+    /** What the machine looked like around each firing alert, kept as content-addressed records. */
+    incidents: incidentsSchema.default(incidentsSchema.parse({})),
     /** Readings to the plant's broker (with Home Assistant discovery). */
     uplink: uplinkSchema.default({}),
     sources: z.array(sourceSchema).default([]),

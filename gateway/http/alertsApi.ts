@@ -9,8 +9,9 @@ import { perUserWrites } from "./writeLimits.js";
 const ackBody = z.object({ note: z.string().max(500).default("") }).strict();
 const shelveBody = z.object({ for: durationSchema.nullable() }).strict();
 
-export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, store: SqliteAlertStore): void {
-  app.get("/api/alerts", { config: { access: "viewer" } }, async () => engine.list().map(alertMsg));
+/** `incidentOf`: the root CID of the finalised incident record of an alert's firing, if any. */
+export function registerAlertsApi(app: FastifyInstance, engine: AlertEngine, store: SqliteAlertStore, incidentOf: (alert: string, firingSince: number | null) => string | null = () => null): void {
+  app.get("/api/alerts", { config: { access: "viewer" } }, async () => engine.list().map((a) => ({ ...alertMsg(a), incident: incidentOf(a.id, a.firingSince) })));
 
   app.get<{ Params: { id: string } }>("/api/alerts/:id/events", { config: { access: "viewer" } }, async (req, reply) => {
     if (!engine.get(req.params.id)) return reply.code(404).send({ error: "no such alert" });

@@ -3,15 +3,20 @@ import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../comm
 import type { Logger } from "../../common/logger.js";
 import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
 import type { RuleBook, RuleChangeEvent } from "../alerts/ruleBook.js";
+import type { FinalisedIncident, IncidentRecorder } from "../incidents/recorder.js";
 import type { Outbox } from "./outbox.js";
 import type { NotifyConfig } from "./schema.js";
 import { OutboxSender } from "./sender.js";
 
 export interface AlertNotification {
-  event: "firing" | "resolved" | "acknowledged" | "flood" | "rule-changed";
+  event: "firing" | "resolved" | "acknowledged" | "flood" | "rule-changed" | "incident";
   at: number;
   gateway: string;
   alert?: Pick<AlertView, "id" | "rule" | "channel" | "name" | "severity" | "state" | "value" | "unit" | "description" | "labels" | "firingSince" | "resolvedAt" | "ack">;
+  /** Root CID of the firing's incident record, once finalised (on "incident" and later transitions). */
+  incident?: string;
+  /** On "incident": what the record covers. */
+  record?: Omit<FinalisedIncident["incident"], "cid" | "id">;
   count?: number;
   windowMs?: number;
   change?: Omit<RuleChangeEvent, "at">;
@@ -19,10 +24,17 @@ export interface AlertNotification {
 
 const NOTIFIED = new Set(["firing", "resolved", "acknowledged"]);
 
-function payloadFor(t: Transition, gateway: string): AlertNotification | undefined {
+type IncidentOf = (alert: string, firingSince: number | null) => string | null;
+
+function alertFields(a: AlertView): NonNullable<AlertNotification["alert"]> {
+  const { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } = a;
+  return { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack };
+}
+
+function payloadFor(t: Transition, gateway: string, incidentOf: IncidentOf): AlertNotification | undefined {
   if (!NOTIFIED.has(t.to) || t.quiet) return undefined;
-  const { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } = t.alert;
-  return { event: t.to as AlertNotification["event"], at: t.at, gateway, alert: { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } };
+  const incident = t.to === "firing" ? null : incidentOf(t.alert.id, t.alert.firingSince);
+  return { event: t.to as AlertNotification["event"], at: t.at, gateway, alert: alertFields(t.alert), ...(incident ? { incident } : {}) };
 }
 
 /** Keeps an MQTT connection for alert notifications; reconnects with capped backoff. */
@@ -97,15 +109,28 @@ export class Notifiers {
     return this.senders;
   }
 
-  attach(engine: AlertEngine): void {
+  /** `incidentOf` gives later transitions the CID of their firing's finalised incident record. */
+  attach(engine: AlertEngine, incidentOf: IncidentOf = () => null): void {
     const unsubscribe = engine.subscribe({
       transition: (t) => {
-        const payload = payloadFor(t, this.gateway);
+        const payload = payloadFor(t, this.gateway, incidentOf);
         if (payload) this.enqueue(payload);
       },
       flood: (e: FloodEvent) => this.enqueue({ event: "flood", at: e.at, gateway: this.gateway, count: e.count, windowMs: e.windowMs }),
     });
     this.detach.push(unsubscribe);
+  }
+
+  /**
+   * A finalised incident record is its own notification ("incident"), minutes after "firing":
+   * the firing one is not held back for the post-roll, and an alert may resolve before or after.
+   */
+  attachIncidents(recorder: IncidentRecorder): void {
+    this.detach.push(
+      recorder.subscribe(({ alert, incident: { cid, id: _id, ...record } }) =>
+        this.enqueue({ event: "incident", at: Date.now(), gateway: this.gateway, alert: alertFields(alert), incident: cid, record }),
+      ),
+    );
   }
 
   /** With `ruleChanges`, every created, changed or deleted rule is announced too. */

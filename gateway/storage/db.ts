@@ -34,6 +34,14 @@ const MIGRATIONS: Array<string | ((db: Db) => void)> = [
     moveSamplesToBlocks(db);
     db.exec("DROP TABLE samples");
   },
+  `CREATE TABLE incidents (id INTEGER PRIMARY KEY AUTOINCREMENT, alert TEXT NOT NULL, firing_at INTEGER NOT NULL,
+                           from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL, status TEXT NOT NULL, cid TEXT,
+                           bytes INTEGER, blocks INTEGER, finalised_at INTEGER, error TEXT);
+   CREATE INDEX incidents_by_alert ON incidents (alert, id);
+   CREATE INDEX incidents_by_cid ON incidents (cid);
+   CREATE TABLE incident_blocks (incident INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE, cid TEXT NOT NULL,
+                                 PRIMARY KEY (incident, cid)) WITHOUT ROWID;
+   CREATE INDEX incident_blocks_by_cid ON incident_blocks (cid);`,
 ];
 
 /**

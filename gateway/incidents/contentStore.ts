@@ -1,0 +1,146 @@
+import { mkdirSync } from "node:fs";
+import { CarWriter } from "@ipld/car";
+import * as dagPb from "@ipld/dag-pb";
+import { FsBlockstore } from "blockstore-fs";
+import { importer } from "ipfs-unixfs-importer";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import type { IncidentFile } from "./record.js";
+
+/** The import profile that fixes a record's CID (IPIP-499): CIDv1, raw leaves, 1 MiB chunks, 1024 links. */
+export const IMPORT_PROFILE = "unixfs-v1-2025" as const;
+
+/** Parses a CID from a request; undefined when it is not one, or of a kind a record never has. */
+export function parseCid(text: string): CID | undefined {
+  try {
+    const cid = CID.parse(text);
+    return cid.version === 1 && (cid.code === dagPb.code || cid.code === raw.code) && cid.multihash.code === sha256.code ? cid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Blocks the importer makes, gathered in memory: a record is bounded (maxBytes), so they are too. */
+class CollectingStore {
+  readonly blocks = new Map<string, { cid: CID; bytes: Uint8Array }>();
+  put(cid: CID, bytes: Uint8Array): CID {
+    this.blocks.set(cid.toString(), { cid, bytes });
+    return cid;
+  }
+}
+
+/** A record's UnixFS directory, content-addressed: the same files give the same root and blocks. */
+export async function importFiles(files: IncidentFile[]): Promise<{ root: CID; blocks: Array<{ cid: CID; bytes: Uint8Array }> }> {
+  const store = new CollectingStore();
+  let root: CID | undefined;
+  for await (const entry of importer(
+    files.map((f) => ({ path: f.path, content: f.content })),
+    store,
+    { profile: IMPORT_PROFILE, wrapWithDirectory: true },
+  )) {
+    root = entry.cid;
+  }
+  if (!root) throw new Error("a record needs at least one file");
+  return { root, blocks: [...store.blocks.values()] };
+}
+
+/**
+ * The gateway's blockstore (blockstore-fs: each block a file, written to a temporary name and
+ * renamed). Blocks are shared between records with the same content; which record holds which
+ * block is kept in SQLite, so a block is deleted only with the last record that holds it.
+ */
+export class ContentStore {
+  private readonly store: FsBlockstore;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.store = new FsBlockstore(dir);
+  }
+
+  async open(): Promise<void> {
+    await this.store.open();
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  /** Writes every block; on a failure (a full disk) the blocks written so far are handed to `undo`. */
+  async put(blocks: Array<{ cid: CID; bytes: Uint8Array }>, undo: (written: CID[]) => Promise<void>): Promise<void> {
+    const written: CID[] = [];
+    try {
+      for (const b of blocks) {
+        if (!(await this.store.has(b.cid))) {
+          await this.store.put(b.cid, b.bytes);
+          written.push(b.cid);
+        }
+      }
+    } catch (err) {
+      await undo(written);
+      throw err;
+    }
+  }
+
+  async has(cid: CID): Promise<boolean> {
+    return this.store.has(cid);
+  }
+
+  async get(cid: CID): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    for await (const c of this.store.get(cid)) chunks.push(c);
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  async delete(cids: CID[]): Promise<void> {
+    for (const cid of cids) await this.store.delete(cid);
+  }
+
+  /** The DAG under `root`, depth first in link order, each block once and checked against its CID. */
+  async *walk(root: CID): AsyncGenerator<{ cid: CID; bytes: Uint8Array }> {
+    const seen = new Set<string>();
+    const stack: CID[] = [root];
+    while (stack.length) {
+      const cid = stack.pop()!;
+      const key = cid.toString();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const bytes = await this.get(cid);
+      const digest = await sha256.digest(bytes);
+      if (!equalBytes(digest.digest, cid.multihash.digest)) throw new Error(`block ${key} does not match its CID: the blockstore is damaged`);
+      yield { cid, bytes };
+      if (cid.code === dagPb.code) {
+        const links = dagPb.decode(bytes).Links;
+        for (let i = links.length - 1; i >= 0; i--) stack.push(links[i].Hash);
+      }
+    }
+  }
+
+  /** A file at the top of a record's directory; its raw leaves in order are its bytes. */
+  async readFile(root: CID, name: string): Promise<Uint8Array | undefined> {
+    const link = dagPb.decode(await this.get(root)).Links.find((l) => l.Name === name);
+    if (!link) return undefined;
+    const leaves: Uint8Array[] = [];
+    for await (const block of this.walk(link.Hash)) if (block.cid.code === raw.code) leaves.push(block.bytes);
+    return Buffer.concat(leaves);
+  }
+
+  /** A CAR v1 of the record, blocks in depth-first order without duplicates. */
+  car(root: CID): AsyncIterable<Uint8Array> {
+    const { writer, out } = CarWriter.create([root]);
+    void (async () => {
+      try {
+        for await (const block of this.walk(root)) await writer.put(block);
+      } finally {
+        await writer.close();
+      }
+    })().catch(() => {
+      // A block gone missing ends the CAR early: the client sees it incomplete and rejects it.
+    });
+    return out;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

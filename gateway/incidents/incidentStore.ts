@@ -1,0 +1,89 @@
+import type { Db } from "../storage/db.js";
+
+export type IncidentStatus = "recording" | "finalised" | "failed";
+
+export interface IncidentRow {
+  id: number;
+  alert: string;
+  firingAt: number;
+  from: number;
+  to: number;
+  status: IncidentStatus;
+  cid: string | null;
+  bytes: number | null;
+  blocks: number | null;
+  finalisedAt: number | null;
+  error: string | null;
+}
+
+const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error`;
+
+/** The incidents table: one row per record, its root CID once finalised, and the blocks it holds. */
+export class IncidentStore {
+  constructor(private readonly db: Db) {}
+
+  /** Records cut short by a restart lost their pre-roll with the process: they cannot be finished. */
+  failUnfinished(): number {
+    return this.db.prepare("UPDATE incidents SET status = 'failed', error = 'the gateway stopped while recording' WHERE status = 'recording'").run().changes;
+  }
+
+  begin(alert: string, firingAt: number, from: number, to: number): number {
+    return Number(this.db.prepare("INSERT INTO incidents (alert, firing_at, from_ts, to_ts, status) VALUES (?, ?, ?, ?, 'recording')").run(alert, firingAt, from, to).lastInsertRowid);
+  }
+
+  /** In one transaction, so a record is either finalised with all its blocks listed or not at all. */
+  finalise(id: number, cid: string, bytes: number, blocks: string[], at: number): void {
+    const insertBlock = this.db.prepare("INSERT OR IGNORE INTO incident_blocks (incident, cid) VALUES (?, ?)");
+    this.db.transaction(() => {
+      for (const b of blocks) insertBlock.run(id, b);
+      this.db.prepare("UPDATE incidents SET status = 'finalised', cid = ?, bytes = ?, blocks = ?, finalised_at = ? WHERE id = ?").run(cid, bytes, blocks.length, at, id);
+    })();
+  }
+
+  fail(id: number, error: string): void {
+    this.db.prepare("UPDATE incidents SET status = 'failed', error = ? WHERE id = ?").run(error.slice(0, 500), id);
+  }
+
+  list(limit = 500): IncidentRow[] {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM incidents ORDER BY id DESC LIMIT ?`).all(limit) as IncidentRow[];
+  }
+
+  byCid(cid: string): IncidentRow | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE cid = ? AND status = 'finalised' ORDER BY id DESC LIMIT 1`).get(cid) as IncidentRow | undefined;
+  }
+
+  /** The root CID of the record of an alert's firing at `firingAt`, once finalised. */
+  cidFor(alert: string, firingAt: number | null): string | null {
+    if (firingAt === null) return null;
+    const row = this.db.prepare("SELECT cid FROM incidents WHERE alert = ? AND firing_at = ? AND status = 'finalised' ORDER BY id DESC LIMIT 1").get(alert, firingAt) as { cid: string } | undefined;
+    return row?.cid ?? null;
+  }
+
+  /** Whether any record holds this block. */
+  holdsBlock(cid: string): boolean {
+    return this.db.prepare("SELECT 1 FROM incident_blocks WHERE cid = ? LIMIT 1").get(cid) !== undefined;
+  }
+
+  /**
+   * Finished records to delete: those of alerts that fired before `before`, then the oldest while
+   * all of them exceed `maxBytes`. Never one still recording.
+   */
+  expired(before: number, maxBytes: number): IncidentRow[] {
+    const done = this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE status != 'recording' ORDER BY id`).all() as IncidentRow[];
+    let total = done.reduce((n, r) => n + (r.bytes ?? 0), 0);
+    return done.filter((r) => {
+      const drop = r.firingAt < before || total > maxBytes;
+      if (drop) total -= r.bytes ?? 0;
+      return drop;
+    });
+  }
+
+  /** Deletes the row and answers the blocks no other record holds any more. */
+  delete(id: number): string[] {
+    return this.db.transaction(() => {
+      const blocks = (this.db.prepare("SELECT cid FROM incident_blocks WHERE incident = ?").all(id) as Array<{ cid: string }>).map((r) => r.cid);
+      this.db.prepare("DELETE FROM incidents WHERE id = ?").run(id);
+      return blocks.filter((b) => !this.db.prepare("SELECT 1 FROM incident_blocks WHERE cid = ? LIMIT 1").get(b));
+    })();
+  }
+}

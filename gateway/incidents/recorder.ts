@@ -1,0 +1,241 @@
+import { CID } from "multiformats/cid";
+import { frameStats, type SpectrumColumn } from "../../sensors/index.js";
+import type { Logger } from "../../common/logger.js";
+import type { AlertEngine, AlertView } from "../alerts/engine.js";
+import type { SqliteAlertStore } from "../alerts/sqliteStore.js";
+import type { HistoryStore } from "../history/historyStore.js";
+import type { Hub, HubEvent } from "../hub/hub.js";
+import { encodeThermal } from "../protocol/thermal.js";
+import { ContentStore, importFiles } from "./contentStore.js";
+import type { IncidentRow, IncidentStore } from "./incidentStore.js";
+import { buildRecord, type IncidentInputs, type Window } from "./record.js";
+import type { IncidentsConfig } from "./schema.js";
+import { TimedRing } from "./timedRing.js";
+
+export interface FinalisedIncident {
+  alert: AlertView;
+  incident: Pick<IncidentRow, "id" | "firingAt" | "from" | "to" | "bytes" | "blocks"> & { cid: string };
+}
+
+interface Frame {
+  ts: number;
+  seq: number;
+  bytes: Uint8Array;
+}
+
+interface Recording {
+  id: number;
+  alert: AlertView;
+  inputs: Pick<IncidentInputs, "rule" | "firingAt">;
+  windows: { telemetry: Window; frames: Window; sound: Window };
+  cameras?: IncidentInputs["cameras"]["list"];
+  microphones?: IncidentInputs["microphones"]["list"];
+  timers: NodeJS.Timeout[];
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Keeps the pre-roll of every camera and microphone in bounded rings and, when an alert of a
+ * recorded severity fires, assembles its incident record once the post-roll has passed: the
+ * rings are read when their post-roll ends, the telemetry from history at the end. The work is
+ * asynchronous and in small steps, so the live stream goes on meanwhile.
+ */
+export class IncidentRecorder {
+  private readonly frames = new Map<string, TimedRing<Frame>>();
+  private readonly lastFrameSlot = new Map<string, number>();
+  private readonly packets = new Map<string, TimedRing<Uint8Array>>();
+  private readonly spectra = new Map<string, TimedRing<SpectrumColumn>>();
+  private readonly recordings = new Set<Recording>();
+  private readonly listeners = new Set<(e: FinalisedIncident) => void>();
+  /** Finalisations one after another: two records sharing a block never race over it. */
+  private writing: Promise<void> = Promise.resolve();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly detach: Array<() => void> = [];
+
+  constructor(
+    private readonly config: IncidentsConfig,
+    private readonly deps: {
+      hub: Hub;
+      alerts: AlertEngine;
+      alertStore: SqliteAlertStore;
+      history: HistoryStore;
+      store: IncidentStore;
+      content: ContentStore;
+      gateway: { name: string; version: string };
+      log: Logger;
+    },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.deps.content.open();
+    const cut = this.deps.store.failUnfinished();
+    if (cut) this.deps.log.warn({ count: cut }, "incident records cut short by the last stop are marked failed");
+    this.detach.push(this.deps.hub.subscribe((e) => this.onHubEvent(e)));
+    this.detach.push(this.deps.alerts.subscribe({ transition: (t) => t.to === "firing" && this.begin(t.alert) }));
+    this.retentionTimer = setInterval(() => void this.applyRetention(), 3_600_000);
+    await this.applyRetention();
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.detach) d();
+    clearInterval(this.retentionTimer);
+    for (const r of this.recordings) {
+      for (const t of r.timers) clearTimeout(t);
+      this.deps.store.fail(r.id, "the gateway stopped while recording");
+    }
+    this.recordings.clear();
+    await this.writing;
+    await this.deps.content.close();
+  }
+
+  subscribe(listener: (e: FinalisedIncident) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Records being recorded now. */
+  get active(): number {
+    return this.recordings.size;
+  }
+
+  onHubEvent(e: HubEvent): void {
+    const { frames, sound, maxBytes } = this.config;
+    if (e.type === "frame") {
+      // One frame per interval slot: about one a second whatever the camera's rate.
+      const slot = Math.floor(e.frame.ts / frames.interval);
+      if (this.lastFrameSlot.get(e.camera) === slot) return;
+      this.lastFrameSlot.set(e.camera, slot);
+      const { min, max, mean, hotX, hotY } = frameStats(e.frame);
+      const f = e.frame;
+      const bytes = encodeThermal({ camera: e.camera, width: f.width, height: f.height, seq: f.seq, ts: f.ts, min, max, mean, hotX, hotY, celsius: f.celsius });
+      ring(this.frames, e.camera, frames.before + frames.after + frames.interval, maxBytes).push(f.ts, { ts: f.ts, seq: f.seq, bytes }, bytes.length);
+    } else if (e.type === "rtp") {
+      ring(this.packets, e.stream, sound.before + sound.after, maxBytes).push(this.now(), e.packet, e.packet.length);
+    } else if (e.type === "spectrum") {
+      ring(this.spectra, e.mic, sound.before + sound.after, maxBytes).push(e.column.ts, e.column, e.column.bins.length + 16);
+    }
+  }
+
+  private begin(alert: AlertView): void {
+    const { config, deps } = this;
+    if (!config.enabled || !config.severities.includes(alert.severity)) return;
+    if (this.recordings.size >= config.maxConcurrent) {
+      deps.log.warn({ alert: alert.id, recording: this.recordings.size }, "too many incident records at once: none for this alert");
+      return;
+    }
+    const rule = deps.alerts.ruleList().find((r) => r.id === alert.rule);
+    if (!rule) return;
+    const firingAt = alert.firingSince ?? this.now();
+    const around = (w: { before: number; after: number }): Window => ({ from: firingAt - w.before, to: firingAt + w.after });
+    const windows = { telemetry: around(config.telemetry), frames: around(config.frames), sound: around(config.sound) };
+    const to = Math.max(windows.telemetry.to, windows.frames.to, windows.sound.to);
+    const from = Math.min(windows.telemetry.from, windows.frames.from, windows.sound.from);
+    let id: number;
+    try {
+      id = deps.store.begin(alert.id, firingAt, from, to);
+    } catch (err) {
+      deps.log.error({ alert: alert.id, err: (err as Error).message }, "cannot start an incident record");
+      return;
+    }
+    const r: Recording = { id, alert, inputs: { rule: structuredClone(rule), firingAt }, windows, timers: [] };
+    this.recordings.add(r);
+    const at = (t: number, f: () => void) => r.timers.push(setTimeout(f, Math.max(0, t - this.now())));
+    at(windows.frames.to, () => (r.cameras = this.cameraSnapshot(windows.frames)));
+    at(windows.sound.to, () => (r.microphones = this.microphoneSnapshot(windows.sound)));
+    // A moment after the last window ends, so the readings stamped at its end have arrived.
+    at(to + 500, () => {
+      this.writing = this.writing.then(() => this.finalise(r));
+    });
+    deps.log.info({ alert: alert.id, incident: id, until: new Date(to).toISOString() }, "recording an incident");
+  }
+
+  private cameraSnapshot(w: Window): IncidentInputs["cameras"]["list"] {
+    return this.deps.hub.cameraStates().map((c) => ({ info: c.info, frames: (this.frames.get(c.info.id)?.range(w.from, w.to) ?? []).map((x) => x.item) }));
+  }
+
+  private microphoneSnapshot(w: Window): IncidentInputs["microphones"]["list"] {
+    return this.deps.hub.micStates().map((m) => ({
+      info: m.info,
+      packets: (this.packets.get(m.info.id)?.range(w.from, w.to) ?? []).map((x) => ({ at: x.at, packet: x.item })),
+      spectrum: (this.spectra.get(m.info.id)?.range(w.from, w.to) ?? []).map((x) => x.item),
+    }));
+  }
+
+  private async finalise(r: Recording): Promise<void> {
+    const { deps, config } = this;
+    if (!this.recordings.has(r)) return;
+    const started = performance.now();
+    try {
+      const { telemetry } = r.windows;
+      const source = deps.hub.channelStates().find((c) => c.info.id === r.alert.channel)?.info.source;
+      const related = deps.hub.channelStates().filter((c) => c.info.id === r.alert.channel || (source !== undefined && c.info.source === source));
+      const channels: IncidentInputs["telemetry"]["channels"] = [];
+      for (const c of related) {
+        channels.push({ info: c.info, points: deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step) });
+        await yieldToEventLoop();
+      }
+      const since = r.alert.pendingSince ?? r.inputs.firingAt;
+      const events = deps.alertStore
+        .events(r.alert.id, 1000)
+        .filter((e) => e.at >= since && e.at <= telemetry.to)
+        .reverse();
+      const { alert } = r;
+      const { files } = buildRecord({
+        gateway: deps.gateway,
+        alert: { id: alert.id, rule: alert.rule, channel: alert.channel, name: alert.name, severity: alert.severity, description: alert.description, value: alert.value, unit: alert.unit, labels: alert.labels, firingSince: alert.firingSince },
+        rule: r.inputs.rule,
+        firingAt: r.inputs.firingAt,
+        events,
+        telemetry: { window: telemetry, step: config.telemetry.step, channels },
+        cameras: { window: r.windows.frames, interval: config.frames.interval, list: r.cameras ?? [] },
+        microphones: { window: r.windows.sound, list: r.microphones ?? [] },
+        maxBytes: config.maxBytes,
+      });
+      r.cameras = r.microphones = undefined;
+      await yieldToEventLoop();
+      const { root, blocks } = await importFiles(files);
+      const bytes = blocks.reduce((n, b) => n + b.bytes.length, 0);
+      await deps.content.put(blocks, (written) => deps.content.delete(written.filter((c) => !deps.store.holdsBlock(c.toString()))));
+      const cid = root.toString();
+      deps.store.finalise(r.id, cid, bytes, blocks.map((b) => b.cid.toString()), this.now());
+      const ms = Math.round(performance.now() - started);
+      deps.log.info({ alert: alert.id, incident: r.id, cid, bytes, blocks: blocks.length, files: files.length, ms }, "incident record finalised");
+      const event: FinalisedIncident = { alert, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length } };
+      for (const l of this.listeners) l(event);
+    } catch (err) {
+      deps.log.error({ alert: r.alert.id, incident: r.id, err: (err as Error).message }, "incident record failed");
+      try {
+        deps.store.fail(r.id, (err as Error).message);
+      } catch {
+        // The disk is still full: the row stays "recording" and is marked failed on the next start.
+      }
+    } finally {
+      this.recordings.delete(r);
+    }
+  }
+
+  /** Deletes records past retention or over the disk budget, and the blocks no other record holds. */
+  async applyRetention(): Promise<void> {
+    const { store, content, log } = this.deps;
+    try {
+      for (const row of store.expired(this.now() - this.config.retention, this.config.maxDiskBytes)) {
+        const orphans = store.delete(row.id);
+        await content.delete(orphans.map((c) => CID.parse(c)));
+        log.info({ incident: row.id, cid: row.cid }, "incident record deleted (retention)");
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "cannot apply incident retention now; trying again in an hour");
+    }
+  }
+}
+
+function ring<T>(rings: Map<string, TimedRing<T>>, key: string, spanMs: number, maxBytes: number): TimedRing<T> {
+  let r = rings.get(key);
+  if (!r) {
+    r = new TimedRing<T>(spanMs, maxBytes);
+    rings.set(key, r);
+  }
+  return r;
+}

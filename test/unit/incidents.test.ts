@@ -1,0 +1,211 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CarBlockIterator } from "@ipld/car";
+import { describe, expect, it } from "vitest";
+import { ruleSchema } from "../../gateway/alerts/schema.js";
+import { ContentStore, importFiles, parseCid } from "../../gateway/incidents/contentStore.js";
+import { IncidentStore } from "../../gateway/incidents/incidentStore.js";
+import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/oggOpus.js";
+import { buildRecord, safeName, type IncidentInputs } from "../../gateway/incidents/record.js";
+import { incidentsSchema } from "../../gateway/incidents/schema.js";
+import { TimedRing } from "../../gateway/incidents/timedRing.js";
+import { openDatabase } from "../../gateway/storage/db.js";
+
+const T = Date.UTC(2026, 11, 1, 3, 12, 0);
+
+function rtp(seq: number, timestamp: number, payload: number[], ssrc = 0x1234): Uint8Array {
+  const p = new Uint8Array(12 + payload.length);
+  const v = new DataView(p.buffer);
+  p[0] = 0x80;
+  p[1] = 111;
+  v.setUint16(2, seq);
+  v.setUint32(4, timestamp);
+  v.setUint32(8, ssrc);
+  p.set(payload, 12);
+  return p;
+}
+
+function inputs(overrides: Partial<IncidentInputs> = {}): IncidentInputs {
+  const channel = (id: string) => ({ id, name: id, unit: "°C", source: "mill", staleAfterMs: 5000 });
+  const series = (base: number) => Array.from({ length: 60 }, (_, i) => ({ t: T - 30_000 + i * 1000, mean: base + i / 10, min: base, max: base + i / 5 }));
+  const frame = (i: number) => ({ ts: T - 5000 + i * 1000, seq: i, bytes: new Uint8Array(10_000).fill(i + 1) });
+  return {
+    gateway: { name: "Mill 3", version: "0.1.0" },
+    alert: { id: "hot~bearing", rule: "hot", channel: "bearing", name: "Bearing hot", severity: "critical", description: "Bearing hot: 81 °C", value: 81, unit: "°C", labels: {}, firingSince: T },
+    rule: ruleSchema.parse({ id: "hot", channels: ["bearing"], severity: "critical", when: { above: 80, clear: 75 } }),
+    firingAt: T,
+    events: [{ from_state: "normal", to_state: "firing", at: T, value: 81, detail: "Bearing hot: 81 °C" }],
+    telemetry: { window: { from: T - 30_000, to: T + 30_000 }, step: 1000, channels: [{ info: channel("bearing"), points: series(70) }, { info: channel("motor"), points: series(50) }] },
+    cameras: { window: { from: T - 5000, to: T + 5000 }, interval: 1000, list: [{ info: { id: "cam", name: "Spindle", source: "mill", width: 32, height: 24, rois: [], staleAfterMs: 2000 }, frames: Array.from({ length: 11 }, (_, i) => frame(i)) }] },
+    microphones: {
+      window: { from: T - 1000, to: T + 1000 },
+      list: [{ info: { id: "mic", name: "Spindle mic", source: "mill", staleAfterMs: 5000 }, packets: Array.from({ length: 100 }, (_, i) => ({ at: T - 1000 + i * 20, packet: rtp(i, i * 960, [0x78, i, 1, 2, 3]) })), spectrum: [{ ts: T, maxHz: 8000, bins: new Uint8Array([0, 128, 255]) }] }],
+    },
+    maxBytes: 8 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+describe("incident records", () => {
+  it("the same inputs give the same root CID; one changed byte gives another", async () => {
+    const a = await importFiles(buildRecord(inputs()).files);
+    const b = await importFiles(buildRecord(inputs()).files);
+    expect(a.root.toString()).toBe(b.root.toString());
+    expect(a.root.toString()).toMatch(/^bafybei/);
+    const changed = inputs();
+    changed.cameras.list[0].frames[3].bytes[17] ^= 1;
+    expect((await importFiles(buildRecord(changed).files)).root.toString()).not.toBe(a.root.toString());
+  });
+
+  it("lists every file in the manifest, with units, times and the gateway", () => {
+    const { files, manifest } = buildRecord(inputs());
+    const paths = files.map((f) => f.path);
+    expect(paths.slice(0, 2)).toEqual(["manifest.json", "alert.json"]);
+    expect(paths).toContain("telemetry/bearing.csv");
+    expect(paths).toContain("telemetry/motor.csv");
+    expect(paths).toContain("sound/mic.opus");
+    expect(paths).toContain("sound/mic.spectrum.json");
+    expect(paths.filter((p) => p.startsWith("frames/cam/"))).toHaveLength(11);
+    const m = JSON.parse(new TextDecoder().decode(files[0].content));
+    expect(m).toEqual(JSON.parse(JSON.stringify(manifest)));
+    expect(m.gateway).toEqual({ name: "Mill 3", version: "0.1.0" });
+    expect(m.telemetry.channels.map((c: { id: string; unit: string }) => [c.id, c.unit])).toEqual([["bearing", "°C"], ["motor", "°C"]]);
+    expect(m.cameras.list[0].frames[5]).toEqual({ file: "frames/cam/0005.thermal", ts: T, seq: 5 });
+    expect(m.microphones.list[0].clip).toMatchObject({ file: "sound/mic.opus", packets: 100 });
+    expect(m.omitted).toEqual([]);
+    const csv = new TextDecoder().decode(files.find((f) => f.path === "telemetry/bearing.csv")!.content).split("\n");
+    expect(csv[0]).toBe("time,mean,min,max");
+    expect(csv[1]).toBe(`${new Date(T - 30_000).toISOString()},70,70,70`);
+  });
+
+  it("over the size cap, leaves out the frames farthest from the moment first and says so", () => {
+    const full = buildRecord(inputs());
+    const total = (fs: typeof full.files) => fs.reduce((n, f) => n + f.content.length, 0);
+    // Room for 7 of the 11 frames of 10 000 bytes, the manifest aside (it has an allowance of its own).
+    const maxBytes = total(full.files) - full.files[0].content.length + 64 * 1024 - 40_000;
+    const { files, manifest } = buildRecord(inputs({ maxBytes }));
+    expect(total(files)).toBeLessThanOrEqual(maxBytes);
+    const frames = (manifest as { cameras: { list: Array<{ frames: Array<{ ts: number }> }> } }).cameras.list[0].frames.map((f) => f.ts - T);
+    expect(frames).toEqual([-3000, -2000, -1000, 0, 1000, 2000, 3000]);
+    expect((manifest as { omitted: string[] }).omitted).toEqual(["4 of 11 frames farthest from the moment the alert fired (size cap)"]);
+  });
+
+  it("names files so that no id can climb out of its folder", () => {
+    expect(safeName("mic.spindle:left")).toBe("mic%2Espindle%3Aleft");
+    expect(safeName("..")).toBe("%2E%2E");
+    expect(safeName("a/b")).toBe("a%2Fb");
+  });
+
+  it("accepts only CIDv1 sha2-256 dag-pb or raw CIDs", () => {
+    expect(parseCid("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")?.toString()).toBe("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi");
+    expect(parseCid("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG")).toBeUndefined();
+    expect(parseCid("bafy-not-a-cid")).toBeUndefined();
+    expect(parseCid("../../etc/passwd")).toBeUndefined();
+  });
+});
+
+describe("incident blockstore and CAR export", () => {
+  it("stores a record, exports every block once in a CAR, and notices a damaged block", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wachter-blocks-"));
+    const content = new ContentStore(dir);
+    await content.open();
+    const { files } = buildRecord(inputs());
+    const { root, blocks } = await importFiles(files);
+    await content.put(blocks, async () => {});
+    const manifest = await content.readFile(root, "manifest.json");
+    expect(new TextDecoder().decode(manifest)).toBe(new TextDecoder().decode(files[0].content));
+    const chunks: Uint8Array[] = [];
+    for await (const c of content.car(root)) chunks.push(c);
+    const car = await CarBlockIterator.fromBytes(Buffer.concat(chunks));
+    expect((await car.getRoots()).map(String)).toEqual([root.toString()]);
+    const seen: string[] = [];
+    for await (const b of car) seen.push(b.cid.toString());
+    expect(seen[0]).toBe(root.toString());
+    expect(new Set(seen)).toEqual(new Set(blocks.map((b) => b.cid.toString())));
+    expect(seen).toHaveLength(new Set(seen).size);
+
+    const blockFiles = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? blockFiles(join(d, n)) : [join(d, n)]));
+    const victim = blockFiles(dir).find((f) => statSync(f).size === 10_000)!;
+    const bytes = readFileSync(victim);
+    bytes[100] ^= 0xff;
+    writeFileSync(victim, bytes);
+    await expect(async () => {
+      for await (const _ of content.walk(root)) void _;
+    }).rejects.toThrow(/does not match its CID/);
+    await content.close();
+  });
+});
+
+describe("incident table", () => {
+  it("deletes by age and disk budget, oldest first, never one still recording, and keeps shared blocks", () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "wachter-inc-")), "w.db"));
+    const store = new IncidentStore(db);
+    const ids = [0, 1, 2, 3].map((i) => store.begin("hot~bearing", T + i * 1000, T - 1000, T + 1000));
+    store.finalise(ids[0], "bafy0", 600, ["b-shared", "b0"], T);
+    store.finalise(ids[1], "bafy1", 600, ["b-shared", "b1"], T);
+    store.finalise(ids[2], "bafy2", 600, ["b2"], T);
+    expect(store.expired(T, 10_000)).toEqual([]);
+    expect(store.expired(T + 1500, 10_000).map((r) => r.id)).toEqual([ids[0], ids[1]]);
+    expect(store.expired(T, 1000).map((r) => r.id)).toEqual([ids[0], ids[1]]);
+    expect(store.delete(ids[0])).toEqual(["b0"]);
+    expect(store.delete(ids[1]).sort()).toEqual(["b-shared", "b1"]);
+    expect(store.cidFor("hot~bearing", T + 2000)).toBe("bafy2");
+    expect(store.cidFor("hot~bearing", T + 3000)).toBeNull();
+    expect(store.failUnfinished()).toBe(1);
+    expect(store.list().map((r) => r.status)).toEqual(["failed", "finalised"]);
+  });
+});
+
+describe("pre-roll ring", () => {
+  it("keeps its span and byte budget, and starts afresh when the clock goes back", () => {
+    const ring = new TimedRing<number>(10_000, 500);
+    for (let i = 0; i <= 20; i++) ring.push(i * 1000, i, 10);
+    expect(ring.range(0, Infinity).map((x) => x.item)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    for (let i = 21; i <= 30; i++) ring.push(i * 1000, i, 100);
+    expect(ring.byteSize).toBeLessThanOrEqual(500);
+    expect(ring.range(0, Infinity).map((x) => x.item)).toEqual([26, 27, 28, 29, 30]);
+    expect(ring.range(27_000, 28_000).map((x) => x.item)).toEqual([27, 28]);
+    ring.push(5000, 99, 1);
+    expect(ring.range(0, Infinity).map((x) => x.item)).toEqual([99]);
+  });
+});
+
+describe("Ogg/Opus from RTP", () => {
+  it("reads RTP headers with CSRCs and extensions, and Opus frame sizes", () => {
+    const p = rtp(7, 960, [0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 0x78, 9]);
+    p[0] = 0x90; // extension: profile 0, one word
+    expect(parseRtp(p)).toMatchObject({ seq: 7, timestamp: 960, ssrc: 0x1234, payload: new Uint8Array([0x78, 9]) });
+    expect(opusSamples(new Uint8Array([0x78]))).toBe(960); // CELT FB 20 ms, one frame
+    expect(opusSamples(new Uint8Array([0x79]))).toBe(1920); // two frames
+    expect(opusSamples(new Uint8Array([0x1b, 0x83]))).toBe(3 * 2880); // SILK 60 ms, three frames
+    expect(parseRtp(new Uint8Array(5))).toBeUndefined();
+  });
+
+  it("writes pages whose CRCs check, with the stream's granule positions", () => {
+    const ogg = oggOpus([...Array.from({ length: 300 }, (_, i) => rtp(i, i * 960, [0x78, ...new Array(i % 300).fill(i & 0xff)])), rtp(0, 0, [0x78, 1], 0x9999)])!;
+    const pages: Array<{ type: number; granule: bigint; segments: number }> = [];
+    for (let o = 0; o < ogg.length; ) {
+      expect(Buffer.from(ogg.subarray(o, o + 4)).toString()).toBe("OggS");
+      const v = new DataView(ogg.buffer, ogg.byteOffset + o);
+      const n = ogg[o + 26];
+      const length = 27 + n + ogg.subarray(o + 27, o + 27 + n).reduce((a, b) => a + b, 0);
+      const page = Uint8Array.from(ogg.subarray(o, o + length));
+      const crc = new DataView(page.buffer).getUint32(22, true);
+      page.fill(0, 22, 26);
+      expect(oggCrc(page)).toBe(crc);
+      pages.push({ type: ogg[o + 5], granule: v.getBigInt64(6, true), segments: n });
+      o += length;
+    }
+    expect(pages[0].type).toBe(2);
+    expect(pages.at(-1)!.type).toBe(4);
+    expect(pages.at(-1)!.granule).toBe(BigInt(299 * 960 + 960));
+    expect(pages.every((p) => p.segments <= 255)).toBe(true);
+    expect(oggOpus([])).toBeUndefined();
+  });
+});
+
+it("has the documented defaults", () => {
+  expect(incidentsSchema.parse({})).toMatchObject({ severities: ["warning", "critical"], telemetry: { before: 600_000, after: 300_000 }, frames: { before: 30_000, after: 30_000, interval: 1000 }, sound: { before: 10_000, after: 10_000 } });
+  expect(() => incidentsSchema.parse({ frames: { befor: "1m" } })).toThrow(/befor/);
+});
