@@ -45,9 +45,13 @@ const MANIFEST_ALLOWANCE = 64 * 1024;
 const text = (s: string) => new TextEncoder().encode(s);
 const json = (v: unknown) => text(`${JSON.stringify(v, null, 1)}\n`);
 
-/** A file name from an id: only [A-Za-z0-9_-] kept as they are, so no name is "." or "..", nor has a separator. */
+/**
+ * A file name from an id: anything but [A-Za-z0-9_.-] and a leading "." percent-encoded, so no
+ * name is "." or "..", hidden (tools such as ipfs-car skip those), or has a separator.
+ */
 export function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9_-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+  return id.replace(/[^A-Za-z0-9_.-]/g, hex).replace(/^\./, hex);
 }
 
 function csv(points: SeriesPoint[]): Uint8Array {

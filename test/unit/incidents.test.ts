@@ -92,8 +92,9 @@ describe("incident records", () => {
   });
 
   it("names files so that no id can climb out of its folder", () => {
-    expect(safeName("mic.spindle:left")).toBe("mic%2Espindle%3Aleft");
-    expect(safeName("..")).toBe("%2E%2E");
+    expect(safeName("mic.spindle:left")).toBe("mic.spindle%3Aleft");
+    expect(safeName("..")).toBe("%2E.");
+    expect(safeName(".hidden")).toBe("%2Ehidden");
     expect(safeName("a/b")).toBe("a%2Fb");
   });
 

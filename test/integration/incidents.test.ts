@@ -1,0 +1,155 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { CarIndexer } from "@ipld/car";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeThermal } from "../../gateway/protocol/thermal.js";
+import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { Mosquitto } from "../helpers/mosquitto.js";
+import { freePort, waitFor } from "../helpers/ports.js";
+
+const VIEWER = "incidents-viewer-token-0123456789abcdefghij";
+const IPFS_CAR = join(ROOT, "node_modules/.bin/ipfs-car");
+const ipfsCar = (...args: string[]) => spawnSync(IPFS_CAR, args, { encoding: "utf8", timeout: 60_000 });
+
+interface Notification {
+  event: string;
+  incident?: string;
+  record?: { firingAt: number; from: number; to: number; bytes: number; blocks: number };
+  alert?: { id: string };
+}
+
+const filesUnder = (dir: string, top = dir): string[] =>
+  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n), top) : [relative(top, join(dir, n))]));
+
+describe("incident records from a real gateway: overheating bearing → finalised record, CID in the API and MQTT, verifiable CAR", () => {
+  const broker = new Mosquitto();
+  const notifications: Notification[] = [];
+  const work = mkdtempSync(join(tmpdir(), "wachter-incidents-"));
+  let subscriber: MqttClient;
+  let gateway: GatewayProcess;
+  let base: string;
+  const get = (path: string, token: string | null = VIEWER) => fetch(`${base}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+
+  beforeAll(async () => {
+    await broker.start();
+    subscriber = await mqtt.connectAsync(broker.url);
+    subscriber.on("message", (_t, payload) => notifications.push(JSON.parse(payload.toString()) as Notification));
+    await subscriber.subscribeAsync("plant/alerts", { qos: 1 });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    gateway = new GatewayProcess({
+      name: "Mill 3",
+      http: { host: "127.0.0.1", port },
+      auth: { tokens: [{ name: "viewer", token: VIEWER, role: "viewer" }] },
+      sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
+      alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 55, clear: 50 } }] },
+      notify: { mqtt: { url: broker.url, topic: "plant/alerts" } },
+      incidents: { telemetry: { before: "20s", after: "3s" }, frames: { before: "3s", after: "2s" }, sound: { before: "2s", after: "2s" } },
+    });
+    await gateway.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await subscriber?.endAsync();
+    await broker.stop();
+  });
+
+  it("finalises the record after the post-roll and links it from /api/alerts and an MQTT 'incident' notification", async () => {
+    const incident = await waitFor(
+      "a finalised incident",
+      async () => ((await (await get("/api/incidents")).json()) as Array<{ status: string; cid: string; alert: string; bytes: number; blocks: number; firingAt: number; from: number; to: number }>).find((i) => i.status === "finalised"),
+      40_000,
+      250,
+    );
+    expect(incident.alert).toBe("hot~spindle.bearing");
+    expect(incident.cid).toMatch(/^bafybei[a-z2-7]+$/);
+    expect(incident.to - incident.firingAt).toBe(3000);
+    expect(incident.firingAt - incident.from).toBe(20_000);
+
+    const alerts = (await (await get("/api/alerts")).json()) as Array<{ id: string; incident: string | null }>;
+    expect(alerts.find((a) => a.id === "hot~spindle.bearing")?.incident).toBe(incident.cid);
+
+    const note = await waitFor("the MQTT incident notification", () => notifications.find((n) => n.event === "incident"), 10_000);
+    expect(note).toMatchObject({ incident: incident.cid, alert: { id: "hot~spindle.bearing" }, record: { firingAt: incident.firingAt, bytes: incident.bytes, blocks: incident.blocks } });
+    const firing = notifications.find((n) => n.event === "firing");
+    expect(firing).toBeDefined();
+    expect(firing!.incident).toBeUndefined();
+
+    const finalised = gateway.logs().find((l) => l.msg === "incident record finalised");
+    console.log(`incident: ${incident.bytes} bytes, ${incident.blocks} blocks, ${finalised?.files} files, assembled in ${finalised?.ms} ms`);
+  }, 60_000);
+
+  it("answers the manifest, and 400 for a malformed CID, 404 for one it does not hold, 401 without credentials", async () => {
+    const [incident] = (await (await get("/api/incidents")).json()) as Array<{ cid: string }>;
+    const res = await get(`/api/incidents/${incident.cid}`);
+    expect(res.status).toBe(200);
+    const { manifest } = (await res.json()) as { manifest: { format: string; gateway: { name: string; version: string }; telemetry: { channels: Array<{ id: string; unit: string }> }; cameras: { list: Array<{ frames: unknown[] }> }; microphones: { list: Array<{ clip: { file: string } | null }> } } };
+    expect(manifest.format).toBe("wachter-incident/1");
+    expect(manifest.gateway).toEqual({ name: "Mill 3", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(manifest.telemetry.channels.find((c) => c.id === "spindle.bearing")?.unit).toBe("°C");
+    expect(manifest.telemetry.channels.map((c) => c.id)).toEqual(expect.arrayContaining(["motor.winding", "coolant", "gearbox.oil", "ambient"]));
+    expect(manifest.cameras.list[0].frames.length).toBeGreaterThanOrEqual(4);
+    expect(manifest.cameras.list[0].frames.length).toBeLessThanOrEqual(6);
+    expect(manifest.microphones.list[0].clip?.file).toBe("sound/sim.opus");
+
+    expect((await get("/api/incidents/not-a-cid")).status).toBe(400);
+    expect((await get("/api/incidents/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG.car")).status).toBe(400);
+    expect((await get("/api/incidents/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku")).status).toBe(404);
+    expect((await get("/api/incidents/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku.car")).status).toBe(404);
+    expect((await get("/api/incidents", null)).status).toBe(401);
+  });
+
+  it("exports a CAR that ipfs-car unpacks and verifies, rejects with one byte changed, and packs back to the same root CID", async () => {
+    const [incident] = (await (await get("/api/incidents")).json()) as Array<{ cid: string }>;
+    const res = await get(`/api/incidents/${incident.cid}.car`, API_TOKEN);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/vnd.ipld.car; version=1");
+    const car = Buffer.from(await res.arrayBuffer());
+    const carFile = join(work, "incident.car");
+    writeFileSync(carFile, car);
+
+    expect(ipfsCar("roots", carFile).stdout.trim()).toBe(incident.cid);
+    const out = join(work, "unpacked");
+    const unpack = ipfsCar("unpack", carFile, "--output", out);
+    expect(unpack.stderr).toBe("");
+    expect(unpack.status).toBe(0);
+    const files = filesUnder(out).sort();
+    expect(files).toEqual(expect.arrayContaining(["alert.json", "manifest.json", "sound/sim.opus", "sound/sim.spectrum.json", "telemetry/spindle.bearing.csv", "frames/sim/0000.thermal"]));
+
+    const alert = JSON.parse(readFileSync(join(out, "alert.json"), "utf8"));
+    expect(alert.rule.when).toEqual({ above: 55, clear: 50 });
+    expect(alert.events.map((e: { to_state: string }) => e.to_state)).toContain("firing");
+    const csv = readFileSync(join(out, "telemetry/spindle.bearing.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe("time,mean,min,max");
+    expect(Math.max(...csv.slice(1).map((r) => Number(r.split(",")[1])))).toBeGreaterThan(55);
+    const frame = decodeThermal(new Uint8Array(readFileSync(join(out, "frames/sim/0000.thermal"))).buffer);
+    expect(frame).toMatchObject({ camera: "sim", width: 32, height: 24 });
+    const probe = spawnSync("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_name,sample_rate", "-of", "json", join(out, "sound/sim.opus")], { encoding: "utf8" });
+    expect(probe.status).toBe(0);
+    const info = JSON.parse(probe.stdout);
+    expect(info.streams[0]).toMatchObject({ codec_name: "opus", sample_rate: "48000" });
+    expect(Number(info.format.duration)).toBeGreaterThan(3.5);
+    expect(Number(info.format.duration)).toBeLessThan(4.3);
+
+    // Another UnixFS implementation, the same files: the same root.
+    const packed = join(work, "repacked.car");
+    expect(ipfsCar("pack", out, "--no-wrap", "--output", packed).status).toBe(0);
+    expect(ipfsCar("roots", packed).stdout.trim()).toBe(incident.cid);
+
+    // One byte changed in the middle of the largest block.
+    const blocks = [];
+    for await (const b of await CarIndexer.fromBytes(car)) blocks.push(b);
+    const victim = blocks.sort((a, b) => b.blockLength - a.blockLength)[0];
+    const tampered = Buffer.from(car);
+    tampered[victim.blockOffset + Math.floor(victim.blockLength / 2)] ^= 0x01;
+    const tamperedFile = join(work, "tampered.car");
+    writeFileSync(tamperedFile, tampered);
+    const bad = ipfsCar("unpack", tamperedFile, "--output", join(work, "tampered"));
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/hash|mismatch/i);
+  }, 60_000);
+});
