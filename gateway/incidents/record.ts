@@ -27,7 +27,8 @@ export interface IncidentInputs {
   rule: Rule;
   firingAt: number;
   events: AlertEvent[];
-  telemetry: { window: Window; step: number; channels: Array<{ info: ChannelInfo; points: SeriesPoint[] }> };
+  /** Each channel's history as `telemetryCsv` writes it (made channel by channel, the event loop free in between). */
+  telemetry: { window: Window; step: number; channels: Array<{ info: ChannelInfo; points: number; csv: Uint8Array }> };
   /** Frames as the thermal data channel carries them (docs/protocol.md). */
   cameras: { window: Window; interval: number; list: Array<{ info: CameraInfo; frames: Array<{ ts: number; seq: number; bytes: Uint8Array }> }> };
   /** RTP packets with the wall time they arrived. */
@@ -54,7 +55,7 @@ export function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, hex).replace(/^\./, hex);
 }
 
-function csv(points: SeriesPoint[]): Uint8Array {
+export function telemetryCsv(points: SeriesPoint[]): Uint8Array {
   return text(`time,mean,min,max\n${points.map((p) => `${new Date(p.t).toISOString()},${p.mean},${p.min},${p.max}\n`).join("")}`);
 }
 
@@ -75,7 +76,7 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
   const { alert, firingAt } = inputs;
   const omitted: string[] = [];
   const alertFile: IncidentFile = { path: "alert.json", content: json({ alert, rule: inputs.rule, events: inputs.events }) };
-  const telemetry = inputs.telemetry.channels.map((c) => ({ c, file: { path: `telemetry/${safeName(c.info.id)}.csv`, content: csv(c.points) } }));
+  const telemetry = inputs.telemetry.channels.map((c) => ({ c, file: { path: `telemetry/${safeName(c.info.id)}.csv`, content: c.csv } }));
   const sound = inputs.microphones.list.map((m) => {
     const clip = oggOpus(m.packets.map((p) => p.packet));
     return {
@@ -125,7 +126,7 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
       columns: "time (ISO 8601), mean, min, max per step",
       channels: telemetry
         .filter((t) => keep.has(t.file))
-        .map(({ c, file }) => ({ id: c.info.id, name: c.info.name, unit: c.info.unit, source: c.info.source, file: file.path, points: c.points.length })),
+        .map(({ c, file }) => ({ id: c.info.id, name: c.info.name, unit: c.info.unit, source: c.info.source, file: file.path, points: c.points })),
     },
     cameras: {
       ...inputs.cameras.window,

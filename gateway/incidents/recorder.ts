@@ -8,7 +8,7 @@ import type { Hub, HubEvent } from "../hub/hub.js";
 import { encodeThermal } from "../protocol/thermal.js";
 import { ContentStore, importFiles } from "./contentStore.js";
 import type { IncidentRow, IncidentStore } from "./incidentStore.js";
-import { buildRecord, type IncidentInputs, type Window } from "./record.js";
+import { buildRecord, telemetryCsv, type IncidentInputs, type Window } from "./record.js";
 import type { IncidentsConfig } from "./schema.js";
 import { TimedRing } from "./timedRing.js";
 
@@ -173,7 +173,8 @@ export class IncidentRecorder {
       const related = deps.hub.channelStates().filter((c) => c.info.id === r.alert.channel || (source !== undefined && c.info.source === source));
       const channels: IncidentInputs["telemetry"]["channels"] = [];
       for (const c of related) {
-        channels.push({ info: c.info, points: deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step) });
+        const points = deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step);
+        channels.push({ info: c.info, points: points.length, csv: telemetryCsv(points) });
         await yieldToEventLoop();
       }
       const since = r.alert.pendingSince ?? r.inputs.firingAt;

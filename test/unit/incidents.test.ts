@@ -7,7 +7,7 @@ import { ruleSchema } from "../../gateway/alerts/schema.js";
 import { ContentStore, importFiles, parseCid } from "../../gateway/incidents/contentStore.js";
 import { IncidentStore } from "../../gateway/incidents/incidentStore.js";
 import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/oggOpus.js";
-import { buildRecord, safeName, type IncidentInputs } from "../../gateway/incidents/record.js";
+import { buildRecord, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
 import { incidentsSchema } from "../../gateway/incidents/schema.js";
 import { TimedRing } from "../../gateway/incidents/timedRing.js";
 import { openDatabase } from "../../gateway/storage/db.js";
@@ -28,7 +28,10 @@ function rtp(seq: number, timestamp: number, payload: number[], ssrc = 0x1234): 
 
 function inputs(overrides: Partial<IncidentInputs> = {}): IncidentInputs {
   const channel = (id: string) => ({ id, name: id, unit: "°C", source: "mill", staleAfterMs: 5000 });
-  const series = (base: number) => Array.from({ length: 60 }, (_, i) => ({ t: T - 30_000 + i * 1000, mean: base + i / 10, min: base, max: base + i / 5 }));
+  const series = (info: ReturnType<typeof channel>, base: number) => {
+    const points = Array.from({ length: 60 }, (_, i) => ({ t: T - 30_000 + i * 1000, mean: base + i / 10, min: base, max: base + i / 5 }));
+    return { info, points: points.length, csv: telemetryCsv(points) };
+  };
   const frame = (i: number) => ({ ts: T - 5000 + i * 1000, seq: i, bytes: new Uint8Array(10_000).fill(i + 1) });
   return {
     gateway: { name: "Mill 3", version: "0.1.0" },
@@ -36,7 +39,7 @@ function inputs(overrides: Partial<IncidentInputs> = {}): IncidentInputs {
     rule: ruleSchema.parse({ id: "hot", channels: ["bearing"], severity: "critical", when: { above: 80, clear: 75 } }),
     firingAt: T,
     events: [{ from_state: "normal", to_state: "firing", at: T, value: 81, detail: "Bearing hot: 81 °C" }],
-    telemetry: { window: { from: T - 30_000, to: T + 30_000 }, step: 1000, channels: [{ info: channel("bearing"), points: series(70) }, { info: channel("motor"), points: series(50) }] },
+    telemetry: { window: { from: T - 30_000, to: T + 30_000 }, step: 1000, channels: [series(channel("bearing"), 70), series(channel("motor"), 50)] },
     cameras: { window: { from: T - 5000, to: T + 5000 }, interval: 1000, list: [{ info: { id: "cam", name: "Spindle", source: "mill", width: 32, height: 24, rois: [], staleAfterMs: 2000 }, frames: Array.from({ length: 11 }, (_, i) => frame(i)) }] },
     microphones: {
       window: { from: T - 1000, to: T + 1000 },
