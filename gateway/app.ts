@@ -19,6 +19,7 @@ import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerRulesApi } from "./http/rulesApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
 import { registerIncidentsApi } from "./http/incidentsApi.js";
+import { registerTrustlessGateway } from "./http/trustlessGateway.js";
 import { ContentStore } from "./incidents/contentStore.js";
 import { IncidentStore } from "./incidents/incidentStore.js";
 import { IncidentRecorder } from "./incidents/recorder.js";
@@ -211,6 +212,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       routes: [
         (a) => registerAlertsApi(a, alerts, alertStore, incidentOf),
         (a) => registerIncidentsApi(a, incidentStore, content),
+        (a) => registerTrustlessGateway(a, incidentStore, content),
         (a) => registerRulesApi(a, { book: rules, backtests, channels: () => hub.channelStates().map((c) => c.info) }),
         (a) => registerHistoryApi(a, history),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),

@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { CarIndexer } from "@ipld/car";
+import { CarBlockIterator, CarIndexer } from "@ipld/car";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeThermal } from "../../gateway/protocol/thermal.js";
@@ -152,4 +154,66 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/hash|mismatch/i);
   }, 60_000);
+
+  it("answers as an IPFS trustless gateway: raw blocks and CARs by dag-scope, checked with curl", async () => {
+    const [incident] = (await (await get("/api/incidents")).json()) as Array<{ cid: string; blocks: number }>;
+    const curl = (path: string, ...args: string[]) => {
+      const file = join(work, `curl-${Math.random().toString(36).slice(2)}`);
+      const r = spawnSync("curl", ["-s", "-o", file, "-D", "-", "-H", `Authorization: Bearer ${VIEWER}`, ...args, `${base}${path}`], { encoding: "utf8" });
+      const [status, ...lines] = r.stdout.trim().split(/\r?\n/);
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+      return { status: Number(status.split(" ")[1]), headers, body: existsSync(file) ? readFileSync(file) : Buffer.alloc(0) };
+    };
+    const carBlocks = async (body: Buffer) => {
+      const reader = await CarBlockIterator.fromBytes(body);
+      const blocks: string[] = [];
+      for await (const b of reader) {
+        expect((await sha256.digest(b.bytes)).digest).toEqual(b.cid.multihash.digest);
+        blocks.push(b.cid.toString());
+      }
+      return { roots: (await reader.getRoots()).map(String), blocks };
+    };
+
+    const rawRoot = curl(`/ipfs/${incident.cid}`, "-H", "Accept: application/vnd.ipld.raw");
+    expect(rawRoot.status).toBe(200);
+    expect(rawRoot.headers["content-type"]).toBe("application/vnd.ipld.raw");
+    expect(rawRoot.headers["etag"]).toBe(`"${incident.cid}.raw"`);
+    expect(rawRoot.headers["x-content-type-options"]).toBe("nosniff");
+    expect(rawRoot.headers["cache-control"]).toContain("immutable");
+    expect((await sha256.digest(rawRoot.body)).digest).toEqual(CID.parse(incident.cid).multihash.digest);
+    expect(curl(`/ipfs/${incident.cid}?format=raw`, "-H", `If-None-Match: "${incident.cid}.raw"`).status).toBe(304);
+    const head = await fetch(`${base}/ipfs/${incident.cid}?format=raw`, { method: "HEAD", headers: { Authorization: `Bearer ${VIEWER}` } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("etag")).toBe(`"${incident.cid}.raw"`);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+
+    const all = curl(`/ipfs/${incident.cid}?format=car`);
+    expect(all.status).toBe(200);
+    expect(all.headers["content-type"]).toBe("application/vnd.ipld.car; version=1; order=dfs; dups=n");
+    expect(all.headers["content-disposition"]).toBe(`attachment; filename="${incident.cid}.car"`);
+    const everything = await carBlocks(all.body);
+    expect(everything.roots).toEqual([incident.cid]);
+    expect(everything.blocks).toHaveLength(incident.blocks);
+    expect((await carBlocks(curl(`/ipfs/${incident.cid}`, "-H", "Accept: application/vnd.ipld.car").body)).blocks).toHaveLength(incident.blocks);
+    const block = curl(`/ipfs/${incident.cid}?format=car&dag-scope=block`);
+    expect((await carBlocks(block.body)).blocks).toEqual([incident.cid]);
+    expect(block.headers["etag"]).not.toBe(all.headers["etag"]);
+    // A file below two directories: both directory blocks come along, so the path can be verified.
+    const file = await carBlocks(curl(`/ipfs/${incident.cid}/telemetry/spindle.bearing.csv?format=car&dag-scope=entity`).body);
+    expect(file.blocks).toHaveLength(3);
+    expect(file.blocks[0]).toBe(incident.cid);
+
+    expect(curl(`/ipfs/bafkqaaa?format=raw`)).toMatchObject({ status: 200, body: Buffer.alloc(0) });
+    expect(curl(`/ipfs/${incident.cid}`, "-H", "Accept:").status).toBe(400); // neither format= nor Accept
+    expect(curl(`/ipfs/${incident.cid}`).status).toBe(406); // curl's Accept: */*
+    expect(curl(`/ipfs/${incident.cid}`, "-H", "Accept: text/html").status).toBe(406);
+    expect(curl(`/ipfs/not-a-cid?format=raw`).status).toBe(400);
+    expect(curl(`/ipfs/${incident.cid}/manifest.json?format=raw`).status).toBe(400);
+    expect(curl(`/ipfs/${incident.cid}?format=car&dag-scope=everything`).status).toBe(400);
+    expect(curl(`/ipfs/${incident.cid}/manifest.json?format=car&dag-scope=entity&entity-bytes=99999999:*`).status).toBe(400);
+    expect(curl(`/ipfs/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?format=raw`).status).toBe(404);
+    expect(curl(`/ipfs/${incident.cid}/no-such-file?format=car`).status).toBe(404);
+    expect(curl(`/ipfs/${incident.cid}/%2E%2E/etc/passwd?format=car`).status).toBe(404);
+    expect((await get(`/ipfs/${incident.cid}?format=raw`, null)).status).toBe(401);
+  }, 30_000);
 });

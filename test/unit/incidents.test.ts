@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CarBlockIterator } from "@ipld/car";
+import * as dagPb from "@ipld/dag-pb";
 import { describe, expect, it } from "vitest";
 import { ruleSchema } from "../../gateway/alerts/schema.js";
 import { ContentStore, importFiles, parseCid } from "../../gateway/incidents/contentStore.js";
@@ -10,6 +11,7 @@ import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/
 import { buildRecord, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
 import { incidentsSchema } from "../../gateway/incidents/schema.js";
 import { TimedRing } from "../../gateway/incidents/timedRing.js";
+import { carBlocks, carRequest, resolvePath, responseFormat, TrustlessError } from "../../gateway/incidents/trustless.js";
 import { openDatabase } from "../../gateway/storage/db.js";
 
 const T = Date.UTC(2026, 11, 1, 3, 12, 0);
@@ -137,6 +139,49 @@ describe("incident blockstore and CAR export", () => {
     await expect(async () => {
       for await (const _ of content.walk(root)) void _;
     }).rejects.toThrow(/does not match its CID/);
+    await content.close();
+  });
+});
+
+describe("trustless gateway responses", () => {
+  it("picks the format from format= before Accept, and refuses what it cannot answer", () => {
+    expect(responseFormat("car", "application/vnd.ipld.raw")).toBe("car");
+    expect(responseFormat(undefined, "text/html, application/vnd.ipld.car; version=1; order=dfs")).toBe("car");
+    expect(responseFormat(undefined, "application/vnd.ipld.raw")).toBe("raw");
+    expect(() => responseFormat(undefined, undefined)).toThrow(TrustlessError);
+    expect(() => responseFormat(undefined, "application/vnd.ipld.car; version=2")).toThrow(/Accept/);
+    expect(() => responseFormat("tar", undefined)).toThrow(/format=tar/);
+    expect(carRequest(undefined, undefined)).toEqual({ scope: "all" });
+    expect(carRequest("entity", "-100:*")).toEqual({ scope: "entity", bytes: { from: -100, to: undefined } });
+    expect(() => carRequest("entity", "1-2")).toThrow(/entity-bytes/);
+    expect(() => carRequest("some", undefined)).toThrow(/dag-scope/);
+  });
+
+  it("sends only the leaves that hold the entity-bytes asked for", async () => {
+    const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
+    await content.open();
+    const MiB = 1024 * 1024;
+    let seed = 7;
+    const big = new Uint8Array(2.5 * MiB).map(() => (seed = (seed * 48271) % 2147483647) & 0xff);
+    const { root, blocks } = await importFiles([{ path: "big.bin", content: big }, { path: "small.txt", content: new TextEncoder().encode("hi") }]);
+    await content.put(blocks, async () => {});
+    const resolved = await resolvePath(content, root, ["big.bin"]);
+    const leaves = dagPb.decode(resolved.terminal.bytes).Links.map((l) => l.Hash.toString());
+    expect(leaves).toHaveLength(3);
+    const sent = async (bytes: string | undefined, scope = "entity") => {
+      const out: string[] = [];
+      for await (const b of await carBlocks(content, resolved, carRequest(scope, bytes))) out.push(b.cid.toString());
+      return out;
+    };
+    const [dir, file] = [root.toString(), resolved.terminal.cid.toString()];
+    expect(await sent("0:99")).toEqual([dir, file, leaves[0]]);
+    expect(await sent("-100:*")).toEqual([dir, file, leaves[2]]);
+    expect(await sent(`${MiB - 1}:${MiB}`)).toEqual([dir, file, leaves[0], leaves[1]]);
+    expect(await sent(undefined)).toEqual([dir, file, ...leaves]);
+    expect(await sent(undefined, "block")).toEqual([dir, file]);
+    await expect(sent(`${3 * MiB}:*`)).rejects.toThrow(/outside/);
+    await expect(resolvePath(content, root, ["big.bin", "x"])).rejects.toThrow(/in a file/);
+    await expect(resolvePath(content, root, [".."])).rejects.toThrow(/no "\.\." in this directory/);
     await content.close();
   });
 });
