@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { CarWriter } from "@ipld/car";
 import * as dagPb from "@ipld/dag-pb";
 import { FsBlockstore } from "blockstore-fs";
@@ -53,13 +55,14 @@ export async function importFiles(files: IncidentFile[]): Promise<{ root: CID; b
 export class ContentStore {
   private readonly store: FsBlockstore;
 
-  constructor(dir: string) {
+  constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.store = new FsBlockstore(dir);
   }
 
   async open(): Promise<void> {
     await this.store.open();
+    await this.removeTemporaryFiles();
   }
 
   async close(): Promise<void> {
@@ -78,7 +81,21 @@ export class ContentStore {
       }
     } catch (err) {
       await undo(written);
+      await this.removeTemporaryFiles();
       throw err;
+    }
+  }
+
+  /**
+   * blockstore-fs writes each block to ".NAME.tmp" and renames it; a write that failed (a full
+   * disk) or was cut short leaves that file behind. Only while no block is being written.
+   */
+  private async removeTemporaryFiles(): Promise<void> {
+    for (const shard of await readdir(this.dir, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue;
+      for (const name of await readdir(join(this.dir, shard.name))) {
+        if (name.startsWith(".") && name.endsWith(".tmp")) await rm(join(this.dir, shard.name, name), { force: true });
+      }
     }
   }
 

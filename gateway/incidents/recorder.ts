@@ -14,6 +14,8 @@ import { TimedRing } from "./timedRing.js";
 
 export interface FinalisedIncident {
   alert: AlertView;
+  /** The firing was not announced (shelved, or part of a flood): neither is its record. */
+  quiet: boolean;
   incident: Pick<IncidentRow, "id" | "firingAt" | "from" | "to" | "bytes" | "blocks"> & { cid: string };
 }
 
@@ -26,6 +28,7 @@ interface Frame {
 interface Recording {
   id: number;
   alert: AlertView;
+  quiet: boolean;
   inputs: Pick<IncidentInputs, "rule" | "firingAt">;
   windows: { telemetry: Window; frames: Window; sound: Window };
   cameras?: IncidentInputs["cameras"]["list"];
@@ -73,7 +76,7 @@ export class IncidentRecorder {
     const cut = this.deps.store.failUnfinished();
     if (cut) this.deps.log.warn({ count: cut }, "incident records cut short by the last stop are marked failed");
     this.detach.push(this.deps.hub.subscribe((e) => this.onHubEvent(e)));
-    this.detach.push(this.deps.alerts.subscribe({ transition: (t) => t.to === "firing" && this.begin(t.alert) }));
+    this.detach.push(this.deps.alerts.subscribe({ transition: (t) => t.to === "firing" && this.begin(t.alert, t.quiet) }));
     this.retentionTimer = setInterval(() => void this.applyRetention(), 3_600_000);
     await this.applyRetention();
   }
@@ -118,7 +121,7 @@ export class IncidentRecorder {
     }
   }
 
-  private begin(alert: AlertView): void {
+  private begin(alert: AlertView, quiet: boolean): void {
     const { config, deps } = this;
     if (!config.enabled || !config.severities.includes(alert.severity)) return;
     if (this.recordings.size >= config.maxConcurrent) {
@@ -139,7 +142,7 @@ export class IncidentRecorder {
       deps.log.error({ alert: alert.id, err: (err as Error).message }, "cannot start an incident record");
       return;
     }
-    const r: Recording = { id, alert, inputs: { rule: structuredClone(rule), firingAt }, windows, timers: [] };
+    const r: Recording = { id, alert, quiet, inputs: { rule: structuredClone(rule), firingAt }, windows, timers: [] };
     this.recordings.add(r);
     const at = (t: number, f: () => void) => r.timers.push(setTimeout(f, Math.max(0, t - this.now())));
     at(windows.frames.to, () => (r.cameras = this.cameraSnapshot(windows.frames)));
@@ -203,7 +206,7 @@ export class IncidentRecorder {
       deps.store.finalise(r.id, cid, bytes, blocks.map((b) => b.cid.toString()), this.now());
       const ms = Math.round(performance.now() - started);
       deps.log.info({ alert: alert.id, incident: r.id, cid, bytes, blocks: blocks.length, files: files.length, ms }, "incident record finalised");
-      const event: FinalisedIncident = { alert, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length } };
+      const event: FinalisedIncident = { alert, quiet: r.quiet, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length } };
       for (const l of this.listeners) l(event);
     } catch (err) {
       deps.log.error({ alert: r.alert.id, incident: r.id, err: (err as Error).message }, "incident record failed");

@@ -127,9 +127,9 @@ export class Notifiers {
    */
   attachIncidents(recorder: IncidentRecorder): void {
     this.detach.push(
-      recorder.subscribe(({ alert, incident: { cid, id: _id, ...record } }) =>
-        this.enqueue({ event: "incident", at: Date.now(), gateway: this.gateway, alert: alertFields(alert), incident: cid, record }),
-      ),
+      recorder.subscribe(({ alert, quiet, incident: { cid, id: _id, ...record } }) => {
+        if (!quiet) this.enqueue({ event: "incident", at: Date.now(), gateway: this.gateway, alert: alertFields(alert), incident: cid, record });
+      }),
     );
   }
 
