@@ -8,6 +8,7 @@ import { ruleSchema } from "../../gateway/alerts/schema.js";
 import { ContentStore, importFiles, parseCid } from "../../gateway/incidents/contentStore.js";
 import { IncidentStore } from "../../gateway/incidents/incidentStore.js";
 import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/oggOpus.js";
+import { IncidentRecorder } from "../../gateway/incidents/recorder.js";
 import { buildRecord, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
 import { incidentsSchema } from "../../gateway/incidents/schema.js";
 import { TimedRing } from "../../gateway/incidents/timedRing.js";
@@ -257,4 +258,35 @@ describe("Ogg/Opus from RTP", () => {
 it("has the documented defaults", () => {
   expect(incidentsSchema.parse({})).toMatchObject({ severities: ["warning", "critical"], telemetry: { before: 600_000, after: 300_000 }, frames: { before: 30_000, after: 30_000, interval: 1000 }, sound: { before: 10_000, after: 10_000 } });
   expect(() => incidentsSchema.parse({ frames: { befor: "1m" } })).toThrow(/befor/);
+});
+
+describe("incident retention", () => {
+  it("deletes an expired record's blocks but keeps those another record still holds", async () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "wachter-inc-")), "w.db"));
+    const store = new IncidentStore(db);
+    const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    let now = T;
+    const recorder = new IncidentRecorder(incidentsSchema.parse({ retention: "1h" }), { store, content, log: quiet } as never, () => now);
+    await content.open();
+    const shared = { path: "shared.bin", content: new Uint8Array(5000).fill(3) };
+    const stored = async (firingAt: number, own: string) => {
+      const { root, blocks } = await importFiles([shared, { path: "own.txt", content: new TextEncoder().encode(own) }]);
+      await content.put(blocks, async () => {});
+      store.finalise(store.begin("hot~bearing", firingAt, firingAt - 1000, firingAt + 1000), root.toString(), 5000, blocks.map((b) => b.cid.toString()), firingAt);
+      return { root, blocks };
+    };
+    const old = await stored(T, "old");
+    const recent = await stored(T + 2 * 3_600_000, "recent");
+    now = T + 2.5 * 3_600_000;
+    await recorder.applyRetention();
+    expect(store.list().map((r) => r.cid)).toEqual([recent.root.toString()]);
+    const sharedCid = old.blocks.find((b) => b.bytes.length === 5000)!.cid;
+    expect(await content.has(sharedCid)).toBe(true);
+    expect(await content.has(old.root)).toBe(false);
+    const walked: string[] = [];
+    for await (const b of content.walk(recent.root)) walked.push(b.cid.toString());
+    expect(walked.sort()).toEqual(recent.blocks.map((b) => b.cid.toString()).sort());
+    await content.close();
+  });
 });
