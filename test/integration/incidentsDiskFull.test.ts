@@ -1,26 +1,11 @@
-import { execFileSync } from "node:child_process";
 import { appendFile } from "node:fs/promises";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
+import { SmallDisk } from "../helpers/smallDisk.js";
 import { PtyPair } from "../helpers/socat.js";
-
-/** Fills the filesystem at `dir` to the last byte with one file. */
-function fill(dir: string): string {
-  const file = join(dir, "filler");
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let size = chunk.length; size >= 512; size /= 2) {
-    try {
-      for (;;) appendFileSync(file, chunk.subarray(0, size));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-    }
-  }
-  return file;
-}
 
 const filesUnder = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)])) : []);
 
@@ -33,18 +18,17 @@ interface Incident {
 
 /** dataDir on a small tmpfs of its own (needs root, as the namespace tests do). */
 describe("an incident record finalised while the disk is full", () => {
-  const mountPoint = mkdtempSync(join(tmpdir(), "wachter-incfull-"));
-  const dataDir = join(mountPoint, "data");
+  const disk = new SmallDisk();
+  const dataDir = join(disk.path, "data");
   const blocksDir = join(dataDir, "incidents", "blocks");
   const pair = new PtyPair();
   let gateway: GatewayProcess;
   let base: string;
-  let filler: string;
   const incidents = async () => (await (await fetch(`${base}/api/incidents`, { headers: { Authorization: `Bearer ${API_TOKEN}` } })).json()) as Incident[];
   const send = (t: number) => appendFile(pair.board, `t=${t}\n`);
 
   beforeAll(async () => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]);
+    disk.mount();
     await pair.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -62,7 +46,7 @@ describe("an incident record finalised while the disk is full", () => {
   afterAll(async () => {
     await gateway?.stop();
     await pair.unplug();
-    execFileSync("umount", ["-l", mountPoint]);
+    disk.unmount();
   });
 
   it("leaves no partial record: no finalised row and no stray block files; with room again the next one is finalised", async () => {
@@ -70,14 +54,14 @@ describe("an incident record finalised while the disk is full", () => {
     await send(90);
     const [recording] = await waitFor("recording", async () => ((await incidents()).length ? incidents() : undefined), 10_000);
     expect(recording.status).toBe("recording");
-    filler = fill(mountPoint);
+    disk.fill();
     const ended = await waitFor("the record to end", async () => (await incidents()).find((i) => i.status !== "recording" || gateway.logs().some((l) => l.msg === "incident record failed")), 15_000);
     expect(ended.status).not.toBe("finalised");
     expect(ended.cid).toBeNull();
     expect(gateway.logs().find((l) => l.msg === "incident record failed")?.err).toMatch(/ENOSPC|no space/i);
     expect(filesUnder(blocksDir)).toEqual([]);
 
-    rmSync(filler);
+    disk.free();
     await send(70);
     await send(95);
     const finalised = await waitFor("the next record finalised", async () => (await incidents()).find((i) => i.status === "finalised"), 15_000);
