@@ -105,7 +105,7 @@ export class IncidentRecorder {
 
   onHubEvent(e: HubEvent): void {
     const { frames, sound, maxBytes } = this.config;
-    if (e.type === "frame") {
+    if (e.type === "frame" && frames.before + frames.after > 0) {
       // One frame per interval slot: about one a second whatever the camera's rate.
       const slot = Math.floor(e.frame.ts / frames.interval);
       if (this.lastFrameSlot.get(e.camera) === slot) return;
@@ -114,6 +114,8 @@ export class IncidentRecorder {
       const f = e.frame;
       const bytes = encodeThermal({ camera: e.camera, width: f.width, height: f.height, seq: f.seq, ts: f.ts, min, max, mean, hotX, hotY, celsius: f.celsius });
       ring(this.frames, e.camera, frames.before + frames.after + frames.interval, maxBytes).push(f.ts, { ts: f.ts, seq: f.seq, bytes }, bytes.length);
+    } else if (sound.before + sound.after === 0) {
+      return;
     } else if (e.type === "rtp") {
       ring(this.packets, e.stream, sound.before + sound.after, maxBytes).push(this.now(), e.packet, e.packet.length);
     } else if (e.type === "spectrum") {
@@ -154,11 +156,14 @@ export class IncidentRecorder {
     deps.log.info({ alert: alert.id, incident: id, until: new Date(to).toISOString() }, "recording an incident");
   }
 
+  /** An empty window (before and after 0) turns that kind of recording off. */
   private cameraSnapshot(w: Window): IncidentInputs["cameras"]["list"] {
+    if (w.from === w.to) return [];
     return this.deps.hub.cameraStates().map((c) => ({ info: c.info, frames: (this.frames.get(c.info.id)?.range(w.from, w.to) ?? []).map((x) => x.item) }));
   }
 
   private microphoneSnapshot(w: Window): IncidentInputs["microphones"]["list"] {
+    if (w.from === w.to) return [];
     return this.deps.hub.micStates().map((m) => ({
       info: m.info,
       packets: (this.packets.get(m.info.id)?.range(w.from, w.to) ?? []).map((x) => ({ at: x.at, packet: x.item })),
