@@ -20,7 +20,7 @@ export function registerIncidentsApi(app: FastifyInstance, store: IncidentStore,
         .type("application/vnd.ipld.car; version=1")
         .header("Content-Disposition", `attachment; filename="${cid}.car"`)
         .header("Cache-Control", "private, max-age=31536000, immutable")
-        .send(Readable.from(content.car(cid)));
+        .send(Readable.from(content.car(cid, (err) => req.log.error({ err: err.message, cid: cid.toString() }, "CAR export ended early"))));
     }
     const manifest = await content.readFile(cid, "manifest.json");
     return { incident, manifest: manifest ? JSON.parse(Buffer.from(manifest).toString("utf8")) : null };

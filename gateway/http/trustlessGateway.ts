@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { CarWriter } from "@ipld/car";
 import * as dagPb from "@ipld/dag-pb";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { identity } from "multiformats/hashes/identity";
 import { sha256 } from "multiformats/hashes/sha2";
-import type { ContentStore } from "../incidents/contentStore.js";
+import { carStream, type ContentStore } from "../incidents/contentStore.js";
 import type { IncidentStore } from "../incidents/incidentStore.js";
 import { carBlocks, carRequest, resolvePath, responseFormat, TrustlessError } from "../incidents/trustless.js";
 
@@ -65,19 +64,11 @@ export function registerTrustlessGateway(app: FastifyInstance, store: IncidentSt
 
 async function car(reply: FastifyReply, content: ContentStore, root: CID, path: string[], query: Record<string, string | undefined>) {
   const request = carRequest(query["dag-scope"], query["entity-bytes"]);
-  const { writer, out } = CarWriter.create([root]);
   let blocks: AsyncIterable<{ cid: CID; bytes: Uint8Array }> = (async function* () {})();
   if (root.multihash.code !== identity.code) {
     blocks = await carBlocks(content, await resolvePath(content, root, path), request);
   } else if (path.length) throw new TrustlessError(404, "an identity CID has no paths");
-  void (async () => {
-    try {
-      for await (const b of blocks) if (b.cid.multihash.code !== identity.code) await writer.put(b);
-    } finally {
-      // A block missing part-way ends the CAR early; the client finds it incomplete.
-      await writer.close();
-    }
-  })().catch(() => {});
+  const out = carStream(root, blocks, (err) => reply.log.error({ err: err.message, cid: root.toString() }, "CAR response ended early"));
   const variant = createHash("sha256").update(JSON.stringify([path, request])).digest("base64url").slice(0, 12);
   return reply
     .type("application/vnd.ipld.car; version=1; order=dfs; dups=n")

@@ -143,19 +143,25 @@ export class ContentStore {
   }
 
   /** A CAR v1 of the record, blocks in depth-first order without duplicates. */
-  car(root: CID): AsyncIterable<Uint8Array> {
-    const { writer, out } = CarWriter.create([root]);
-    void (async () => {
-      try {
-        for await (const block of this.walk(root)) await writer.put(block);
-      } finally {
-        await writer.close();
-      }
-    })().catch(() => {
-      // A block gone missing ends the CAR early: the client sees it incomplete and rejects it.
-    });
-    return out;
+  car(root: CID, onError: (err: Error) => void): AsyncIterable<Uint8Array> {
+    return carStream(root, this.walk(root), onError);
   }
+}
+
+/**
+ * A CAR v1 with one root, written as `blocks` come. A block missing or damaged part-way ends it
+ * early (the response has begun): the client finds it incomplete and rejects it; `onError` hears why.
+ */
+export function carStream(root: CID, blocks: AsyncIterable<{ cid: CID; bytes: Uint8Array }>, onError: (err: Error) => void): AsyncIterable<Uint8Array> {
+  const { writer, out } = CarWriter.create([root]);
+  void (async () => {
+    try {
+      for await (const block of blocks) await writer.put(block);
+    } finally {
+      await writer.close();
+    }
+  })().catch(onError);
+  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

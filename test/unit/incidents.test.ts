@@ -123,7 +123,7 @@ describe("incident blockstore and CAR export", () => {
     const manifest = await content.readFile(root, "manifest.json");
     expect(new TextDecoder().decode(manifest)).toBe(new TextDecoder().decode(files[0].content));
     const chunks: Uint8Array[] = [];
-    for await (const c of content.car(root)) chunks.push(c);
+    for await (const c of content.car(root, (err) => chunks.push(new TextEncoder().encode(`error: ${err.message}`)))) chunks.push(c);
     const car = await CarBlockIterator.fromBytes(Buffer.concat(chunks));
     expect((await car.getRoots()).map(String)).toEqual([root.toString()]);
     const seen: string[] = [];
