@@ -68,7 +68,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     }
   });
   await app.register(cookie);
-  if (deps.corsOrigins.length) await app.register(cors, { origin: deps.corsOrigins, credentials: true });
+  // Exact origins only. Exposed headers: a cross-origin WHEP player must read Location (to trickle
+  // and leave), ETag and Link (ICE servers), and a refused plant token's reason.
+  if (deps.corsOrigins.length) {
+    await app.register(cors, { origin: deps.corsOrigins, credentials: true, exposedHeaders: ["Location", "ETag", "Link", "Retry-After", "WWW-Authenticate"] });
+  }
 
   await app.register(helmet, {
     contentSecurityPolicy: {
