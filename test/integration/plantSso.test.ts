@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RTCPeerConnection } from "werift";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.js";
 import { FakeWallClock } from "../helpers/faketime.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
@@ -40,6 +42,9 @@ describe("plant single sign-on between two gateways", () => {
   let baseA: string;
   let baseB: string;
   let originA: string;
+  /** A blank page for the browser to run in, standing in for the plant view's origin (A's CSP does not yet let A's own pages call other gateways). */
+  let plantPage: Server;
+  let originPage: string;
   const clockB = new FakeWallClock();
   const peers: RTCPeerConnection[] = [];
   let session: string;
@@ -49,9 +54,12 @@ describe("plant single sign-on between two gateways", () => {
     baseA = `http://127.0.0.1:${portA}`;
     baseB = `http://127.0.0.1:${portB}`;
     originA = baseA;
+    plantPage = createServer((_req, res) => res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>plant</title>"));
+    await new Promise<void>((r) => plantPage.listen(0, "127.0.0.1", r));
+    originPage = `http://127.0.0.1:${(plantPage.address() as { port: number }).port}`;
     a = new GatewayProcess({ http: { host: "127.0.0.1", port: portA }, plant: { sso: { audience: "hall-screen", issuer: { privateKeyFile: privateFile } } }, sources: [SIM] });
     b = new GatewayProcess({
-      http: { host: "127.0.0.1", port: portB, corsOrigins: [originA] },
+      http: { host: "127.0.0.1", port: portB, corsOrigins: [originA, originPage] },
       // Relative: in B's dataDir.
       plant: { sso: { audience: "mill-3", trustedKeys: ["plant-sso.pub"], maxRole: "operator" } },
       // Always active: an alert for the plant user to acknowledge.
@@ -61,7 +69,9 @@ describe("plant single sign-on between two gateways", () => {
     mkdirSync(b.dataDir, { recursive: true });
     makeKeyPair(privateFile, join(b.dataDir, "plant-sso.pub"));
     b.env = clockB.env();
-    await Promise.all([a.start(), b.start()]);
+    // One after the other: two starting together on a busy 2-core machine can outlast the start timeout.
+    await a.start();
+    await b.start();
     const login = await fetch(`${baseA}/api/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password: ADMIN_PASSWORD }) });
     expect(login.status).toBe(200);
     session = login.headers.get("set-cookie")!.split(";")[0];
@@ -69,6 +79,7 @@ describe("plant single sign-on between two gateways", () => {
   afterAll(async () => {
     await Promise.all(peers.map((p) => p.close()));
     await Promise.all([a?.stop(), b?.stop()]);
+    plantPage?.close();
   });
 
   const tokenFor = async (audience: string) => {
@@ -128,12 +139,43 @@ describe("plant single sign-on between two gateways", () => {
     expect(ok.status).toBe(204);
     expect(ok.headers.get("access-control-allow-origin")).toBe(originA);
     expect(ok.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    // A WHEP player trickles candidates (PATCH) and leaves (DELETE) on the session's URL.
+    const leave = await fetch(`${baseB}/whep/sessions/x`, { method: "OPTIONS", headers: { Origin: originA, "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "authorization" } });
+    expect(leave.headers.get("access-control-allow-methods")?.split(/, */)).toEqual(expect.arrayContaining(["PATCH", "DELETE"]));
     const evil = await preflight("http://evil.example", "POST", "authorization,content-type");
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
     // A refusal is readable by the plant origin's script, with its reason.
     const refused = await fetch(`${baseB}/api/channels`, { headers: { Origin: originA, Authorization: "Bearer eyJhbGciOiJFZERTQSJ9.e30.AAAAAAAAAAAA" } });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("access-control-allow-origin")).toBe(originA);
+  });
+
+  it("a page from a plant origin in Chromium calls B's API and makes a WHEP session there with the token", async () => {
+    const { token } = await tokenFor("mill-3");
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${originPage}/`);
+      // Plain page code (no tsx helpers): what the plant view will do.
+      const result = await page.evaluate(`(async () => {
+        const B = ${JSON.stringify(baseB)}, auth = { Authorization: "Bearer " + ${JSON.stringify(token)} };
+        const me = await (await fetch(B + "/api/me", { headers: auth })).json();
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver("video", { direction: "recvonly" });
+        pc.createDataChannel("telemetry");
+        await pc.setLocalDescription(await pc.createOffer());
+        const offer = await fetch(B + "/whep", { method: "POST", headers: { ...auth, "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
+        const location = offer.headers.get("Location"), etag = offer.headers.get("ETag");
+        await pc.setRemoteDescription({ type: "answer", sdp: await offer.text() });
+        const left = await fetch(new URL(location, B), { method: "DELETE", headers: auth });
+        pc.close();
+        const refused = await fetch(B + "/api/me", { headers: { Authorization: "Bearer " + ${JSON.stringify(token)}.slice(0, -4) + "AAAA" } });
+        return { me, offer: offer.status, location, etag, left: left.status, refused: refused.status, reason: (await refused.json()).error };
+      })()`);
+      expect(result).toMatchObject({ me: { name: "admin@hall-screen", role: "operator", via: "plant" }, offer: 201, location: expect.stringMatching(/^\/whep\/sessions\//), etag: expect.any(String), left: 200, refused: 401, reason: "plant token refused: the signature does not verify" });
+    } finally {
+      await browser.close();
+    }
   });
 
   it("B refuses a token for another gateway, a tampered one, and A refuses B's token (it trusts no key), each with a 401 and the reason", async () => {
