@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,8 @@ import { RTCPeerConnection } from "werift";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../helpers/browser.js";
 import { FakeWallClock } from "../helpers/faketime.js";
-import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { stringify } from "yaml";
+import { ADMIN_PASSWORD, API_TOKEN, CLI, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 
 /** The key pair as README tells installers to make it, with the system's openssl. */
@@ -229,5 +230,30 @@ describe("plant single sign-on between two gateways", () => {
     expect((await fetch(`${baseA}/api/reload`, { method: "POST", headers: { Authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
     const after = await tokenFor("mill-3");
     expect((await onB("/api/channels", after.token)).status).toBe(200);
+  });
+});
+
+describe("plant keys on the command line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wachter-plant-cli-"));
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+  const config = (sso: object) => {
+    const file = join(dir, "config.yaml");
+    writeFileSync(file, stringify({ dataDir: dir, http: { host: "127.0.0.1", port: 1 }, plant: { sso }, sources: [] }));
+    return file;
+  };
+
+  it("check-config and the gateway itself refuse a private key others can read, or a private key given as trusted, with exit status 2", () => {
+    makeKeyPair(join(dir, "plant-sso.key"), join(dir, "plant-sso.pub"));
+    expect(cli(["check-config", config({ audience: "hall-screen", issuer: { privateKeyFile: "plant-sso.key" }, trustedKeys: ["plant-sso.pub"] })]).status).toBe(0);
+    chmodSync(join(dir, "plant-sso.key"), 0o644);
+    const open = cli(["check-config", config({ audience: "hall-screen", issuer: { privateKeyFile: "plant-sso.key" } })]);
+    expect(open.status).toBe(2);
+    expect(open.stderr).toMatch(/plant-sso\.key can be read by others \(mode 644\): chmod 600 it/);
+    const started = cli(["--config", join(dir, "config.yaml")]);
+    expect(started.status).toBe(2);
+    expect(started.stderr).toMatch(/chmod 600 it/);
+    const swapped = cli(["check-config", config({ audience: "mill-3", trustedKeys: ["plant-sso.key"] })]);
+    expect(swapped.status).toBe(2);
+    expect(swapped.stderr).toMatch(/plant\.sso\.trustedKeys\[0\] .* is a private key: give its public key/);
   });
 });
