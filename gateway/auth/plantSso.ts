@@ -6,7 +6,6 @@ import { PlantTokenIssuer, PlantTokenVerifier } from "./plantTokens.js";
 
 /** Single sign-on with the plant's other gateways, as configured in plant.sso. */
 export interface PlantSso {
-  audience: string;
   /** Where users may get tokens for other gateways (this one holds the private key). */
   issuer?: PlantTokenIssuer;
   /** Where other gateways' tokens are accepted (this one trusts at least one public key). */
@@ -25,5 +24,5 @@ export async function loadPlantSso(config: PlantSsoConfig | undefined, dataDir: 
   const verifier = trustedKeys.length
     ? new PlantTokenVerifier({ audience: config.audience, trustedKeys, maxRole: config.maxRole, clockSkewMs: config.clockSkew, clock })
     : undefined;
-  return { audience: config.audience, issuer, verifier };
+  return { issuer, verifier };
 }

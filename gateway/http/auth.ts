@@ -90,8 +90,9 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     }
     if ("refused" in verdict) {
       deps.log.info({ ip: req.ip, reason: verdict.refused }, "plant token refused");
-      // RFC 6750: the reason goes in the header too, for clients that only look there (quotes and backslashes cannot).
-      const description = verdict.refused.replace(/["\\]/g, "'");
+      // RFC 6750: the reason goes in the header too, for clients that only look there. It may quote
+      // the token's own header fields, so only printable ASCII, no quotes or backslashes.
+      const description = verdict.refused.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, "?");
       return reply
         .code(401)
         .header("WWW-Authenticate", `Bearer realm="wachter", error="invalid_token", error_description="${description}"`)

@@ -193,6 +193,13 @@ describe("plant single sign-on between two gateways", () => {
     expect(await refusal(await onB("/api/channels", `${h}.${promoted}.${s}`))).toMatchObject({ status: 401, error: "plant token refused: the signature does not verify" });
     const flipped = `${h}.${p}.${s.slice(0, 5)}${s[5] === "A" ? "B" : "A"}${s.slice(6)}`;
     expect(await refusal(await onB("/api/channels", flipped))).toMatchObject({ status: 401, error: "plant token refused: the signature does not verify" });
+    // The reason quotes the token's header; in WWW-Authenticate as printable ASCII only.
+    const oddKid = `${Buffer.from(JSON.stringify({ alg: "EdDSA", typ: "wachter-plant+jwt", kid: "ключ" })).toString("base64url")}.${p}.${s}`;
+    expect(await refusal(await onB("/api/channels", oddKid))).toEqual({
+      status: 401,
+      error: 'plant token refused: signed by a key this gateway does not trust (kid "ключ"); the plant key may have been rotated',
+      header: `Bearer realm="wachter", error="invalid_token", error_description="signed by a key this gateway does not trust (kid '????'); the plant key may have been rotated"`,
+    });
     const atA = await fetch(`${baseA}/api/channels`, { headers: { Authorization: `Bearer ${token}` } });
     expect(await refusal(atA)).toMatchObject({ status: 401, error: "plant token refused: this gateway accepts no plant tokens (plant.sso.trustedKeys is not configured)" });
   });
