@@ -10,6 +10,8 @@ import { BacktestRunner } from "./alerts/backtestRunner.js";
 import { RuleBook } from "./alerts/ruleBook.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";
+import { PlantKeyError } from "./auth/plantKeys.js";
+import { loadPlantSso, type PlantSso } from "./auth/plantSso.js";
 import { LoginThrottle } from "./auth/throttle.js";
 import { UserStore } from "./auth/users.js";
 import { ConfigError, loadConfigFile } from "./config/load.js";
@@ -60,8 +62,8 @@ export interface Gateway {
   readonly generatedAdminPassword?: string;
   readonly routes: RouteInfo[];
   /**
-   * Reads the configuration file again and applies it source by source; other sections need a
-   * restart. An invalid file changes nothing and throws ConfigError.
+   * Reads the configuration file again and applies it source by source, alert rules and plant
+   * single sign-on (keys are read again: rotation needs no restart); other sections need a restart. An invalid file changes nothing and throws ConfigError.
    */
   reload(): Promise<ReloadResult>;
   stop(): Promise<void>;
@@ -85,6 +87,16 @@ async function setUpAuth(config: Config, env: NodeJS.ProcessEnv, log: Logger, st
   return { users, credentials, generatedAdminPassword };
 }
 
+/** plant.sso's keys, read at start and on each reload; a key problem is a configuration problem. */
+async function plantSsoOf(config: Config, file: string | undefined): Promise<PlantSso | undefined> {
+  try {
+    return await loadPlantSso(config.plant.sso, resolve(config.dataDir));
+  } catch (err) {
+    if (err instanceof PlantKeyError) throw new ConfigError(file ?? "(built-in configuration)", [err.message]);
+    throw err;
+  }
+}
+
 export interface StartOptions {
   /** Where the configuration came from, for reloads; without it there is nothing to reload. */
   configFile?: string;
@@ -101,6 +113,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     const level = config.log.modules[module];
     return level ? log.child({ module }, { level }) : log.child({ module });
   };
+  const plant = { current: await plantSsoOf(config, options.configFile) };
   const storage = new StorageHealth(moduleLog("storage"));
   const { users, credentials, generatedAdminPassword } = await setUpAuth(config, env, log, storage);
   const hub = new Hub(moduleLog("hub"), config.hub.historyPoints);
@@ -170,13 +183,15 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     if (!options.configFile) throw new ConfigError("(built-in configuration)", ["the gateway was started without --config: there is no file to reload"]);
     const next = loadConfigFile(options.configFile, env);
     options.overrides?.(next);
+    const nextPlant = await plantSsoOf(next, options.configFile);
     const summary = await sources.apply(next.sources);
     rules.setFileRules(next.alerts.rules);
-    // Sources and alert rules apply live; any other section changed needs a restart.
-    const withoutLive = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] } });
+    plant.current = nextPlant;
+    // Sources, alert rules and plant.sso apply live; any other section changed needs a restart.
+    const withoutLive = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] }, plant: { ...c.plant, sso: undefined } });
     const [was, is] = [withoutLive(current), withoutLive(next)];
     const needsRestart = (Object.keys(next) as Array<keyof Config>).filter((k) => !isDeepStrictEqual(is[k], was[k]));
-    current = { ...current, sources: next.sources, alerts: { ...current.alerts, rules: next.alerts.rules } };
+    current = { ...current, sources: next.sources, alerts: { ...current.alerts, rules: next.alerts.rules }, plant: { ...current.plant, sso: next.plant.sso } };
     if (summary.removed.length || summary.restarted.length) {
       // Viewers reconnect at once and get a snapshot without the channels that went away.
       await sessions.closeAll("sources changed");
@@ -199,6 +214,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
         sessionTtlMs: config.auth.sessionTtl,
         secureCookies: Boolean(config.http.tls),
         log: moduleLog("auth"),
+        plant,
       },
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,

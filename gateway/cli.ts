@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PlantKeyError } from "./auth/plantKeys.js";
+import { loadPlantSso } from "./auth/plantSso.js";
 import { ConfigError, defaultConfig, loadConfigFile } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { startGateway, VERSION } from "./app.js";
@@ -61,6 +64,12 @@ async function main(argv: string[]): Promise<void> {
     const file = positionals[1] ?? values.config;
     if (!file) fail("check-config needs a file: wachter check-config /etc/wachter/config.yaml");
     const config = readConfig(file);
+    try {
+      await loadPlantSso(config.plant.sso, resolve(config.dataDir));
+    } catch (err) {
+      if (err instanceof PlantKeyError) fail(`${file}: ${err.message}`);
+      throw err;
+    }
     process.stdout.write(`${file}: OK (${config.sources.length} source(s): ${config.sources.map((s) => `${s.id} [${s.type}]`).join(", ") || "none"})\n`);
     return;
   }
@@ -99,6 +108,7 @@ async function main(argv: string[]): Promise<void> {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") log.fatal(`port ${config.http.port} is already in use: stop the other program or pass --port`);
     else if (e.code === "EACCES") log.fatal(`no permission to listen on port ${config.http.port}: use a port above 1023`);
+    else if (err instanceof ConfigError) fail(err.message);
     else log.fatal({ err: e.message }, "gateway failed to start");
     process.exit(1);
   }

@@ -6,7 +6,8 @@ import type { Role } from "./roles.js";
 export interface Principal {
   name: string;
   role: Role;
-  via: "session" | "token";
+  /** A session signed in here, an API token, or a plant token from another gateway (name user@gateway). */
+  via: "session" | "token" | "plant";
 }
 
 interface Session extends Principal {

@@ -8,12 +8,20 @@ import { historySchema } from "../history/schema.js";
 import { incidentsSchema } from "../incidents/schema.js";
 import { videoSchema } from "../media/schema.js";
 import { notifySchema } from "../notify/schema.js";
+import { plantSchema } from "./plant.js";
 import { uplinkSchema } from "../uplink/schema.js";
 
 const port = z.number().int().min(1).max(65535);
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
 export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock", "incidents"] as const;
 export type LogModule = (typeof LOG_MODULES)[number];
+/** Compared with the browser's Origin header as is, so it must be in the form browsers send. */
+const corsOrigin = z
+  .string()
+  .regex(/^https?:\/\/[^/\s*]+$/, "expected an exact origin such as https://scada.plant.local (no path, no wildcard)")
+  .refine((o) => URL.canParse(o) && new URL(o).origin === o, {
+    error: (issue) => (URL.canParse(String(issue.input)) ? `write it as browsers send it: ${new URL(String(issue.input)).origin}` : "expected an origin such as https://scada.plant.local"),
+  });
 const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected an IP address" });
 
 const iceServerSchema = z
@@ -55,8 +63,11 @@ export const configSchema = z
         port: port.default(8080),
         /** Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); nobody else's is. */
         trustProxy: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "expected an IP address or CIDR")).default([]),
-        /** Origins allowed to call the API from other sites; none by default. */
-        corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://scada.plant.local")).default([]),
+        /**
+         * Origins allowed to call the API from other sites (a SCADA, the plant's other gateways);
+         * none by default. Exact, as browsers send them: no wildcards.
+         */
+        corsOrigins: z.array(corsOrigin).default([]),
         /** PEM files, or "self-signed" for a certificate generated once in dataDir/tls. */
         tls: z.union([z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(), z.literal("self-signed")]).optional(),
         /** Open connections one address may hold (0: no cap); a browser needs about six. */
@@ -139,6 +150,8 @@ export const configSchema = z
     incidents: incidentsSchema.default(incidentsSchema.parse({})),
     /** Readings to the plant's broker (with Home Assistant discovery). */
     uplink: uplinkSchema.default({}),
+    /** The plant this gateway belongs to: single sign-on with the plant's other gateways. */
+    plant: plantSchema.default({}),
     sources: z.array(sourceSchema).default([]),
   })
   .strict()

@@ -3,6 +3,9 @@ import { z } from "zod";
 import type { Logger } from "../log.js";
 import { allows, ROLES, type Role } from "../auth/roles.js";
 import type { Credentials, Principal } from "../auth/sessions.js";
+import type { PlantSso } from "../auth/plantSso.js";
+import { PlantTokenVerifier, type PlantVerdict } from "../auth/plantTokens.js";
+import { plantGatewayId } from "../config/plant.js";
 import type { LoginThrottle } from "../auth/throttle.js";
 import { DEFAULT_PREFERENCES, preferencesPatchSchema } from "../auth/preferences.js";
 import { UserError, type UserStore } from "../auth/users.js";
@@ -30,6 +33,8 @@ export interface AuthDeps {
   sessionTtlMs: number;
   secureCookies: boolean;
   log: Logger;
+  /** plant.sso as loaded (replaced on reload); none: no plant tokens issued or accepted. */
+  plant: { current?: PlantSso };
 }
 
 /** What a route requires; static dashboard files and unknown URLs (404) are public. */
@@ -41,14 +46,24 @@ export function requiredAccess(req: FastifyRequest): Access {
   return "admin";
 }
 
-function authenticate(req: FastifyRequest, credentials: Credentials): Principal | undefined {
+/**
+ * Who is calling, in one of three ways: a session cookie, an API token, or a plant token (a JWT
+ * another gateway of the plant signed). Another way to sign in (OpenID Connect) belongs here too.
+ */
+async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<PlantVerdict | undefined> {
   const header = req.headers.authorization;
   if (header !== undefined) {
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(header);
-    return m ? credentials.fromToken(m[1]) : undefined;
+    const m = /^Bearer ([A-Za-z0-9._~+/=-]{16,1024})$/.exec(header);
+    if (!m) return undefined;
+    const token = deps.credentials.fromToken(m[1]);
+    if (token) return { principal: token };
+    if (!PlantTokenVerifier.looksLikeJwt(m[1])) return undefined;
+    const verifier = deps.plant.current?.verifier;
+    return verifier ? verifier.verify(m[1]) : { refused: "this gateway accepts no plant tokens (plant.sso.trustedKeys is not configured)" };
   }
   const cookie = req.cookies[SESSION_COOKIE];
-  return cookie ? credentials.fromSession(cookie) : undefined;
+  const session = cookie ? deps.credentials.fromSession(cookie) : undefined;
+  return session && { principal: session };
 }
 
 function sameOrigin(req: FastifyRequest): boolean {
@@ -69,10 +84,21 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
     const need = requiredAccess(req);
     if (need === "public") return;
-    const principal = authenticate(req, deps.credentials);
-    if (!principal) {
+    const verdict = await authenticate(req, deps);
+    if (!verdict) {
       return reply.code(401).header("WWW-Authenticate", 'Bearer realm="wachter"').send({ error: "sign in or send an API token" });
     }
+    if ("refused" in verdict) {
+      deps.log.info({ ip: req.ip, reason: verdict.refused }, "plant token refused");
+      // RFC 6750: the reason goes in the header too, for clients that only look there. It may quote
+      // the token's own header fields, so only printable ASCII, no quotes or backslashes.
+      const description = verdict.refused.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, "?");
+      return reply
+        .code(401)
+        .header("WWW-Authenticate", `Bearer realm="wachter", error="invalid_token", error_description="${description}"`)
+        .send({ error: `plant token refused: ${verdict.refused}` });
+    }
+    const { principal } = verdict;
     // SameSite=Strict already keeps the cookie off cross-site requests; this also refuses
     // same-site but cross-origin writes (another port or subdomain).
     if (principal.via === "session" && UNSAFE.has(req.method) && !sameOrigin(req)) {
@@ -127,7 +153,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const body = meBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"preferences": {"temperatureUnit": "C" | "F"}}', problems: body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`) });
     const me = req.principal!;
-    if (me.via !== "session") return reply.code(400).send({ error: "API tokens have no user to keep preferences for" });
+    if (me.via !== "session") return reply.code(400).send({ error: "preferences are kept for users signed in on this gateway, not for API or plant tokens" });
     try {
       deps.users.setPreferences(me.name, body.data.preferences);
     } catch (err) {
@@ -136,6 +162,20 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
       throw err;
     }
     return meOf(me);
+  });
+
+  const plantTokenBody = z.object({ audience: plantGatewayId }).strict();
+  /** A short-lived token for another gateway of the plant, for the user signed in here. */
+  app.post("/api/plant/token", { config: { access: "viewer" } }, async (req, reply) => {
+    const issuer = deps.plant.current?.issuer;
+    if (!issuer) return reply.code(404).send({ error: "this gateway issues no plant tokens (plant.sso.issuer is not configured)" });
+    const me = req.principal!;
+    if (me.via !== "session") return reply.code(403).send({ error: "plant tokens are issued to users signed in on this gateway, not for API or plant tokens" });
+    const body = plantTokenBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: 'expected JSON {"audience": "<the other gateway\'s plant.sso.audience>"}', problems: body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`) });
+    const issued = await issuer.issue(me.name, me.role, body.data.audience);
+    deps.log.info({ username: me.name, role: me.role, audience: issued.audience }, "plant token issued");
+    return { token: issued.token, audience: issued.audience, role: me.role, expiresAt: new Date(issued.expiresAt).toISOString() };
   });
 
   app.get("/api/users", { config: { access: "admin" } }, async () => deps.users.list());
@@ -174,7 +214,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const body = passwordBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'expected JSON {"current": "...", "password": "..."}' });
     const me = req.principal!;
-    if (me.via !== "session") return reply.code(400).send({ error: "API tokens have no password to change" });
+    if (me.via !== "session") return reply.code(400).send({ error: "API and plant tokens have no password to change here" });
     const attempt = deps.throttle.begin([`ip:${req.ip}`, `user:${me.name}`]);
     if (!attempt.settle) return reply.code(429).header("Retry-After", String(Math.ceil(attempt.wait / 1000))).send({ error: "too many failed attempts; try again later" });
     let role;

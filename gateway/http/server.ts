@@ -68,7 +68,19 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     }
   });
   await app.register(cookie);
-  if (deps.corsOrigins.length) await app.register(cors, { origin: deps.corsOrigins, credentials: true });
+  // Exact origins only. Every method the API and WHEP use (the plugin allows only GET, HEAD and POST
+  // by default: a WHEP player could not trickle or leave). Exposed headers: a cross-origin WHEP
+  // player must read Location (to trickle and leave), ETag and Link (ICE servers), and a refused
+  // plant token's reason.
+  if (deps.corsOrigins.length) {
+    await app.register(cors, {
+      origin: deps.corsOrigins,
+      credentials: true,
+      methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+      exposedHeaders: ["Location", "ETag", "Link", "Retry-After", "WWW-Authenticate"],
+      maxAge: 600,
+    });
+  }
 
   await app.register(helmet, {
     contentSecurityPolicy: {
