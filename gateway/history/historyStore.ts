@@ -22,7 +22,7 @@ interface NamedMinute extends MinuteDelta {
  * The longest range answered from raw samples: reading one channel inflates the blocks of all of
  * them (10–20 ms per hour of the demo machine's history here), which must not stall the event loop long.
  */
-export const RAW_QUERY_MAX_SPAN_MS = 6 * 3_600_000;
+const RAW_QUERY_MAX_SPAN_MS = 6 * 3_600_000;
 
 /** Per-minute aggregates go to their table once an hour; until then the blocks hold them. */
 const MINUTES_EVERY_MS = 3_600_000;
@@ -148,8 +148,9 @@ export class HistoryStore {
       }
     }
     const delta = { channel: e.channel, minute: Math.floor(e.ts / 60_000), min: e.value, max: e.value, sum: e.value, count: 1 };
-    merge(this.blockMinutes, delta);
-    merge(this.pendingMinutes, delta);
+    const key = `${delta.minute}:${delta.channel}`;
+    merge(this.blockMinutes, delta, key);
+    merge(this.pendingMinutes, delta, key);
   }
 
   /**
@@ -239,7 +240,7 @@ export class HistoryStore {
     const id = this.ids.get(channel);
     if (stepMs < 60_000 && from >= this.now() - this.config.rawRetention && to - from <= RAW_QUERY_MAX_SPAN_MS) {
       const add = (ts: number, v: number) => {
-        if (ts >= from && ts < to) buckets.add(ts, v, v, v, 1);
+        if (ts >= from && ts < to) buckets.add(ts, { min: v, max: v, sum: v, count: 1 });
       };
       if (id !== undefined) {
         const stored = readRawSamples(this.db, id, Math.floor(from), Math.ceil(to));
@@ -248,9 +249,9 @@ export class HistoryStore {
       for (const [name, ts, v] of this.raw) if (name === channel) add(ts, v);
     } else {
       const [fromMin, toMin] = [Math.floor(from / 60_000), Math.ceil(to / 60_000)];
-      if (id !== undefined) for (const m of this.selectMinutes.iterate({ c: id, fromMin, toMin })) buckets.add(m.minute * 60_000, m.min, m.max, m.sum, m.count);
+      if (id !== undefined) for (const m of this.selectMinutes.iterate({ c: id, fromMin, toMin })) buckets.add(m.minute * 60_000, m);
       for (const m of this.pendingMinutes.values()) {
-        if (m.channel === channel && m.minute >= fromMin && m.minute < toMin) buckets.add(m.minute * 60_000, m.min, m.max, m.sum, m.count);
+        if (m.channel === channel && m.minute >= fromMin && m.minute < toMin) buckets.add(m.minute * 60_000, m);
       }
     }
     return buckets.points();
@@ -269,17 +270,18 @@ export class HistoryStore {
   }
 }
 
-function merge(into: Map<string, NamedMinute>, m: NamedMinute): void {
-  const key = `${m.minute}:${m.channel}`;
+/** The lower min, the higher max, the sums and the counts together. */
+function addInto(into: MinuteDelta, d: MinuteDelta): void {
+  into.min = Math.min(into.min, d.min);
+  into.max = Math.max(into.max, d.max);
+  into.sum += d.sum;
+  into.count += d.count;
+}
+
+function merge(into: Map<string, NamedMinute>, m: NamedMinute, key = `${m.minute}:${m.channel}`): void {
   const cur = into.get(key);
-  if (!cur) {
-    into.set(key, { ...m });
-    return;
-  }
-  cur.min = Math.min(cur.min, m.min);
-  cur.max = Math.max(cur.max, m.max);
-  cur.sum += m.sum;
-  cur.count += m.count;
+  if (cur) addInto(cur, m);
+  else into.set(key, { ...m });
 }
 
 /** Min, max and mean per bucket of `step` ms, in time order. */
@@ -288,16 +290,11 @@ class Buckets {
 
   constructor(private readonly step: number) {}
 
-  add(t: number, min: number, max: number, sum: number, count: number): void {
+  add(t: number, d: MinuteDelta): void {
     const start = Math.floor(t / this.step) * this.step;
     const b = this.byStart.get(start);
-    if (!b) this.byStart.set(start, { min, max, sum, count });
-    else {
-      b.min = Math.min(b.min, min);
-      b.max = Math.max(b.max, max);
-      b.sum += sum;
-      b.count += count;
-    }
+    if (b) addInto(b, d);
+    else this.byStart.set(start, { min: d.min, max: d.max, sum: d.sum, count: d.count });
   }
 
   points(): SeriesPoint[] {
