@@ -92,10 +92,12 @@ export async function backtests(): Promise<BacktestCase[]> {
   mixed.values.push(...raw.values);
   // Warm the worker path once (module loading), as a gateway that has run one before.
   await runner.run(rule, [info], now - 3_600_000, now);
-  return [
+  const cases = [
     await measure("24 h raw (1 Hz)", runner, rawFrom, now, raw, rawFrom),
     await measure("90 days (per minute, the last 24 h raw)", runner, now - 90 * DAY, now, mixed, rawFrom),
   ];
+  runner.close();
+  return cases;
 }
 
 export function backtestSection(cases: BacktestCase[]): string {

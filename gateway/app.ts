@@ -301,6 +301,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       await sources.stopAll();
       hub.stop();
       alerts.stop();
+      backtests.close();
       await incidents.stop();
       clock.stop();
       history.stop();

@@ -13,12 +13,20 @@ export const BACKTEST_LIMITS = {
   timeoutMs: 20_000,
 };
 
+/** How long the worker stays loaded after a backtest: an engineer editing a rule gets each replay without its start-up. */
+const WARM_MS = 120_000;
+
+type WorkerReply = { ok: BacktestResult } | { error: string };
+
 /**
  * Runs backtests in a worker thread, one at a time, so a long replay never holds up the
  * gateway's event loop; ranges and sizes that would take too long are refused up front.
+ * The worker is kept while backtests keep coming and ended when idle, stopped or timed out.
  */
 export class BacktestRunner {
   private busy = false;
+  private worker: Worker | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dbFile: string,
@@ -38,21 +46,71 @@ export class BacktestRunner {
     if (estimate > BACKTEST_LIMITS.samples) throw new AlertError(400, `about ${Math.round(estimate)} samples to replay, more than ${BACKTEST_LIMITS.samples}: choose a shorter range or fewer channels`);
     if (this.busy) throw new AlertError(429, "another backtest is running: try again in a moment");
     this.busy = true;
+    clearTimeout(this.idleTimer);
     try {
       this.history.flush();
-      const job: BacktestJob = { dbFile: this.dbFile, rule, channels, from, to, rawFrom };
-      return await new Promise<BacktestResult>((resolve, reject) => {
-        const worker = new Worker(new URL("./backtestWorker.js", import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 256 } });
-        const timer = setTimeout(() => {
-          void worker.terminate();
-          reject(new AlertError(503, `the backtest took longer than ${BACKTEST_LIMITS.timeoutMs / 1000} s and was stopped: choose a shorter range`));
-        }, BACKTEST_LIMITS.timeoutMs);
-        worker.once("message", (r: BacktestResult) => resolve(r));
-        worker.once("error", reject);
-        worker.once("exit", () => clearTimeout(timer));
-      });
+      return await this.ask({ rule, channels, from, to, rawFrom });
     } finally {
       this.busy = false;
+      this.endWhenIdle();
     }
+  }
+
+  /** Starts the worker ahead of a backtest that is likely to come. */
+  warm(): void {
+    if (this.busy) return;
+    this.worker ??= this.start();
+    this.endWhenIdle();
+  }
+
+  /** Ends the worker (a later backtest starts a new one). */
+  close(): void {
+    clearTimeout(this.idleTimer);
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private ask(job: BacktestJob): Promise<BacktestResult> {
+    const worker = (this.worker ??= this.start());
+    return new Promise<BacktestResult>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        worker.off("message", onReply).off("error", onFault).off("exit", onExit);
+      };
+      const onReply = (reply: WorkerReply) => {
+        done();
+        if ("ok" in reply) resolve(reply.ok);
+        else reject(new Error(`backtest failed: ${reply.error}`));
+      };
+      const onFault = (err: Error) => {
+        done();
+        reject(err);
+      };
+      const onExit = (code: number) => onFault(new Error(`the backtest worker exited (code ${code})`));
+      const timer = setTimeout(() => {
+        done();
+        this.close();
+        reject(new AlertError(503, `the backtest took longer than ${BACKTEST_LIMITS.timeoutMs / 1000} s and was stopped: choose a shorter range`));
+      }, BACKTEST_LIMITS.timeoutMs);
+      worker.on("message", onReply).on("error", onFault).on("exit", onExit);
+      worker.postMessage(job);
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL("./backtestWorker.js", import.meta.url), { workerData: this.dbFile, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+    // A worker that fails while no backtest waits on it (one only warmed) is dropped; the next backtest starts another.
+    worker.on("error", () => this.forget(worker)).on("exit", () => this.forget(worker));
+    worker.unref();
+    return worker;
+  }
+
+  private forget(worker: Worker): void {
+    if (this.worker === worker) this.worker = undefined;
+  }
+
+  private endWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), WARM_MS).unref();
   }
 }

@@ -111,8 +111,9 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     }
   });
 
-  // The editor checks as the engineer types, with the gateway's own schema and messages.
+  // The editor checks as the engineer types, with the gateway's own schema and messages; a backtest follows, so its worker is started now.
   app.post("/api/rules/validate", { config: { access: "engineer" } }, async (req): Promise<ValidationMsg> => {
+    deps.backtests.warm();
     const input = ruleFromBody(req.body);
     if ("problems" in input) return { problems: input.problems, warnings: [], matches: [] };
     return { problems: [], warnings: warnings(input.rule), matches: matching(input.rule, deps.channels()).map((c) => c.id) };

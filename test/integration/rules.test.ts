@@ -108,6 +108,11 @@ describe("alert rules from the API: validation, roles, live apply, audit, versio
     expect(fires.status).toBe(200);
     expect(fires.body).toMatchObject({ resolution: "raw", approximate: null, firings: 1 });
     expect(fires.body.channels[0]).toMatchObject({ channel: "spindle.bearing", intervals: [expect.objectContaining({ state: "firing", end: null })] });
+    // The worker and its database connection stay between backtests: a later one sees what was stored since.
+    await waitFor("a backtest to see newer samples", async () => {
+      const r = await call("engineer", "POST", "/api/rules/backtest", { rule: warm, from: "now-10m" });
+      return r.body.samples > fires.body.samples || undefined;
+    }, 10_000, 500);
     const quiet = await call("engineer", "POST", "/api/rules/backtest", { rule: { ...warm, when: { above: 500 } }, from: "now-10m" });
     expect(quiet.body.firings).toBe(0);
     expect((await call("operator", "POST", "/api/rules/backtest", { rule: warm })).status).toBe(403);

@@ -16,10 +16,12 @@ import { canEditRules, me, plantTimeZone, temperatureUnit } from "./state.js";
 const BACKTEST_RANGES: RangeId[] = ["1h", "6h", "24h", "7d", "30d", "90d"];
 
 // The gateway runs one backtest at a time: this page asks in turn, and waits a moment when another user's runs.
+// A draft edited again before its turn came is not asked for at all (`wanted`), so typing never builds a queue.
 let turn: Promise<unknown> = Promise.resolve();
-function backtestInTurn(rule: RuleSpec, from: string): Promise<Awaited<ReturnType<typeof api<BacktestMsg>>>> {
+function backtestInTurn(rule: RuleSpec, from: string, wanted: () => boolean): Promise<Awaited<ReturnType<typeof api<BacktestMsg>>> | undefined> {
   const ask = async () => {
     for (let attempt = 0; ; attempt++) {
+      if (!wanted()) return undefined;
       const res = await api<BacktestMsg>("POST", "api/rules/backtest", { rule, from });
       if (res.ok || attempt >= 5 || !/another backtest/.test(res.error)) return res;
       await new Promise((r) => setTimeout(r, 1000));
@@ -114,8 +116,8 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
     if (!rule || !canEditRules() || check.problems.length || !check.matches.length) return setResult(undefined);
     let current = true;
     const timer = setTimeout(() => {
-      void backtestInTurn(rule, `now-${rangeId}`).then((res) => {
-        if (!current) return;
+      void backtestInTurn(rule, `now-${rangeId}`, () => current).then((res) => {
+        if (!current || !res) return;
         setResult(res.ok ? res.data : undefined);
         setStatus(res.ok ? { text: "", error: false } : { text: t("error.refused", { error: res.error }), error: true });
       });
@@ -129,7 +131,11 @@ export function RuleEditor({ param, channelInfo }: { param: string; channelInfo:
   useEffect(() => {
     if (!saved || !canEditRules()) return;
     const { source: _s, enabled: _e, version: _v, updatedAt: _a, updatedBy: _b, matches: _m, ...spec } = saved;
-    void backtestInTurn(spec, `now-${rangeId}`).then((res) => setSavedResult(res.ok ? res.data : undefined));
+    let current = true;
+    void backtestInTurn(spec, `now-${rangeId}`, () => current).then((res) => current && res && setSavedResult(res.ok ? res.data : undefined));
+    return () => {
+      current = false;
+    };
   }, [saved, rangeId]);
 
   useEffect(() => {
