@@ -152,11 +152,17 @@ describe("thermal view: palette, regions and colour range on the video, in headl
     }
     // Until the video itself shows the new scene: its background dark in the gateway's stretched range.
     await waitFor("the video to show the hotter scene", () => rawVideo(page, BACKGROUND).then(([r, g, b]) => (r < 60 && g < 20 && b < 110 ? true : undefined)), 15_000);
-    const after = (await pixel(page, BACKGROUND))[0];
+    // The median over two seconds: the frames just after a scene change still carry the encoder's catch-up.
+    const settled: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      settled.push((await pixel(page, BACKGROUND))[0]);
+    }
+    const after = settled.sort((a, b) => a - b)[4];
     for (const s of samples) expect(Math.abs(s - before[0]), `grey levels ${samples.join(" ")}, first ${before[0]}`).toBeLessThan(12);
     // Read back from the darkest end of a 100 °C range through lossy video: a few °C of 80, still far
     // from the per-frame range's level (28).
-    expect(Math.abs(after - before[0]), `grey level ${after} after, ${before[0]} before`).toBeLessThan(20);
+    expect(Math.abs(after - before[0]), `grey levels ${settled.join(" ")} after, ${before[0]} before`).toBeLessThan(20);
     expect(await page.textContent(`${PANEL} .legend-hi`)).toBe("90.0 °C");
 
     // The same pixel in the per-frame range does change: the test can tell.
