@@ -7,6 +7,8 @@ import { APP_ROOT } from "./appRoot.js";
 import { AlertStream } from "./webrtc/alertStream.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { BacktestRunner } from "./alerts/backtestRunner.js";
+import { machineIdentity } from "./plant/announcement.js";
+import { PlantLink } from "./plant/plantLink.js";
 import { RuleBook } from "./alerts/ruleBook.js";
 import { SqliteAlertStore } from "./alerts/sqliteStore.js";
 import { Credentials } from "./auth/sessions.js";
@@ -153,7 +155,10 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const sources = new SourceSet(hub, config.video, moduleLog("source"));
   sources.create(config.sources);
   if (sources.size === 0) log.warn("no sources configured: the dashboard will stay empty");
-  const gatewayInfo = { name: config.name, version: VERSION, timeZone: config.timeZone };
+  const gatewayInfo = { name: config.name, version: VERSION, timeZone: config.timeZone, plantView: Boolean(config.plant.broker?.view) };
+  const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
+  const plantBroker = config.plant.broker;
+  const plantLink = plantBroker ? new PlantLink(plantBroker, machineIdentity(config, plantBroker, urls, VERSION), { hub, alerts }, moduleLog("plant")) : undefined;
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
   const sessions = new Sessions(
     {
@@ -231,6 +236,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
         (a) => registerTrustlessGateway(a, incidentStore, content),
         (a) => registerRulesApi(a, { book: rules, backtests, channels: () => hub.channelStates().map((c) => c.info) }),
         (a) => registerHistoryApi(a, history),
+        (a) =>
+          a.get("/api/plant/machines", { config: { access: "viewer" } }, async (_req, reply) => plantLink?.view() ?? reply.code(404).send({ error: "this gateway does not serve the plant view: set plant.broker (view: true)" })),
         (a) => a.get("/api/cameras", { config: { access: "viewer" } }, async () => hub.cameraStates().map(cameraMsg)),
         (a) => a.get("/api/microphones", { config: { access: "viewer" } }, async () => hub.micStates().map(micMsg)),
         (a) =>
@@ -287,7 +294,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     : undefined;
   whip?.start();
   sources.startAll();
-  const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
+  plantLink?.start();
   log.info({ urls }, `dashboard at ${urls[0]}`);
 
   return {
@@ -308,6 +315,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       clearInterval(retryWrites);
       await notifiers.stop();
       await uplink?.stop();
+      await plantLink?.stop();
       await edgeNode?.stop();
       await whip?.stop();
       await app.close();

@@ -13,7 +13,7 @@ export class Store {
   channels = new Map<string, ChannelMsg>();
   sources = new Map<string, SourceMsg>();
   series = new Map<string, Series>();
-  gateway = { name: "", version: "", timeZone: "UTC" };
+  gateway = { name: "", version: "", timeZone: "UTC", plantView: false };
   /** Gateway clock minus browser clock, so ages are right even when the clocks differ. */
   clockOffset = 0;
   /** Bumped on structural changes (channels added, snapshot) so the view can rebuild. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "../../common/durations.js";
+import { brokerFields } from "../../common/mqttBroker.js";
 import { ROLES } from "../auth/roles.js";
 
 /** Longest a plant token may live, whatever an issuer is configured to: a stolen one is worth minutes. */
@@ -38,5 +39,33 @@ export const plantSsoSchema = z
 
 export type PlantSsoConfig = z.output<typeof plantSsoSchema>;
 
-/** The plant this gateway belongs to (issue 18); for now its single sign-on. */
-export const plantSchema = z.object({ sso: plantSsoSchema.optional() }).strict();
+/** The plant's broker, where gateways announce their state and alarms and the plant view listens. */
+export const plantBrokerSchema = z
+  .object({
+    ...brokerFields,
+    /** Topics are <prefix>/<id>/machine and <prefix>/<id>/status. */
+    prefix: z.string().regex(/^[^#+\s]{1,100}$/, "expected a topic prefix without wildcards").default("wachter/plant"),
+    /** This machine's id among the plant's; default: plant.sso.audience, else the machine name as a slug. */
+    id: plantGatewayId.optional(),
+    /** Groups machines in the plant view, e.g. "Hall 2". */
+    hall: z.string().min(1).max(60).optional(),
+    /** Where browsers reach this machine's dashboard; default: its first address that is not loopback. */
+    dashboardUrl: z.string().regex(/^https?:\/\/[^\s]+\/$/, "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/").optional(),
+    /** The few values the plant view shows for this machine (channel ids); default: the first four. */
+    keyValues: z.array(z.string().min(1)).max(8, "expected at most 8 channel ids").optional(),
+    /** Announce at least this often; at once when an alert changes. */
+    interval: durationSchema.refine((ms) => ms >= 1000 && ms <= 300_000, "expected 1s to 5m").default(10_000),
+    /** Announce this machine (false: a screen for the plant only). */
+    announce: z.boolean().default(true),
+    /** Serve the plant view: listen to every machine on the prefix. */
+    view: z.boolean().default(true),
+  })
+  .strict();
+
+export type PlantBrokerConfig = z.output<typeof plantBrokerSchema>;
+
+/** The plant this gateway belongs to (issue 18): single sign-on, and its broker for the plant view. */
+export const plantSchema = z
+  .object({ sso: plantSsoSchema.optional(), broker: plantBrokerSchema.optional() })
+  .strict()
+  .refine((p) => !p.broker?.id || !p.sso || p.broker.id === p.sso.audience, { message: "the plant knows a machine by one id: leave plant.broker.id out, or make it plant.sso.audience", path: ["broker", "id"] });

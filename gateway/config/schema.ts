@@ -13,7 +13,7 @@ import { uplinkSchema } from "../uplink/schema.js";
 
 const port = z.number().int().min(1).max(65535);
 const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
-export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock", "incidents"] as const;
+export const LOG_MODULES = ["hub", "history", "alerts", "notify", "source", "webrtc", "http", "auth", "uplink", "storage", "clock", "incidents", "plant"] as const;
 export type LogModule = (typeof LOG_MODULES)[number];
 /** Compared with the browser's Origin header as is, so it must be in the form browsers send. */
 const corsOrigin = z

@@ -60,7 +60,8 @@ export type TelemetryMessage =
       v: 1;
       t: "snapshot";
       now: number;
-      gateway: { name: string; version: string; timeZone: string };
+      /** plantView: this gateway serves the plant view (GET /api/plant/machines). */
+      gateway: { name: string; version: string; timeZone: string; plantView: boolean };
       channels: ChannelMsg[];
       sources: SourceMsg[];
       cameras: CameraMsg[];

@@ -12,7 +12,7 @@ export interface MessageOut {
 }
 
 export interface TelemetryStreamOptions {
-  gateway: { name: string; version: string; timeZone: string };
+  gateway: { name: string; version: string; timeZone: string; plantView: boolean };
   /** How the thermal video is coloured, so a dashboard can read colours back as temperatures; default ironbow, automatic. */
   video?: VideoColours;
   /** Only this source's channels, cameras and microphones. */

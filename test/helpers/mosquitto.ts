@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NetNs } from "./netns.js";
 import { freePort, waitFor } from "./ports.js";
 import { Proc } from "./processes.js";
 
@@ -15,7 +16,14 @@ const canConnect = (port: number) =>
     socket.once("error", () => resolve(false));
   });
 
-/** A real Mosquitto broker on a loopback port, restartable on the same port. */
+/** Inside a network namespace, which this process cannot connect into: asked from within. */
+const canConnectIn = (ns: NetNs, port: number) =>
+  ns.exec(`python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port}), 1)"`).then(
+    () => true,
+    () => false,
+  );
+
+/** A real Mosquitto broker on a loopback port (of a network namespace, if given), restartable on the same port. */
 export class Mosquitto {
   port = 0;
   /** Also listen for MQTT over WebSocket (as browsers use it) on this port when set. */
@@ -25,22 +33,29 @@ export class Mosquitto {
   private proc: Proc | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "wachter-mqtt-"));
 
+  constructor(private readonly ns?: NetNs) {}
+
+  private reachable(): Promise<boolean> {
+    return this.ns ? canConnectIn(this.ns, this.port) : canConnect(this.port);
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    if (this.port === 0) this.port = await freePort();
+    if (this.port === 0) this.port = this.ns ? 1883 : await freePort();
     const conf = join(this.dir, "mosquitto.conf");
     const ws = this.wsPort ? `listener ${this.wsPort} 127.0.0.1\nprotocol websockets\n` : "";
     const persistence = this.persistent ? `persistence true\npersistence_location ${this.dir}/\nautosave_interval 1\n` : "persistence false\n";
     writeFileSync(conf, `listener ${this.port} 127.0.0.1\n${ws}allow_anonymous true\n${persistence}log_dest none\n`);
-    this.proc = new Proc("mosquitto", ["-c", conf]);
-    await waitFor(`mosquitto on port ${this.port}`, () => canConnect(this.port), 10_000, 100);
+    const [cmd, args] = this.ns ? this.ns.wrap("mosquitto", ["-c", conf]) : ["mosquitto", ["-c", conf]];
+    this.proc = new Proc(cmd, args);
+    await waitFor(`mosquitto on port ${this.port}`, () => this.reachable(), 10_000, 100);
   }
 
   async stop(): Promise<void> {
     await this.proc?.stop("SIGTERM");
-    await waitFor("mosquitto to close its port", async () => !(await canConnect(this.port)), 5000, 100);
+    await waitFor("mosquitto to close its port", async () => !(await this.reachable()), 5000, 100);
   }
 }

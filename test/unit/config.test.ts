@@ -36,6 +36,24 @@ describe("configuration", () => {
     expect(problems("timeZone: Mars/Olympus\n")).toEqual(['timeZone: expected an IANA time zone such as "Europe/Berlin"']);
   });
 
+  it("takes the plant broker with its defaults, and one id per machine", () => {
+    expect(parseConfig("plant:\n  broker: { url: mqtt://broker.plant.local:1883 }\n", "t.yaml", {}).plant.broker).toEqual({
+      url: "mqtt://broker.plant.local:1883",
+      prefix: "wachter/plant",
+      interval: 10_000,
+      announce: true,
+      view: true,
+    });
+    const sso = "  sso: { audience: mill-3, trustedKeys: [plant.pub] }\n";
+    expect(problems(`plant:\n${sso}  broker: { url: mqtt://b:1883, id: mill-4 }\n`)).toEqual(["plant.broker.id: the plant knows a machine by one id: leave plant.broker.id out, or make it plant.sso.audience"]);
+    expect(problems(`plant:\n${sso}  broker: { url: mqtt://b:1883, id: mill-3 }\n`)).toEqual([]);
+    expect(problems("plant:\n  broker: { url: mqtt://b:1883, dashboardUrl: http://mill3:8080, interval: 100ms, keyValues: [a, b, c, d, e, f, g, h, i] }\n")).toEqual([
+      'plant.broker.dashboardUrl: expected the dashboard\'s URL ending in /, e.g. http://mill3.plant.local:8080/, got "http://mill3:8080"',
+      'plant.broker.keyValues: expected at most 8 channel ids, got ["a","b","c","d","e","f","g","h","i"]',
+      "plant.broker.interval: expected 1s to 5m",
+    ]);
+  });
+
   it("names the key, what is expected and what was given", () => {
     expect(problems(serial("    baudRate: fast"))).toEqual(['sources[1].baudRate: expected one of 9600…921600, got "fast"']);
     expect(problems(serial("    baudRate: 1234"))).toEqual(["sources[1].baudRate: expected one of 9600…921600, got 1234"]);

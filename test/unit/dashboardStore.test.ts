@@ -6,7 +6,7 @@ const channel = { id: "a", name: "a", unit: "°C", source: "s", staleAfterMs: 10
 describe("dashboard Store", () => {
   it("keeps a series in time order whatever order history chunks, live readings and stored history arrive in", () => {
     const store = new Store();
-    store.apply({ v: 1, t: "snapshot", now: 1000, gateway: { name: "m", version: "0", timeZone: "UTC" }, channels: [channel], sources: [], cameras: [], mics: [], video: { palette: "ironbow", range: null }, historyFrom: { a: 500 } });
+    store.apply({ v: 1, t: "snapshot", now: 1000, gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, channels: [channel], sources: [], cameras: [], mics: [], video: { palette: "ironbow", range: null }, historyFrom: { a: 500 } });
     store.apply({ v: 1, t: "readings", now: 1001, r: [["a", 1001, 11]] });
     store.apply({ v: 1, t: "history", channel: "a", ts: [800, 900], values: [8, 9] });
     store.insert("a", [100, 200], [1, 2]);
@@ -18,7 +18,7 @@ describe("dashboard Store", () => {
   it("after the gateway's clock was set back, live points dated later than a new reading go", () => {
     const now = Date.now();
     const store = new Store();
-    store.apply({ v: 1, t: "snapshot", now, gateway: { name: "m", version: "0", timeZone: "UTC" }, channels: [channel], sources: [], cameras: [], mics: [], video: { palette: "ironbow", range: null }, historyFrom: {} });
+    store.apply({ v: 1, t: "snapshot", now, gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, channels: [channel], sources: [], cameras: [], mics: [], video: { palette: "ironbow", range: null }, historyFrom: {} });
     store.apply({ v: 1, t: "readings", now, r: [["a", now - 3000, 1], ["a", now - 2000, 2], ["a", now - 1000, 3]] });
     store.apply({ v: 1, t: "readings", now: now - 2500, r: [["a", now - 2500, 4]] });
     expect(store.series.get("a")).toEqual({ ts: [now - 3000, now - 2500], values: [1, 4] });

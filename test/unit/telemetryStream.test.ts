@@ -44,7 +44,7 @@ function setup({
   for (const id of ids) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
   fill(sink);
   const out = new FakeChannel();
-  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0", timeZone: "UTC" }, heartbeatMs: 60_000, ...options });
+  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, heartbeatMs: 60_000, ...options });
   return { hub, sink, out, stream };
 }
 
