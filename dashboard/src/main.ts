@@ -15,7 +15,7 @@ import { clockSkewSeconds, startStatusWarnings } from "./app/StatusWarnings.js";
 import { AlarmBanner } from "./app/AlarmBanner.js";
 import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
-import { dataVersion, me, plantTimeZone, serverClock } from "./app/state.js";
+import { dataVersion, me, plantTimeZone, plantView, serverClock } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -81,6 +81,7 @@ const link = new GatewayLink({
     if (msg.t === "snapshot") {
       dataVersion.value++;
       plantTimeZone.value = msg.gateway.timeZone;
+      plantView.value = msg.gateway.plantView;
       void backfill(msg.channels.map((c) => c.id), msg.historyFrom);
       videoColours = msg.video;
       syncPanels(msg.cameras);

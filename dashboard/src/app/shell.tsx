@@ -9,10 +9,12 @@ import { ChannelPage } from "./ChannelPage.js";
 import { alarmSound, toggleAlarmSound } from "./alarmSound.js";
 import { RuleEditor } from "./RuleEditor.js";
 import { RulesPage } from "./Rules.js";
-import { dataVersion, me, plantTimeZone, route, routeParam, serverClock, type Route } from "./state.js";
+import { PlantPage } from "./Plant.js";
+import { dataVersion, me, plantTimeZone, plantView, route, routeParam, serverClock, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
 
 const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
+  { route: "plant", href: "#/plant", label: "nav.plant" },
   { route: "overview", href: "#/", label: "nav.overview" },
   { route: "rules", href: "#/rules", label: "nav.rules" },
   { route: "users", href: "#/users", label: "nav.users" },
@@ -37,7 +39,7 @@ function Nav() {
       <PlantClock />
       {me.value && (
         <nav class="nav" aria-label="Pages">
-          {LINKS.map((l) => (
+          {LINKS.filter((l) => l.route !== "plant" || plantView.value).map((l) => (
             <a key={l.route} href={l.href} aria-current={route.value === l.route || (l.route === "rules" && route.value === "rule") ? "page" : undefined}>
               {t(l.label)}
             </a>
@@ -89,6 +91,7 @@ function Page({ data }: { data: ShellData }) {
     return <ChannelPage key={id} channel={id} info={data.channel(id)} thresholds={data.thresholds(id)} />;
   }
   if (route.value === "rules") return <RulesPage />;
+  if (route.value === "plant") return <PlantPage />;
   if (route.value === "rule") return <RuleEditor key={routeParam.value} param={routeParam.value} channelInfo={(id) => data.channel(id)} />;
   return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
 }

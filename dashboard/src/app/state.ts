@@ -7,8 +7,8 @@ export const me = signal<Me | undefined>(undefined);
 /** The signed-in user's temperature unit (kept on the gateway with the user), °C until known. */
 export const temperatureUnit = computed(() => me.value?.preferences.temperatureUnit ?? "C");
 
-export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule";
-const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules" };
+export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule" | "plant";
+const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules", "#/plant": "plant" };
 /** Pages about one thing: #/channel/ID, #/rule/edit/ID, #/rule/new (or #/rule/new/CHANNEL: a limit for that channel). */
 const PARAM_ROUTES: Array<[RegExp, Route]> = [
   [/^#\/channel\/(.+)$/, "channel"],
@@ -40,6 +40,8 @@ function paramOf(hash: string): string {
 export const serverClock = signal(0);
 
 /** The plant's time zone (from the gateway): every time on the dashboard is shown in it. */
+/** Whether this gateway serves the plant view (plant.broker with view). */
+export const plantView = signal(false);
 export const plantTimeZone = signal(Intl.DateTimeFormat().resolvedOptions().timeZone);
 
 /** Moves on when the gateway sends a new picture of its channels or rules, for pages that show them. */
