@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory, slowviewer), updated in place
+ *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -20,6 +20,7 @@ import { memory, memorySection } from "./memory.js";
 import { fieldbus, fieldbusSection } from "./fieldbus.js";
 import { updateSection } from "./sections.js";
 import { slowViewer, slowViewerSection } from "./slowViewer.js";
+import { plantView, plantViewSection } from "./plantView.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -102,8 +103,13 @@ if (values.only === "fieldbus") {
   console.log(`\nslow viewer (${r.slowKbit} kbit/s): the ${r.fastViewers} others' telemetry p95 ${r.without.p95.toFixed(1)} ms without it, ${r.with.p95.toFixed(1)} ms with it (${((r.with.p95 / r.without.p95 - 1) * 100).toFixed(1)} %); its own p95 ${r.slow.p95.toFixed(1)} ms, ${r.slowKbitReceived.toFixed(0)} kbit/s received; gateway CPU ${r.cpu.without.toFixed(0)} → ${r.cpu.with.toFixed(0)} %, RSS ${r.rssMb.without.toFixed(0)} → ${r.rssMb.with.toFixed(0)} MB`);
   if (!values["no-report"]) updateSection("slowviewer", slowViewerSection(r));
   process.exit(0);
+} else if (values.only === "plant") {
+  const r = await plantView(values.smoke ? 10 : 100, values.smoke ? 5 : values.quick ? 20 : 60);
+  console.log(`plant view, ${r.machines} machines: complete ${r.completeMs.toFixed(0)} ms after start, CPU ${r.cpuPercent.toFixed(2)} % (idle ${r.idleCpuPercent.toFixed(2)} %), RSS ${r.rssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)}), API p50 ${r.apiP50Ms.toFixed(1)} ms p99 ${r.apiP99Ms.toFixed(1)} ms, ${r.messagesPerS.toFixed(1)} msg/s, ${r.ignored} ignored`);
+  if (!values["no-report"]) updateSection("plant", plantViewSection(r));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear, memory or slowviewer, got "${values.only}"`);
+  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
   process.exit(2);
 }
 
