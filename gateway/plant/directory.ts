@@ -1,3 +1,4 @@
+import { toWall, type Clock } from "../../common/clock.js";
 import type { MachineAnnouncement, MachineState, PlantHallMsg, PlantMachineMsg, PlantMsg } from "../protocol/plant.js";
 import { announcementSchema } from "./announcement.js";
 
@@ -11,7 +12,8 @@ type News = Omit<MachineAnnouncement, "v" | "kind">;
 interface Entry {
   news: News | undefined;
   status: "online" | "offline" | undefined;
-  heardAt: number;
+  /** Monotonic: a wall-clock jump neither makes news stale nor keeps stale news fresh. */
+  heardMono: number;
 }
 
 const ORDER: Record<MachineState, number> = { critical: 0, warning: 1, offline: 2, unknown: 3, ok: 4 };
@@ -30,26 +32,26 @@ function alertState(news: News | undefined): MachineState {
 export class MachineDirectory {
   private readonly machines = new Map<string, Entry>();
   private ignoredCount = 0;
-  private broker: PlantMsg["broker"];
+  private broker: { state: PlantMsg["broker"]["state"]; sinceMono: number };
 
   constructor(
     private readonly prefix: string,
-    now: number,
+    private readonly clock: Clock,
   ) {
-    this.broker = { state: "down", since: now };
+    this.broker = { state: "down", sinceMono: clock.mono() };
   }
 
   get ignored(): number {
     return this.ignoredCount;
   }
 
-  brokerChanged(up: boolean, now: number): void {
+  brokerChanged(up: boolean): void {
     const state = up ? "up" : "down";
-    if (state !== this.broker.state) this.broker = { state, since: now };
+    if (state !== this.broker.state) this.broker = { state, sinceMono: this.clock.mono() };
   }
 
   /** Takes one message from the plant topics; false (and counted) when it is not a wachter's. */
-  ingest(topic: string, payload: Buffer, now: number): boolean {
+  ingest(topic: string, payload: Buffer): boolean {
     const rest = topic.startsWith(`${this.prefix}/`) ? topic.slice(this.prefix.length + 1).split("/") : [];
     const [id, kind] = rest;
     if (rest.length !== 2 || !/^[A-Za-z0-9._-]{1,64}$/.test(id) || (kind !== "machine" && kind !== "status")) return this.ignore();
@@ -70,29 +72,30 @@ export class MachineDirectory {
       const parsed = announcementSchema.safeParse(safeJson(payload));
       if (!parsed.success || parsed.data.id !== id) return this.ignore();
       const { v: _v, kind: _k, ...news } = parsed.data;
-      update = { news, heardAt: now };
+      update = { news, heardMono: this.clock.mono() };
     }
     const entry = this.machines.get(id);
     if (!entry) {
       if (this.machines.size >= MAX_MACHINES) return this.ignore();
-      this.machines.set(id, { news: undefined, status: undefined, heardAt: now, ...update });
+      this.machines.set(id, { news: undefined, status: undefined, heardMono: this.clock.mono(), ...update });
     } else Object.assign(entry, update);
     return true;
   }
 
-  view(now: number): PlantMsg {
+  view(): PlantMsg {
+    const now = this.clock.mono();
     const machines: PlantMachineMsg[] = [];
-    for (const [id, { news, status, heardAt }] of this.machines) {
+    for (const [id, { news, status, heardMono }] of this.machines) {
       const lastState = status === "offline" ? "offline" : alertState(news);
-      const stale = !news || now - heardAt > STALE_INTERVALS * news.interval;
+      const stale = !news || now - heardMono > STALE_INTERVALS * news.interval;
       // Without the broker nothing is known, an "offline" included: a broker going down sends every client's will.
       const state: MachineState = this.broker.state === "down" ? "unknown" : lastState === "offline" ? "offline" : stale ? "unknown" : lastState;
       // A machine only heard of by its status (its announcement not yet retained) is listed by its id.
       const known = news ?? { id, name: id, hall: null, url: null, version: "", interval: 0, at: 0, alerts: [], values: [] };
-      machines.push({ ...known, state, lastState, heardAt });
+      machines.push({ ...known, state, lastState, heardAt: toWall(this.clock, heardMono) });
     }
     machines.sort((a, b) => ORDER[a.state] - ORDER[b.state] || ORDER[a.lastState] - ORDER[b.lastState] || unacked(b) - unacked(a) || oldestAlert(a) - oldestAlert(b) || a.name.localeCompare(b.name));
-    return { broker: { ...this.broker }, ignored: this.ignoredCount, machines, halls: halls(machines) };
+    return { broker: { state: this.broker.state, since: toWall(this.clock, this.broker.sinceMono) }, ignored: this.ignoredCount, machines, halls: halls(machines) };
   }
 
   private ignore(): false {

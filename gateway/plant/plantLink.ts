@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../common/mqttBroker.js";
 import { connectWithPacketLimit, fallBackToMqtt311, mqtt5Limit, OUTPUT_MAX_INCOMING_BYTES, refusesMqtt5 } from "../../common/mqttPacketLimit.js";
 import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
+import { systemClock, type Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { AlertEngine } from "../alerts/engine.js";
 import type { PlantBrokerConfig } from "../config/plant.js";
@@ -31,9 +32,9 @@ export class PlantLink {
     private readonly me: MachineIdentity,
     private readonly machine: { hub: Hub; alerts: AlertEngine },
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.directory = config.view ? new MachineDirectory(config.prefix, now()) : undefined;
+    this.directory = config.view ? new MachineDirectory(config.prefix, clock) : undefined;
   }
 
   private topic(kind: "machine" | "status"): string {
@@ -42,7 +43,7 @@ export class PlantLink {
 
   /** The plant view, or undefined where this gateway does not serve it. */
   view(): PlantMsg | undefined {
-    return this.directory?.view(this.now());
+    return this.directory?.view();
   }
 
   start(): void {
@@ -56,8 +57,8 @@ export class PlantLink {
     });
     this.client = client;
     client.on("connect", () => this.connected(client));
-    client.on("close", () => this.directory?.brokerChanged(false, this.now()));
-    client.on("message", (topic, payload) => this.directory?.ingest(topic, payload, this.now()));
+    client.on("close", () => this.directory?.brokerChanged(false));
+    client.on("message", (topic, payload) => this.directory?.ingest(topic, payload));
     client.on("error", (err) => {
       if (client.options.protocolVersion === 5 && refusesMqtt5(err)) {
         fallBackToMqtt311(client);
@@ -86,7 +87,7 @@ export class PlantLink {
 
   private connected(client: MqttClient): void {
     this.log.info({ broker: redactUrl(this.config.url), prefix: this.config.prefix, id: this.me.id }, "plant MQTT connected");
-    this.directory?.brokerChanged(true, this.now());
+    this.directory?.brokerChanged(true);
     if (this.config.view) client.subscribe([`${this.config.prefix}/+/machine`, `${this.config.prefix}/+/status`], { qos: 1 });
     if (this.config.announce) {
       client.publish(this.topic("status"), "online", { qos: 1, retain: true });
@@ -99,14 +100,14 @@ export class PlantLink {
     this.soon = setTimeout(() => {
       this.soon = undefined;
       this.announce();
-    }, Math.max(0, this.lastSent + MIN_GAP_MS - performance.now()));
+    }, Math.max(0, this.lastSent + MIN_GAP_MS - this.clock.mono()));
   }
 
   private announce(): void {
     const client = this.client;
     if (!client?.connected) return;
-    this.lastSent = performance.now();
-    const news = announcement(this.me, this.machine.alerts.list(), this.machine.hub.channelStates(), this.now());
+    this.lastSent = this.clock.mono();
+    const news = announcement(this.me, this.machine.alerts.list(), this.machine.hub.channelStates(), this.clock.wall());
     client.publish(this.topic("machine"), JSON.stringify(news), { qos: 1, retain: true });
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { virtualClock } from "../../common/clock.js";
 import { MachineDirectory, MAX_MACHINES } from "../../gateway/plant/directory.js";
 import type { MachineAlert, MachineAnnouncement } from "../../gateway/protocol/plant.js";
 
@@ -21,10 +22,21 @@ const news = (id: string, alerts: Partial<MachineAlert>[] = [], more: Partial<Ma
     }),
   );
 
-function plant(): MachineDirectory {
-  const d = new MachineDirectory("wachter/plant", T);
-  d.brokerChanged(true, T);
-  return d;
+let now = T;
+/** The directory on a clock the test sets: ingest(…, at) and view(at) hear and look at that time. */
+function plant() {
+  now = T;
+  const d = new MachineDirectory("wachter/plant", virtualClock(() => now));
+  d.brokerChanged(true);
+  const at = (t: number) => ((now = t), d);
+  return {
+    ingest: (topic: string, payload: Buffer, t: number) => at(t).ingest(topic, payload),
+    brokerChanged: (up: boolean, t: number) => at(t).brokerChanged(up),
+    view: (t: number) => at(t).view(),
+    get ignored() {
+      return d.ignored;
+    },
+  };
 }
 
 describe("the plant's machines as heard on the broker", () => {
@@ -95,6 +107,20 @@ describe("the plant's machines as heard on the broker", () => {
     expect(view.ignored).toBe(bad.length);
     expect(view.machines).toHaveLength(1);
     expect(view.machines[0]).toMatchObject({ id: "m1", name: "Machine m1", state: "ok" });
+  });
+
+  it("judges staleness on the monotonic clock: the wall clock set back an hour keeps no news fresh", () => {
+    let wall = T;
+    let mono = 0;
+    const d = new MachineDirectory("wachter/plant", { wall: () => wall, mono: () => mono });
+    d.brokerChanged(true);
+    d.ingest("wachter/plant/m1/machine", news("m1"));
+    mono += 20_000;
+    wall -= 3_600_000;
+    expect(d.view().machines[0]).toMatchObject({ state: "ok", heardAt: wall - 20_000 });
+    // Three intervals (10 s each) of silence on the monotonic clock, whatever the wall clock says.
+    mono += 11_000;
+    expect(d.view().machines[0].state).toBe("unknown");
   });
 
   it("forgets a machine whose retained topics are cleared, and holds at most MAX_MACHINES", () => {
