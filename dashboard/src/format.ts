@@ -15,10 +15,11 @@ export function formatValue(value: number, decimals = DEFAULT_DECIMALS): string 
   return format.format(value);
 }
 
+/** Whole seconds: tenths would change a card's text ten times a second, and the layout with it. */
 export function formatAge(ms: number): string {
   if (ms < 0) ms = 0;
   if (ms < 1000) return t("age.now");
-  if (ms < 60_000) return t("age.seconds", { n: (ms / 1000).toFixed(ms < 10_000 ? 1 : 0) });
+  if (ms < 60_000) return t("age.seconds", { n: Math.floor(ms / 1000) });
   if (ms < 3_600_000) return t("age.minutes", { n: Math.floor(ms / 60_000) });
   return t("age.hours", { n: (ms / 3_600_000).toFixed(1) });
 }
