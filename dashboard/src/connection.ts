@@ -8,8 +8,15 @@ export type LinkState = "connecting" | "connected" | "reconnecting" | "unsupport
 /** No WebRTC at all: switched off (Firefox's media.peerconnection.enabled, a company policy) or too old. */
 export const webrtcMissing = (): boolean => typeof RTCPeerConnection !== "function";
 
+/** Why the link is not up, for the dashboard to say in the operator's language (`link.why.*`, with `arg`), and when it tries again. */
+export interface LinkDetail {
+  why: "noWebrtc" | "stopped" | "channelClosed" | "connectionFailed" | "connectionClosed" | "noData" | "restartingIce" | "restartRefused" | "error";
+  arg?: string | number;
+  retryS?: number;
+}
+
 export interface LinkEvents {
-  state(state: LinkState, detail: string): void;
+  state(state: LinkState, detail: LinkDetail | null): void;
   message(msg: TelemetryMessage): void;
   alerts(msg: AlertsMessage): void;
   /** A binary radiometric frame from the `thermal` channel. */
@@ -71,7 +78,7 @@ export class GatewayLink {
   }
 
   start(): void {
-    if (webrtcMissing()) return this.events.state("unsupported", "this browser has no WebRTC");
+    if (webrtcMissing()) return this.events.state("unsupported", { why: "noWebrtc" });
     this.stopped = false;
     void this.connect();
   }
@@ -79,11 +86,11 @@ export class GatewayLink {
   stop(): void {
     this.stopped = true;
     window.clearTimeout(this.retryTimer);
-    if (this.pc) this.fail(this.pc, "stopped");
+    if (this.pc) this.fail(this.pc, { why: "stopped" });
   }
 
   private async connect(): Promise<void> {
-    this.events.state(this.session === undefined && this.lastMessageAt === 0 ? "connecting" : "reconnecting", "");
+    this.events.state(this.session === undefined && this.lastMessageAt === 0 ? "connecting" : "reconnecting", null);
     let iceServers: RTCIceServer[] = [];
     try {
       const res = await fetch("api/ice-servers", { credentials: "same-origin" });
@@ -127,22 +134,22 @@ export class GatewayLink {
         this.lastMessageAt = performance.now();
         if (this.restartedAt !== 0) {
           this.restartedAt = 0;
-          this.events.state("connected", "");
+          this.events.state("connected", null);
         }
         const msg = typeof e.data === "string" ? decodeTelemetry(e.data) : undefined;
         if (msg) this.events.message(msg);
       };
       dc.onopen = () => {
         this.retryDelay = 1000;
-        this.events.state("connected", "");
+        this.events.state("connected", null);
       };
-      dc.onclose = () => this.fail(pc, "data channel closed");
+      dc.onclose = () => this.fail(pc, { why: "channelClosed" });
       pc.oniceconnectionstatechange = () => {
         if (pc.iceConnectionState === "disconnected" && !this.restarting) void this.restartIce(pc);
       };
       pc.onconnectionstatechange = () => {
         document.body.dataset.peer = pc.connectionState;
-        if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail(pc, `connection ${pc.connectionState}`);
+        if (pc.connectionState === "failed" || pc.connectionState === "closed") this.fail(pc, { why: pc.connectionState === "failed" ? "connectionFailed" : "connectionClosed" });
       };
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringDone(pc, 2000);
@@ -165,11 +172,11 @@ export class GatewayLink {
         const now = performance.now();
         if (now - this.lastMessageAt <= SILENCE_MS) return;
         if (this.restartedAt === 0) void this.restartIce(pc);
-        else if (now - this.restartedAt > RESTART_GRACE_MS) this.fail(pc, "no data from the gateway");
+        else if (now - this.restartedAt > RESTART_GRACE_MS) this.fail(pc, { why: "noData" });
       }, 1000);
     } catch (err) {
       if (err instanceof Unauthorized) return this.unauthorized();
-      this.fail(pc, (err as Error).message);
+      this.fail(pc, { why: "error", arg: (err as Error).message });
     }
   }
 
@@ -182,7 +189,7 @@ export class GatewayLink {
     this.restarting = true;
     if (this.restartedAt === 0) {
       this.restartedAt = performance.now();
-      this.events.state("reconnecting", "restarting ICE");
+      this.events.state("reconnecting", { why: "restartingIce" });
     }
     try {
       pc.restartIce();
@@ -195,7 +202,7 @@ export class GatewayLink {
       const res = await fetch(this.session, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": this.etag }, body: frag, credentials: "same-origin" });
       if (pc !== this.pc) return;
       // The gateway no longer knows the session (it restarted, or dropped it): start a new one now.
-      if (res.status !== 200) return this.fail(pc, `ICE restart refused (${res.status})`);
+      if (res.status !== 200) return this.fail(pc, { why: "restartRefused", arg: res.status });
       this.etag = res.headers.get("ETag") ?? this.etag;
       const answerFrag = await res.text();
       const ufrag = /a=ice-ufrag:(\S+)/.exec(answerFrag)?.[1];
@@ -209,7 +216,7 @@ export class GatewayLink {
       for (const line of answerFrag.split("\r\n").filter((l) => l.startsWith("a=candidate:"))) await pc.addIceCandidate({ candidate: line.slice(2), sdpMid: mid });
     } catch (err) {
       // Refused outright (the gateway is down): a new session; otherwise the watchdog falls back to one.
-      if (err instanceof TypeError) this.fail(pc, err.message);
+      if (err instanceof TypeError) this.fail(pc, { why: "error", arg: err.message });
     } finally {
       this.restarting = false;
     }
@@ -220,7 +227,7 @@ export class GatewayLink {
     this.events.unauthorized();
   }
 
-  private fail(pc: RTCPeerConnection, reason: string): void {
+  private fail(pc: RTCPeerConnection, reason: LinkDetail): void {
     if (pc !== this.pc) return;
     this.pc = undefined;
     this.restartedAt = 0;
@@ -233,7 +240,7 @@ export class GatewayLink {
     if (this.stopped) return;
     const delay = this.retryDelay;
     this.retryDelay = Math.min(10_000, this.retryDelay * 2);
-    this.events.state("reconnecting", `${reason}; retrying in ${Math.round(delay / 1000)} s`);
+    this.events.state("reconnecting", { ...reason, retryS: Math.round(delay / 1000) });
     this.retryTimer = window.setTimeout(() => void this.connect(), delay);
   }
 }

@@ -3,7 +3,7 @@ import { decodeSpectrum } from "../../gateway/protocol/spectrum.js";
 import type { CameraMsg, MicMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { decodeThermal } from "../../gateway/protocol/thermal.js";
 import { AlertBook, AlertView } from "./alerts.js";
-import { GatewayLink, type LinkState } from "./connection.js";
+import { GatewayLink, type LinkDetail, type LinkState } from "./connection.js";
 import { ConnectionPanel } from "./connectionPanel.js";
 import { MicPanel } from "./microphone.js";
 import { signIn, signOut, whoAmI, type Me } from "./session.js";
@@ -26,8 +26,12 @@ const book = new AlertBook();
 
 const pill = byId("connection");
 const linkState = signal<LinkState>("connecting");
+const linkDetail = signal<LinkDetail | null>(null);
 effect(() => {
   pill.textContent = t(`link.${linkState.value}`);
+  const d = linkDetail.value;
+  const why = d && t(`link.why.${d.why}`, { arg: d.arg ?? "" });
+  pill.title = !d ? "" : d.retryS === undefined ? why! : t("link.retrying", { why: why!, n: d.retryS });
 });
 const panels = new Map<string, ThermalPanel>();
 const micPanels = new Map<string, MicPanel>();
@@ -69,11 +73,11 @@ const link = new GatewayLink({
   state(state, detail) {
     document.body.dataset.connection = state;
     linkState.value = state;
+    linkDetail.value = detail;
     const lost = state === "reconnecting";
     byId("link-lost").hidden = !lost;
     for (const panel of [...panels.values(), ...micPanels.values()]) panel.setLinkLost(lost);
     pill.className = `pill ${state === "connected" ? "pill-ok" : state === "connecting" ? "pill-wait" : "pill-bad"}`;
-    pill.title = detail;
     byId("unsupported").hidden = state !== "unsupported";
   },
   message: (msg) => {

@@ -123,6 +123,11 @@ describe("dashboard end to end in headless Chromium (private network namespace)"
     expect(await page.getAttribute(".thermal", "data-link")).toBe("lost");
     expect(await page.textContent(".thermal .pill")).toBe("not live");
     expect(await page.textContent(".mic .pill")).toBe("not live");
+    // The pill says why and when it tries again, in the operator's language.
+    await page.waitForFunction(() => / retrying in \d+ s$/.test(document.getElementById("connection")?.title ?? ""));
+    await page.selectOption('select[name="language"]', "de");
+    await page.waitForFunction(() => / neuer Versuch in \d+ s$/.test(document.getElementById("connection")?.title ?? ""));
+    await page.selectOption('select[name="language"]', "en");
     await gateway.start();
     await page.waitForSelector('body[data-connection="connected"]', { timeout: 20_000 });
     expect(await page.isVisible("#link-lost")).toBe(false);

@@ -259,6 +259,16 @@ const en = {
   "plant.brokerDown": "The plant broker is unreachable (for {age}): the last known state is shown, and no machine counts as OK.",
   "plant.unreachable": "The plant view could not be loaded: {error}",
   "plant.ignored": "{n} messages on the plant topics were not from a wachter and were ignored.",
+  "link.why.noWebrtc": "this browser has no WebRTC",
+  "link.why.stopped": "stopped",
+  "link.why.channelClosed": "the data channel closed",
+  "link.why.connectionFailed": "the connection failed",
+  "link.why.connectionClosed": "the connection closed",
+  "link.why.noData": "no data from the gateway",
+  "link.why.restartingIce": "restarting the connection (ICE)",
+  "link.why.restartRefused": "the gateway refused to restart the connection ({arg})",
+  "link.why.error": "{arg}",
+  "link.retrying": "{why}; retrying in {n} s",
 } as const;
 export type MessageKey = keyof typeof en;
 
@@ -514,6 +524,16 @@ const de: Record<MessageKey, string> = {
   "plant.brokerDown": "Der Werks-Broker ist nicht erreichbar (seit {age}): Gezeigt wird der letzte bekannte Zustand, keine Maschine gilt als OK.",
   "plant.unreachable": "Die Werksansicht konnte nicht geladen werden: {error}",
   "plant.ignored": "{n} Nachrichten auf den Werks-Topics kamen nicht von einem wachter und wurden ignoriert.",
+  "link.why.noWebrtc": "dieser Browser hat kein WebRTC",
+  "link.why.stopped": "beendet",
+  "link.why.channelClosed": "der Datenkanal wurde geschlossen",
+  "link.why.connectionFailed": "die Verbindung ist fehlgeschlagen",
+  "link.why.connectionClosed": "die Verbindung wurde geschlossen",
+  "link.why.noData": "keine Daten vom Gateway",
+  "link.why.restartingIce": "Verbindung wird neu aufgebaut (ICE)",
+  "link.why.restartRefused": "das Gateway hat den Neuaufbau abgelehnt ({arg})",
+  "link.why.error": "{arg}",
+  "link.retrying": "{why}; neuer Versuch in {n} s",
 };
 
 const nl: Record<MessageKey, string> = {
@@ -768,6 +788,16 @@ const nl: Record<MessageKey, string> = {
   "plant.brokerDown": "De fabrieksbroker is onbereikbaar (sinds {age}): de laatst bekende toestand wordt getoond en geen machine telt als OK.",
   "plant.unreachable": "Het fabrieksoverzicht kon niet worden geladen: {error}",
   "plant.ignored": "{n} berichten op de fabriekstopics kwamen niet van een wachter en zijn genegeerd.",
+  "link.why.noWebrtc": "deze browser heeft geen WebRTC",
+  "link.why.stopped": "gestopt",
+  "link.why.channelClosed": "het datakanaal is gesloten",
+  "link.why.connectionFailed": "de verbinding is mislukt",
+  "link.why.connectionClosed": "de verbinding is gesloten",
+  "link.why.noData": "geen gegevens van de gateway",
+  "link.why.restartingIce": "verbinding wordt hersteld (ICE)",
+  "link.why.restartRefused": "de gateway weigerde de verbinding te herstellen ({arg})",
+  "link.why.error": "{arg}",
+  "link.retrying": "{why}; nieuwe poging over {n} s",
 };
 
 const MESSAGES: Record<Language, Record<MessageKey, string>> = { en, de, nl };
