@@ -7,7 +7,9 @@ import { ROLES } from "../auth/roles.js";
 export const MAX_PLANT_TOKEN_TTL_MS = 15 * 60_000;
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
-export const plantGatewayId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "expected a gateway id of 1–64 letters, digits, . _ -, e.g. mill-3");
+/** A gateway's id in the plant: its SSO audience, and its name on the plant broker's topics. */
+export const PLANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+export const plantGatewayId = z.string().regex(PLANT_ID, "expected a gateway id of 1–64 letters, digits, . _ -, e.g. mill-3");
 
 /**
  * Single sign-on between the gateways of one plant. A PEM key is given inline or as a file;

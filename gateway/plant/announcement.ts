@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AlertView } from "../alerts/engine.js";
-import type { PlantBrokerConfig } from "../config/plant.js";
+import { PLANT_ID, type PlantBrokerConfig } from "../config/plant.js";
 import type { Config } from "../config/schema.js";
 import type { ChannelState } from "../hub/hub.js";
 import type { MachineAlert, MachineAnnouncement, MachineValue } from "../protocol/plant.js";
@@ -64,7 +64,7 @@ export const announcementSchema = z
   .object({
     v: z.literal(1),
     kind: z.literal("wachter.machine"),
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    id: z.string().regex(PLANT_ID),
     name: text(),
     hall: text(60).nullable(),
     url: z

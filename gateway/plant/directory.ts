@@ -1,5 +1,6 @@
 import { toWall, type Clock } from "../../common/clock.js";
 import type { MachineAnnouncement, MachineState, PlantHallMsg, PlantMachineMsg, PlantMsg } from "../protocol/plant.js";
+import { PLANT_ID } from "../config/plant.js";
 import { announcementSchema } from "./announcement.js";
 
 /** More machines than a plant view is made for are ignored (and counted), so a flood of ids cannot grow memory. */
@@ -54,7 +55,7 @@ export class MachineDirectory {
   ingest(topic: string, payload: Buffer): boolean {
     const rest = topic.startsWith(`${this.prefix}/`) ? topic.slice(this.prefix.length + 1).split("/") : [];
     const [id, kind] = rest;
-    if (rest.length !== 2 || !/^[A-Za-z0-9._-]{1,64}$/.test(id) || (kind !== "machine" && kind !== "status")) return this.ignore();
+    if (rest.length !== 2 || !PLANT_ID.test(id) || (kind !== "machine" && kind !== "status")) return this.ignore();
     // An empty retained message clears the topic: the machine was taken out of the plant.
     if (payload.length === 0) {
       const entry = this.machines.get(id);
