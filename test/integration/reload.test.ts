@@ -60,7 +60,7 @@ describe("configuration reload (SIGHUP and POST /api/reload) and hangup", () => 
     const term = new Proc("script", ["-qec", cli, "/dev/null"], { cwd: ROOT, env });
     try {
       await waitFor("running on a terminal", () => term.stdout.includes("wachter is running") || undefined, 20_000);
-      const pid = Number(execFileSync("pgrep", ["-f", `^${process.execPath} ${CLI} --port ${port2}`], { encoding: "utf8" }).trim());
+      const pid = Number(execFileSync("pgrep", ["-f", `^${process.execPath} ${CLI} --port ${port2}$`], { encoding: "utf8" }).trim());
       process.kill(pid, "SIGHUP");
       await waitFor("gateway gone", () => !existsSync(`/proc/${pid}`) || undefined, 8000);
       expect(term.stdout).toContain("stopping");
