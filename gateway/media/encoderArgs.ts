@@ -16,9 +16,12 @@ export function thermalEncoderArgs(srcWidth: number, srcHeight: number, rtpPort:
     // A keyframe every second: a viewer who joins sees a picture within one second.
     "-force_key_frames", "expr:gte(t,n_forced*1)",
   ];
+  // One thread, and libvpx's fastest realtime speed: the picture is a smooth upscale of a few
+  // hundred pixels, which the fastest settings encode as well (a sixth of the CPU of cpu-used 8
+  // with threads at 640×480, see docs/benchmarks.md), and a Pi's other cores stay free.
   const codec =
     cfg.codec === "vp8"
-      ? ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-error-resilient", "1", "-auto-alt-ref", "0", "-b:v", `${cfg.bitrateKbps}k`, "-g", "600"]
-      : ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-level", "3.1", "-b:v", `${cfg.bitrateKbps}k`, "-g", "600", "-bsf:v", "dump_extra"];
+      ? ["-threads", "1", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "16", "-lag-in-frames", "0", "-error-resilient", "1", "-auto-alt-ref", "0", "-b:v", `${cfg.bitrateKbps}k`, "-g", "600"]
+      : ["-threads", "1", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-level", "3.1", "-b:v", `${cfg.bitrateKbps}k`, "-g", "600", "-bsf:v", "dump_extra"];
   return [...input, ...codec, "-an", "-f", "rtp", "-payload_type", "96", `rtp://127.0.0.1:${rtpPort}?pkt_size=1200`];
 }

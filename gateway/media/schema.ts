@@ -7,8 +7,9 @@ export const videoSchema = z
     palette: z.enum(PALETTES).default("ironbow"),
     /** Fixed colour range in °C, e.g. [20, 120]; automatic (per frame, smoothed) when absent. */
     range: z.tuple([z.number(), z.number()]).refine(([a, b]) => a < b, "the first value must be below the second").optional(),
-    width: z.number().int().min(64).max(1280).default(640),
-    height: z.number().int().min(48).max(960).default(480),
+    /** The browser scales the picture up smoothly; encoding more pixels than the camera has only costs CPU. */
+    width: z.number().int().min(64).max(1280).default(320),
+    height: z.number().int().min(48).max(960).default(240),
     bitrateKbps: z.number().int().min(50).max(8000).default(600),
     /** Seconds the encoder keeps running after the last viewer left. */
     idleStop: z.number().min(0).max(3600).default(10),

@@ -81,7 +81,7 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
     // decoded size say that video arrives.
     const shown = () => page.$eval('.thermal[data-camera="sim"] video', (v) => ({ width: (v as HTMLVideoElement).videoWidth, time: (v as HTMLVideoElement).currentTime }));
     await waitFor("the thermal video to play", async () => ((await shown()).time > 2 ? true : undefined), 15_000);
-    expect((await shown()).width).toBe(640);
+    expect((await shown()).width).toBe(320);
     // The video is re-coloured in the page: in grey, every pixel of a row across it has r = g = b.
     await page.select('.thermal[data-camera="sim"] select[data-control="palette"]', "grey");
     const row = () => page.$eval('.thermal[data-camera="sim"] canvas.thermal-canvas', (c) => Array.from((c as HTMLCanvasElement).getContext("2d")!.getImageData(0, 300, 512, 1).data));

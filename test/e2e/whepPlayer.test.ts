@@ -47,7 +47,7 @@ describe("an unmodified third-party WHEP player (Eyevinn webrtc-player) watches 
     }, API_TOKEN);
     await page.waitForFunction(() => {
       const v = document.querySelector("video")!;
-      return v.videoWidth === 640 && v.videoHeight === 480 && v.currentTime > 1;
+      return v.videoWidth === 320 && v.videoHeight === 240 && v.currentTime > 1;
     }, undefined, { timeout: 20_000 });
     const tracks = await page.evaluate(() => {
       const s = document.querySelector("video")!.srcObject as MediaStream;
