@@ -47,6 +47,7 @@ import { SourceSet, type ReloadSummary } from "./sourceSet.js";
 import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
 import { MemoryGuard } from "./webrtc/memoryGuard.js";
+import { ReadingBatches } from "./webrtc/readingBatches.js";
 import { Sessions } from "./webrtc/sessions.js";
 import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
 import { spectrumStream, thermalStream } from "./webrtc/newestWins.js";
@@ -160,6 +161,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const plantBroker = config.plant.broker;
   const plantLink = plantBroker ? new PlantLink(plantBroker, machineIdentity(config, plantBroker, urls, VERSION), { hub, alerts }, moduleLog("plant")) : undefined;
   const channelIds = () => hub.channelStates().map((c) => c.info.id);
+  const readingBatches = new ReadingBatches(hub, config.webrtc.telemetryBatch);
   const sessions = new Sessions(
     {
       iceServers: config.webrtc.iceServers,
@@ -172,7 +174,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       turn: config.webrtc.turn ? { urls: config.webrtc.turn.urls, secret: config.webrtc.turn.secret, ttlMs: config.webrtc.turn.ttl } : undefined,
     },
     {
-      [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, out, { gateway: gatewayInfo, video: { palette: config.video.palette, range: config.video.range ?? null }, source: scope.source }),
+      [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, readingBatches, out, { gateway: gatewayInfo, video: { palette: config.video.palette, range: config.video.range ?? null }, source: scope.source }),
       [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
       [THERMAL_LABEL]: (out, scope) => thermalStream(hub, out, scope.source),
       [SPECTRUM_LABEL]: (out, scope) => spectrumStream(hub, out, scope.source),
@@ -305,6 +307,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     reload,
     async stop() {
       await sessions.closeAll("gateway stopping");
+      readingBatches.close();
       await sources.stopAll();
       hub.stop();
       alerts.stop();

@@ -1,6 +1,7 @@
 import type { CameraState, ChannelState, Hub, HubEvent, MicState, SourceState } from "../hub/hub.js";
 import type { CameraMsg, ChannelMsg, MicMsg, ReadingTuple, SourceMsg, TelemetryMessage, VideoColours } from "../protocol/telemetry.js";
 import { DrainWatch } from "./drainWatch.js";
+import type { ReadingBatch, ReadingBatches } from "./readingBatches.js";
 import { thinMinMax } from "./thinHistory.js";
 
 /** What the stream needs from a data channel; werift's RTCDataChannel is adapted to it. */
@@ -94,7 +95,7 @@ function historyNewestFirst(hub: Hub, channels: ChannelState[], maxPoints: numbe
 }
 
 /**
- * Feeds one viewer: a snapshot first, then live readings batched per event loop turn, with the
+ * Feeds one viewer: a snapshot first, then the live readings' shared batches, with the
  * recent history trickling in between (newest chunks first, one per turn, only while the channel
  * has room), so that a joining viewer neither stalls the gateway nor delays live readings. A
  * viewer that cannot keep up, or whose link has stopped delivering (a blackout), gets the newest
@@ -102,11 +103,12 @@ function historyNewestFirst(hub: Hub, channels: ChannelState[], maxPoints: numbe
  * and what it receives when the link comes back does not grow with the length of the outage.
  */
 export class TelemetryStream {
-  private pending: ReadingTuple[] = [];
   private scoped = new Set<string>();
   private coalesced = new Map<string, ReadingTuple>();
   private dropped = 0;
-  private flushScheduled: NodeJS.Immediate | undefined;
+  /** Readings of the first batch that the snapshot already carries. */
+  private inSnapshot = 0;
+  private unbatch: (() => void) | undefined;
   private history: HistoryChunk[] = [];
   private historyScheduled: NodeJS.Immediate | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -118,6 +120,7 @@ export class TelemetryStream {
 
   constructor(
     private readonly hub: Hub,
+    private readonly batches: ReadingBatches,
     private readonly out: MessageOut,
     private readonly options: TelemetryStreamOptions,
   ) {
@@ -151,6 +154,8 @@ export class TelemetryStream {
     });
     // Subscribing in the same turn as the snapshot means no reading is missed or repeated.
     this.unsubscribe = this.hub.subscribe((e) => this.onHubEvent(e));
+    this.inSnapshot = this.batches.unsent;
+    this.unbatch = this.batches.subscribe((batch) => this.onBatch(batch));
     this.undrain = this.out.onDrained(() => {
       this.flush();
       if (!this.historyScheduled) this.sendHistory();
@@ -159,28 +164,24 @@ export class TelemetryStream {
     this.heartbeat = setInterval(() => {
       // Ticks only say "still here": queued behind a dead link they would only be a backlog.
       if (this.link.stalled) return;
-      if (this.coalesced.size > 0) this.flush();
+      this.flush();
       this.send({ v: 1, t: "tick", now: this.now() });
     }, this.options.heartbeatMs ?? 1000);
   }
 
   stop(): void {
     this.unsubscribe?.();
+    this.unbatch?.();
     this.undrain?.();
     clearInterval(this.heartbeat);
-    if (this.flushScheduled) clearImmediate(this.flushScheduled);
     if (this.historyScheduled) clearImmediate(this.historyScheduled);
     this.history = [];
-    this.pending = [];
     this.coalesced.clear();
   }
 
   private onHubEvent(e: HubEvent): void {
     if (this.options.source && !this.inScope(e)) return;
     switch (e.type) {
-      case "reading":
-        this.enqueue([e.channel, e.ts, e.value]);
-        break;
       case "channel": {
         const state = this.hub.channelStates().find((c) => c.info.id === e.info.id);
         if (state) this.send({ v: 1, t: "channel", channel: channelMsg(state) });
@@ -203,7 +204,6 @@ export class TelemetryStream {
 
   private inScope(e: HubEvent): boolean {
     switch (e.type) {
-      case "reading":
       case "stale":
         return this.scoped.has(e.channel);
       case "channel":
@@ -224,27 +224,38 @@ export class TelemetryStream {
     return this.out.bufferedAmount > this.high || this.link.stalled;
   }
 
-  private enqueue(reading: ReadingTuple): void {
-    if (this.behind() || this.coalesced.size > 0) {
-      if (this.coalesced.has(reading[0])) this.dropped++;
-      this.coalesced.set(reading[0], reading);
-      // The link delivers again (a blackout ended) without the buffer crossing the drained mark.
-      if (!this.behind()) this.flushScheduled ??= setImmediate(() => this.flush());
-      return;
+  private onBatch(batch: ReadingBatch): void {
+    let readings = batch.readings;
+    let whole = true;
+    if (this.inSnapshot > 0) {
+      readings = readings.slice(this.inSnapshot);
+      this.inSnapshot = this.batches.unsent;
+      whole = false;
     }
-    this.pending.push(reading);
-    this.flushScheduled ??= setImmediate(() => this.flush());
+    if (this.options.source) {
+      readings = readings.filter((r) => this.scoped.has(r[0]));
+      whole = false;
+    }
+    if (readings.length === 0) return;
+    if (this.behind() || this.coalesced.size > 0) {
+      for (const reading of readings) {
+        if (this.coalesced.has(reading[0])) this.dropped++;
+        this.coalesced.set(reading[0], reading);
+      }
+      // The link delivers again (a blackout ended) without the buffer crossing the drained mark.
+      this.flush();
+    } else if (whole) {
+      this.link.send(batch.encoded);
+    } else {
+      this.send({ v: 1, t: "readings", now: batch.now, r: readings });
+    }
   }
 
+  /** The newest value per channel kept while the viewer was behind, once it can take them. */
   private flush(): void {
-    this.flushScheduled = undefined;
-    if (this.behind()) return;
-    const r = this.pending;
-    for (const reading of this.coalesced.values()) r.push(reading);
-    this.pending = [];
+    if (this.behind() || this.coalesced.size === 0) return;
+    const msg: TelemetryMessage = { v: 1, t: "readings", now: this.now(), r: [...this.coalesced.values()] };
     this.coalesced.clear();
-    if (r.length === 0) return;
-    const msg: TelemetryMessage = { v: 1, t: "readings", now: this.now(), r };
     if (this.dropped > 0) {
       msg.dropped = this.dropped;
       this.dropped = 0;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { virtualClock } from "../../common/clock.js";
 import { Hub } from "../../gateway/hub/hub.js";
 import { decodeTelemetry, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+import { ReadingBatches } from "../../gateway/webrtc/readingBatches.js";
 import { TelemetryStream, type MessageOut, type TelemetryStreamOptions } from "../../gateway/webrtc/telemetryStream.js";
 import type { Logger } from "../../common/logger.js";
 
@@ -44,8 +45,9 @@ function setup({
   for (const id of ids) sink.channel({ id, name: id, unit: "°C", source: "s", staleAfterMs: 1000 });
   fill(sink);
   const out = new FakeChannel();
-  const stream = new TelemetryStream(hub, out, { gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, heartbeatMs: 60_000, ...options });
-  return { hub, sink, out, stream };
+  const batches = new ReadingBatches(hub, 0);
+  const stream = new TelemetryStream(hub, batches, out, { gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, heartbeatMs: 60_000, ...options });
+  return { hub, sink, out, stream, batches };
 }
 
 describe("TelemetryStream", () => {
@@ -66,6 +68,27 @@ describe("TelemetryStream", () => {
       ["b", 20, 3],
     ]);
     stream.stop();
+  });
+
+  it("gives a viewer that joins while a batch is gathering each reading once: in its snapshot, not again live", async () => {
+    const { hub, sink, out, stream, batches } = setup();
+    stream.start();
+    sink.reading({ channel: "a", value: 2, ts: 20 });
+    const late = new FakeChannel();
+    const joining = new TelemetryStream(hub, batches, late, { gateway: { name: "m", version: "0", timeZone: "UTC", plantView: false }, heartbeatMs: 60_000 });
+    joining.start();
+    sink.reading({ channel: "b", value: 3, ts: 30 });
+    await flushTurn();
+    const snapshot = late.sent[0];
+    expect(snapshot.t === "snapshot" && snapshot.channels.find((c) => c.id === "a")?.last?.slice(0, 2)).toEqual([20, 2]);
+    const live = (c: FakeChannel) => c.sent.flatMap((m) => (m.t === "readings" ? m.r : []));
+    expect(live(late)).toEqual([["b", 30, 3]]);
+    expect(live(out)).toEqual([
+      ["a", 20, 2],
+      ["b", 30, 3],
+    ]);
+    stream.stop();
+    joining.stop();
   });
 
   it("trickles history newest first, a chunk per turn and only while the channel has room, between live readings", async () => {
