@@ -105,6 +105,7 @@ export class SimulatedSource implements Source {
     void capture.start();
     let started = performance.now();
     let written = 0;
+    // A tenth of a second per write: each write to ffmpeg's pipe has a fixed cost, and the analysis works in tenths anyway.
     this.soundTimer = setInterval(() => {
       const due = Math.floor(((performance.now() - started) / 1000) * model.sampleRate);
       if (due - written > model.sampleRate) {
@@ -117,7 +118,7 @@ export class SimulatedSource implements Source {
       const chunk = model.render(due - written, this.model.temperatures.bearing, this.model.load());
       written = due;
       capture.write(chunk);
-    }, 20);
+    }, 100);
   }
 
   /** Renders the scene and sends it as the binary frames a serial thermal sensor would. */
