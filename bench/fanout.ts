@@ -11,7 +11,10 @@ export interface FanoutRow {
   gatewayRssMb: number;
   /** The same viewers without the telemetry channel: the video track alone. */
   videoOnlyCpuPct: number;
+  /** Video + telemetry with `webrtc.telemetryBatch: 0` (a message every event-loop turn that has readings). */
+  unbatchedCpuPct: number;
   floorCpuPct: number;
+  srtpFloorCpuPct: number;
 }
 
 export interface FanoutResult {
@@ -20,9 +23,12 @@ export interface FanoutResult {
   bytesPerPacket: number;
   gatewayPerViewer: number;
   videoOnlyPerViewer: number;
+  unbatchedPerViewer: number;
   floorPerViewer: number;
-  /** Telemetry messages each viewer was sent per second (with the most viewers). */
+  srtpFloorPerViewer: number;
+  /** Telemetry messages each viewer was sent per second (with the most viewers), batched (the default) and not. */
   telemetryMessagesPerViewerSecond: number;
+  unbatchedMessagesPerViewerSecond: number;
 }
 
 const TICK = 100;
@@ -35,21 +41,25 @@ async function cpuPercent(pid: number, seconds: number): Promise<number> {
 
 const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench", script), ...args], { cwd: ROOT });
 
-/**
- * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
- * track and telemetry, then the video track alone, next to a plain UDP replay of the same RTP
- * packets to N sockets.
- */
-export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
+async function startGateway(telemetryBatch: number) {
   const port = await freePort();
   const gateway = new GatewayProcess({
     http: { host: "0.0.0.0", port },
-    webrtc: { maxViewers: 100 },
+    webrtc: { maxViewers: 100, telemetryBatch },
     sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 8 }],
   });
   await gateway.start();
-  const pid = gateway.proc!.child.pid!;
-  const base = `http://10.222.0.1:${port}`;
+  return { gateway, pid: gateway.proc!.child.pid!, base: `http://10.222.0.1:${port}` };
+}
+
+/**
+ * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
+ * track and telemetry, then the video track alone, then both from a gateway that does not batch
+ * telemetry; next to a plain UDP replay of the same RTP packets to N sockets, and the same
+ * encrypted per viewer (the SRTP floor).
+ */
+export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
+  let { gateway, pid, base } = await startGateway(50);
   const rows: FanoutRow[] = [];
   let trace: Array<[number, number]> = [];
   let telemetryRate = 0;
@@ -60,7 +70,7 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     await new Promise((r) => setTimeout(r, 2000));
     const sentBefore = await telemetrySent();
     const cpu = await cpuPercent(pid, seconds);
-    if (!videoOnly) telemetryRate = (await telemetrySent() - sentBefore) / n / seconds;
+    telemetryRate = (await telemetrySent() - sentBefore) / n / seconds;
     const rss = rssMb(pid);
     if (trace.length === 0) {
       viewers.child.stdin!.write("trace\n");
@@ -71,21 +81,30 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     await viewers.exited;
     return { cpu, rss };
   };
+  let batchedRate = 0;
   try {
     for (const n of counts) {
       const full = await measure(n, false);
+      batchedRate = telemetryRate;
       const videoOnly = await measure(n, true);
-      rows.push({ viewers: n, gatewayCpuPct: full.cpu, gatewayRssMb: full.rss, videoOnlyCpuPct: videoOnly.cpu, floorCpuPct: 0 });
+      rows.push({ viewers: n, gatewayCpuPct: full.cpu, gatewayRssMb: full.rss, videoOnlyCpuPct: videoOnly.cpu, unbatchedCpuPct: 0, floorCpuPct: 0, srtpFloorCpuPct: 0 });
     }
+    await gateway.stop();
+    ({ gateway, pid, base } = await startGateway(0));
+    for (const row of rows) row.unbatchedCpuPct = (await measure(row.viewers, false)).cpu;
   } finally {
     await gateway.stop();
   }
-  for (const row of rows) {
-    const floor = tsx("udpFloor.ts", [String(row.viewers), String(seconds)]);
+  const floorCpu = async (viewers: number, mode: string[]) => {
+    const floor = tsx("udpFloor.ts", [String(viewers), String(seconds), ...mode]);
     floor.child.stdin!.end(JSON.stringify(trace));
     await floor.exited;
     const { cpuMs } = JSON.parse(floor.stdout.trim()) as { cpuMs: number };
-    row.floorCpuPct = (cpuMs / 1000 / seconds) * 100;
+    return (cpuMs / 1000 / seconds) * 100;
+  };
+  for (const row of rows) {
+    row.floorCpuPct = await floorCpu(row.viewers, []);
+    row.srtpFloorCpuPct = await floorCpu(row.viewers, ["srtp"]);
   }
   const span = (trace.at(-1)![0] - trace[0][0]) / 1000;
   const perViewer = (cpu: (r: FanoutRow) => number) => slope(rows.map((r) => [r.viewers, cpu(r)]));
@@ -95,7 +114,10 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     bytesPerPacket: trace.reduce((a, [, s]) => a + s, 0) / trace.length,
     gatewayPerViewer: perViewer((r) => r.gatewayCpuPct),
     videoOnlyPerViewer: perViewer((r) => r.videoOnlyCpuPct),
+    unbatchedPerViewer: perViewer((r) => r.unbatchedCpuPct),
     floorPerViewer: perViewer((r) => r.floorCpuPct),
-    telemetryMessagesPerViewerSecond: telemetryRate,
+    srtpFloorPerViewer: perViewer((r) => r.srtpFloorCpuPct),
+    telemetryMessagesPerViewerSecond: batchedRate,
+    unbatchedMessagesPerViewerSecond: telemetryRate,
   };
 }

@@ -22,6 +22,113 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
+const latencyRow = (name: string, s: TelemetryLatencyResult["gateway"]) =>
+  `| ${name} | ${s.samples} | ${s.lost} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
+
+export function latencySection(l: TelemetryLatencyResult): string {
+  return `## Telemetry latency: serial tty → browser
+
+${l.channels} channels × ${l.rateHz} Hz (one line of ${l.channels} values every ${1000 / l.rateHz} ms), ${l.seconds} s per path,
+in ${l.rounds} round${l.rounds > 1 ? "s" : ""} in which the paths take turns (so that load drift on the machine hits them alike); samples pooled.
+Latency is measured per sample from just before the bytes are written to just after the page's
+\`onmessage\` runs; both clocks are the same machine's clock (\`performance.timeOrigin + performance.now()\`).
+
+- **wachter**: the bytes are written to a real kernel tty (socat pty pair); the gateway parses them,
+  passes them through the hub and sends them on the \`telemetry\` data channel (werift) to headless Chromium.
+  Twice: as configured by default, readings batched for all viewers at most every 50 ms (a reading
+  after a quiet spell at once), which at 50 lines a second holds most lines for up to 50 ms by design;
+  and with \`webrtc.telemetryBatch: 0\`, the setting for the lowest latency, which the target is judged on.
+- **Baseline, MQTT over WebSocket**: what users pick instead. The same samples as JSON are published
+  to a real Mosquitto with a WebSocket listener and received by mqtt.js in the same browser.
+
+| path | samples | lost | p50 ms | p95 ms | p99 ms | max ms |
+|---|---:|---:|---:|---:|---:|---:|
+${latencyRow("wachter: tty → gateway → WebRTC data channel, telemetryBatch 0", l.gatewayUnbatched)}
+${latencyRow("wachter as configured by default (batched, 50 ms)", l.gateway)}
+${latencyRow("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
+${latencyRow("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
+${latencyRow("the WebRTC part alone: a bare werift data channel → Chromium", l.weriftAlone)}
+${latencyRow("the same with libdatachannel (native) instead of werift", l.ndcAlone)}
+
+**p99 ratio wachter (telemetryBatch 0) / baseline: ${(l.gatewayUnbatched.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback); batched by default ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}${l.rounds > 1 ? `; round by round, unbatched: ${l.roundRatios.map((x) => x.toFixed(2)).join(", ")}` : ""}.
+![Latency distribution](bench-latency.svg)
+
+The last three rows take the serial path apart. It starts with a kernel pty pair relayed by socat,
+a cost the MQTT path does not have (on real hardware that hop is the USB serial driver instead).
+Its WebRTC part is measured alone by sending the same batches on a bare data channel from this
+process to the page: once from werift, once from libdatachannel, the native stack. What the
+gateway adds is roughly the first row minus the pty hop and the werift row.
+`;
+}
+
+export function fanoutSection(f: FanoutResult): string {
+  return `## Fan-out: one thermal encode, N viewers
+
+The simulated machine's 32×24 camera at 8 frames/s, colourised and encoded once (VP8, 320×240),
+forwarded by werift to N viewers that also receive telemetry (${f.telemetryMessagesPerViewerSecond.toFixed(1)} messages/s each, batched
+for all viewers at most every 50 ms: the simulated machine's channels, the camera's derived channels
+and the microphone's levels); then the same with viewers that take only the video track; then
+video and telemetry from a gateway that does not batch (\`webrtc.telemetryBatch: 0\`, a message in
+every event-loop turn with readings: ${f.unbatchedMessagesPerViewerSecond.toFixed(1)} messages/s each). The viewers are werift peers
+in a separate process. Gateway CPU is the Node process only (the shared ffmpeg encoder is a child
+process whose cost does not depend on N), sampled from \`/proc\` over the measurement window.
+
+**Floors:** a plain UDP replay of the same RTP packets (sizes and timing recorded from a viewer:
+${f.packetsPerSecond.toFixed(0)} packets/s of ${f.bytesPerPacket.toFixed(0)} bytes on average) from one
+socket to N sockets in another process — no encryption, no WebRTC; and the **SRTP floor**: the same,
+each packet encrypted for each viewer with its own key (AEAD_AES_128_GCM through \`node:crypto\`,
+one cipher per packet as SRTP's per-packet IV requires) — what any WebRTC stack in Node must do at least.
+
+| viewers | gateway CPU % of one core, video + telemetry | video only | video + telemetry, unbatched | gateway RSS MB | UDP floor CPU % | SRTP floor CPU % |
+|---:|---:|---:|---:|---:|---:|---:|
+${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.videoOnlyCpuPct.toFixed(1)} | ${x.unbatchedCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} | ${x.srtpFloorCpuPct.toFixed(1)} |`).join("\n")}
+
+![CPU per viewer](bench-fanout.svg)
+
+**CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, UDP floor
+${f.floorPerViewer.toFixed(2)} %, SRTP floor ${f.srtpFloorPerViewer.toFixed(2)} %: **ratio to the UDP floor ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3),
+to the SRTP floor ${(f.gatewayPerViewer / f.srtpFloorPerViewer).toFixed(1)}. The video track alone:
+${f.videoOnlyPerViewer.toFixed(2)} % per viewer (ratio ${(f.videoOnlyPerViewer / f.floorPerViewer).toFixed(1)} to the UDP floor, ${(f.videoOnlyPerViewer / f.srtpFloorPerViewer).toFixed(1)} to the SRTP floor); the telemetry channel
+costs the rest. Without batching a viewer costs ${f.unbatchedPerViewer.toFixed(2)} % (ratio ${(f.unbatchedPerViewer / f.floorPerViewer).toFixed(1)}).
+`;
+}
+
+export function writeLatencyPlot(l: TelemetryLatencyResult): void {
+  const cdf = (s: TelemetryLatencyResult["gateway"]) => s.cdf.map((ms, p) => [ms, p] as [number, number]);
+  writeFileSync(
+    join(ROOT, "docs/bench-latency.svg"),
+    lineChart({
+      title: "Telemetry latency distribution (tty or publisher → browser)",
+      xLabel: "latency, ms (log scale)",
+      yLabel: "% of samples at or below",
+      logX: true,
+      series: [
+        { name: "wachter: tty → gateway → WebRTC, telemetryBatch 0", color: "#d9480f", points: cdf(l.gatewayUnbatched) },
+        { name: "wachter as configured by default (batched, 50 ms)", color: "#f59f00", points: cdf(l.gateway) },
+        { name: "baseline: MQTT → Mosquitto → WebSocket", color: "#1971c2", points: cdf(l.mqttWs) },
+        { name: "floor: pty pair + socat alone", color: "#868e96", points: cdf(l.ttyHop) },
+      ],
+    }),
+  );
+}
+
+export function writeFanoutPlot(f: FanoutResult): void {
+  writeFileSync(
+    join(ROOT, "docs/bench-fanout.svg"),
+    lineChart({
+      title: "CPU for N viewers of the thermal track",
+      xLabel: "viewers",
+      yLabel: "% of one core",
+      series: [
+        { name: "wachter gateway (werift), telemetry batched", color: "#d9480f", points: f.rows.map((x) => [x.viewers, x.gatewayCpuPct]) },
+        { name: "the same, telemetry unbatched", color: "#f59f00", points: f.rows.map((x) => [x.viewers, x.unbatchedCpuPct]) },
+        { name: "floor: SRTP encrypt per viewer + UDP", color: "#1971c2", points: f.rows.map((x) => [x.viewers, x.srtpFloorCpuPct]) },
+        { name: "floor: plain UDP forward", color: "#868e96", points: f.rows.map((x) => [x.viewers, x.floorCpuPct]) },
+      ],
+    }),
+  );
+}
+
 export function writeReport(r: {
   latency: TelemetryLatencyResult;
   fanout: FanoutResult;
@@ -41,8 +148,6 @@ export function writeReport(r: {
   const [w, n] = r.dc;
   const i = r.ingest;
   const k = r.soak;
-  const row = (name: string, s: TelemetryLatencyResult["gateway"]) =>
-    `| ${name} | ${s.samples} | ${s.lost} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(2)} |`;
   const text = `# Benchmarks
 
 Numbers from \`${r.command}\`${r.quick ? " (quick run: short, indicative only)" : ""}, measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.
@@ -55,56 +160,9 @@ Every figure is compared with a baseline measured in the same run on the same ma
 - ${version("/usr/bin/chromium", ["--version"])}, ${version("mosquitto", ["-h"])}
 - Everything runs inside a private network namespace created by the benchmark (loopback and a veth pair).
 
-## Telemetry latency: serial tty → browser
+${marked("latency", latencySection(l))}
 
-${l.channels} channels × ${l.rateHz} Hz (one line of ${l.channels} values every ${1000 / l.rateHz} ms), ${l.seconds} s per path,
-in ${l.rounds} round${l.rounds > 1 ? "s" : ""} in which the paths take turns (so that load drift on the machine hits them alike); samples pooled.
-Latency is measured per sample from just before the bytes are written to just after the page's
-\`onmessage\` runs; both clocks are the same machine's clock (\`performance.timeOrigin + performance.now()\`).
-
-- **wachter**: the bytes are written to a real kernel tty (socat pty pair); the gateway parses them,
-  passes them through the hub and sends them on the \`telemetry\` data channel (werift) to headless Chromium.
-- **Baseline, MQTT over WebSocket**: what users pick instead. The same samples as JSON are published
-  to a real Mosquitto with a WebSocket listener and received by mqtt.js in the same browser.
-
-| path | samples | lost | p50 ms | p95 ms | p99 ms | max ms |
-|---|---:|---:|---:|---:|---:|---:|
-${row("wachter: tty → gateway → WebRTC data channel", l.gateway)}
-${row("baseline: MQTT → Mosquitto → WebSocket", l.mqttWs)}
-${row("floor of the serial path: the pty pair and socat alone", l.ttyHop)}
-${row("the WebRTC part alone: a bare werift data channel → Chromium", l.weriftAlone)}
-${row("the same with libdatachannel (native) instead of werift", l.ndcAlone)}
-
-**p99 ratio wachter / baseline: ${(l.gateway.p99 / l.mqttWs.p99).toFixed(2)}** (target ≤ 1.0, and p99 < 20 ms on loopback)${l.rounds > 1 ? `; round by round: ${l.roundRatios.map((x) => x.toFixed(2)).join(", ")}` : ""}.
-![Latency distribution](bench-latency.svg)
-
-The last three rows take the serial path apart. It starts with a kernel pty pair relayed by socat,
-a cost the MQTT path does not have (on real hardware that hop is the USB serial driver instead).
-Its WebRTC part is measured alone by sending the same batches on a bare data channel from this
-process to the page: once from werift, once from libdatachannel, the native stack. What the
-gateway adds is roughly the first row minus the pty hop and the werift row.
-
-## Fan-out: one thermal encode, N viewers
-
-The simulated machine's 32×24 camera at 8 frames/s, colourised and encoded once (VP8, 640×480),
-forwarded by werift to N viewers that also receive telemetry (${f.telemetryMessagesPerViewerSecond.toFixed(0)} messages/s each: the
-simulated machine's channels, the camera's derived channels and the microphone's levels); then the
-same with viewers that take only the video track. The viewers are werift peers in a separate process. Gateway CPU is the Node process only (the shared ffmpeg encoder is a child
-process whose cost does not depend on N), sampled from \`/proc\` over the measurement window.
-
-**Floor:** a plain UDP replay of the same RTP packets (sizes and timing recorded from a viewer:
-${f.packetsPerSecond.toFixed(0)} packets/s of ${f.bytesPerPacket.toFixed(0)} bytes on average) from one
-socket to N sockets in another process — no encryption, no WebRTC.
-
-| viewers | gateway CPU % of one core, video + telemetry | video only | gateway RSS MB | UDP floor CPU % |
-|---:|---:|---:|---:|---:|
-${f.rows.map((x) => `| ${x.viewers} | ${x.gatewayCpuPct.toFixed(1)} | ${x.videoOnlyCpuPct.toFixed(1)} | ${x.gatewayRssMb.toFixed(0)} | ${x.floorCpuPct.toFixed(1)} |`).join("\n")}
-
-![CPU per viewer](bench-fanout.svg)
-
-**CPU per extra viewer** (least-squares slope): gateway ${f.gatewayPerViewer.toFixed(2)} %, floor
-${f.floorPerViewer.toFixed(2)} %, **ratio ${(f.gatewayPerViewer / f.floorPerViewer).toFixed(1)}** (target ≤ 3). The video track alone:
-${f.videoOnlyPerViewer.toFixed(2)} % per viewer, ratio ${(f.videoOnlyPerViewer / f.floorPerViewer).toFixed(1)}; the telemetry channel costs the rest.
+${marked("fanout", fanoutSection(f))}
 
 ## Microphones: capture and analysis
 
@@ -209,45 +267,21 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
   werift's JavaScript (RTP clone and rewrite, SRTP framing, SCTP), a node:crypto cipher per SRTP
   packet, UDP sends and garbage collection. The video track alone costs ${(f.videoOnlyPerViewer / f.floorPerViewer).toFixed(1)}× the plain UDP
   forward per viewer; the ${f.telemetryMessagesPerViewerSecond.toFixed(0)} telemetry messages per viewer and second (each an SCTP
-  packet in a DTLS record, plus the viewer's SACKs) add ${(100 * (f.gatewayPerViewer - f.videoOnlyPerViewer) / f.videoOnlyPerViewer).toFixed(0)} % to that. Closing the gap
-  means a native SRTP/SCTP stack, not changes in wachter.
+  packet in a DTLS record, plus the viewer's SACKs) add ${(100 * (f.gatewayPerViewer - f.videoOnlyPerViewer) / f.videoOnlyPerViewer).toFixed(0)} % to that. Encrypting each packet per viewer
+  (the SRTP floor) costs ${(f.srtpFloorPerViewer / f.floorPerViewer).toFixed(1)}× the plain forward by itself; what lies between that floor and
+  the gateway is werift's per-packet JavaScript.
 - **Telemetry latency: the gap to MQTT is werift's.** The same batches on a bare data channel reach
   the page in p50 ${l.weriftAlone.p50.toFixed(2)} / p99 ${l.weriftAlone.p99.toFixed(2)} ms from werift and ${l.ndcAlone.p50.toFixed(2)} / ${l.ndcAlone.p99.toFixed(2)} ms from libdatachannel,
   against ${l.mqttWs.p50.toFixed(2)} / ${l.mqttWs.p99.toFixed(2)} ms for MQTT over WebSocket: a WebRTC data channel as such is not
   slower than the WebSocket path, werift's JavaScript SCTP/DTLS is. The serial path adds the pty
   hop (p50 ${l.ttyHop.p50.toFixed(2)} ms) and the gateway's own parsing, hub and batching in a separate process
-  (about ${Math.max(0, l.gateway.p50 - l.ttyHop.p50 - l.weriftAlone.p50).toFixed(2)} ms at the median); at p99 the tails of the parts add up, and a few late
+  (about ${Math.max(0, l.gatewayUnbatched.p50 - l.ttyHop.p50 - l.weriftAlone.p50).toFixed(2)} ms at the median); at p99 the tails of the parts add up, and a few late
   samples decide it, hence the spread between rounds. In the soak, joins add to the tail: each new
   viewer's DTLS handshake (X25519 in JavaScript, tweetnacl inside werift) and session setup keep
   the gateway's event loop busy for several milliseconds.
 `;
-  const cdf = (s: TelemetryLatencyResult["gateway"]) => s.cdf.map((ms, p) => [ms, p] as [number, number]);
-  writeFileSync(
-    join(ROOT, "docs/bench-latency.svg"),
-    lineChart({
-      title: "Telemetry latency distribution (tty or publisher → browser)",
-      xLabel: "latency, ms (log scale)",
-      yLabel: "% of samples at or below",
-      logX: true,
-      series: [
-        { name: "wachter: tty → gateway → WebRTC", color: "#d9480f", points: cdf(l.gateway) },
-        { name: "baseline: MQTT → Mosquitto → WebSocket", color: "#1971c2", points: cdf(l.mqttWs) },
-        { name: "floor: pty pair + socat alone", color: "#868e96", points: cdf(l.ttyHop) },
-      ],
-    }),
-  );
-  writeFileSync(
-    join(ROOT, "docs/bench-fanout.svg"),
-    lineChart({
-      title: "CPU for N viewers of the thermal track",
-      xLabel: "viewers",
-      yLabel: "% of one core",
-      series: [
-        { name: "wachter gateway (werift)", color: "#d9480f", points: f.rows.map((x) => [x.viewers, x.gatewayCpuPct]) },
-        { name: "floor: plain UDP forward", color: "#868e96", points: f.rows.map((x) => [x.viewers, x.floorCpuPct]) },
-      ],
-    }),
-  );
+  writeLatencyPlot(l);
+  writeFanoutPlot(f);
   writeFileSync(
     join(ROOT, "docs/bench-soak.svg"),
     lineChart({

@@ -4,13 +4,14 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
+ *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
-import { writeReport } from "./report.js";
+import { fanoutSection, latencySection, writeFanoutPlot, writeLatencyPlot, writeReport } from "./report.js";
+import { demoCost, demoCostSection, printDemoCost } from "./demoCost.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
@@ -24,8 +25,8 @@ import { plantView, plantViewSection } from "./plantView.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
-import { fanout } from "./fanout.js";
-import { telemetryLatency } from "./telemetryLatency.js";
+import { fanout, type FanoutResult } from "./fanout.js";
+import { telemetryLatency, type TelemetryLatencyResult } from "./telemetryLatency.js";
 
 const { values } = parseArgs({
   options: {
@@ -63,6 +64,22 @@ if (values.profile) {
   console.log("\ntop functions by self time");
   for (const x of p.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
   process.exit(0);
+}
+
+function printLatency(latency: TelemetryLatencyResult): void {
+  const fmt = (n: number) => n.toFixed(2);
+  console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${latency.seconds} s per path in ${latency.rounds} interleaved rounds (ms)`);
+  console.log("path                      samples  lost    p50     p95     p99     max");
+  for (const [name, s] of [["serial → gateway, unbatched", latency.gatewayUnbatched], ["serial → gateway, batched", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs], ["tty hop alone (socat)", latency.ttyHop], ["werift data channel alone", latency.weriftAlone], ["libdatachannel alone", latency.ndcAlone]] as const) {
+    console.log(`${name.padEnd(26)}${String(s.samples).padStart(7)}${String(s.lost).padStart(6)}${fmt(s.p50).padStart(8)}${fmt(s.p95).padStart(8)}${fmt(s.p99).padStart(8)}${fmt(s.max).padStart(8)}`);
+  }
+  console.log(`p99 ratio gateway unbatched / MQTT-over-WebSocket: ${(latency.gatewayUnbatched.p99 / latency.mqttWs.p99).toFixed(2)} (rounds: ${latency.roundRatios.map(fmt).join(", ")}), batched ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)}`);
+}
+
+function printFanout(fan: FanoutResult): void {
+  console.log("\nfan-out of the thermal video track + telemetry (and the video alone)\nviewers  gateway CPU %  video only CPU %  unbatched CPU %  gateway RSS MB  UDP floor CPU %  SRTP floor CPU %");
+  for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.videoOnlyCpuPct.toFixed(1).padStart(18)}${r.unbatchedCpuPct.toFixed(1).padStart(17)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}${r.srtpFloorCpuPct.toFixed(1).padStart(18)}`);
+  console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} % (video alone ${fan.videoOnlyPerViewer.toFixed(2)} %, unbatched ${fan.unbatchedPerViewer.toFixed(2)} %), UDP floor ${fan.floorPerViewer.toFixed(2)} %, SRTP floor ${fan.srtpFloorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)} (video alone ${(fan.videoOnlyPerViewer / fan.floorPerViewer).toFixed(1)}; to the SRTP floor ${(fan.gatewayPerViewer / fan.srtpFloorPerViewer).toFixed(1)}); telemetry ${fan.telemetryMessagesPerViewerSecond.toFixed(1)} messages/s per viewer batched, ${fan.unbatchedMessagesPerViewerSecond.toFixed(1)} unbatched`);
 }
 
 function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
@@ -108,8 +125,31 @@ if (values.only === "fieldbus") {
   console.log(`plant view, ${r.machines} machines: complete ${r.completeMs.toFixed(0)} ms after start, CPU ${r.cpuPercent.toFixed(2)} % (idle ${r.idleCpuPercent.toFixed(2)} %), RSS ${r.rssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)}), API p50 ${r.apiP50Ms.toFixed(1)} ms p99 ${r.apiP99Ms.toFixed(1)} ms, ${r.messagesPerS.toFixed(1)} msg/s, ${r.ignored} ignored`);
   if (!values["no-report"]) updateSection("plant", plantViewSection(r));
   process.exit(0);
+} else if (values.only === "fanout") {
+  const fan = await fanout(values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40], values.smoke ? 1 : values.quick ? 4 : 10);
+  printFanout(fan);
+  if (!values["no-report"]) {
+    updateSection("fanout", fanoutSection(fan));
+    writeFanoutPlot(fan);
+  }
+  process.exit(0);
+} else if (values.only === "latency") {
+  const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
+  const browser = await launchChromium();
+  const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3).finally(() => browser.close());
+  printLatency(latency);
+  if (!values["no-report"]) {
+    updateSection("latency", latencySection(latency));
+    writeLatencyPlot(latency);
+  }
+  process.exit(0);
+} else if (values.only === "demo") {
+  const r = await demoCost(values.smoke ? 2 : values.quick ? 10 : 30);
+  printDemoCost(r);
+  if (!values["no-report"]) updateSection("demo", demoCostSection(r));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
+  console.error(`--only: expected latency, fanout, demo, fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
   process.exit(2);
 }
 
@@ -129,18 +169,10 @@ try {
     process.exit(0);
   }
   const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3);
-  const fmt = (n: number) => n.toFixed(2);
-  console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${seconds} s per path in ${latency.rounds} interleaved rounds (ms)`);
-  console.log("path                      samples  lost    p50     p95     p99     max");
-  for (const [name, s] of [["serial → gateway → WebRTC", latency.gateway], ["MQTT → Mosquitto → WS", latency.mqttWs], ["tty hop alone (socat)", latency.ttyHop], ["werift data channel alone", latency.weriftAlone], ["libdatachannel alone", latency.ndcAlone]] as const) {
-    console.log(`${name.padEnd(26)}${String(s.samples).padStart(7)}${String(s.lost).padStart(6)}${fmt(s.p50).padStart(8)}${fmt(s.p95).padStart(8)}${fmt(s.p99).padStart(8)}${fmt(s.max).padStart(8)}`);
-  }
-  console.log(`p99 ratio gateway / MQTT-over-WebSocket: ${(latency.gateway.p99 / latency.mqttWs.p99).toFixed(2)} (rounds: ${latency.roundRatios.map(fmt).join(", ")})`);
+  printLatency(latency);
 
   const fan = await fanout(fanoutCounts, values.smoke ? 1 : values.quick ? 4 : 10);
-  console.log("\nfan-out of the thermal video track + telemetry (and the video alone)\nviewers  gateway CPU %  video only CPU %  gateway RSS MB  UDP floor CPU %");
-  for (const r of fan.rows) console.log(`${String(r.viewers).padStart(7)}${r.gatewayCpuPct.toFixed(1).padStart(15)}${r.videoOnlyCpuPct.toFixed(1).padStart(18)}${r.gatewayRssMb.toFixed(0).padStart(16)}${r.floorCpuPct.toFixed(1).padStart(17)}`);
-  console.log(`CPU per extra viewer: gateway ${fan.gatewayPerViewer.toFixed(2)} % (video alone ${fan.videoOnlyPerViewer.toFixed(2)} %), floor ${fan.floorPerViewer.toFixed(2)} %, ratio ${(fan.gatewayPerViewer / fan.floorPerViewer).toFixed(1)} (video alone ${(fan.videoOnlyPerViewer / fan.floorPerViewer).toFixed(1)})`);
+  printFanout(fan);
   const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
 

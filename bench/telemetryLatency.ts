@@ -16,9 +16,12 @@ export interface TelemetryLatencyResult {
   /** Per path, over all rounds. */
   seconds: number;
   rounds: number;
-  /** p99 ratio wachter / MQTT-over-WebSocket of each round on its own. */
+  /** p99 ratio wachter unbatched / MQTT-over-WebSocket of each round on its own. */
   roundRatios: number[];
+  /** As configured by default: readings batched for all viewers at most every 50 ms. */
   gateway: LatencyStats;
+  /** With `webrtc.telemetryBatch: 0`: a message every event-loop turn that has readings. */
+  gatewayUnbatched: LatencyStats;
   mqttWs: LatencyStats;
   /** Just the kernel pty pair and socat: what any program reading the tty pays first. */
   ttyHop: LatencyStats;
@@ -74,12 +77,13 @@ async function ttyToPage(page: Page, board: string, seconds: number, channels: n
 export const benchFields = (channels: number) => Object.fromEntries(Array.from({ length: channels }, (_, i) => [`c${i}`, { channel: `bench.c${i}` }]));
 
 /** Gateway path: bytes written to a serial tty → gateway → werift data channel → page onmessage. */
-async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number): Promise<Matched> {
+async function gatewayPath(browser: Browser, seconds: number, channels: number, rateHz: number, telemetryBatch?: number): Promise<Matched> {
   const pair = new PtyPair();
   await pair.start();
   const port = await freePort();
   const gateway = new GatewayProcess({
     http: { host: "0.0.0.0", port },
+    ...(telemetryBatch === undefined ? {} : { webrtc: { telemetryBatch } }),
     sources: [{ id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(channels) }],
   });
   await gateway.start();
@@ -157,16 +161,17 @@ async function ttyHop(seconds: number, channels: number, rateHz: number): Promis
  * machine's load (a shared VM) hits every path alike; the samples of all rounds are pooled.
  */
 export async function telemetryLatency(browser: Browser, seconds: number, rounds = 1, channels = 20, rateHz = 50): Promise<TelemetryLatencyResult> {
-  const runs = { gateway: [] as Matched[], mqttWs: [] as Matched[], ttyHop: [] as Matched[], weriftAlone: [] as Matched[], ndcAlone: [] as Matched[] };
+  const runs = { gateway: [] as Matched[], gatewayUnbatched: [] as Matched[], mqttWs: [] as Matched[], ttyHop: [] as Matched[], weriftAlone: [] as Matched[], ndcAlone: [] as Matched[] };
   const roundRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const each = seconds / rounds;
     runs.gateway.push(await gatewayPath(browser, each, channels, rateHz));
+    runs.gatewayUnbatched.push(await gatewayPath(browser, each, channels, rateHz, 0));
     runs.mqttWs.push(await mqttWsPath(browser, each, channels, rateHz));
     runs.ttyHop.push(await ttyHop(each, channels, rateHz));
     runs.weriftAlone.push(await dcLatency(browser, "werift", each, channels, rateHz));
     runs.ndcAlone.push(await dcLatency(browser, "node-datachannel", each, channels, rateHz));
-    roundRatios.push(summarize(runs.gateway.slice(-1)).p99 / summarize(runs.mqttWs.slice(-1)).p99);
+    roundRatios.push(summarize(runs.gatewayUnbatched.slice(-1)).p99 / summarize(runs.mqttWs.slice(-1)).p99);
   }
   return {
     channels,
@@ -175,6 +180,7 @@ export async function telemetryLatency(browser: Browser, seconds: number, rounds
     rounds,
     roundRatios,
     gateway: summarize(runs.gateway),
+    gatewayUnbatched: summarize(runs.gatewayUnbatched),
     mqttWs: summarize(runs.mqttWs),
     ttyHop: summarize(runs.ttyHop),
     weriftAlone: summarize(runs.weriftAlone),
