@@ -8,7 +8,8 @@ describe("benchmarks", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench/run.ts"), "--smoke"], { cwd: ROOT, encoding: "utf8", timeout: 170_000 });
     expect(run.stderr.replace(/npm warn.*\n/g, "")).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/serial → gateway → WebRTC\s+50\s+0/);
+    expect(run.stdout).toMatch(/serial → gateway, unbatched\s+50\s+0/);
+    expect(run.stdout).toMatch(/serial → gateway, batched\s+50\s+0/);
     expect(run.stdout).toMatch(/CPU per extra viewer: gateway -?\d/);
     expect(run.stdout).toMatch(/Sparkplug B ingest, 1000 DDATA × 10 metrics: wachter \d+\/s/);
     expect(run.stdout).toMatch(/backtest 24 h raw \(1 Hz\): 86\d{3} samples, [1-9]\d* firings/);
