@@ -52,6 +52,11 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
   crowd.child.stdin!.write("stop\n");
   await crowd.stop();
   await gateway.stop();
+  return { viewers, seconds, ...summarizeProfile(dir) };
+}
+
+/** Sampled self time of the one CPU profile in `dir`, by part and by function, start-up left out. */
+export function summarizeProfile(dir: string): Pick<ProfileResult, "byPart" | "top"> {
   const file = join(dir, readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))!);
   const profile = JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -75,8 +80,6 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
   }
   const pct = (t: number) => (100 * t) / busy;
   return {
-    viewers,
-    seconds,
     byPart: [...parts].filter(([p]) => p !== STARTUP).sort((a, b) => b[1] - a[1]).map(([p, t]) => ({ part: p, percent: pct(t) })),
     top: [...fns]
       .sort((a, b) => b[1] - a[1])

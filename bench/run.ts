@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
+ *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -12,6 +12,8 @@ import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { fanoutSection, latencySection, writeFanoutPlot, writeLatencyPlot, writeReport } from "./report.js";
 import { demoCost, demoCostSection, printDemoCost } from "./demoCost.js";
+import { joinCost, joinsSection } from "./joins.js";
+import { keyExchange } from "./keyExchange.js";
 import { audioCpu } from "./audioCpu.js";
 import { dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
@@ -148,8 +150,19 @@ if (values.only === "fieldbus") {
   printDemoCost(r);
   if (!values["no-report"]) updateSection("demo", demoCostSection(r));
   process.exit(0);
+} else if (values.only === "joins") {
+  const kx = keyExchange(values.smoke ? 30 : 600);
+  for (const c of kx.curves) console.log(`DTLS key exchange ${c.curve}: werift as installed ${c.installedMs.toFixed(3)} ms, JavaScript ${c.javascriptMs.toFixed(3)} ms`);
+  const joins = values.smoke ? 2 : values.quick ? 10 : 30;
+  const measured = await joinCost(joins);
+  const profiled = await joinCost(joins, true);
+  console.log(`viewer joins: ${measured.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join (steady ${measured.steadyBeforePct.toFixed(1)} → ${measured.steadyAfterPct.toFixed(1)} %)`);
+  for (const x of profiled.profile!.byPart) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.part}`);
+  for (const x of profiled.profile!.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
+  if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured, profile: profiled.profile }, kx));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected latency, fanout, demo, fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
+  console.error(`--only: expected latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
   process.exit(2);
 }
 

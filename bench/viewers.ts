@@ -4,18 +4,22 @@
  * one viewer saw for a few seconds (for the UDP floor), and exits on "stop". With CHURN_MS, the
  * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
  * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
- * With --video-only the viewers open no telemetry channel (to split the per-viewer cost).
+ * With --video-only the viewers open no telemetry channel (to split the per-viewer cost); with
+ * --data-only they take no video and count as receiving once the telemetry snapshot arrives (to
+ * measure joins apart from media).
  * On "join" one more viewer joins and the script says whether it receives video or was refused
  * (see join()); on "received" it prints "received" and the RTP packets each viewer has had so
  * far, as JSON; on "get PATH" it prints "got STATUS" and the body as a JSON string (for a caller
  * outside the viewers' network namespace).
- *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS] [--video-only]
+ *   node --import tsx bench/viewers.ts BASE_URL TOKEN COUNT [CHURN_MS] [--video-only | --data-only]
  */
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { RTCPeerConnection } from "werift";
 
-const { values: flags, positionals } = parseArgs({ options: { "video-only": { type: "boolean" } }, allowPositionals: true });
+const { values: flags, positionals } = parseArgs({ options: { "video-only": { type: "boolean" }, "data-only": { type: "boolean" } }, allowPositionals: true });
+/** Packets of video (or, with --data-only, telemetry messages) that make a viewer count as receiving. */
+const ENOUGH = flags["data-only"] ? 1 : 20;
 const [base, token, countText, churnText] = positionals;
 const count = Number(countText);
 const received: number[] = new Array(count).fill(0);
@@ -35,14 +39,19 @@ class WhepRefused extends Error {
 
 async function viewer(i: number): Promise<RTCPeerConnection> {
   const pc = new RTCPeerConnection({ iceServers: [] });
-  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
-  transceiver.onTrack.subscribe((track) =>
-    track.onReceiveRtp.subscribe((rtp) => {
-      received[i]++;
-      if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length]);
-    }),
-  );
-  if (!flags["video-only"]) pc.createDataChannel("telemetry");
+  if (!flags["data-only"]) {
+    const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+    transceiver.onTrack.subscribe((track) =>
+      track.onReceiveRtp.subscribe((rtp) => {
+        received[i]++;
+        if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length]);
+      }),
+    );
+  }
+  if (!flags["video-only"]) {
+    const telemetry = pc.createDataChannel("telemetry");
+    if (flags["data-only"]) telemetry.onMessage.subscribe(() => received[i]++);
+  }
   const offer = await pc.createOffer();
   // No STUN server exists in the bench namespace; gather host candidates only.
   for (const t of pc.iceTransports) t.connection.stunServer = undefined;
@@ -61,8 +70,8 @@ const first = await Promise.all(Array.from({ length: count }, (_, i) => viewer(i
 // A viewer with no video after 15 s starts over once, as the dashboard does when its connection fails.
 const waitForVideo = async (ms: number) => {
   const deadline = Date.now() + ms;
-  while (received.some((n) => n < 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  return received.flatMap((n, i) => (n < 20 ? [i] : []));
+  while (received.some((n) => n < ENOUGH) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return received.flatMap((n, i) => (n < ENOUGH ? [i] : []));
 };
 const late = await waitForVideo(15_000);
 if (late.length) {
@@ -90,8 +99,8 @@ async function join(): Promise<string> {
       return `refused ${err.status} retry-after=${err.retryAfter} ${err.body}`;
     }
     const deadline = Date.now() + 15_000;
-    while (received[i] < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (received[i] >= 20) return "joined";
+    while (received[i] < ENOUGH && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (received[i] >= ENOUGH) return "joined";
     pcs.splice(pcs.findIndex((v) => v.pc === pc), 1);
     await pc.close();
   }
