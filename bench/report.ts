@@ -277,7 +277,7 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
   hop (p50 ${l.ttyHop.p50.toFixed(2)} ms) and the gateway's own parsing, hub and batching in a separate process
   (about ${Math.max(0, l.gatewayUnbatched.p50 - l.ttyHop.p50 - l.weriftAlone.p50).toFixed(2)} ms at the median); at p99 the tails of the parts add up, and a few late
   samples decide it, hence the spread between rounds. In the soak, joins add to the tail: each new
-  viewer's DTLS handshake (X25519 in JavaScript, tweetnacl inside werift) and session setup keep
+  viewer's DTLS handshake and session setup keep
   the gateway's event loop busy for several milliseconds.
 `;
   writeLatencyPlot(l);

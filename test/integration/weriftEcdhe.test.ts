@@ -1,0 +1,87 @@
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { NamedCurveAlgorithm, NamedCurveAlgorithmList, RTCPeerConnection } from "werift";
+import { ROOT } from "../helpers/gateway.js";
+
+// patches/werift+0.25.2+002+native-ecdhe.patch: werift's DTLS key exchange through node:crypto.
+const require = createRequire(import.meta.url);
+const cipherFile = (file: string) => require(join(ROOT, "node_modules/werift/lib/dtls/src/cipher", file));
+const { generateKeyPair } = cipherFile("namedCurve.js") as { generateKeyPair(curve: number): { privateKey: Buffer; publicKey: Buffer } };
+const { prfPreMasterSecret } = cipherFile("prf.js") as { prfPreMasterSecret(publicKey: Buffer, privateKey: Buffer, curve: number): Buffer };
+// The JavaScript curves werift was published with, as an independent implementation.
+const nacl = require(join(ROOT, "node_modules/tweetnacl")) as { box: { keyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } }; scalarMult(n: Uint8Array, p: Uint8Array): Uint8Array };
+const { p256 } = require(join(ROOT, "node_modules/@noble/curves/p256.js")) as {
+  p256: { utils: { randomPrivateKey(): Uint8Array }; getPublicKey(k: Uint8Array, compressed: boolean): Uint8Array; getSharedSecret(k: Uint8Array, p: Uint8Array): Uint8Array };
+};
+
+type Curve = (typeof NamedCurveAlgorithm)[keyof typeof NamedCurveAlgorithm];
+
+async function connectedPair(): Promise<{ offerer: RTCPeerConnection; answerer: RTCPeerConnection; echoed: string }> {
+  const offerer = new RTCPeerConnection({ iceServers: [] });
+  const answerer = new RTCPeerConnection({ iceServers: [] });
+  answerer.onDataChannel.subscribe((dc) => dc.onMessage.subscribe((m) => dc.send(`echo ${m}`)));
+  const dc = offerer.createDataChannel("check");
+  await offerer.setLocalDescription(await offerer.createOffer());
+  await answerer.setRemoteDescription(offerer.localDescription!);
+  await answerer.setLocalDescription(await answerer.createAnswer());
+  await offerer.setRemoteDescription(answerer.localDescription!);
+  await new Promise<void>((resolve) => dc.stateChanged.subscribe((s) => s === "open" && resolve()));
+  const echoed = new Promise<string>((resolve) => dc.onMessage.subscribe((m) => resolve(String(m))));
+  dc.send("hello");
+  return { offerer, answerer, echoed: await echoed };
+}
+
+const curveOf = (pc: RTCPeerConnection) => (pc as unknown as { sctpTransport: { dtlsTransport: { dtls: { cipher: { namedCurve: number } } } } }).sctpTransport.dtlsTransport.dtls.cipher.namedCurve;
+
+describe("werift's DTLS key exchange through node:crypto", () => {
+  const offered = [...NamedCurveAlgorithmList];
+  afterEach(() => NamedCurveAlgorithmList.splice(0, NamedCurveAlgorithmList.length, ...offered));
+
+  it("agrees with an independent X25519 (tweetnacl) both ways", () => {
+    for (let i = 0; i < 20; i++) {
+      const ours = generateKeyPair(NamedCurveAlgorithm.x25519_29);
+      expect(ours.publicKey).toHaveLength(32);
+      const theirs = nacl.box.keyPair();
+      const mine = prfPreMasterSecret(Buffer.from(theirs.publicKey), ours.privateKey, NamedCurveAlgorithm.x25519_29);
+      expect(mine.equals(Buffer.from(nacl.scalarMult(theirs.secretKey, ours.publicKey)))).toBe(true);
+    }
+  });
+
+  it("agrees with an independent P-256 (@noble/curves) both ways", () => {
+    for (let i = 0; i < 20; i++) {
+      const ours = generateKeyPair(NamedCurveAlgorithm.secp256r1_23);
+      expect(ours.publicKey).toHaveLength(65);
+      const theirs = p256.utils.randomPrivateKey();
+      const mine = prfPreMasterSecret(Buffer.from(p256.getPublicKey(theirs, false)), ours.privateKey, NamedCurveAlgorithm.secp256r1_23);
+      expect(mine.equals(Buffer.from(p256.getSharedSecret(theirs, ours.publicKey)).subarray(1))).toBe(true);
+    }
+  });
+
+  it("refuses a public key that is not on the curve", () => {
+    const ours = generateKeyPair(NamedCurveAlgorithm.secp256r1_23);
+    const bogus = Buffer.alloc(65, 7);
+    bogus[0] = 4;
+    expect(() => prfPreMasterSecret(bogus, ours.privateKey, NamedCurveAlgorithm.secp256r1_23)).toThrow();
+    // The all-zero X25519 point gives an all-zero secret, which RFC 7748 says to reject.
+    expect(() => prfPreMasterSecret(Buffer.alloc(32), generateKeyPair(NamedCurveAlgorithm.x25519_29).privateKey, NamedCurveAlgorithm.x25519_29)).toThrow();
+  });
+
+  for (const [name, curve] of [
+    ["X25519", NamedCurveAlgorithm.x25519_29],
+    ["P-256", NamedCurveAlgorithm.secp256r1_23],
+  ] as Array<[string, Curve]>) {
+    it(`connects two werift peers over ${name} (the ES module build the gateway loads)`, async () => {
+      NamedCurveAlgorithmList.splice(0, NamedCurveAlgorithmList.length, curve);
+      const { offerer, answerer, echoed } = await connectedPair();
+      try {
+        expect(echoed).toBe("echo hello");
+        // The client's cipher context keeps the curve the server chose (the server's does not say).
+        expect([curveOf(offerer), curveOf(answerer)].filter((c) => c !== undefined)).toEqual([curve]);
+      } finally {
+        await offerer.close();
+        await answerer.close();
+      }
+    });
+  }
+});
