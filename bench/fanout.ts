@@ -44,7 +44,8 @@ const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--i
 async function startGateway(telemetryBatch: number) {
   const port = await freePort();
   const gateway = new GatewayProcess({
-    http: { host: "0.0.0.0", port },
+    // All the viewers come from one address, as they would through a reverse proxy.
+    http: { host: "0.0.0.0", port, maxConnectionsPerAddress: 200 },
     webrtc: { maxViewers: 100, telemetryBatch },
     sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 8 }],
   });
