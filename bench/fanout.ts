@@ -41,12 +41,13 @@ async function cpuPercent(pid: number, seconds: number): Promise<number> {
 
 const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench", script), ...args], { cwd: ROOT });
 
-async function startGateway(telemetryBatch: number) {
+/** With `telemetryBatch` undefined, as configured by default. */
+async function startGateway(telemetryBatch?: number) {
   const port = await freePort();
   const gateway = new GatewayProcess({
     // All the viewers come from one address, as they would through a reverse proxy.
     http: { host: "0.0.0.0", port, maxConnectionsPerAddress: 200 },
-    webrtc: { maxViewers: 100, telemetryBatch },
+    webrtc: { maxViewers: 100, ...(telemetryBatch === undefined ? {} : { telemetryBatch }) },
     sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 8 }],
   });
   await gateway.start();
@@ -60,7 +61,7 @@ async function startGateway(telemetryBatch: number) {
  * encrypted per viewer (the SRTP floor).
  */
 export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
-  let { gateway, pid, base } = await startGateway(50);
+  let { gateway, pid, base } = await startGateway();
   const rows: FanoutRow[] = [];
   let trace: Array<[number, number]> = [];
   let telemetryRate = 0;

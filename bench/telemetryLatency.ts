@@ -18,7 +18,7 @@ export interface TelemetryLatencyResult {
   rounds: number;
   /** p99 ratio wachter unbatched / MQTT-over-WebSocket of each round on its own. */
   roundRatios: number[];
-  /** As configured by default: readings batched for all viewers at most every 50 ms. */
+  /** As configured by default: readings batched for all viewers at most every 100 ms. */
   gateway: LatencyStats;
   /** With `webrtc.telemetryBatch: 0`: a message every event-loop turn that has readings. */
   gatewayUnbatched: LatencyStats;

@@ -117,7 +117,7 @@ export const configSchema = z
          * Live readings go to viewers at most this often (a reading after a quiet spell at once):
          * each message costs every viewer a packet, so batching makes viewers cheaper; 0 sends every event-loop turn.
          */
-        telemetryBatch: durationSchema.refine((ms) => ms <= 1000, "expected at most 1s: values older than that are not live").default(50),
+        telemetryBatch: durationSchema.refine((ms) => ms <= 1000, "expected at most 1s: values older than that are not live").default(100),
         /**
          * New viewers are refused (503) while V8's old generation fills more than this share of its
          * limit (--max-old-space-size): room for what is in flight between collections.
@@ -138,7 +138,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20, telemetryBatch: 50, maxHeapPercent: 80, connectTimeout: 20_000 }),
+      .default({ iceServers: [], additionalHostAddresses: [], ipv6: false, maxViewers: 20, telemetryBatch: 100, maxHeapPercent: 80, connectTimeout: 20_000 }),
     hub: z
       .object({
         /** Recent history kept in memory per channel for charts on connect. */
