@@ -20,6 +20,8 @@ export class ReadingBatch {
  * `batchMs`: a reading after a quiet spell goes out in the same event-loop turn, the ones that
  * follow within the window wait for its end. Each message costs every viewer an SCTP packet, a
  * DTLS record and a SACK, so fewer, larger ones make a viewer cheaper; 0 batches per turn only.
+ * A batch holds at most `maxReadings` (a fast fieldbus in a long window would make one message
+ * larger than a browser takes); more go out at once.
  */
 export class ReadingBatches {
   private pending: ReadingTuple[] = [];
@@ -33,6 +35,7 @@ export class ReadingBatches {
     hub: Hub,
     private readonly batchMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxReadings = 2000,
   ) {
     this.unsubscribe = hub.subscribe((e) => {
       if (e.type === "reading" && this.listeners.size > 0) this.add([e.channel, e.ts, e.value]);
@@ -59,6 +62,11 @@ export class ReadingBatches {
 
   private add(reading: ReadingTuple): void {
     this.pending.push(reading);
+    if (this.pending.length >= this.maxReadings) {
+      clearTimeout(this.timer);
+      if (this.turn) clearImmediate(this.turn);
+      return this.flush();
+    }
     if (this.timer || this.turn) return;
     const wait = this.lastFlush + this.batchMs - performance.now();
     if (wait > 0) this.timer = setTimeout(() => this.flush(), wait);

@@ -229,7 +229,7 @@ export class TelemetryStream {
     let whole = true;
     if (this.inSnapshot > 0) {
       readings = readings.slice(this.inSnapshot);
-      this.inSnapshot = this.batches.unsent;
+      this.inSnapshot = 0;
       whole = false;
     }
     if (this.options.source) {

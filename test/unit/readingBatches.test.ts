@@ -54,6 +54,23 @@ describe("ReadingBatches", () => {
     batches.close();
   });
 
+  it("sends a full batch at once, however long the window", () => {
+    vi.useFakeTimers({ toFake: ["performance", "setTimeout", "clearTimeout", "setImmediate", "clearImmediate"] });
+    const hub = new Hub(quiet, 100, virtualClock(() => 5000));
+    const sink = hub.sinkFor("s");
+    sink.channel({ id: "a", name: "a", unit: "°C", source: "s", staleAfterMs: 1000 });
+    const batches = new ReadingBatches(hub, 1000, Date.now, 3);
+    const got: number[] = [];
+    batches.subscribe((b) => got.push(b.readings.length));
+    sink.reading({ channel: "a", value: 0, ts: 1 });
+    vi.advanceTimersByTime(0);
+    for (let i = 1; i <= 7; i++) sink.reading({ channel: "a", value: i, ts: i + 1 });
+    expect(got).toEqual([1, 3, 3]);
+    vi.advanceTimersByTime(1000);
+    expect(got).toEqual([1, 3, 3, 1]);
+    batches.close();
+  });
+
   it("encodes a batch once for every viewer", async () => {
     const { sink, batches } = setup(0);
     const seen: ReadingBatch[] = [];
