@@ -105,7 +105,8 @@ export class SimulatedSource implements Source {
     void capture.start();
     let started = performance.now();
     let written = 0;
-    // A tenth of a second per write: each write to ffmpeg's pipe has a fixed cost, and the analysis works in tenths anyway.
+    // Two Opus frames' worth per write: each write to ffmpeg's pipe has a fixed cost, and bigger
+    // chunks would reach a listener's jitter buffer in bursts.
     this.soundTimer = setInterval(() => {
       const due = Math.floor(((performance.now() - started) / 1000) * model.sampleRate);
       if (due - written > model.sampleRate) {
@@ -118,7 +119,7 @@ export class SimulatedSource implements Source {
       const chunk = model.render(due - written, this.model.temperatures.bearing, this.model.load());
       written = due;
       capture.write(chunk);
-    }, 100);
+    }, 40);
   }
 
   /** Renders the scene and sends it as the binary frames a serial thermal sensor would. */
