@@ -58,6 +58,16 @@ describe("werift's DTLS key exchange through node:crypto", () => {
     }
   });
 
+  it("keeps a P-256 private key at 32 bytes, and derives with one that starts with a zero byte", () => {
+    for (let i = 0; i < 50; i++) expect(generateKeyPair(NamedCurveAlgorithm.secp256r1_23).privateKey).toHaveLength(32);
+    let key: Buffer;
+    do key = p256.utils.randomPrivateKey() as Buffer;
+    while (key[0] !== 0);
+    const theirs = generateKeyPair(NamedCurveAlgorithm.secp256r1_23);
+    const mine = prfPreMasterSecret(theirs.publicKey, Buffer.from(key), NamedCurveAlgorithm.secp256r1_23);
+    expect(mine.equals(Buffer.from(p256.getSharedSecret(key, theirs.publicKey)).subarray(1))).toBe(true);
+  });
+
   it("refuses a public key that is not on the curve", () => {
     const ours = generateKeyPair(NamedCurveAlgorithm.secp256r1_23);
     const bogus = Buffer.alloc(65, 7);
