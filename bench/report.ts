@@ -8,7 +8,7 @@ import type { AudioCpuResult } from "./audioCpu.js";
 import type { DcSummary } from "./dcThroughput.js";
 import { backtestSection, type BacktestCase } from "./backtest.js";
 import { fieldbusSection, type FieldbusResult } from "./fieldbus.js";
-import { marked } from "./sections.js";
+import { keepOnlySections, marked } from "./sections.js";
 import type { IngestResult } from "./ingest.js";
 import type { SoakResult } from "./soak.js";
 import type { FanoutResult } from "./fanout.js";
@@ -296,6 +296,7 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
       ],
     }),
   );
-  writeFileSync(join(ROOT, "docs/benchmarks.md"), text);
+  const file = join(ROOT, "docs/benchmarks.md");
+  writeFileSync(file, keepOnlySections(readFileSync(file, "utf8"), text));
   console.log("wrote docs/benchmarks.md");
 }

@@ -24,18 +24,17 @@ const sink = spawn(process.execPath, [
 const receivers = await new Promise<number[]>((resolve) => sink.stdout.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()))));
 await new Promise<void>((r) => sender.bind(0, "127.0.0.1", r));
 const HEADER = 12;
-const TAG = 16;
 const keys = Array.from({ length: count }, () => ({ key: randomBytes(16), salt: randomBytes(12) }));
 let seq = 0;
 
-/** RFC 7714 section 8: the IV is the salt XOR (SSRC, rollover counter, sequence number); the RTP header is the AAD. */
+/** RFC 7714 section 8: the IV is the salt XOR (SSRC, rollover counter, sequence number); the RTP header is the AAD, the 16-byte tag follows. */
 function srtp(packet: Buffer, viewer: { key: Buffer; salt: Buffer }): Buffer {
   const iv = Buffer.from(viewer.salt);
   iv.writeUInt32BE((iv.readUInt32BE(2) ^ packet.readUInt32BE(8)) >>> 0, 2);
   iv.writeUInt16BE(iv.readUInt16BE(10) ^ packet.readUInt16BE(2), 10);
   const cipher = createCipheriv("aes-128-gcm", viewer.key, iv);
   cipher.setAAD(packet.subarray(0, HEADER));
-  const body = cipher.update(packet.subarray(HEADER, packet.length - TAG));
+  const body = cipher.update(packet.subarray(HEADER));
   cipher.final();
   return Buffer.concat([packet.subarray(0, HEADER), body, cipher.getAuthTag()]);
 }
