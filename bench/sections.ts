@@ -10,7 +10,7 @@ export function updateSection(name: string, body: string): void {
   const file = join(ROOT, "docs/benchmarks.md");
   const text = readFileSync(file, "utf8");
   const when = new Date().toISOString().slice(0, 16).replace("T", " ");
-  const section = marked(name, `${body}\n\n_This section: \`npm run bench -- --only ${name}\`, measured ${when} UTC on Node ${process.versions.node}; the rest of the page is from the last full run._`);
+  const section = marked(name, `${body.trimEnd()}\n\n_This section: \`npm run bench -- --only ${name}\`, measured ${when} UTC on Node ${process.versions.node}; the rest of the page is from the last full run._`);
   const re = new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->`);
   writeFileSync(file, re.test(text) ? text.replace(re, () => section) : text.replace("## Soak", () => `${section}\n\n## Soak`));
   console.log(`updated the ${name} section of docs/benchmarks.md`);
