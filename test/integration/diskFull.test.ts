@@ -103,11 +103,14 @@ describe("a full disk (dataDir on a 4 MiB tmpfs)", () => {
     expect(hookEvents.filter((e) => e === "firing:90")).toHaveLength(1);
     const events = (await api("/api/alerts/hot~press/events")).body as Array<{ to_state: string }>;
     expect(events.map((e) => e.to_state)).toContain("firing");
-    // A fast machine sends the last 21.x and the 90 within one 100 ms bucket: its min is a 21.x then.
+    // The 21.x kept in memory are there: a 100 ms bucket of them alone, or one they share with the
+    // 20 before them (its max is a 21.x then) or with the 90 after them (its min is). The 20 and the
+    // 90 are at least a failed flush (200 ms) apart, so they never share a bucket.
     const { body } = await api(`/api/history?channel=press&from=now-5m&to=now&step=100ms`);
     const points = (body as { points: Array<{ min: number; max: number }> }).points;
     expect(points.map((p) => p.max)).toContain(90);
-    expect(points.some((p) => p.min >= 21 && p.min < 23), `no 21.x among ${points.length} points: ${JSON.stringify(points.slice(0, 20))}`).toBe(true);
+    const is21 = (v: number) => v >= 21 && v < 22;
+    expect(points.some((p) => is21(p.min) || is21(p.max)), `no 21.x among ${points.length} points: ${JSON.stringify(points.slice(0, 20))}`).toBe(true);
     const fresh = (await api(`/api/history?channel=fresh&from=now-5m&to=now&step=100ms`)).body as { points: Array<{ max: number }> };
     expect(fresh.points.map((p) => p.max)).toEqual([5]);
     expect(gateway.logs().some((l) => l.msg === "writing history to the database works again")).toBe(true);
