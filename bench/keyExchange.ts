@@ -1,26 +1,9 @@
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { ROOT } from "../test/helpers/gateway.js";
+import { generateKeyPair, nacl, p256, prfPreMasterSecret } from "../test/helpers/weriftDtls.js";
 
 export interface KeyExchangeResult {
   rounds: number;
   curves: Array<{ curve: string; installedMs: number; javascriptMs: number }>;
 }
-
-interface KeyPair {
-  privateKey: Buffer;
-  publicKey: Buffer;
-}
-
-const require = createRequire(import.meta.url);
-/** werift's DTLS internals as installed (with patches/), by file: the package's exports do not reach them. */
-const dtls = (file: string) => require(join(ROOT, "node_modules/werift/lib/dtls/src/cipher", file));
-const { generateKeyPair } = dtls("namedCurve.js") as { generateKeyPair(curve: number): KeyPair };
-const { prfPreMasterSecret } = dtls("prf.js") as { prfPreMasterSecret(publicKey: Buffer, privateKey: Buffer, curve: number): Buffer };
-const nacl = require(join(ROOT, "node_modules/tweetnacl")) as { box: { keyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } }; scalarMult(n: Uint8Array, p: Uint8Array): Uint8Array };
-const { p256 } = require(join(ROOT, "node_modules/@noble/curves/p256.js")) as {
-  p256: { utils: { randomPrivateKey(): Uint8Array }; getPublicKey(k: Uint8Array, compressed: boolean): Uint8Array; getSharedSecret(k: Uint8Array, p: Uint8Array): Uint8Array };
-};
 
 const X25519 = 29;
 const P256 = 23;

@@ -68,6 +68,11 @@ if (values.profile) {
   process.exit(0);
 }
 
+const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
+const latencyRounds = values.quick || values.smoke ? 1 : 3;
+const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];
+const fanoutSeconds = values.smoke ? 1 : values.quick ? 4 : 10;
+
 function printLatency(latency: TelemetryLatencyResult): void {
   const fmt = (n: number) => n.toFixed(2);
   console.log(`telemetry latency, ${latency.channels} channels × ${latency.rateHz} Hz, ${latency.seconds} s per path in ${latency.rounds} interleaved rounds (ms)`);
@@ -128,7 +133,7 @@ if (values.only === "fieldbus") {
   if (!values["no-report"]) updateSection("plant", plantViewSection(r));
   process.exit(0);
 } else if (values.only === "fanout") {
-  const fan = await fanout(values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40], values.smoke ? 1 : values.quick ? 4 : 10);
+  const fan = await fanout(fanoutCounts, fanoutSeconds);
   printFanout(fan);
   if (!values["no-report"]) {
     updateSection("fanout", fanoutSection(fan));
@@ -136,9 +141,8 @@ if (values.only === "fieldbus") {
   }
   process.exit(0);
 } else if (values.only === "latency") {
-  const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
   const browser = await launchChromium();
-  const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3).finally(() => browser.close());
+  const latency = await telemetryLatency(browser, seconds, latencyRounds).finally(() => browser.close());
   printLatency(latency);
   if (!values["no-report"]) {
     updateSection("latency", latencySection(latency));
@@ -171,8 +175,6 @@ function printSoak(soaked: SoakResult): void {
   console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), outside the heap ${soaked.external[0]?.[1].toFixed(1) ?? "-"} → ${soaked.external.at(-1)?.[1].toFixed(1) ?? "-"} MB, fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms`);
 }
 
-const seconds = Number(values.seconds ?? (values.quick ? 5 : 30));
-const fanoutCounts = values.smoke ? [1, 2] : values.quick ? [1, 5, 10, 20] : [1, 5, 10, 20, 40];
 const browser = await launchChromium();
 try {
   if (values["soak-only"]) {
@@ -181,10 +183,10 @@ try {
     for (let i = 0; i < soaked.rss.length; i += 12) console.log(`  ${(soaked.rss[i][0] / 60_000).toFixed(1)} min: RSS ${soaked.rss[i][1].toFixed(1)} MB, outside the heap ${soaked.external[i][1].toFixed(1)} MB`);
     process.exit(0);
   }
-  const latency = await telemetryLatency(browser, seconds, values.quick || values.smoke ? 1 : 3);
+  const latency = await telemetryLatency(browser, seconds, latencyRounds);
   printLatency(latency);
 
-  const fan = await fanout(fanoutCounts, values.smoke ? 1 : values.quick ? 4 : 10);
+  const fan = await fanout(fanoutCounts, fanoutSeconds);
   printFanout(fan);
   const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);

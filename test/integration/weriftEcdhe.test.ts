@@ -1,19 +1,9 @@
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NamedCurveAlgorithm, NamedCurveAlgorithmList, RTCPeerConnection } from "werift";
-import { ROOT } from "../helpers/gateway.js";
+import { generateKeyPair, nacl, p256, prfPreMasterSecret } from "../helpers/weriftDtls.js";
 
-// patches/werift+0.25.2+002+native-ecdhe.patch: werift's DTLS key exchange through node:crypto.
-const require = createRequire(import.meta.url);
-const cipherFile = (file: string) => require(join(ROOT, "node_modules/werift/lib/dtls/src/cipher", file));
-const { generateKeyPair } = cipherFile("namedCurve.js") as { generateKeyPair(curve: number): { privateKey: Buffer; publicKey: Buffer } };
-const { prfPreMasterSecret } = cipherFile("prf.js") as { prfPreMasterSecret(publicKey: Buffer, privateKey: Buffer, curve: number): Buffer };
-// The JavaScript curves werift was published with, as an independent implementation.
-const nacl = require(join(ROOT, "node_modules/tweetnacl")) as { box: { keyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } }; scalarMult(n: Uint8Array, p: Uint8Array): Uint8Array };
-const { p256 } = require(join(ROOT, "node_modules/@noble/curves/p256.js")) as {
-  p256: { utils: { randomPrivateKey(): Uint8Array }; getPublicKey(k: Uint8Array, compressed: boolean): Uint8Array; getSharedSecret(k: Uint8Array, p: Uint8Array): Uint8Array };
-};
+// patches/werift+0.25.2+002+native-ecdhe.patch: werift's DTLS key exchange through node:crypto,
+// checked against the JavaScript curves it was published with.
 
 type Curve = (typeof NamedCurveAlgorithm)[keyof typeof NamedCurveAlgorithm];
 
