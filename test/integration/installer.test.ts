@@ -45,7 +45,7 @@ describe("installer and service unit", () => {
     const first = install("--root", root);
     expect(first.status, first.stderr).toBe(0);
 
-    for (const f of ["opt/wachter/dist/gateway/cli.js", "opt/wachter/package-lock.json", "opt/wachter/dist/dashboard/index.html", "opt/wachter/dist/sensors/index.js", "opt/wachter/deploy/examples/simulated.yaml", "opt/wachter/patches/werift+0.25.2+001+ice-waits-for-peer-reflexive.patch", "opt/wachter/patches/werift+0.25.2+002+native-ecdhe.patch"]) expect(existsSync(join(root, f)), f).toBe(true);
+    for (const f of ["opt/wachter/dist/gateway/cli.js", "opt/wachter/package-lock.json", "opt/wachter/dist/dashboard/index.html", "opt/wachter/dist/sensors/index.js", "opt/wachter/deploy/examples/simulated.yaml", "opt/wachter/patches/werift+0.25.2+001+ice-waits-for-peer-reflexive.patch", "opt/wachter/patches/werift+0.25.2+002+native-ecdhe.patch", "opt/wachter/patches/@serialport+bindings-cpp+13.0.0+001+hangup-waits-for-poller.patch"]) expect(existsSync(join(root, f)), f).toBe(true);
     expect(existsSync(join(root, "opt/wachter/node_modules"))).toBe(false);
     const unit = readFileSync(join(root, "etc/systemd/system/wachter.service"), "utf8");
     expect(unit).toMatch(/^ExecStart=\/\S*node \/opt\/wachter\/dist\/gateway\/cli\.js --config \/etc\/wachter\/config\.yaml --json$/m);
