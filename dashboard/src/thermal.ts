@@ -1,11 +1,12 @@
 import { effect } from "@preact/signals";
-import { colourise, followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_TAU_MS, type ColourRange, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
+import { followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_TAU_MS, type ColourRange, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { language, t, type MessageKey } from "./app/i18n.js";
 import { el, formatValue, showLiveState } from "./format.js";
 import { temperatureUnit } from "./app/state.js";
 import { CELSIUS, formatShown, shownUnit } from "./units.js";
 import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
+import { drawOverlays, drawPaletteBar, paintFrame, roiStats } from "./thermalDraw.js";
 import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
 const SCALE = 16;
@@ -389,18 +390,7 @@ export class ThermalPanel {
   }
 
   private drawLegend(): void {
-    const ctx = this.legend.getContext("2d")!;
-    const img = ctx.createImageData(1, 256);
-    for (let i = 0; i < 256; i++) {
-      const k = (255 - i) * 3;
-      img.data.set([this.lut[k], this.lut[k + 1], this.lut[k + 2], 255], i * 4);
-    }
-    const tmp = document.createElement("canvas");
-    tmp.width = 1;
-    tmp.height = 256;
-    tmp.getContext("2d")!.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(tmp, 0, 0, 16, 256);
+    drawPaletteBar(this.legend, this.lut);
   }
 
   /** The legend's range, the frame's statistics and each region's readings, in words. */
@@ -443,71 +433,15 @@ export class ThermalPanel {
   private draw(): void {
     const f = this.frame;
     const ctx = this.canvas.getContext("2d")!;
-    const W = this.canvas.width;
-    const H = this.canvas.height;
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = "high";
     if (this.mode === "video") {
-      if (this.videoPicture.width > 0) ctx.drawImage(this.videoPicture, 0, 0, W, H);
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
+      if (this.videoPicture.width > 0) ctx.drawImage(this.videoPicture, 0, 0, this.canvas.width, this.canvas.height);
     } else if (f && this.range) {
-      const { width: w, height: h } = f;
-      if (this.offscreen.width !== w || this.offscreen.height !== h) {
-        this.offscreen.width = w;
-        this.offscreen.height = h;
-      }
-      const octx = this.offscreen.getContext("2d")!;
-      const img = octx.createImageData(w, h);
-      colourise(f.celsius, this.range.lo, this.range.hi, this.lut, img.data, 4);
-      octx.putImageData(img, 0, 0);
-      ctx.drawImage(this.offscreen, 0, 0, W, H);
+      paintFrame(ctx, this.offscreen, f, this.range, this.lut);
     }
     if (!f) return;
-    const sx = W / f.width;
-    const sy = H / f.height;
-    ctx.font = "600 22px system-ui, sans-serif";
-    ctx.lineWidth = 2;
-    for (const roi of this.camera.rois) {
-      ctx.strokeStyle = "#ffffffcc";
-      ctx.setLineDash([8, 6]);
-      ctx.strokeRect(roi.x * sx, roi.y * sy, roi.width * sx, roi.height * sy);
-      ctx.setLineDash([]);
-      this.label(ctx, `${roi.name} ${temperature(roiStats(f, roi).max)}`, roi.x * sx + 4, Math.max(24, roi.y * sy - 6));
-    }
-    const hx = (f.hotX + 0.5) * sx;
-    const hy = (f.hotY + 0.5) * sy;
-    ctx.strokeStyle = "#fff";
-    ctx.beginPath();
-    ctx.arc(hx, hy, 12, 0, Math.PI * 2);
-    ctx.moveTo(hx - 20, hy);
-    ctx.lineTo(hx + 20, hy);
-    ctx.moveTo(hx, hy - 20);
-    ctx.lineTo(hx, hy + 20);
-    ctx.stroke();
-    this.label(ctx, temperature(f.max), hx + 16, hy - 16);
+    drawOverlays(ctx, f, this.camera.rois, (c) => temperature(c));
     this.showPointer();
   }
-
-  private label(ctx: CanvasRenderingContext2D, text: string, x: number, y: number): void {
-    ctx.fillStyle = "#000a";
-    const m = ctx.measureText(text);
-    ctx.fillRect(x - 3, y - 20, m.width + 6, 26);
-    ctx.fillStyle = "#fff";
-    ctx.fillText(text, x, y);
-  }
-}
-
-/** A region's hottest and mean temperature in a frame (the part of it inside the frame). */
-export function roiStats(f: WireFrame, roi: CameraMsg["rois"][number]): { max: number; mean: number } {
-  let max = -Infinity;
-  let sum = 0;
-  let n = 0;
-  for (let y = roi.y; y < roi.y + roi.height && y < f.height; y++) {
-    for (let x = roi.x; x < roi.x + roi.width && x < f.width; x++) {
-      const v = f.celsius[y * f.width + x];
-      max = Math.max(max, v);
-      sum += v;
-      n++;
-    }
-  }
-  return { max, mean: n ? sum / n : NaN };
 }
