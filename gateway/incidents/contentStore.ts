@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { CarWriter } from "@ipld/car";
 import * as dagPb from "@ipld/dag-pb";
 import { FsBlockstore } from "blockstore-fs";
+import { UnixFS } from "ipfs-unixfs";
 import { importer } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
@@ -140,6 +141,23 @@ export class ContentStore {
     const leaves: Uint8Array[] = [];
     for await (const block of this.walk(link.Hash)) if (block.cid.code === raw.code) leaves.push(block.bytes);
     return Buffer.concat(leaves);
+  }
+
+  /** Every file of a record's directory tree by its path ("frames/cam/0000.thermal"). */
+  async readTree(root: CID, prefix = ""): Promise<Array<{ path: string; content: Uint8Array }>> {
+    const files: Array<{ path: string; content: Uint8Array }> = [];
+    for (const link of dagPb.decode(await this.get(root)).Links) {
+      const path = `${prefix}${link.Name ?? ""}`;
+      const node = link.Hash.code === dagPb.code ? dagPb.decode(await this.get(link.Hash)) : undefined;
+      if (node && UnixFS.unmarshal(node.Data ?? new Uint8Array()).type === "directory") {
+        files.push(...(await this.readTree(link.Hash, `${path}/`)));
+      } else {
+        const leaves: Uint8Array[] = [];
+        for await (const block of this.walk(link.Hash)) if (block.cid.code === raw.code) leaves.push(block.bytes);
+        files.push({ path, content: Buffer.concat(leaves) });
+      }
+    }
+    return files;
   }
 
   /** A CAR v1 of the record, blocks in depth-first order without duplicates. */

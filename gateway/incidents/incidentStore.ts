@@ -14,9 +14,13 @@ export interface IncidentRow {
   blocks: number | null;
   finalisedAt: number | null;
   error: string | null;
+  /** 1 for the record made after the post-roll; each later version adds the firing's newer transitions. */
+  version: number;
+  /** The CID of the version before, which this one links to as its directory `previous`. */
+  previous: string | null;
 }
 
-const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error`;
+const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous`;
 
 /** The incidents table: one row per record, its root CID once finalised, and the blocks it holds. */
 export class IncidentStore {
@@ -33,11 +37,32 @@ export class IncidentStore {
 
   /** In one transaction, so a record is either finalised with all its blocks listed or not at all. */
   finalise(id: number, cid: string, bytes: number, blocks: string[], at: number): void {
-    const insertBlock = this.db.prepare("INSERT OR IGNORE INTO incident_blocks (incident, cid) VALUES (?, ?)");
     this.db.transaction(() => {
-      for (const b of blocks) insertBlock.run(id, b);
+      this.holdBlocks(id, blocks);
       this.db.prepare("UPDATE incidents SET status = 'finalised', cid = ?, bytes = ?, blocks = ?, finalised_at = ? WHERE id = ?").run(cid, bytes, blocks.length, at, id);
     })();
+  }
+
+  /** A later version of the record `of`, finalised at once with all its blocks (those of the versions before included). */
+  addVersion(of: IncidentRow, version: { cid: string; bytes: number; blocks: string[]; at: number }): IncidentRow {
+    return this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare("INSERT INTO incidents (alert, firing_at, from_ts, to_ts, status, cid, bytes, blocks, finalised_at, version, previous) VALUES (?, ?, ?, ?, 'finalised', ?, ?, ?, ?, ?, ?)")
+          .run(of.alert, of.firingAt, of.from, of.to, version.cid, version.bytes, version.blocks.length, version.at, of.version + 1, of.cid).lastInsertRowid,
+      );
+      this.holdBlocks(id, version.blocks);
+      return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE id = ?`).get(id) as IncidentRow;
+    })();
+  }
+
+  private holdBlocks(id: number, blocks: string[]): void {
+    const insertBlock = this.db.prepare("INSERT OR IGNORE INTO incident_blocks (incident, cid) VALUES (?, ?)");
+    for (const b of blocks) insertBlock.run(id, b);
+  }
+
+  byId(id: number): IncidentRow | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;
   }
 
   fail(id: number, error: string): void {
@@ -65,16 +90,21 @@ export class IncidentStore {
   }
 
   /**
-   * Finished records to delete: those of alerts that fired before `before`, then the oldest while
-   * all of them exceed `maxBytes`. Never one still recording.
+   * Finished records to delete, every version of a firing together: those of alerts that fired
+   * before `before`, then the oldest while all of them exceed `maxBytes`. A firing takes the bytes
+   * of its newest version, which holds the blocks of those before it. Never one still recording.
    */
   expired(before: number, maxBytes: number): IncidentRow[] {
     const done = this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE status != 'recording' ORDER BY id`).all() as IncidentRow[];
-    let total = done.reduce((n, r) => n + (r.bytes ?? 0), 0);
-    return done.filter((r) => {
-      const drop = r.firingAt < before || total > maxBytes;
-      if (drop) total -= r.bytes ?? 0;
-      return drop;
+    const firings = new Map<string, IncidentRow[]>();
+    for (const r of done) firings.set(`${r.alert} ${r.firingAt}`, [...(firings.get(`${r.alert} ${r.firingAt}`) ?? []), r]);
+    const size = (rows: IncidentRow[]) => Math.max(0, ...rows.map((r) => r.bytes ?? 0));
+    let total = [...firings.values()].reduce((n, rows) => n + size(rows), 0);
+    return [...firings.values()].flatMap((rows) => {
+      const drop = rows[0].firingAt < before || total > maxBytes;
+      if (!drop) return [];
+      total -= size(rows);
+      return rows;
     });
   }
 

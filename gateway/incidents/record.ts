@@ -2,21 +2,14 @@ import type { CameraInfo, ChannelInfo, MicInfo, SpectrumColumn } from "../../sen
 import type { AlertView } from "../alerts/engine.js";
 import type { Rule } from "../alerts/schema.js";
 import type { SeriesPoint } from "../history/historyStore.js";
+import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentSpectrum } from "../protocol/incident.js";
+import { decodeThermal, type WireFrame } from "../protocol/thermal.js";
+import { spectrogramImage, stillRange, thermalStill } from "./images.js";
 import { oggOpus } from "./oggOpus.js";
-
-export const MANIFEST_FORMAT = "wachter-incident/1";
 
 export interface Window {
   from: number;
   to: number;
-}
-
-export interface AlertEvent {
-  from_state: string;
-  to_state: string;
-  at: number;
-  value: number | null;
-  detail: string;
 }
 
 /** Everything a record is made of. The same inputs always give the same files. */
@@ -26,7 +19,7 @@ export interface IncidentInputs {
   /** The rule as it was when the alert fired. */
   rule: Rule;
   firingAt: number;
-  events: AlertEvent[];
+  events: IncidentAlertEvent[];
   /** Each channel's history as `telemetryCsv` writes it (made channel by channel, the event loop free in between). */
   telemetry: { window: Window; step: number; channels: Array<{ info: ChannelInfo; points: number; csv: Uint8Array }> };
   /** Frames as the thermal data channel carries them (docs/protocol.md). */
@@ -64,15 +57,27 @@ function spectrumJson(columns: SpectrumColumn[]): Uint8Array {
     scale: "per linear frequency bin from 0 Hz to maxHz: 0 = -120 dBFS … 255 = 0 dBFS",
     maxHz: columns[0]?.maxHz ?? null,
     columns: columns.map((c) => ({ ts: c.ts, bins: [...c.bins] })),
+  } satisfies IncidentSpectrum);
+}
+
+/** The frame nearest the moment, decoded; undefined without frames (or with none that decodes). */
+function frameAt(frames: Array<{ ts: number; bytes: Uint8Array }>, at: number): { index: number; frame: WireFrame } | undefined {
+  let index = -1;
+  frames.forEach((f, i) => {
+    if (index < 0 || Math.abs(f.ts - at) < Math.abs(frames[index].ts - at)) index = i;
   });
+  if (index < 0) return undefined;
+  const b = frames[index].bytes;
+  const frame = decodeThermal(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+  return frame && { index, frame };
 }
 
 /**
  * The files of a record and its manifest. Over `maxBytes`, what tells least about the moment
- * goes first: frames farthest from it, then spectra, sound clips and the other channels'
- * telemetry; the manifest says what was left out.
+ * goes first: frames farthest from it, then spectra, spectrograms, sound clips, the other
+ * channels' telemetry and the stills; the manifest says what was left out.
  */
-export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; manifest: object } {
+export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; manifest: IncidentManifest } {
   const { alert, firingAt } = inputs;
   const omitted: string[] = [];
   const alertFile: IncidentFile = { path: "alert.json", content: json({ alert, rule: inputs.rule, events: inputs.events }) };
@@ -83,7 +88,13 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
       m,
       clip: clip ? { path: `sound/${safeName(m.info.id)}.opus`, content: clip } : undefined,
       spectrum: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrum.json`, content: spectrumJson(m.spectrum) } : undefined,
+      spectrogram: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrogram.png`, content: spectrogramImage(m.spectrum, firingAt) } : undefined,
     };
+  });
+  const stills = inputs.cameras.list.map(({ info, frames: list }) => {
+    const at = frameAt(list, firingAt);
+    if (!at) return { camera: info.id };
+    return { camera: info.id, frame: at.frame, seq: list[at.index].seq, file: { path: `stills/${safeName(info.id)}.png`, content: thermalStill(at.frame, info.rois) } };
   });
   const frames = inputs.cameras.list.flatMap(({ info, frames: list }) =>
     list.map((f, i) => ({ camera: info.id, ts: f.ts, seq: f.seq, file: { path: `frames/${safeName(info.id)}/${String(i).padStart(4, "0")}.thermal`, content: f.bytes } })),
@@ -102,8 +113,10 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
   for (const t of own) take(t.file);
   // Reserved in order of importance, then frames nearest the moment fill what is left.
   const rest: Array<{ file: IncidentFile; what: string }> = [
+    ...stills.flatMap((s) => (s.file ? [{ file: s.file, what: `still of ${s.camera}` }] : [])),
     ...related.map((t) => ({ file: t.file, what: `telemetry of ${t.c.info.id}` })),
     ...sound.flatMap((s) => (s.clip ? [{ file: s.clip, what: `sound of ${s.m.info.id}` }] : [])),
+    ...sound.flatMap((s) => (s.spectrogram ? [{ file: s.spectrogram, what: `spectrogram of ${s.m.info.id}` }] : [])),
     ...sound.flatMap((s) => (s.spectrum ? [{ file: s.spectrum, what: `spectrum of ${s.m.info.id}` }] : [])),
   ];
   for (const r of rest) if (!take(r.file)) omitted.push(`${r.what} (size cap)`);
@@ -113,8 +126,14 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
   if (framesLeft) omitted.push(`${framesLeft} of ${frames.length} frames farthest from the moment the alert fired (size cap)`);
 
   const kept = <T extends { file?: IncidentFile }>(x: T) => (x.file && keep.has(x.file) ? x.file.path : null);
-  const manifest = {
+  const stillOf = (camera: string) => {
+    const s = stills.find((x) => x.camera === camera);
+    return s?.file && s.frame && keep.has(s.file) ? { file: s.file.path, ts: s.frame.ts, seq: s.seq, palette: "ironbow" as const, ...stillRange(s.frame) } : null;
+  };
+  const manifest: IncidentManifest = {
     format: MANIFEST_FORMAT,
+    version: 1,
+    previous: null,
     times: "milliseconds since the Unix epoch (UTC)",
     gateway: inputs.gateway,
     alert: { id: alert.id, rule: alert.rule, channel: alert.channel, name: alert.name, severity: alert.severity, description: alert.description, value: alert.value, unit: alert.unit },
@@ -139,6 +158,7 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
         height: info.height,
         unit: "°C",
         rois: info.rois,
+        still: stillOf(info.id),
         frames: frames.filter((f) => f.camera === info.id && keep.has(f.file)).map((f) => ({ file: f.file.path, ts: f.ts, seq: f.seq })),
       })),
     },
@@ -149,10 +169,49 @@ export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; ma
         name: s.m.info.name,
         clip: s.clip && keep.has(s.clip) ? { file: s.clip.path, format: "Ogg/Opus, 48 kHz mono", firstPacketAt: s.m.packets[0].at, lastPacketAt: s.m.packets[s.m.packets.length - 1].at, packets: s.m.packets.length } : null,
         spectrum: kept({ file: s.spectrum }),
+        spectrogram: kept({ file: s.spectrogram }),
       })),
     },
     omitted,
   };
-  const files = [{ path: "manifest.json", content: json(manifest) }, alertFile, ...[...telemetry.map((t) => t.file), ...sound.flatMap((s) => [s.clip, s.spectrum]), ...frames.map((f) => f.file)].filter((f): f is IncidentFile => f !== undefined && keep.has(f))];
+  const files = [{ path: "manifest.json", content: json(manifest) }, alertFile, ...[...telemetry.map((t) => t.file), ...stills.map((s) => s.file), ...sound.flatMap((s) => [s.clip, s.spectrum, s.spectrogram]), ...frames.map((f) => f.file)].filter((f): f is IncidentFile => f !== undefined && keep.has(f))];
   return { files, manifest };
+}
+
+/** A manifest's file paths as seen from a version that holds it as its directory `previous`. */
+function underPrevious(m: IncidentManifest): IncidentManifest {
+  const p = (file: string) => `previous/${file}`;
+  return {
+    ...m,
+    telemetry: { ...m.telemetry, channels: m.telemetry.channels.map((c) => ({ ...c, file: p(c.file) })) },
+    cameras: {
+      ...m.cameras,
+      list: m.cameras.list.map((c) => ({ ...c, still: c.still ? { ...c.still, file: p(c.still.file) } : null, frames: c.frames.map((f) => ({ ...f, file: p(f.file) })) })),
+    },
+    microphones: {
+      ...m.microphones,
+      list: m.microphones.list.map((x) => ({ ...x, clip: x.clip && { ...x.clip, file: p(x.clip.file) }, spectrum: x.spectrum && p(x.spectrum), spectrogram: x.spectrogram ? p(x.spectrogram) : null })),
+    },
+  };
+}
+
+/**
+ * The next version of a record, for the transitions of its firing that came after it: the
+ * version before whole as the directory `previous` (the same files, so the same CID: it is never
+ * rewritten), an `alert.json` with every transition so far, and a manifest that names the
+ * version before and points at its files.
+ */
+export function nextVersion(previous: { cid: string; files: IncidentFile[] }, events: IncidentAlertEvent[]): { files: IncidentFile[]; manifest: IncidentManifest } {
+  const read = <T>(path: string) => JSON.parse(new TextDecoder().decode(previous.files.find((f) => f.path === path)!.content)) as T;
+  const before = read<IncidentManifest>("manifest.json");
+  const { alert, rule } = read<{ alert: unknown; rule: unknown }>(before.alertFile);
+  const manifest: IncidentManifest = { ...underPrevious(before), version: (before.version ?? 1) + 1, previous: previous.cid, alertFile: "alert.json" };
+  return {
+    manifest,
+    files: [
+      { path: "manifest.json", content: json(manifest) },
+      { path: "alert.json", content: json({ alert, rule, events }) },
+      ...previous.files.map((f) => ({ path: `previous/${f.path}`, content: f.content })),
+    ],
+  };
 }

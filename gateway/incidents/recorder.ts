@@ -8,7 +8,7 @@ import type { Hub, HubEvent } from "../hub/hub.js";
 import { encodeThermal } from "../protocol/thermal.js";
 import { ContentStore, importFiles } from "./contentStore.js";
 import type { IncidentRow, IncidentStore } from "./incidentStore.js";
-import { buildRecord, telemetryCsv, type IncidentInputs, type Window } from "./record.js";
+import { buildRecord, nextVersion, telemetryCsv, type IncidentInputs, type Window } from "./record.js";
 import type { IncidentsConfig } from "./schema.js";
 import { TimedRing } from "./timedRing.js";
 
@@ -16,7 +16,7 @@ export interface FinalisedIncident {
   alert: AlertView;
   /** The firing was not announced (shelved, or part of a flood): neither is its record. */
   quiet: boolean;
-  incident: Pick<IncidentRow, "id" | "firingAt" | "from" | "to" | "bytes" | "blocks"> & { cid: string };
+  incident: Pick<IncidentRow, "id" | "firingAt" | "from" | "to" | "bytes" | "blocks" | "version" | "previous"> & { cid: string };
 }
 
 interface Frame {
@@ -24,6 +24,20 @@ interface Frame {
   seq: number;
   bytes: Uint8Array;
 }
+
+/** A finalised record whose firing goes on: its later transitions make new versions. */
+interface Following {
+  row: IncidentRow;
+  quiet: boolean;
+  /** The firing's transitions are those from here on (pending, else firing). */
+  since: number;
+  timer?: NodeJS.Timeout;
+  /** The firing ended: once its last transitions are in a version, nothing more follows. */
+  ended: boolean;
+}
+
+/** Transitions close together (an acknowledgement with a note, then a shelving) make one version. */
+const VERSION_DELAY_MS = 2000;
 
 interface Recording {
   id: number;
@@ -50,6 +64,7 @@ export class IncidentRecorder {
   private readonly packets = new Map<string, TimedRing<Uint8Array>>();
   private readonly spectra = new Map<string, TimedRing<SpectrumColumn>>();
   private readonly recordings = new Set<Recording>();
+  private readonly following = new Map<string, Following>();
   private readonly listeners = new Set<(e: FinalisedIncident) => void>();
   /** Finalisations one after another: two records sharing a block never race over it. */
   private writing: Promise<void> = Promise.resolve();
@@ -76,7 +91,14 @@ export class IncidentRecorder {
     const cut = this.deps.store.failUnfinished();
     if (cut) this.deps.log.warn({ count: cut }, "incident records cut short by the last stop are marked failed");
     this.detach.push(this.deps.hub.subscribe((e) => this.onHubEvent(e)));
-    this.detach.push(this.deps.alerts.subscribe({ transition: (t) => t.to === "firing" && this.begin(t.alert, t.quiet) }));
+    this.detach.push(
+      this.deps.alerts.subscribe({
+        transition: (t) => {
+          this.follow(t.alert, t.to);
+          if (t.to === "firing") this.begin(t.alert, t.quiet);
+        },
+      }),
+    );
     this.retentionTimer = setInterval(() => void this.applyRetention(), 3_600_000);
     await this.applyRetention();
   }
@@ -89,6 +111,14 @@ export class IncidentRecorder {
       this.deps.store.fail(r.id, "the gateway stopped while recording");
     }
     this.recordings.clear();
+    // Versions that were waiting for more transitions are made now.
+    for (const f of this.following.values()) {
+      if (!f.timer) continue;
+      clearTimeout(f.timer);
+      f.timer = undefined;
+      this.writing = this.writing.then(() => this.addVersion(f));
+    }
+    this.following.clear();
     await this.writing;
     await this.deps.content.close();
   }
@@ -211,8 +241,16 @@ export class IncidentRecorder {
       deps.store.finalise(r.id, cid, bytes, blocks.map((b) => b.cid.toString()), this.now());
       const ms = Math.round(performance.now() - started);
       deps.log.info({ alert: alert.id, incident: r.id, cid, bytes, blocks: blocks.length, files: files.length, ms }, "incident record finalised");
-      const event: FinalisedIncident = { alert, quiet: r.quiet, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length } };
+      const event: FinalisedIncident = { alert, quiet: r.quiet, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length, version: 1, previous: null } };
       for (const l of this.listeners) l(event);
+      // Transitions of this firing after the telemetry window, or still to come, go into later versions.
+      const now = deps.alerts.get(alert.id);
+      const later = deps.alertStore.events(alert.id, 1).some((e) => e.at > telemetry.to && e.at >= since);
+      if (now?.firingSince === r.inputs.firingAt && (now.phase !== "normal" || later)) {
+        const f: Following = { row: deps.store.byId(r.id)!, quiet: r.quiet, since, ended: now.phase === "normal" };
+        this.following.set(alert.id, f);
+        if (later) this.versionSoon(f, 0);
+      }
     } catch (err) {
       deps.log.error({ alert: r.alert.id, incident: r.id, err: (err as Error).message }, "incident record failed");
       try {
@@ -223,6 +261,55 @@ export class IncidentRecorder {
     } finally {
       this.recordings.delete(r);
     }
+  }
+
+  /** A transition of an alert whose record is finalised: a new version soon, unless a new firing began. */
+  private follow(alert: AlertView, to: string): void {
+    const f = this.following.get(alert.id);
+    if (!f) return;
+    if (to === "firing" || alert.firingSince !== f.row.firingAt) {
+      clearTimeout(f.timer);
+      this.following.delete(alert.id);
+      return;
+    }
+    if (to === "resolved" || to === "normal") f.ended = true;
+    this.versionSoon(f, VERSION_DELAY_MS);
+  }
+
+  private versionSoon(f: Following, delayMs: number): void {
+    clearTimeout(f.timer);
+    f.timer = setTimeout(() => {
+      f.timer = undefined;
+      this.writing = this.writing.then(() => this.addVersion(f));
+    }, delayMs);
+  }
+
+  /** The next version of a followed record, with every transition of its firing so far. */
+  private async addVersion(f: Following): Promise<void> {
+    const { deps } = this;
+    const alertId = f.row.alert;
+    try {
+      const events = deps.alertStore
+        .events(alertId, 1000)
+        .filter((e) => e.at >= f.since)
+        .reverse();
+      const previous = { cid: f.row.cid!, files: await deps.content.readTree(CID.parse(f.row.cid!)) };
+      const { files, manifest } = nextVersion(previous, events);
+      const { root, blocks } = await importFiles(files);
+      const bytes = blocks.reduce((n, b) => n + b.bytes.length, 0);
+      await deps.content.put(blocks, (written) => deps.content.delete(written.filter((c) => !deps.store.holdsBlock(c.toString()))));
+      const row = deps.store.addVersion(f.row, { cid: root.toString(), bytes, blocks: blocks.map((b) => b.cid.toString()), at: this.now() });
+      deps.log.info({ alert: alertId, incident: row.id, cid: row.cid, version: row.version, previous: row.previous, events: events.length }, "incident record: new version");
+      f.row = row;
+      const alert = deps.alerts.get(alertId);
+      if (alert) {
+        const event: FinalisedIncident = { alert, quiet: f.quiet, incident: { id: row.id, cid: row.cid!, firingAt: row.firingAt, from: row.from, to: row.to, bytes, blocks: blocks.length, version: manifest.version, previous: row.previous } };
+        for (const l of this.listeners) l(event);
+      }
+    } catch (err) {
+      deps.log.error({ alert: alertId, incident: f.row.id, err: (err as Error).message }, "incident record: cannot make a new version; its transitions stay in the alert's events");
+    }
+    if (f.ended && !f.timer && this.following.get(alertId) === f) this.following.delete(alertId);
   }
 
   /** Deletes records past retention or over the disk budget, and the blocks no other record holds. */

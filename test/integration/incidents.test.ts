@@ -121,7 +121,14 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(unpack.stderr).toBe("");
     expect(unpack.status).toBe(0);
     const files = filesUnder(out).sort();
-    expect(files).toEqual(expect.arrayContaining(["alert.json", "manifest.json", "sound/sim.opus", "sound/sim.spectrum.json", "telemetry/spindle.bearing.csv", "frames/sim/0000.thermal"]));
+    expect(files).toEqual(expect.arrayContaining(["alert.json", "manifest.json", "sound/sim.opus", "sound/sim.spectrum.json", "sound/sim.spectrogram.png", "stills/sim.png", "telemetry/spindle.bearing.csv", "frames/sim/0000.thermal"]));
+    for (const png of ["stills/sim.png", "sound/sim.spectrogram.png"]) {
+      const still = spawnSync("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", join(out, png)], { encoding: "utf8" });
+      expect(still.stdout.trim(), png).toMatch(/^png,\d+,\d+$/);
+    }
+    const stillInfo = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).cameras.list[0].still;
+    expect(stillInfo).toMatchObject({ file: "stills/sim.png", palette: "ironbow" });
+    expect(Math.abs(stillInfo.ts - incident.firingAt)).toBeLessThanOrEqual(1000);
 
     const alert = JSON.parse(readFileSync(join(out, "alert.json"), "utf8"));
     expect(alert.rule.when).toEqual({ above: 65, clear: 60 });
@@ -219,4 +226,35 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(curl(`/ipfs/${incident.cid}/%2E%2E/etc/passwd?format=car`).status).toBe(404);
     expect(curl(`/ipfs/${incident.cid}?format=raw`, "--anonymous").status).toBe(401);
   }, 30_000);
+
+  it("makes version 2 when the firing is acknowledged after the record: the first kept whole inside it, linked, announced and verifiable", async () => {
+    const ack = await fetch(`${base}/api/alerts/${encodeURIComponent(incident.alert)}/ack`, { method: "POST", headers: { Authorization: `Bearer ${API_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ note: "bearing greased" }) });
+    expect(ack.status).toBe(200);
+    type Row = typeof incident & { version: number; previous: string | null };
+    const v2 = await waitFor("version 2", async () => ((await (await get("/api/incidents")).json()) as Row[]).find((i) => i.version === 2), 15_000, 250);
+    expect(v2).toMatchObject({ status: "finalised", alert: incident.alert, firingAt: incident.firingAt, previous: incident.cid });
+    expect(v2.cid).not.toBe(incident.cid);
+    const alerts = (await (await get("/api/alerts")).json()) as Array<{ id: string; incident: string | null }>;
+    expect(alerts.find((a) => a.id === incident.alert)?.incident).toBe(v2.cid);
+    const note = await waitFor("the MQTT notification of version 2", () => notifications.find((n) => n.event === "incident" && n.incident === v2.cid), 10_000);
+    expect(note.record).toMatchObject({ version: 2, previous: incident.cid });
+
+    const carFile = join(work, "v2.car");
+    writeFileSync(carFile, Buffer.from(await (await get(`/api/incidents/${v2.cid}.car`)).arrayBuffer()));
+    const out = join(work, "v2");
+    const unpack = ipfsCar("unpack", carFile, "--output", out);
+    expect(unpack.status, unpack.stderr).toBe(0);
+    const alert = JSON.parse(readFileSync(join(out, "alert.json"), "utf8"));
+    expect(alert.events.map((e: { to_state: string }) => e.to_state)).toEqual(expect.arrayContaining(["firing", "acknowledged"]));
+    expect(alert.events.find((e: { to_state: string; detail: string }) => e.to_state === "acknowledged").detail).toContain("bearing greased");
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ version: 2, previous: incident.cid, alertFile: "alert.json" });
+    expect(manifest.cameras.list[0].frames[0].file).toMatch(/^previous\/frames\/sim\/\d{4}\.thermal$/);
+    for (const f of [manifest.telemetry.channels[0].file, manifest.cameras.list[0].still.file, manifest.microphones.list[0].clip.file]) expect(existsSync(join(out, f)), f).toBe(true);
+    // The first version, unchanged, under previous/: packed on its own it is the first CID again.
+    const packed = join(work, "v1-again.car");
+    expect(ipfsCar("pack", join(out, "previous"), "--no-wrap", "--output", packed).status).toBe(0);
+    expect(ipfsCar("roots", packed).stdout.trim()).toBe(incident.cid);
+    expect((await get(`/api/incidents/${incident.cid}.car`)).status).toBe(200);
+  }, 60_000);
 });

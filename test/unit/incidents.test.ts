@@ -9,7 +9,7 @@ import { ContentStore, importFiles, parseCid } from "../../gateway/incidents/con
 import { IncidentStore } from "../../gateway/incidents/incidentStore.js";
 import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/oggOpus.js";
 import { IncidentRecorder } from "../../gateway/incidents/recorder.js";
-import { buildRecord, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
+import { buildRecord, nextVersion, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
 import { incidentsSchema } from "../../gateway/incidents/schema.js";
 import { TimedRing } from "../../gateway/incidents/timedRing.js";
 import { carBlocks, carRequest, resolvePath, responseFormat, TrustlessError } from "../../gateway/incidents/trustless.js";
@@ -142,6 +142,35 @@ describe("incident blockstore and CAR export", () => {
     }).rejects.toThrow(/does not match its CID/);
     await content.close();
   });
+
+  it("a later version holds the one before whole as previous/, whose CID it keeps, and reads back from the blockstore", async () => {
+    const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
+    await content.open();
+    const v1 = await importFiles(buildRecord(inputs()).files);
+    await content.put(v1.blocks, async () => {});
+    const read = await content.readTree(v1.root);
+    expect(read.map((f) => f.path).sort()).toEqual(buildRecord(inputs()).files.map((f) => f.path).sort());
+    const acked = { from_state: "firing", to_state: "acknowledged", at: T + 60_000, value: 82, detail: "acknowledged by anna: greased" };
+    const events = [...inputs().events, acked];
+    const { files, manifest } = nextVersion({ cid: v1.root.toString(), files: read }, events);
+    const v2 = await importFiles(files);
+    const root = dagPb.decode(v2.blocks.find((b) => b.cid.equals(v2.root))!.bytes);
+    expect(root.Links.map((l) => l.Name)).toEqual(["alert.json", "manifest.json", "previous"]);
+    expect(root.Links[2].Hash.toString()).toBe(v1.root.toString());
+    expect(manifest).toMatchObject({ version: 2, previous: v1.root.toString(), alertFile: "alert.json" });
+    const paths = new Set(files.map((f) => f.path));
+    const named = [...manifest.telemetry.channels.map((c) => c.file), ...manifest.cameras.list.flatMap((c) => c.frames.map((f) => f.file)), ...manifest.microphones.list.flatMap((m) => [m.clip?.file, m.spectrum, m.spectrogram])];
+    for (const f of named) if (f) expect(paths.has(f), f).toBe(true);
+    expect(named.every((f) => !f || f.startsWith("previous/"))).toBe(true);
+    const alert = JSON.parse(new TextDecoder().decode(files.find((f) => f.path === "alert.json")!.content));
+    expect(alert.events.at(-1)).toEqual(acked);
+    expect(alert.rule.when).toEqual({ above: 80, clear: 75 });
+    // Version 3 links to version 2, which still links to version 1.
+    const v3 = nextVersion({ cid: v2.root.toString(), files }, [...events, { ...acked, to_state: "resolved", at: T + 90_000 }]);
+    expect(v3.manifest).toMatchObject({ version: 3, previous: v2.root.toString() });
+    expect(v3.manifest.telemetry.channels[0].file).toMatch(/^previous\/previous\/telemetry\//);
+    await content.close();
+  });
 });
 
 describe("trustless gateway responses", () => {
@@ -204,6 +233,24 @@ describe("incident table", () => {
     expect(store.cidFor("hot~bearing", T + 3000)).toBeNull();
     expect(store.failUnfinished()).toBe(1);
     expect(store.list().map((r) => r.status)).toEqual(["failed", "finalised"]);
+  });
+
+  it("keeps a firing's versions together: the newest is what cidFor gives, and they are deleted with it, counted once", () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "wachter-inc-")), "w.db"));
+    const store = new IncidentStore(db);
+    const first = store.begin("hot~bearing", T, T - 1000, T + 1000);
+    store.finalise(first, "bafy1", 600, ["b1", "b2"], T);
+    const v2 = store.addVersion(store.byId(first)!, { cid: "bafy2", bytes: 700, blocks: ["b1", "b2", "b3"], at: T + 5000 });
+    expect(v2).toMatchObject({ version: 2, previous: "bafy1", alert: "hot~bearing", firingAt: T, status: "finalised", bytes: 700, blocks: 3 });
+    const later = store.begin("hot~bearing", T + 10_000, T + 9000, T + 11_000);
+    store.finalise(later, "bafy3", 600, ["b4"], T);
+    expect(store.cidFor("hot~bearing", T)).toBe("bafy2");
+    // The first firing takes 700 bytes (its newest version), not 1300: with 1300 allowed nothing goes.
+    expect(store.expired(T - 1, 1300)).toEqual([]);
+    expect(store.expired(T - 1, 1299).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
+    expect(store.expired(T + 1, 10_000).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
+    expect(store.delete(first)).toEqual([]);
+    expect(store.delete(v2.id).sort()).toEqual(["b1", "b2", "b3"]);
   });
 });
 
