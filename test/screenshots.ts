@@ -1,7 +1,9 @@
 /**
  * Screenshots of the dashboard for docs/screenshots/ (npm run screenshots; needs root for the network
  * namespace): the demo machine with its bearing overheating, at the four sizes the dashboard is
- * designed for, plus the light theme, the Users page and wall mode.
+ * designed for, plus the light theme, the Users page, wall mode, the rule editor, and an incident
+ * record (from a second gateway with short recording windows, so its record is finalised within
+ * seconds rather than the default five minutes after the alert).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -58,6 +60,37 @@ try {
   await editor.click('.rule-form button[type="submit"]');
   await editor.waitForSelector('[data-rule="spindle-bearing-high"]');
   await editor.screenshot({ path: join(OUT, "rules-1280x900.png") });
+  await editor.context().close();
+
+  const recorder = new GatewayProcess(
+    {
+      name: "Mill 3",
+      http: { host: "0.0.0.0", port: 8081 },
+      sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
+      alerts: { rules: [{ id: "bearing-hot", name: "Spindle bearing overheating", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
+      incidents: { telemetry: { before: "20s", after: "5s" }, frames: { before: "5s", after: "3s" }, sound: { before: "3s", after: "3s" } },
+    },
+    ns,
+  );
+  await recorder.start();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" })).newPage();
+    await signIn(page, ADMIN_PASSWORD, "http://127.0.0.1:8081/");
+    await page.goto("http://127.0.0.1:8081/#/incidents");
+    await page.waitForSelector('tr[data-status="finalised"] a', { timeout: 60_000 });
+    await page.screenshot({ path: join(OUT, "incidents-1280x900.png") });
+    await page.click('tr[data-status="finalised"] a');
+    await page.waitForSelector('.incident[data-verified="true"]');
+    await page.hover(".incident-camera canvas.thermal-canvas", { position: { x: 300, y: 150 } });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(OUT, "incident-1280x900.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(OUT, "incident-390x844.png") });
+    await page.context().close();
+  } finally {
+    await recorder.stop();
+  }
   process.stdout.write(`screenshots in ${OUT}\n`);
 } finally {
   await browser.close();

@@ -90,6 +90,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
         connectSrc: ["'self'"],
+        // An incident record's sound clip plays from the bytes the page has checked against its CID.
+        mediaSrc: ["'self'", "blob:"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],

@@ -6,6 +6,7 @@ import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { converted, formatShown, shownUnit, shownValue } from "../units.js";
 import { api } from "./api.js";
+import type { IncidentRow } from "./Incidents.js";
 import { attachTimeGestures } from "./chartGestures.js";
 import { language, t } from "./i18n.js";
 import { plantTime } from "./plantTime.js";
@@ -53,6 +54,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
   const [points, setPoints] = useState<Point[]>([]);
   const [error, setError] = useState("");
   const [alarms, setAlarms] = useState<Array<{ alert: AlertMsg; events: AlertEvent[] }>>([]);
+  const [records, setRecords] = useState<IncidentRow[]>([]);
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot>();
   const range = RANGES.find((r) => r.id === rangeId)!;
@@ -67,6 +69,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
       setError(res.ok ? "" : t("error.refused", { error: res.error }));
       setPoints(res.ok ? res.data.points : []);
     });
+    void api<IncidentRow[]>("GET", "api/incidents").then((res) => setRecords(res.ok ? res.data.filter((r) => r.status === "finalised") : []));
     void api<AlertMsg[]>("GET", "api/alerts").then(async (res) => {
       if (!res.ok) return;
       const mine = res.data.filter((a) => a.channel === channel);
@@ -186,6 +189,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
                     {plantTime(e.at, { dateStyle: "short", timeStyle: "medium" })}: {e.from_state} → {e.to_state}
                     {e.value !== null ? `, ${formatShown(e.value, alert.unit, to, decimals)} ${shownUnit(alert.unit, to)}` : ""}
                     {e.detail ? ` (${e.detail})` : ""}
+                    {e.to_state === "firing" && <IncidentLink cid={records.find((r) => r.alert === alert.id && r.firingAt === e.at)?.cid} />}
                   </li>
                 ))}
               </ol>
@@ -195,4 +199,16 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
       )}
     </section>
   );
+}
+
+/** The record of what the machine looked and sounded like when an alarm fired, once it is finalised. */
+function IncidentLink({ cid }: { cid: string | null | undefined }) {
+  return cid ? (
+    <>
+      {" · "}
+      <a href={`#/incident/${cid}`} data-incident-link={cid}>
+        {t("channel.incident")}
+      </a>
+    </>
+  ) : null;
 }

@@ -9,6 +9,7 @@ import { ChannelPage } from "./ChannelPage.js";
 import { alarmSound, toggleAlarmSound } from "./alarmSound.js";
 import { RuleEditor } from "./RuleEditor.js";
 import { RulesPage } from "./Rules.js";
+import { IncidentPage, IncidentsPage } from "./Incidents.js";
 import { PlantPage } from "./Plant.js";
 import { dataVersion, me, plantTimeZone, plantView, route, routeParam, serverClock, type Route } from "./state.js";
 import { UsersPage } from "./Users.js";
@@ -17,6 +18,7 @@ const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
   { route: "plant", href: "#/plant", label: "nav.plant" },
   { route: "overview", href: "#/", label: "nav.overview" },
   { route: "rules", href: "#/rules", label: "nav.rules" },
+  { route: "incidents", href: "#/incidents", label: "nav.incidents" },
   { route: "users", href: "#/users", label: "nav.users" },
   { route: "account", href: "#/account", label: "nav.account" },
 ];
@@ -40,7 +42,8 @@ function Nav() {
       {me.value && (
         <nav class="nav" aria-label="Pages">
           {LINKS.filter((l) => l.route !== "plant" || plantView.value).map((l) => (
-            <a key={l.route} href={l.href} aria-current={route.value === l.route || (l.route === "rules" && route.value === "rule") ? "page" : undefined}>
+            // A page about one thing (a rule, an incident) marks the link of its list.
+            <a key={l.route} href={l.href} aria-current={route.value === l.route || `${l.route}` === `${route.value}s` ? "page" : undefined}>
               {t(l.label)}
             </a>
           ))}
@@ -92,6 +95,8 @@ function Page({ data }: { data: ShellData }) {
   }
   if (route.value === "rules") return <RulesPage />;
   if (route.value === "plant") return <PlantPage />;
+  if (route.value === "incidents") return <IncidentsPage />;
+  if (route.value === "incident") return <IncidentPage key={routeParam.value} cid={routeParam.value} />;
   if (route.value === "rule") return <RuleEditor key={routeParam.value} param={routeParam.value} channelInfo={(id) => data.channel(id)} />;
   return route.value === "users" ? <UsersPage me={who} /> : <AccountPage me={who} />;
 }

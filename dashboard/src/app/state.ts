@@ -7,17 +7,18 @@ export const me = signal<Me | undefined>(undefined);
 /** The signed-in user's temperature unit (kept on the gateway with the user), °C until known. */
 export const temperatureUnit = computed(() => me.value?.preferences.temperatureUnit ?? "C");
 
-export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule" | "plant";
-const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules", "#/plant": "plant" };
-/** Pages about one thing: #/channel/ID, #/rule/edit/ID, #/rule/new (or #/rule/new/CHANNEL: a limit for that channel). */
+export type Route = "overview" | "kiosk" | "users" | "account" | "channel" | "rules" | "rule" | "plant" | "incidents" | "incident";
+const ROUTES: Record<string, Route> = { "": "overview", "#/": "overview", "#/kiosk": "kiosk", "#/users": "users", "#/account": "account", "#/rules": "rules", "#/plant": "plant", "#/incidents": "incidents" };
+/** Pages about one thing: #/channel/ID, #/rule/edit/ID, #/rule/new (or #/rule/new/CHANNEL: a limit for that channel), #/incident/CID. */
 const PARAM_ROUTES: Array<[RegExp, Route]> = [
   [/^#\/channel\/(.+)$/, "channel"],
+  [/^#\/incident\/(.+)$/, "incident"],
   [/^#\/rule\/((?:edit|new)(?:\/.*)?)$/, "rule"],
 ];
 
 /** The page shown, from the address's fragment (#/users, #/account, #/kiosk for wall mode), so each page has a link of its own. */
 export const route = signal<Route>(routeOf(location.hash));
-/** What a page about one thing is about: the channel id, or "edit/RULE", "new" or "new/CHANNEL". */
+/** What a page about one thing is about: the channel id, "edit/RULE", "new" or "new/CHANNEL", or an incident record's CID. */
 export const routeParam = signal(paramOf(location.hash));
 window.addEventListener("hashchange", () => {
   route.value = routeOf(location.hash);
