@@ -24,11 +24,24 @@ export function parseCid(text: string): CID | undefined {
   }
 }
 
-/** Blocks the importer makes, gathered in memory: a record is bounded (maxBytes), so they are too. */
+/** Bytes hashed and encoded between two turns of the event loop while a record is imported. */
+const IMPORT_SLICE_BYTES = 256 * 1024;
+
+/**
+ * Blocks the importer makes, gathered in memory: a record is bounded (maxBytes), so they are too.
+ * Every IMPORT_SLICE_BYTES it lets the event loop turn: the importer only ever awaits this store,
+ * so without that a whole record would be hashed in one go while live readings wait.
+ */
 class CollectingStore {
   readonly blocks = new Map<string, { cid: CID; bytes: Uint8Array }>();
-  put(cid: CID, bytes: Uint8Array): CID {
+  private sinceYield = 0;
+  async put(cid: CID, bytes: Uint8Array): Promise<CID> {
     this.blocks.set(cid.toString(), { cid, bytes });
+    this.sinceYield += bytes.length;
+    if (this.sinceYield >= IMPORT_SLICE_BYTES) {
+      this.sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return cid;
   }
 }

@@ -62,7 +62,7 @@ class Canvas {
   }
 
   encode(): Uint8Array {
-    return PNG.sync.write(this.png, { colorType: 2, deflateLevel: 9 });
+    return PNG.sync.write(this.png, { colorType: 2, deflateLevel: 9, filterType: 1 });
   }
 }
 
@@ -90,10 +90,14 @@ export function thermalStill(f: WireFrame, regions: Region[]): Uint8Array {
   const canvas = new Canvas(w + 8 + 16 + 6 + labelWidth + 4, Math.max(h, 7 * TEXT_SCALE * 3));
   const rgb = new Uint8Array(f.width * f.height * 3);
   colourise(f.celsius, lo, hi, IRONBOW, rgb, 3);
-  for (let y = 0; y < f.height; y++) {
-    for (let x = 0; x < f.width; x++) {
-      const k = (y * f.width + x) * 3;
-      canvas.fill(x * zoom, y * zoom, zoom, zoom, [rgb[k], rgb[k + 1], rgb[k + 2]]);
+  const out = canvas.png.data;
+  for (let py = 0; py < h; py++) {
+    const row = Math.floor(py / zoom) * f.width;
+    for (let px = 0, o = py * canvas.width * 4; px < w; px++, o += 4) {
+      const k = (row + Math.floor(px / zoom)) * 3;
+      out[o] = rgb[k];
+      out[o + 1] = rgb[k + 1];
+      out[o + 2] = rgb[k + 2];
     }
   }
   for (const r of regions) {

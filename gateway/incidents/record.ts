@@ -34,6 +34,8 @@ export interface IncidentFile {
   content: Uint8Array;
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Room kept for the manifest when the size cap is applied. */
 const MANIFEST_ALLOWANCE = 64 * 1024;
 const text = (s: string) => new TextEncoder().encode(s);
@@ -77,25 +79,30 @@ function frameAt(frames: Array<{ ts: number; bytes: Uint8Array }>, at: number): 
  * goes first: frames farthest from it, then spectra, spectrograms, sound clips, the other
  * channels' telemetry and the stills; the manifest says what was left out.
  */
-export function buildRecord(inputs: IncidentInputs): { files: IncidentFile[]; manifest: IncidentManifest } {
+export async function buildRecord(inputs: IncidentInputs): Promise<{ files: IncidentFile[]; manifest: IncidentManifest }> {
   const { alert, firingAt } = inputs;
   const omitted: string[] = [];
   const alertFile: IncidentFile = { path: "alert.json", content: json({ alert, rule: inputs.rule, events: inputs.events }) };
   const telemetry = inputs.telemetry.channels.map((c) => ({ c, file: { path: `telemetry/${safeName(c.info.id)}.csv`, content: c.csv } }));
-  const sound = inputs.microphones.list.map((m) => {
+  // Each clip and picture on a turn of the event loop of its own: the live stream goes on between them.
+  const sound = [];
+  for (const m of inputs.microphones.list) {
+    await nextTurn();
     const clip = oggOpus(m.packets.map((p) => p.packet));
-    return {
+    sound.push({
       m,
       clip: clip ? { path: `sound/${safeName(m.info.id)}.opus`, content: clip } : undefined,
       spectrum: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrum.json`, content: spectrumJson(m.spectrum) } : undefined,
       spectrogram: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrogram.png`, content: spectrogramImage(m.spectrum, firingAt) } : undefined,
-    };
-  });
-  const stills = inputs.cameras.list.map(({ info, frames: list }) => {
+    });
+  }
+  const stills: Array<{ camera: string; frame?: undefined; seq?: undefined; file?: undefined } | { camera: string; frame: WireFrame; seq: number; file: IncidentFile }> = [];
+  for (const { info, frames: list } of inputs.cameras.list) {
+    await nextTurn();
     const at = frameAt(list, firingAt);
-    if (!at) return { camera: info.id };
-    return { camera: info.id, frame: at.frame, seq: list[at.index].seq, file: { path: `stills/${safeName(info.id)}.png`, content: thermalStill(at.frame, info.rois) } };
-  });
+    stills.push(at ? { camera: info.id, frame: at.frame, seq: list[at.index].seq, file: { path: `stills/${safeName(info.id)}.png`, content: thermalStill(at.frame, info.rois) } } : { camera: info.id });
+  }
+  await nextTurn();
   const frames = inputs.cameras.list.flatMap(({ info, frames: list }) =>
     list.map((f, i) => ({ camera: info.id, ts: f.ts, seq: f.seq, file: { path: `frames/${safeName(info.id)}/${String(i).padStart(4, "0")}.thermal`, content: f.bytes } })),
   );

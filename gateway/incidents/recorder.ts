@@ -210,9 +210,13 @@ export class IncidentRecorder {
       const source = deps.hub.channelStates().find((c) => c.info.id === r.alert.channel)?.info.source;
       const related = deps.hub.channelStates().filter((c) => c.info.id === r.alert.channel || (source !== undefined && c.info.source === source));
       const channels: IncidentInputs["telemetry"]["channels"] = [];
+      // The longest stretches the event loop is held: one channel's history, then building the files.
+      let historyMs = 0;
       for (const c of related) {
+        const t = performance.now();
         const points = deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step);
         channels.push({ info: c.info, points: points.length, csv: telemetryCsv(points) });
+        historyMs = Math.max(historyMs, performance.now() - t);
         await yieldToEventLoop();
       }
       const since = r.alert.pendingSince ?? r.inputs.firingAt;
@@ -221,7 +225,8 @@ export class IncidentRecorder {
         .filter((e) => e.at >= since && e.at <= telemetry.to)
         .reverse();
       const { alert } = r;
-      const { files } = buildRecord({
+      const built = performance.now();
+      const { files } = await buildRecord({
         gateway: deps.gateway,
         alert: { id: alert.id, rule: alert.rule, channel: alert.channel, name: alert.name, severity: alert.severity, description: alert.description, value: alert.value, unit: alert.unit, labels: alert.labels, firingSince: alert.firingSince },
         rule: r.inputs.rule,
@@ -232,6 +237,7 @@ export class IncidentRecorder {
         microphones: { window: r.windows.sound, list: r.microphones ?? [] },
         maxBytes: config.maxBytes,
       });
+      const buildMs = performance.now() - built;
       r.cameras = r.microphones = undefined;
       await yieldToEventLoop();
       const { root, blocks } = await importFiles(files);
@@ -240,7 +246,8 @@ export class IncidentRecorder {
       const cid = root.toString();
       deps.store.finalise(r.id, cid, bytes, blocks.map((b) => b.cid.toString()), this.now());
       const ms = Math.round(performance.now() - started);
-      deps.log.info({ alert: alert.id, incident: r.id, cid, bytes, blocks: blocks.length, files: files.length, ms }, "incident record finalised");
+      const held = { historyMs: Math.round(historyMs), buildMs: Math.round(buildMs) };
+      deps.log.info({ alert: alert.id, incident: r.id, cid, bytes, blocks: blocks.length, files: files.length, ms, ...held }, "incident record finalised");
       const event: FinalisedIncident = { alert, quiet: r.quiet, incident: { id: r.id, cid, firingAt: r.inputs.firingAt, from: Math.min(telemetry.from, r.windows.frames.from, r.windows.sound.from), to: Math.max(telemetry.to, r.windows.frames.to, r.windows.sound.to), bytes, blocks: blocks.length, version: 1, previous: null } };
       for (const l of this.listeners) l(event);
       // Transitions of this firing after the telemetry window, or still to come, go into later versions.

@@ -48,14 +48,14 @@ function typical(): IncidentInputs {
 }
 
 it("assembles and stores a typical record (camera, microphone, 20 channels) without holding up the event loop", async () => {
-  buildRecord(typical()); // warm up the code paths once, as a running gateway has
+  await buildRecord(typical()); // warm up the code paths once, as a running gateway has
   const inputs = typical();
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   const ticking = setInterval(() => {}, 5);
   const rss = process.memoryUsage().rss;
   const t0 = performance.now();
-  const { files } = buildRecord(inputs);
+  const { files } = await buildRecord(inputs);
   const t1 = performance.now();
   const { root, blocks } = await importFiles(files);
   const t2 = performance.now();

@@ -55,17 +55,17 @@ function inputs(overrides: Partial<IncidentInputs> = {}): IncidentInputs {
 
 describe("incident records", () => {
   it("the same inputs give the same root CID; one changed byte gives another", async () => {
-    const a = await importFiles(buildRecord(inputs()).files);
-    const b = await importFiles(buildRecord(inputs()).files);
+    const a = await importFiles((await buildRecord(inputs())).files);
+    const b = await importFiles((await buildRecord(inputs())).files);
     expect(a.root.toString()).toBe(b.root.toString());
     expect(a.root.toString()).toMatch(/^bafybei/);
     const changed = inputs();
     changed.cameras.list[0].frames[3].bytes[17] ^= 1;
-    expect((await importFiles(buildRecord(changed).files)).root.toString()).not.toBe(a.root.toString());
+    expect((await importFiles((await buildRecord(changed)).files)).root.toString()).not.toBe(a.root.toString());
   });
 
-  it("lists every file in the manifest, with units, times and the gateway", () => {
-    const { files, manifest } = buildRecord(inputs());
+  it("lists every file in the manifest, with units, times and the gateway", async () => {
+    const { files, manifest } = await buildRecord(inputs());
     const paths = files.map((f) => f.path);
     expect(paths.slice(0, 2)).toEqual(["manifest.json", "alert.json"]);
     expect(paths).toContain("telemetry/bearing.csv");
@@ -85,12 +85,12 @@ describe("incident records", () => {
     expect(csv[1]).toBe(`${new Date(T - 30_000).toISOString()},70,70,70`);
   });
 
-  it("over the size cap, leaves out the frames farthest from the moment first and says so", () => {
-    const full = buildRecord(inputs());
+  it("over the size cap, leaves out the frames farthest from the moment first and says so", async () => {
+    const full = await buildRecord(inputs());
     const total = (fs: typeof full.files) => fs.reduce((n, f) => n + f.content.length, 0);
     // Room for 7 of the 11 frames of 10 000 bytes, the manifest aside (it has an allowance of its own).
     const maxBytes = total(full.files) - full.files[0].content.length + 64 * 1024 - 40_000;
-    const { files, manifest } = buildRecord(inputs({ maxBytes }));
+    const { files, manifest } = await buildRecord(inputs({ maxBytes }));
     expect(total(files)).toBeLessThanOrEqual(maxBytes);
     const frames = (manifest as { cameras: { list: Array<{ frames: Array<{ ts: number }> }> } }).cameras.list[0].frames.map((f) => f.ts - T);
     expect(frames).toEqual([-3000, -2000, -1000, 0, 1000, 2000, 3000]);
@@ -117,7 +117,7 @@ describe("incident blockstore and CAR export", () => {
     const dir = mkdtempSync(join(tmpdir(), "wachter-blocks-"));
     const content = new ContentStore(dir);
     await content.open();
-    const { files } = buildRecord(inputs());
+    const { files } = await buildRecord(inputs());
     const { root, blocks } = await importFiles(files);
     await content.put(blocks, async () => {});
     const manifest = await content.readFile(root, "manifest.json");
@@ -146,10 +146,10 @@ describe("incident blockstore and CAR export", () => {
   it("a later version holds the one before whole as previous/, whose CID it keeps, and reads back from the blockstore", async () => {
     const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
     await content.open();
-    const v1 = await importFiles(buildRecord(inputs()).files);
+    const v1 = await importFiles((await buildRecord(inputs())).files);
     await content.put(v1.blocks, async () => {});
     const read = await content.readTree(v1.root);
-    expect(read.map((f) => f.path).sort()).toEqual(buildRecord(inputs()).files.map((f) => f.path).sort());
+    expect(read.map((f) => f.path).sort()).toEqual((await buildRecord(inputs())).files.map((f) => f.path).sort());
     const acked = { from_state: "firing", to_state: "acknowledged", at: T + 60_000, value: 82, detail: "acknowledged by anna: greased" };
     const events = [...inputs().events, acked];
     const { files, manifest } = nextVersion({ cid: v1.root.toString(), files: read }, events);
