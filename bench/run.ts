@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant), updated in place
+ *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant, incidents), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -24,6 +24,7 @@ import { fieldbus, fieldbusSection } from "./fieldbus.js";
 import { updateSection } from "./sections.js";
 import { slowViewer, slowViewerSection } from "./slowViewer.js";
 import { plantView, plantViewSection } from "./plantView.js";
+import { incidentCost, incidentCostSection, printIncidentCost } from "./incidentCost.js";
 import { ingest } from "./ingest.js";
 import { profileFanout } from "./profile.js";
 import { soak, type SoakResult } from "./soak.js";
@@ -132,6 +133,12 @@ if (values.only === "fieldbus") {
   console.log(`plant view, ${r.machines} machines: complete ${r.completeMs.toFixed(0)} ms after start, CPU ${r.cpuPercent.toFixed(2)} % (idle ${r.idleCpuPercent.toFixed(2)} %), RSS ${r.rssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)}), API p50 ${r.apiP50Ms.toFixed(1)} ms p99 ${r.apiP99Ms.toFixed(1)} ms, ${r.messagesPerS.toFixed(1)} msg/s, ${r.ignored} ignored`);
   if (!values["no-report"]) updateSection("plant", plantViewSection(r));
   process.exit(0);
+} else if (values.only === "incidents") {
+  const browser = await launchChromium();
+  const r = await incidentCost(browser, values.smoke ? 10 : values.quick ? 30 : 120).finally(() => browser.close());
+  printIncidentCost(r);
+  if (!values["no-report"]) updateSection("incidents", incidentCostSection(r));
+  process.exit(0);
 } else if (values.only === "fanout") {
   const fan = await fanout(fanoutCounts, fanoutSeconds);
   printFanout(fan);
@@ -166,7 +173,7 @@ if (values.only === "fieldbus") {
   if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured, profile: profiled.profile }, kx));
   process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer or plant, got "${values.only}"`);
+  console.error(`--only: expected latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant or incidents, got "${values.only}"`);
   process.exit(2);
 }
 
