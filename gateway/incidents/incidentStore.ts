@@ -1,24 +1,5 @@
+import type { IncidentRow } from "../protocol/incident.js";
 import type { Db } from "../storage/db.js";
-
-export type IncidentStatus = "recording" | "finalised" | "failed";
-
-export interface IncidentRow {
-  id: number;
-  alert: string;
-  firingAt: number;
-  from: number;
-  to: number;
-  status: IncidentStatus;
-  cid: string | null;
-  bytes: number | null;
-  blocks: number | null;
-  finalisedAt: number | null;
-  error: string | null;
-  /** 1 for the record made after the post-roll; each later version adds the firing's newer transitions. */
-  version: number;
-  /** The CID of the version before, which this one links to as its directory `previous`. */
-  previous: string | null;
-}
 
 const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous`;
 

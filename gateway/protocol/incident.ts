@@ -1,7 +1,8 @@
 /**
- * An incident record's `manifest.json` (format `wachter-incident/1`, docs/protocol.md): what the
- * record holds, with times in ms since the Unix epoch. Shared by the gateway that writes it and
- * the dashboard that shows it. Imports nothing.
+ * Incident records as the gateway lists them (`GET /api/incidents`) and a record's own files: its
+ * `manifest.json` (format `wachter-incident/1`, docs/protocol.md), its spectra and its alert's
+ * transitions, with times in ms since the Unix epoch. Shared by the gateway that writes them and
+ * the dashboard that shows them. Imports nothing.
  */
 export const MANIFEST_FORMAT = "wachter-incident/1";
 
@@ -71,4 +72,25 @@ export interface IncidentAlertEvent {
   at: number;
   value: number | null;
   detail: string;
+}
+
+export type IncidentStatus = "recording" | "finalised" | "failed";
+
+/** An incident record as `GET /api/incidents` lists it: one row per version. */
+export interface IncidentRow {
+  id: number;
+  alert: string;
+  firingAt: number;
+  from: number;
+  to: number;
+  status: IncidentStatus;
+  cid: string | null;
+  bytes: number | null;
+  blocks: number | null;
+  finalisedAt: number | null;
+  error: string | null;
+  /** 1 for the record made after the post-roll; each later version adds the firing's newer transitions. */
+  version: number;
+  /** The CID of the version before, which this one links to as its directory `previous`. */
+  previous: string | null;
 }

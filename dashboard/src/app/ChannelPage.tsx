@@ -6,7 +6,7 @@ import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { converted, formatShown, shownUnit, shownValue } from "../units.js";
 import { api } from "./api.js";
-import type { IncidentRow } from "./Incidents.js";
+import type { IncidentRow } from "../../../gateway/protocol/incident.js";
 import { attachTimeGestures } from "./chartGestures.js";
 import { language, t } from "./i18n.js";
 import { plantTime } from "./plantTime.js";

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot, { type AlignedData } from "uplot";
 import type { AlertMsg, ThresholdMsg } from "../../../gateway/protocol/alerts.js";
-import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentSpectrum } from "../../../gateway/protocol/incident.js";
+import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentRow, type IncidentSpectrum } from "../../../gateway/protocol/incident.js";
 import { decodeThermal, paletteLut, PALETTES, type Palette, type WireFrame } from "../../../gateway/protocol/thermal.js";
 import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
@@ -12,20 +12,6 @@ import { api } from "./api.js";
 import { language, t, type MessageKey } from "./i18n.js";
 import { plantTime } from "./plantTime.js";
 import { plantTimeZone, temperatureUnit } from "./state.js";
-
-/** A row of GET /api/incidents. */
-export interface IncidentRow {
-  id: number;
-  alert: string;
-  firingAt: number;
-  from: number;
-  to: number;
-  status: "recording" | "finalised" | "failed";
-  cid: string | null;
-  bytes: number | null;
-  error: string | null;
-  version: number;
-}
 
 type Severity = AlertMsg["severity"];
 const WITH_SECONDS: Intl.DateTimeFormatOptions = { dateStyle: "short", timeStyle: "medium" };
