@@ -1,3 +1,4 @@
+import { totalmem } from "node:os";
 import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 
 const MB = 1024 * 1024;
@@ -29,15 +30,27 @@ export interface MemoryStatus {
 
 /**
  * The old generation's limit: `--max-old-space-size` where node was given it (on its command
- * line or in NODE_OPTIONS, the later one winning, as node reads them), else V8's whole heap limit.
- * heap_size_limit alone would not do: it adds the young generation's reserve (192 MB on Node 24,
- * 48 MB on Node 20), and with --max-old-space-size=128 V8 dies at about 126 MB used, 39 % of
- * Node 24's heap_size_limit of 320 MB.
+ * line or in NODE_OPTIONS, the later one winning, as node reads them), or, winning over it,
+ * `--max-old-space-size-percentage` (Node 24) of the memory available (`available`: the cgroup's
+ * limit where there is one below the machine's memory, as node reckons it), else V8's whole heap
+ * limit. heap_size_limit alone would not do: it adds the young generation's reserve (192 MB on
+ * Node 24, 48 MB on Node 20), and with --max-old-space-size=128 V8 dies at about 126 MB used,
+ * 39 % of Node 24's heap_size_limit of 320 MB.
  */
-export function oldGenerationLimit(execArgv: readonly string[], nodeOptions: string | undefined, heapSizeLimit: number): number {
+export function oldGenerationLimit(execArgv: readonly string[], nodeOptions: string | undefined, heapSizeLimit: number, available = availableMemory()): number {
   let mb: number | undefined;
-  for (const m of [...execArgv, nodeOptions ?? ""].join(" ").matchAll(/(?:^|\s)--max[-_]old[-_]space[-_]size[=\s]+(\d+)(?=\s|$)/g)) mb = Number(m[1]);
+  let percentage: number | undefined;
+  const flags = [...execArgv, nodeOptions ?? ""].join(" ");
+  for (const m of flags.matchAll(/(?:^|\s)--max[-_]old[-_]space[-_]size[=\s]+(\d+)(?=\s|$)/g)) mb = Number(m[1]);
+  for (const m of flags.matchAll(/(?:^|\s)--max[-_]old[-_]space[-_]size[-_]percentage[=\s]+(\d+(?:\.\d+)?)(?=\s|$)/g)) percentage = Number(m[1]);
+  if (percentage && percentage <= 100) mb = Math.floor((Math.floor(available / MB) * percentage) / 100);
   return mb ? Math.min(mb * MB, heapSizeLimit) : heapSizeLimit;
+}
+
+/** The memory node sizes its heap by: a cgroup's limit where it is set and below the machine's memory. */
+function availableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < totalmem() ? constrained : totalmem();
 }
 
 const YOUNG_SPACES = new Set(["new_space", "new_large_object_space"]);

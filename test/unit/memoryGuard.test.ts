@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { MemoryGuard, oldGenerationLimit, type MemoryReading } from "../../gateway/webrtc/memoryGuard.js";
 
@@ -14,8 +15,27 @@ describe("the old generation's limit", () => {
 
   it("is V8's whole heap limit without the flag, and never more than it", () => {
     expect(oldGenerationLimit([], undefined, heapSizeLimit)).toBe(heapSizeLimit);
-    expect(oldGenerationLimit(["--max-old-space-size-percentage=50"], "", heapSizeLimit)).toBe(heapSizeLimit);
     expect(oldGenerationLimit(["--max-old-space-size=100000"], undefined, heapSizeLimit)).toBe(heapSizeLimit);
+  });
+
+  it("is --max-old-space-size-percentage of the memory available, winning over --max-old-space-size, as Node 24 reckons it", () => {
+    const pi = 1024 * MB; // a 1 GB Raspberry Pi
+    expect(oldGenerationLimit(["--max-old-space-size-percentage=12.5"], undefined, heapSizeLimit, pi)).toBe(128 * MB);
+    expect(oldGenerationLimit(["--max-old-space-size-percentage=10"], "--max-old-space-size=200", heapSizeLimit, pi)).toBe(102 * MB);
+    expect(oldGenerationLimit([], "--max-old-space-size-percentage=50", heapSizeLimit, pi)).toBe(heapSizeLimit);
+  });
+
+  // The flag exists from Node 24 on; CI runs this file on Node 24 and on Node 20.
+  it.runIf(Number(process.versions.node.split(".")[0]) >= 24)("gives the old generation Node 24 itself sets for --max-old-space-size-percentage", () => {
+    const heapLimit = (flag: string) => {
+      const probe = spawnSync(process.execPath, [flag, "-p", "require('v8').getHeapStatistics().heap_size_limit"], { encoding: "utf8" });
+      expect(probe.status, probe.stderr).toBe(0);
+      return Number(probe.stdout);
+    };
+    const withPercentage = heapLimit("--max-old-space-size-percentage=5");
+    const ours = oldGenerationLimit(["--max-old-space-size-percentage=5"], undefined, withPercentage);
+    expect(ours).toBeLessThan(withPercentage);
+    expect(heapLimit(`--max-old-space-size=${ours / MB}`)).toBe(withPercentage);
   });
 });
 
