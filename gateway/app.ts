@@ -27,6 +27,7 @@ import { registerTrustlessGateway } from "./http/trustlessGateway.js";
 import { ContentStore } from "./incidents/contentStore.js";
 import { IncidentStore } from "./incidents/incidentStore.js";
 import { IncidentRecorder } from "./incidents/recorder.js";
+import { Replicator } from "./incidents/replication.js";
 import { selfSignedCertificate } from "./http/selfSigned.js";
 import { createHttpServer, routeTable, type RouteInfo } from "./http/server.js";
 import { ClockWatch } from "./clockStatus.js";
@@ -150,6 +151,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   notifiers.attach(alerts, incidentOf);
   notifiers.attachRules(rules);
   notifiers.attachIncidents(incidents);
+  const replicator = config.incidents.replicate ? new Replicator(config.incidents.replicate.kubo, outbox, incidentStore, content, moduleLog("incidents")) : undefined;
+  replicator?.attach(incidents);
   // Consumers subscribe before sources exist, so they see every channel the sources declare.
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));
@@ -288,6 +291,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   await incidents.start();
   alerts.start();
   notifiers.start();
+  replicator?.start();
   uplink?.start();
   const edgeNode = config.uplink.sparkplug ? new SparkplugEdgeNode(config.uplink.sparkplug, hub, config.name, join(resolve(config.dataDir), "sparkplug.json"), moduleLog("uplink")) : undefined;
   edgeNode?.start();
@@ -312,6 +316,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       hub.stop();
       alerts.stop();
       backtests.close();
+      await replicator?.stop();
       await incidents.stop();
       clock.stop();
       history.stop();

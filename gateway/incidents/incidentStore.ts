@@ -1,7 +1,7 @@
 import type { IncidentRow } from "../protocol/incident.js";
 import type { Db } from "../storage/db.js";
 
-const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous`;
+const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous, replication`;
 
 /** The incidents table: one row per record, its root CID once finalised, and the blocks it holds. */
 export class IncidentStore {
@@ -44,6 +44,11 @@ export class IncidentStore {
 
   byId(id: number): IncidentRow | undefined {
     return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;
+  }
+
+  /** Where the record's copy on the plant's IPFS node stands: pending, replicated, or failed with the reason. */
+  setReplication(id: number, state: string): void {
+    this.db.prepare("UPDATE incidents SET replication = ? WHERE id = ?").run(state.slice(0, 500), id);
   }
 
   fail(id: number, error: string): void {

@@ -23,6 +23,23 @@ export const incidentsSchema = z
     /** Finalised records older than this are deleted, and the oldest ones while all of them exceed `maxDiskBytes`. */
     retention: durationSchema.default(90 * 86_400_000),
     maxDiskBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
+    /** Copies of every finalised record on the plant's IPFS node. */
+    replicate: z
+      .object({
+        /** A Kubo node's RPC API (port 5001), e.g. http://ipfs.plant.local:5001; records go to /api/v0/dag/import and are pinned there. */
+        kubo: z
+          .object({
+            url: z
+              .url({ protocol: /^https?$/, error: "expected the node's RPC address, e.g. http://ipfs.plant.local:5001" })
+              .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
+            /** The Authorization header Kubo's API.Authorizations asks for, e.g. "Bearer …" or "Basic …". */
+            authorization: z.string().min(1).max(4096).optional(),
+            timeout: durationSchema.default(60_000),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.frames.interval > 0, { message: "frames.interval must be above 0", path: ["frames", "interval"] })

@@ -42,9 +42,11 @@ const MIGRATIONS: Array<string | ((db: Db) => void)> = [
    CREATE TABLE incident_blocks (incident INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE, cid TEXT NOT NULL,
                                  PRIMARY KEY (incident, cid)) WITHOUT ROWID;
    CREATE INDEX incident_blocks_by_cid ON incident_blocks (cid);`,
-  // Versions of a record: a firing's later transitions as a new record linking to the previous one.
+  // Versions of a record (a firing's later transitions as a new record linking to the previous one),
+  // and whether a record is on the plant's IPFS node.
   `ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-   ALTER TABLE incidents ADD COLUMN previous TEXT;`,
+   ALTER TABLE incidents ADD COLUMN previous TEXT;
+   ALTER TABLE incidents ADD COLUMN replication TEXT;`,
 ];
 
 /**

@@ -17,6 +17,13 @@ type Severity = AlertMsg["severity"];
 const WITH_SECONDS: Intl.DateTimeFormatOptions = { dateStyle: "short", timeStyle: "medium" };
 const megabytes = (bytes: number) => `${formatValue(bytes / 1_000_000, 2)} MB`;
 const severityText = (s: Severity) => `${SEVERITY_ICON[s]} ${t(`severity.${s}` as MessageKey)}`;
+/** Where a record's copy on the plant's IPFS node stands, in words ("failed: reason" as the gateway gives it). */
+function replicationText(state: string | null): string {
+  if (state === null) return "";
+  if (state === "replicated" || state === "pending") return t(`incidents.replication.${state}`);
+  return t("incidents.replication.failed", { reason: state.replace(/^failed: /, "") });
+}
+
 const temperature = (celsius: number, decimals = 1) => `${formatShown(celsius, CELSIUS, temperatureUnit.value, decimals)} ${shownUnit(CELSIUS, temperatureUnit.value)}`;
 
 /** Every incident record the gateway keeps, newest first, looked at again every few seconds (more often while one is being made). */
@@ -58,6 +65,7 @@ export function IncidentsPage() {
                 <th scope="col">{t("incidents.alert")}</th>
                 <th scope="col">{t("incidents.record")}</th>
                 <th scope="col">{t("incidents.size")}</th>
+                {rows.some((r) => r.replication !== null) && <th scope="col">{t("incidents.replication")}</th>}
               </tr>
             </thead>
             <tbody>
@@ -82,6 +90,7 @@ export function IncidentsPage() {
                       )}
                     </td>
                     <td>{r.bytes !== null ? megabytes(r.bytes) : ""}</td>
+                    {rows.some((x) => x.replication !== null) && <td data-replication={r.replication ?? undefined}>{replicationText(r.replication)}</td>}
                   </tr>
                 );
               })}
@@ -123,6 +132,10 @@ function limitsOf(rule: AlertFile["rule"], channel: string, severity: Severity):
  */
 export function IncidentPage({ cid }: { cid: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
+  const [replication, setReplication] = useState<string | null>(null);
+  useEffect(() => {
+    void api<{ incident: IncidentRow }>("GET", `api/incidents/${encodeURIComponent(cid)}`).then((res) => setReplication(res.ok ? res.data.incident.replication : null));
+  }, [cid]);
   useEffect(() => {
     let url: string | undefined;
     let gone = false;
@@ -203,6 +216,11 @@ export function IncidentPage({ cid }: { cid: string }) {
           {t("incident.downloadCar")}
         </a>
         <p class="hint">{t("incident.carHint")}</p>
+        {replication !== null && (
+          <p class="hint" data-replication={replication}>
+            {t("incidents.replication")}: {replicationText(replication)}
+          </p>
+        )}
       </div>
       {manifest.previous && (
         <p class="incident-version">

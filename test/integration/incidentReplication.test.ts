@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
+import { KuboRpcStandIn } from "../helpers/kuboRpc.js";
+import { freePort, waitFor } from "../helpers/ports.js";
+
+interface Row {
+  id: number;
+  status: string;
+  cid: string | null;
+  version: number;
+  replication: string | null;
+}
+
+const AUTH = "Bearer plant-ipfs-token-0123456789";
+
+describe("incident records replicated to the plant's IPFS node (Kubo RPC), which is down at first", () => {
+  const node = new KuboRpcStandIn(AUTH);
+  let nodePort: number;
+  let gateway: GatewayProcess;
+  let base: string;
+  const api = async <T>(path: string, init: RequestInit = {}) => (await (await fetch(`${base}${path}`, { ...init, headers: { Authorization: `Bearer ${API_TOKEN}`, "Content-Type": "application/json", ...init.headers } })).json()) as T;
+
+  beforeAll(async () => {
+    nodePort = await freePort();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    gateway = new GatewayProcess({
+      http: { host: "127.0.0.1", port },
+      sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
+      alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
+      incidents: {
+        telemetry: { before: "20s", after: "3s" },
+        frames: { before: "3s", after: "2s" },
+        sound: { before: "2s", after: "2s" },
+        replicate: { kubo: { url: `http://127.0.0.1:${nodePort}`, authorization: AUTH, timeout: "5s" } },
+      },
+    });
+    await gateway.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await node.close();
+  });
+
+  it("says why a record is not on the node while it is down, and copies it once it is back, pinned and whole", async () => {
+    const failing = await waitFor("a record that could not be replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.replication?.startsWith("failed: ")), 40_000, 250);
+    expect(failing.status).toBe("finalised");
+    expect(failing.replication).toMatch(/^failed: .*fetch failed/);
+    await node.listen(nodePort);
+    const done = await waitFor("the record replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.id === failing.id && r.replication === "replicated"), 20_000, 250);
+    expect(node.holds(done.cid!)).toBe(true);
+    expect(gateway.logs().some((l) => l.msg === "incident record replicated to the plant's IPFS node" && l.cid === done.cid)).toBe(true);
+  }, 70_000);
+
+  it("copies a later version too, whose blocks include the first's", async () => {
+    const [first] = await api<Row[]>("/api/incidents");
+    await api("/api/alerts/hot~spindle.bearing/ack", { method: "POST", body: JSON.stringify({ note: "checked" }) });
+    const v2 = await waitFor("version 2 replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 2 && r.replication === "replicated"), 20_000, 250);
+    expect(node.holds(v2.cid!)).toBe(true);
+    expect(node.holds(first.cid!)).toBe(true);
+  }, 30_000);
+
+  it("is refused by a node that asks for other credentials, and says so", async () => {
+    await node.close();
+    const strict = new KuboRpcStandIn("Bearer another-token");
+    await strict.listen(nodePort);
+    try {
+      await api("/api/alerts/hot~spindle.bearing/shelve", { method: "POST", body: JSON.stringify({ for: "15m" }) });
+      const refused = await waitFor("version 3 refused", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 3 && r.replication?.startsWith("failed: ")), 20_000, 250);
+      expect(refused.replication).toBe("failed: the IPFS node answered HTTP 403: 403 - Forbidden");
+      expect(strict.imports).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  }, 30_000);
+});
