@@ -136,9 +136,7 @@ export class ContentStore {
       const key = cid.toString();
       if (seen.has(key)) continue;
       seen.add(key);
-      const bytes = await this.get(cid);
-      const digest = await sha256.digest(bytes);
-      if (!equalBytes(digest.digest, cid.multihash.digest)) throw new Error(`block ${key} does not match its CID: the blockstore is damaged`);
+      const bytes = await this.checked(cid);
       yield { cid, bytes };
       if (cid.code === dagPb.code) {
         const links = dagPb.decode(bytes).Links;
@@ -147,30 +145,41 @@ export class ContentStore {
     }
   }
 
-  /** A file at the top of a record's directory; its raw leaves in order are its bytes. */
+  /** A file at the top of a record's directory. */
   async readFile(root: CID, name: string): Promise<Uint8Array | undefined> {
     const link = dagPb.decode(await this.get(root)).Links.find((l) => l.Name === name);
-    if (!link) return undefined;
-    const leaves: Uint8Array[] = [];
-    for await (const block of this.walk(link.Hash)) if (block.cid.code === raw.code) leaves.push(block.bytes);
-    return Buffer.concat(leaves);
+    return link ? this.fileContent(link.Hash) : undefined;
   }
 
   /** Every file of a record's directory tree by its path ("frames/cam/0000.thermal"). */
   async readTree(root: CID, prefix = ""): Promise<Array<{ path: string; content: Uint8Array }>> {
     const files: Array<{ path: string; content: Uint8Array }> = [];
-    for (const link of dagPb.decode(await this.get(root)).Links) {
+    for (const link of dagPb.decode(await this.checked(root)).Links) {
       const path = `${prefix}${link.Name ?? ""}`;
-      const node = link.Hash.code === dagPb.code ? dagPb.decode(await this.get(link.Hash)) : undefined;
-      if (node && UnixFS.unmarshal(node.Data ?? new Uint8Array()).type === "directory") {
-        files.push(...(await this.readTree(link.Hash, `${path}/`)));
-      } else {
-        const leaves: Uint8Array[] = [];
-        for await (const block of this.walk(link.Hash)) if (block.cid.code === raw.code) leaves.push(block.bytes);
-        files.push({ path, content: Buffer.concat(leaves) });
-      }
+      const node = link.Hash.code === dagPb.code ? dagPb.decode(await this.checked(link.Hash)) : undefined;
+      if (node && UnixFS.unmarshal(node.Data ?? new Uint8Array()).type === "directory") files.push(...(await this.readTree(link.Hash, `${path}/`)));
+      else files.push({ path, content: await this.fileContent(link.Hash) });
     }
     return files;
+  }
+
+  /** A file's bytes: its leaves in link order, each checked against its CID (a chunk that repeats is read each time). */
+  private async fileContent(cid: CID): Promise<Uint8Array> {
+    const bytes = await this.checked(cid);
+    if (cid.code === raw.code) return bytes;
+    const node = dagPb.decode(bytes);
+    if (!node.Links.length) return UnixFS.unmarshal(node.Data ?? new Uint8Array()).data ?? new Uint8Array();
+    const parts: Uint8Array[] = [];
+    for (const link of node.Links) parts.push(await this.fileContent(link.Hash));
+    return Buffer.concat(parts);
+  }
+
+  /** A block, refused when it does not hash to its CID. */
+  private async checked(cid: CID): Promise<Uint8Array> {
+    const bytes = await this.get(cid);
+    const digest = await sha256.digest(bytes);
+    if (!equalBytes(digest.digest, cid.multihash.digest)) throw new Error(`block ${cid} does not match its CID: the blockstore is damaged`);
+    return bytes;
   }
 
   /** A CAR v1 of the record, blocks in depth-first order without duplicates. */

@@ -29,9 +29,13 @@ interface Frame {
 /** A finalised record whose firing goes on: its later transitions make new versions. */
 interface Following {
   row: IncidentRow;
+  /** The alert as its last transition left it (an edited or removed rule takes the alert with it). */
+  alert: AlertView;
   quiet: boolean;
-  /** The firing's transitions are those from here on (pending, else firing). */
+  /** The firing's transitions are those from here on (pending, else firing)… */
   since: number;
+  /** …and before the next firing's first, once it began. */
+  until?: number;
   timer?: NodeJS.Timeout;
   /** The firing ended: once its last transitions are in a version, nothing more follows. */
   ended: boolean;
@@ -95,12 +99,13 @@ export class IncidentRecorder {
     this.detach.push(
       this.deps.alerts.subscribe({
         transition: (t) => {
-          this.follow(t.alert, t.to);
+          this.follow(t.alert, t.to, t.at);
           if (t.to === "firing") this.begin(t.alert, t.quiet);
         },
       }),
     );
-    this.retentionTimer = setInterval(() => void this.applyRetention(), 3_600_000);
+    // Behind the records being written: a block one of them is about to reuse is never deleted under it.
+    this.retentionTimer = setInterval(() => (this.writing = this.writing.then(() => this.applyRetention())), 3_600_000);
     await this.applyRetention();
   }
 
@@ -255,7 +260,7 @@ export class IncidentRecorder {
       const now = deps.alerts.get(alert.id);
       const later = deps.alertStore.events(alert.id, 1).some((e) => e.at > telemetry.to && e.at >= since);
       if (now?.firingSince === r.inputs.firingAt && (now.phase !== "normal" || later)) {
-        const f: Following = { row: deps.store.byId(r.id)!, quiet: r.quiet, since, ended: now.phase === "normal" };
+        const f: Following = { row: deps.store.byId(r.id)!, alert: now, quiet: r.quiet, since, ended: now.phase === "normal" };
         this.following.set(alert.id, f);
         if (later) this.versionSoon(f, 0);
       }
@@ -271,15 +276,24 @@ export class IncidentRecorder {
     }
   }
 
-  /** A transition of an alert whose record is finalised: a new version soon, unless a new firing began. */
-  private follow(alert: AlertView, to: string): void {
+  /**
+   * A transition of an alert whose record is finalised: a new version soon. When the alert's next
+   * cycle begins (pending or firing again), a version still to come is made at once with the
+   * transitions before it, and nothing more follows.
+   */
+  private follow(alert: AlertView, to: string, at: number): void {
     const f = this.following.get(alert.id);
     if (!f) return;
-    if (to === "firing" || alert.firingSince !== f.row.firingAt) {
-      clearTimeout(f.timer);
+    if (to === "pending" || to === "firing" || alert.firingSince !== f.row.firingAt) {
       this.following.delete(alert.id);
+      if (!f.timer) return;
+      clearTimeout(f.timer);
+      f.timer = undefined;
+      f.until = at;
+      this.writing = this.writing.then(() => this.addVersion(f));
       return;
     }
+    f.alert = alert;
     if (to === "resolved" || to === "normal") f.ended = true;
     this.versionSoon(f, VERSION_DELAY_MS);
   }
@@ -299,7 +313,7 @@ export class IncidentRecorder {
     try {
       const events = deps.alertStore
         .events(alertId, 1000)
-        .filter((e) => e.at >= f.since)
+        .filter((e) => e.at >= f.since && (f.until === undefined || e.at < f.until))
         .reverse();
       const previous = { cid: f.row.cid!, files: await deps.content.readTree(CID.parse(f.row.cid!)) };
       const { files, manifest } = nextVersion(previous, events);
@@ -309,11 +323,8 @@ export class IncidentRecorder {
       const row = deps.store.addVersion(f.row, { cid: root.toString(), bytes, blocks: blocks.map((b) => b.cid.toString()), at: this.now() });
       deps.log.info({ alert: alertId, incident: row.id, cid: row.cid, version: row.version, previous: row.previous, events: events.length }, "incident record: new version");
       f.row = row;
-      const alert = deps.alerts.get(alertId);
-      if (alert) {
-        const event: FinalisedIncident = { alert, quiet: f.quiet, incident: { id: row.id, cid: row.cid!, firingAt: row.firingAt, from: row.from, to: row.to, bytes, blocks: blocks.length, version: manifest.version, previous: row.previous } };
-        for (const l of this.listeners) l(event);
-      }
+      const event: FinalisedIncident = { alert: f.alert, quiet: f.quiet, incident: { id: row.id, cid: row.cid!, firingAt: row.firingAt, from: row.from, to: row.to, bytes, blocks: blocks.length, version: manifest.version, previous: row.previous } };
+      for (const l of this.listeners) l(event);
     } catch (err) {
       deps.log.error({ alert: alertId, incident: f.row.id, err: (err as Error).message }, "incident record: cannot make a new version; its transitions stay in the alert's events");
     }

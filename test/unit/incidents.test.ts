@@ -143,6 +143,18 @@ describe("incident blockstore and CAR export", () => {
     await content.close();
   });
 
+  it("reads a file back whole when a chunk of it repeats (a block stored once, read twice)", async () => {
+    const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
+    await content.open();
+    const chunk = Uint8Array.from({ length: 1024 * 1024 }, (_, i) => i % 253);
+    const repeated = Buffer.concat([chunk, chunk, Buffer.from("end")]);
+    const { root, blocks } = await importFiles([{ path: "sound/mic.opus", content: repeated }, { path: "manifest.json", content: new TextEncoder().encode("{}") }]);
+    await content.put(blocks, async () => {});
+    const [file] = (await content.readTree(root)).filter((f) => f.path === "sound/mic.opus");
+    expect(Buffer.from(file.content).equals(repeated)).toBe(true);
+    await content.close();
+  });
+
   it("a later version holds the one before whole as previous/, whose CID it keeps, and reads back from the blockstore", async () => {
     const content = new ContentStore(mkdtempSync(join(tmpdir(), "wachter-blocks-")));
     await content.open();
