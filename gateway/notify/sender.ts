@@ -2,7 +2,8 @@ import { Backoff } from "../../common/backoff.js";
 import type { Logger } from "../../common/logger.js";
 import { MAX_RETRY_MS, type Outbox } from "./outbox.js";
 
-type Deliver = (payload: string, signal: AbortSignal) => Promise<void>;
+/** `attempts`: how often delivering this item failed before. */
+type Deliver = (payload: string, signal: AbortSignal, attempts: number) => Promise<void>;
 
 /**
  * Delivers one sink's outbox in order. An item leaves the outbox only once delivery is
@@ -55,7 +56,7 @@ export class OutboxSender {
       for (const item of items) {
         let failure: Error | undefined;
         try {
-          if ((await Promise.race([this.deliver(item.payload, signal), this.stopped])) === "stopped") return;
+          if ((await Promise.race([this.deliver(item.payload, signal, item.attempts), this.stopped])) === "stopped") return;
         } catch (err) {
           failure = err as Error;
         }

@@ -93,6 +93,6 @@ export interface IncidentRow {
   version: number;
   /** The CID of the version before, which this one links to as its directory `previous`. */
   previous: string | null;
-  /** Its copy on the plant's IPFS node (incidents.replicate): "pending", "replicated" or "failed: reason"; null without replication. */
+  /** Its copy on the plant's IPFS node (incidents.replicate): "pending", "replicated", "retrying: reason" or "failed: reason" (for good); null without replication. */
   replication: string | null;
 }

@@ -17,6 +17,8 @@ export class KuboRpcStandIn {
   readonly blocks = new Map<string, Uint8Array>();
   readonly pins = new Set<string>();
   imports = 0;
+  /** Set to refuse every import with this HTTP status, as a node does with a CAR it cannot take. */
+  refuseWith: number | undefined;
   private server: Server | undefined;
 
   constructor(private readonly authorization?: string) {}
@@ -41,6 +43,7 @@ export class KuboRpcStandIn {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (this.authorization && req.headers.authorization !== this.authorization) return { status: 403, body: "403 - Forbidden" };
     if (req.method !== "POST" || url.pathname !== "/api/v0/dag/import") return { status: 404, body: "404 page not found" };
+    if (this.refuseWith) return { status: this.refuseWith, body: "cannot take this CAR" };
     const form = await new Request(url, { method: "POST", headers: req.headers as Record<string, string>, body: Readable.toWeb(req) as ReadableStream, duplex: "half" } as RequestInit).formData();
     const lines: string[] = [];
     for (const file of form.values()) {

@@ -44,9 +44,9 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
   });
 
   it("says why a record is not on the node while it is down, and copies it once it is back, pinned and whole", async () => {
-    const failing = await waitFor("a record that could not be replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.replication?.startsWith("failed: ")), 40_000, 250);
+    const failing = await waitFor("a record that could not be replicated yet", async () => (await api<Row[]>("/api/incidents")).find((r) => r.replication?.startsWith("retrying: ")), 40_000, 250);
     expect(failing.status).toBe("finalised");
-    expect(failing.replication).toMatch(/^failed: .*fetch failed/);
+    expect(failing.replication).toMatch(/^retrying: .*fetch failed/);
     await node.listen(nodePort);
     const done = await waitFor("the record replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.id === failing.id && r.replication === "replicated"), 20_000, 250);
     expect(node.holds(done.cid!)).toBe(true);
@@ -61,17 +61,31 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
     expect(node.holds(first.cid!)).toBe(true);
   }, 30_000);
 
-  it("is refused by a node that asks for other credentials, and says so", async () => {
+  it("keeps trying a node that asks for other credentials, and says why", async () => {
     await node.close();
     const strict = new KuboRpcStandIn("Bearer another-token");
     await strict.listen(nodePort);
     try {
       await api("/api/alerts/hot~spindle.bearing/shelve", { method: "POST", body: JSON.stringify({ for: "15m" }) });
-      const refused = await waitFor("version 3 refused", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 3 && r.replication?.startsWith("failed: ")), 20_000, 250);
-      expect(refused.replication).toBe("failed: the IPFS node answered HTTP 403: 403 - Forbidden");
+      const refused = await waitFor("version 3 refused", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 3 && r.replication?.startsWith("retrying: ")), 20_000, 250);
+      expect(refused.replication).toBe("retrying: the IPFS node answered HTTP 403: 403 - Forbidden");
       expect(strict.imports).toBe(0);
     } finally {
       await strict.close();
     }
-  }, 30_000);
+    await node.listen(nodePort);
+    const v3 = await waitFor("version 3 replicated once the node takes the token", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 3 && r.replication === "replicated"), 30_000, 250);
+    expect(node.holds(v3.cid!)).toBe(true);
+  }, 60_000);
+
+  it("gives up at once on a record the node refuses for what it is, and that holds up none after it", async () => {
+    node.refuseWith = 400;
+    await api("/api/alerts/hot~spindle.bearing/shelve", { method: "POST", body: JSON.stringify({ for: null }) });
+    const refused = await waitFor("version 4 refused for good", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 4 && r.replication?.startsWith("failed: ")), 20_000, 250);
+    expect(refused.replication).toBe("failed: the IPFS node answered HTTP 400: cannot take this CAR");
+    node.refuseWith = undefined;
+    await api("/api/alerts/hot~spindle.bearing/shelve", { method: "POST", body: JSON.stringify({ for: "15m" }) });
+    const v5 = await waitFor("version 5 replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 5 && r.replication === "replicated"), 20_000, 250);
+    expect(node.holds(v5.cid!)).toBe(true);
+  }, 40_000);
 });
