@@ -1,5 +1,5 @@
 import { PNG } from "pngjs";
-import { colourise, MIN_AUTO_SPAN, paletteLut, type WireFrame } from "../protocol/thermal.js";
+import { colourise, frameRange, paletteLut, type WireFrame } from "../protocol/thermal.js";
 
 /**
  * Pictures in a record for whoever opens its files without the dashboard: the thermal frame at the
@@ -73,8 +73,11 @@ export interface Region {
   height: number;
 }
 
-/** The colour range a still is drawn with: the frame's own, at least MIN_AUTO_SPAN wide. */
-export const stillRange = (f: WireFrame) => ({ lo: f.min, hi: Math.max(f.max, f.min + MIN_AUTO_SPAN) });
+/** The colour range a still is drawn with: the frame's own, as the live view's automatic range. */
+export const stillRange = (f: WireFrame) => {
+  const { lo, hi } = frameRange(f.min, f.max, f.ts);
+  return { lo, hi };
+};
 
 /**
  * A frame in the ironbow palette over its own range, at least 320 pixels wide, with its regions

@@ -189,7 +189,7 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
                     {plantTime(e.at, { dateStyle: "short", timeStyle: "medium" })}: {e.from_state} → {e.to_state}
                     {e.value !== null ? `, ${formatShown(e.value, alert.unit, to, decimals)} ${shownUnit(alert.unit, to)}` : ""}
                     {e.detail ? ` (${e.detail})` : ""}
-                    {e.to_state === "firing" && <IncidentLink cid={records.find((r) => r.alert === alert.id && r.firingAt === e.at)?.cid} />}
+                    {e.to_state === "firing" && <IncidentLink cid={recordOf(records, alert.id, e.at)} />}
                   </li>
                 ))}
               </ol>
@@ -199,6 +199,14 @@ export function ChannelPage({ channel, info, thresholds }: { channel: string; in
       )}
     </section>
   );
+}
+
+/**
+ * The newest version of the record of a firing. The record's moment and the transition's time are
+ * two readings of the gateway's clock a few milliseconds apart.
+ */
+function recordOf(records: IncidentRow[], alert: string, firedAt: number): string | null | undefined {
+  return records.find((r) => r.alert === alert && Math.abs(r.firingAt - firedAt) < 1000)?.cid;
 }
 
 /** The record of what the machine looked and sounded like when an alarm fired, once it is finalised. */

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot, { type AlignedData } from "uplot";
 import type { AlertMsg, ThresholdMsg } from "../../../gateway/protocol/alerts.js";
 import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentRow, type IncidentSpectrum } from "../../../gateway/protocol/incident.js";
-import { decodeThermal, paletteLut, PALETTES, type Palette, type WireFrame } from "../../../gateway/protocol/thermal.js";
+import { decodeThermal, frameRange, paletteLut, PALETTES, type Palette, type WireFrame } from "../../../gateway/protocol/thermal.js";
 import { AXIS, drawThresholds } from "../charts.js";
 import { formatValue } from "../format.js";
 import { drawOverlays, drawPaletteBar, paintFrame, roiStats } from "../thermalDraw.js";
@@ -17,11 +17,12 @@ type Severity = AlertMsg["severity"];
 const WITH_SECONDS: Intl.DateTimeFormatOptions = { dateStyle: "short", timeStyle: "medium" };
 const megabytes = (bytes: number) => `${formatValue(bytes / 1_000_000, 2)} MB`;
 const severityText = (s: Severity) => `${SEVERITY_ICON[s]} ${t(`severity.${s}` as MessageKey)}`;
-/** Where a record's copy on the plant's IPFS node stands, in words ("failed: reason" as the gateway gives it). */
+/** Where a record's copy on the plant's IPFS node stands, in words ("retrying: reason" and "failed: reason" as the gateway gives them). */
 function replicationText(state: string | null): string {
   if (state === null) return "";
   if (state === "replicated" || state === "pending") return t(`incidents.replication.${state}`);
-  return t("incidents.replication.failed", { reason: state.replace(/^failed: /, "") });
+  const [, kind, reason] = /^(retrying|failed): (.*)$/s.exec(state) ?? [undefined, "failed", state];
+  return t(kind === "retrying" ? "incidents.replication.retrying" : "incidents.replication.failed", { reason });
 }
 
 const temperature = (celsius: number, decimals = 1) => `${formatShown(celsius, CELSIUS, temperatureUnit.value, decimals)} ${shownUnit(CELSIUS, temperatureUnit.value)}`;
@@ -35,13 +36,21 @@ export function IncidentsPage() {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let gone = false;
     const load = async () => {
-      const [list, current] = await Promise.all([api<IncidentRow[]>("GET", "api/incidents"), api<AlertMsg[]>("GET", "api/alerts")]);
-      if (gone) return;
-      setError(list.ok ? "" : t("error.refused", { error: list.error }));
-      // A firing's newest version holds the ones before it: one row per firing.
-      if (list.ok) setRows(list.data.filter((r, i) => !list.data.slice(0, i).some((n) => n.alert === r.alert && n.firingAt === r.firingAt)));
-      if (current.ok) setAlerts(new Map(current.data.map((a) => [a.id, a])));
-      timer = setTimeout(() => void load(), list.ok && list.data.some((r) => r.status === "recording") ? 2000 : 5000);
+      let recording = false;
+      try {
+        const [list, current] = await Promise.all([api<IncidentRow[]>("GET", "api/incidents"), api<AlertMsg[]>("GET", "api/alerts")]);
+        if (gone) return;
+        setError(list.ok ? "" : t("error.refused", { error: list.error }));
+        // A firing's newest version holds the ones before it: one row per firing.
+        if (list.ok) setRows(list.data.filter((r, i) => !list.data.slice(0, i).some((n) => n.alert === r.alert && n.firingAt === r.firingAt)));
+        if (current.ok) setAlerts(new Map(current.data.map((a) => [a.id, a])));
+        recording = list.ok && list.data.some((r) => r.status === "recording");
+      } catch (err) {
+        // The gateway unreachable (restarting): said, and asked again.
+        if (!gone) setError(t("error.refused", { error: (err as Error).message }));
+      } finally {
+        if (!gone) timer = setTimeout(() => void load(), recording ? 2000 : 5000);
+      }
     };
     void load();
     return () => {
@@ -80,7 +89,9 @@ export function IncidentsPage() {
                     <td>
                       {r.status === "finalised" && r.cid ? (
                         <>
-                          <a href={`#/incident/${r.cid}`}>{t("incidents.open")}</a>
+                          <a href={`#/incident/${r.cid}`} aria-label={t("incidents.openNamed", { alert: alert?.name ?? r.alert, time: plantTime(r.firingAt, WITH_SECONDS) })}>
+                            {t("incidents.open")}
+                          </a>
                           {r.version > 1 && ` · ${t("incidents.version", { n: r.version })}`}
                         </>
                       ) : r.status === "recording" ? (
@@ -134,7 +145,10 @@ export function IncidentPage({ cid }: { cid: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
   const [replication, setReplication] = useState<string | null>(null);
   useEffect(() => {
-    void api<{ incident: IncidentRow }>("GET", `api/incidents/${encodeURIComponent(cid)}`).then((res) => setReplication(res.ok ? res.data.incident.replication : null));
+    api<{ incident: IncidentRow }>("GET", `api/incidents/${encodeURIComponent(cid)}`).then(
+      (res) => setReplication(res.ok ? res.data.incident.replication : null),
+      () => setReplication(null),
+    );
   }, [cid]);
   useEffect(() => {
     let url: string | undefined;
@@ -154,6 +168,7 @@ export function IncidentPage({ cid }: { cid: string }) {
         const manifest = json<IncidentManifest>(files.get("manifest.json"));
         if (manifest?.format !== MANIFEST_FORMAT) throw new Error(`not a ${MANIFEST_FORMAT} record`);
         const alertFile = json<AlertFile>(files.get(manifest.alertFile))!;
+        if (gone) return;
         url = URL.createObjectURL(new Blob([car], { type: "application/vnd.ipld.car" }));
         show({ state: "ok", files, blocks, bytes: car.length, manifest, alertFile, carUrl: url });
       } catch (err) {
@@ -296,12 +311,9 @@ function IncidentCamera({ camera, files, firingAt }: { camera: Camera; files: Ma
   const legend = useRef<HTMLCanvasElement>(null);
   const offscreen = useMemo(() => document.createElement("canvas"), []);
   const lut = useMemo(() => paletteLut(palette), [palette]);
-  const recordRange = useMemo(() => {
-    const lo = Math.min(...frames.map((f) => f.min));
-    return { lo, hi: Math.max(lo + 1, ...frames.map((f) => f.max)) };
-  }, [frames]);
+  const recordRange = useMemo(() => frameRange(Math.min(...frames.map((f) => f.min)), Math.max(...frames.map((f) => f.max)), 0), [frames]);
   const frame: WireFrame | undefined = frames[index];
-  const range = frame && (scale === "record" ? recordRange : { lo: frame.min, hi: Math.max(frame.max, frame.min + 1) });
+  const range = frame && (scale === "record" ? recordRange : frameRange(frame.min, frame.max, frame.ts));
 
   useEffect(() => {
     const ctx = canvas.current?.getContext("2d");
@@ -353,12 +365,21 @@ function IncidentCamera({ camera, files, firingAt }: { camera: Camera; files: Ma
         <strong>{plantTime(frame.ts, WITH_SECONDS)}</strong> ({relative(frame.ts, firingAt)}) · {t("incident.frameOf", { n: index + 1, count: frames.length })}
       </p>
       <div class="incident-controls">
-        <button type="button" name="play" aria-pressed={playing} onClick={() => setPlaying(!playing)}>
+        <button type="button" name="play" data-playing={playing} onClick={() => setPlaying(!playing)}>
           {t(playing ? "incident.pause" : "incident.play")}
         </button>
         <label class="incident-slider">
           <span>{t("incident.frame")}</span>
-          <input type="range" name="frame" min={0} max={frames.length - 1} step={1} value={index} onInput={(e) => setIndex(Number((e.target as HTMLInputElement).value))} />
+          <input
+            type="range"
+            name="frame"
+            min={0}
+            max={frames.length - 1}
+            step={1}
+            value={index}
+            aria-valuetext={`${t("incident.frameOf", { n: index + 1, count: frames.length })}, ${plantTime(frame.ts, WITH_SECONDS)}`}
+            onInput={(e) => setIndex(Number((e.target as HTMLInputElement).value))}
+          />
         </label>
         <button type="button" name="moment" onClick={() => setIndex(nearest)}>
           {t("incident.toMoment")}
@@ -381,7 +402,7 @@ function IncidentCamera({ camera, files, firingAt }: { camera: Camera; files: Ma
           </select>
         </label>
       </div>
-      <p class="thermal-readout" aria-live="polite">
+      <p class="thermal-readout">
         {px !== undefined && py !== undefined ? t("thermal.readout", { t: temperature(frame.celsius[py * frame.width + px], 2), x: px, y: py }) : t("thermal.pointHint")}
       </p>
       <ul class="thermal-stats">
