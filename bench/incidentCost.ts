@@ -89,7 +89,7 @@ export async function incidentCost(browser: Browser, telemetryBeforeS: number): 
     const finalised = (gateway.logs() as unknown as LogLine[]).filter((l) => l.msg === "incident record finalised");
     if (finalised.length !== FIRINGS) throw new Error(`expected ${FIRINGS} records, the gateway finalised ${finalised.length}`);
     const windows = finalised.map((l) => [l.time - l.ms!, l.time] as const);
-    const inAssembly = (t: number, slackMs = 0) => windows.some(([a, b]) => t >= a - slackMs && t <= b);
+    const inAssembly = (t: number) => windows.some(([a, b]) => t >= a && t <= b);
     const during: number[] = [];
     const outside: number[] = [];
     for (const [seq, t] of sent) {
@@ -109,6 +109,7 @@ export async function incidentCost(browser: Browser, telemetryBeforeS: number): 
     };
   } finally {
     scraping = false;
+    await scraper.catch(() => undefined);
     await page.close();
     await gateway.stop();
     await pair.unplug();

@@ -149,7 +149,7 @@ describe("incident records in the dashboard: overheat → record → its frames,
     await page.hover(".incident-camera canvas.thermal-canvas", { position: { x: 40, y: 40 } });
     expect((await state()).readout).toMatch(/^\d+\.\d\d °C at \(\d+, \d+\)$/);
     await page.click('button[name="play"]');
-    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>(".incident-camera")!.dataset.index) === 0 || document.querySelector('button[name="play"]')!.getAttribute("aria-pressed") === "false", undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>(".incident-camera")!.dataset.index) === 0 || document.querySelector<HTMLElement>('button[name="play"]')!.dataset.playing === "false", undefined, { timeout: 10_000 });
     const audio = (await page.evaluate(audioCheck(true))) as { decoded: boolean; duration: number; playedTo: number; error: string | null };
     expect(audio.error).toBeNull();
     expect(audio.decoded).toBe(true);
@@ -205,7 +205,7 @@ describe("incident records in the dashboard: overheat → record → its frames,
     expect(v2.lit).toBeGreaterThan(10);
     expect(v2.chartPoints).toBeGreaterThan(10);
     await page.click(".incident-version a");
-    await page.waitForFunction((cid) => location.hash === `#/incident/${cid}` && document.querySelector('.incident[data-verified="true"]') !== null, incident.cid);
+    await page.waitForFunction((cid) => document.querySelector('.incident[data-verified="true"] .cid')?.textContent === cid, incident.cid);
     expect(await page.locator(".incident-version").count()).toBe(0);
   }, 40_000);
 

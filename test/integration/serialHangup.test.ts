@@ -59,6 +59,7 @@ describe("a serial device that hangs up", () => {
     cleanups.push(() => rec.hub.stop(), () => source.stop());
     const state = () => rec.source("board")?.status.state;
     const lossMs: number[] = [];
+    cleanups.push(() => pair.unplug());
     for (let round = 0; round < 15; round++) {
       await pair.start();
       if (round === 0) source.start();
@@ -74,14 +75,17 @@ describe("a serial device that hangs up", () => {
           // EAGAIN while the gateway catches up; EIO once unplugged.
         }
       }, 1);
-      await waitFor(`round ${round}: readings`, () => rec.values("t").length > 0, 5000);
-      await new Promise((r) => setTimeout(r, 20 + round * 7));
-      const unplugged = performance.now();
-      await pair.unplug();
-      clearInterval(flood);
-      closeSync(board);
-      await waitFor(`round ${round}: source down after unplug`, () => state() === "down", 3000);
-      lossMs.push(performance.now() - unplugged);
+      try {
+        await waitFor(`round ${round}: readings`, () => rec.values("t").length > 0, 5000);
+        await new Promise((r) => setTimeout(r, 20 + round * 7));
+        const unplugged = performance.now();
+        await pair.unplug();
+        await waitFor(`round ${round}: source down after unplug`, () => state() === "down", 3000);
+        lossMs.push(performance.now() - unplugged);
+      } finally {
+        clearInterval(flood);
+        closeSync(board);
+      }
     }
     expect(Math.max(...lossMs)).toBeLessThan(3000);
   }, 120_000);
