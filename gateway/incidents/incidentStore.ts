@@ -63,11 +63,14 @@ export class IncidentStore {
     return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE cid = ? AND status = 'finalised' ORDER BY id DESC LIMIT 1`).get(cid) as IncidentRow | undefined;
   }
 
-  /** The root CID of the record of an alert's firing at `firingAt`, once finalised. */
+  /** The newest finalised version of the record of an alert's firing at `firingAt`. */
+  latestFor(alert: string, firingAt: number): IncidentRow | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE alert = ? AND firing_at = ? AND status = 'finalised' ORDER BY id DESC LIMIT 1`).get(alert, firingAt) as IncidentRow | undefined;
+  }
+
+  /** The root CID of the record of an alert's firing at `firingAt` (its newest version), once finalised. */
   cidFor(alert: string, firingAt: number | null): string | null {
-    if (firingAt === null) return null;
-    const row = this.db.prepare("SELECT cid FROM incidents WHERE alert = ? AND firing_at = ? AND status = 'finalised' ORDER BY id DESC LIMIT 1").get(alert, firingAt) as { cid: string } | undefined;
-    return row?.cid ?? null;
+    return firingAt === null ? null : (this.latestFor(alert, firingAt)?.cid ?? null);
   }
 
   /** Whether any record holds this block. */

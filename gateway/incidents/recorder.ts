@@ -282,7 +282,7 @@ export class IncidentRecorder {
    * transitions before it, and nothing more follows.
    */
   private follow(alert: AlertView, to: string, at: number): void {
-    const f = this.following.get(alert.id);
+    const f = this.following.get(alert.id) ?? this.resume(alert, to);
     if (!f) return;
     if (to === "pending" || to === "firing" || alert.firingSince !== f.row.firingAt) {
       this.following.delete(alert.id);
@@ -296,6 +296,29 @@ export class IncidentRecorder {
     f.alert = alert;
     if (to === "resolved" || to === "normal") f.ended = true;
     this.versionSoon(f, VERSION_DELAY_MS);
+  }
+
+  /**
+   * After a restart nothing is followed any more: the first transition of a firing whose record
+   * was finalised before picks it up again (its newest version), so its transitions still get
+   * into a version.
+   */
+  private resume(alert: AlertView, to: string): Following | undefined {
+    const { store, alertStore } = this.deps;
+    if (to === "pending" || to === "firing" || alert.firingSince === null) return undefined;
+    if (alert.phase === "normal" && to !== "resolved") return undefined;
+    if ([...this.recordings].some((r) => r.alert.id === alert.id)) return undefined;
+    const row = store.latestFor(alert.id, alert.firingSince);
+    if (!row) return undefined;
+    const firingAt = alert.firingSince;
+    // The firing's transitions begin with its pending one, as in the first version.
+    const pending = alertStore.events(alert.id, 1000).find((e) => e.to_state === "pending" && e.at <= firingAt);
+    // Whether its firing was announced is not kept: a shelved alert's versions stay quiet.
+    const quiet = alert.shelvedUntil !== null && alert.shelvedUntil > this.now();
+    const f: Following = { row, alert, quiet, since: pending?.at ?? firingAt, ended: false };
+    this.following.set(alert.id, f);
+    this.deps.log.info({ alert: alert.id, incident: row.id, version: row.version }, "incident record followed again after a restart");
+    return f;
   }
 
   private versionSoon(f: Following, delayMs: number): void {

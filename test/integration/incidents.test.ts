@@ -257,4 +257,22 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(ipfsCar("roots", packed).stdout.trim()).toBe(incident.cid);
     expect((await get(`/api/incidents/${incident.cid}.car`)).status).toBe(200);
   }, 60_000);
+
+  it("follows the firing again after a restart: its end makes the next version", async () => {
+    type Row = typeof incident & { version: number; previous: string | null };
+    const v2 = ((await (await get("/api/incidents")).json()) as Row[]).find((i) => i.version === 2)!;
+    await gateway.stop();
+    // The simulated machine starts cold again, so the alert, still firing as stored, resolves.
+    await gateway.start();
+    const v3 = await waitFor("version 3 after the restart", async () => ((await (await get("/api/incidents")).json()) as Row[]).find((i) => i.version === 3), 30_000, 250);
+    expect(v3).toMatchObject({ status: "finalised", alert: incident.alert, firingAt: incident.firingAt, previous: v2.cid });
+    expect(gateway.logs().some((l) => l.msg === "incident record followed again after a restart")).toBe(true);
+    const carFile = join(work, "v3.car");
+    writeFileSync(carFile, Buffer.from(await (await get(`/api/incidents/${v3.cid}.car`)).arrayBuffer()));
+    const out = join(work, "v3");
+    expect(ipfsCar("unpack", carFile, "--output", out).status).toBe(0);
+    const states = JSON.parse(readFileSync(join(out, "alert.json"), "utf8")).events.map((e: { to_state: string }) => e.to_state);
+    expect(states).toEqual(expect.arrayContaining(["firing", "acknowledged", "resolved"]));
+    expect(states.indexOf("resolved")).toBeGreaterThan(states.indexOf("acknowledged"));
+  }, 60_000);
 });
