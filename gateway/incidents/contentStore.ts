@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { CarWriter } from "@ipld/car";
 import * as dagPb from "@ipld/dag-pb";
 import { FsBlockstore } from "blockstore-fs";
@@ -40,7 +41,7 @@ class CollectingStore {
     this.sinceYield += bytes.length;
     if (this.sinceYield >= IMPORT_SLICE_BYTES) {
       this.sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     return cid;
   }
@@ -156,16 +157,17 @@ export class ContentStore {
     const files: Array<{ path: string; content: Uint8Array }> = [];
     for (const link of dagPb.decode(await this.checked(root)).Links) {
       const path = `${prefix}${link.Name ?? ""}`;
-      const node = link.Hash.code === dagPb.code ? dagPb.decode(await this.checked(link.Hash)) : undefined;
+      const bytes = link.Hash.code === dagPb.code ? await this.checked(link.Hash) : undefined;
+      const node = bytes && dagPb.decode(bytes);
       if (node && UnixFS.unmarshal(node.Data ?? new Uint8Array()).type === "directory") files.push(...(await this.readTree(link.Hash, `${path}/`)));
-      else files.push({ path, content: await this.fileContent(link.Hash) });
+      else files.push({ path, content: await this.fileContent(link.Hash, bytes) });
     }
     return files;
   }
 
   /** A file's bytes: its leaves in link order, each checked against its CID (a chunk that repeats is read each time). */
-  private async fileContent(cid: CID): Promise<Uint8Array> {
-    const bytes = await this.checked(cid);
+  private async fileContent(cid: CID, checked?: Uint8Array): Promise<Uint8Array> {
+    const bytes = checked ?? (await this.checked(cid));
     if (cid.code === raw.code) return bytes;
     const node = dagPb.decode(bytes);
     if (!node.Links.length) return UnixFS.unmarshal(node.Data ?? new Uint8Array()).data ?? new Uint8Array();

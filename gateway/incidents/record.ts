@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { CameraInfo, ChannelInfo, MicInfo, SpectrumColumn } from "../../sensors/index.js";
 import type { AlertView } from "../alerts/engine.js";
 import type { Rule } from "../alerts/schema.js";
@@ -33,8 +34,6 @@ export interface IncidentFile {
   path: string;
   content: Uint8Array;
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Room kept for the manifest when the size cap is applied. */
 const MANIFEST_ALLOWANCE = 64 * 1024;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { CID } from "multiformats/cid";
 import { frameStats, type SpectrumColumn } from "../../sensors/index.js";
 import type { Logger } from "../../common/logger.js";
@@ -54,8 +55,6 @@ interface Recording {
   microphones?: IncidentInputs["microphones"]["list"];
   timers: NodeJS.Timeout[];
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Keeps the pre-roll of every camera and microphone in bounded rings and, when an alert of a
@@ -223,7 +222,7 @@ export class IncidentRecorder {
         const points = deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step);
         channels.push({ info: c.info, points: points.length, csv: telemetryCsv(points) });
         historyMs = Math.max(historyMs, performance.now() - t);
-        await yieldToEventLoop();
+        await nextTurn();
       }
       const since = r.alert.pendingSince ?? r.inputs.firingAt;
       const events = deps.alertStore
@@ -245,7 +244,7 @@ export class IncidentRecorder {
       });
       const buildMs = performance.now() - built;
       r.cameras = r.microphones = undefined;
-      await yieldToEventLoop();
+      await nextTurn();
       const { root, blocks } = await importFiles(files);
       const bytes = blocks.reduce((n, b) => n + b.bytes.length, 0);
       await deps.content.put(blocks, (written) => deps.content.delete(written.filter((c) => !deps.store.holdsBlock(c.toString()))));
