@@ -3,10 +3,10 @@ import type { Browser } from "playwright-core";
 import { API_TOKEN, GatewayProcess } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { PtyPair } from "../test/helpers/socat.js";
-import { drive, now, sampleValue } from "./pacing.js";
+import { drive, now } from "./pacing.js";
 import { rssMb } from "./proc.js";
 import { percentile } from "./stats.js";
-import { benchFields, openLatencyPage } from "./telemetryLatency.js";
+import { benchFields, line, openLatencyPage } from "./telemetryLatency.js";
 
 const CHANNELS = 20;
 const RATE_HZ = 50;
@@ -34,8 +34,6 @@ interface LogLine {
   historyMs?: number;
   buildMs?: number;
 }
-
-const line = (seq: number) => `${Array.from({ length: CHANNELS }, (_, i) => `c${i}=${i === 0 ? seq : sampleValue(i, seq)}`).join(" ")}\n`;
 
 /**
  * The cost of an incident record in the live gateway: a 20-channel serial board at 50 Hz (the
@@ -81,7 +79,7 @@ export async function incidentCost(browser: Browser, telemetryBeforeS: number): 
   try {
     const rssBefore = rssMb(pid);
     const fd = openSync(pair.board, constants.O_WRONLY | constants.O_NOCTTY);
-    const sent = await drive(firstAt + (FIRINGS - 1) * SPACING_S + 10, RATE_HZ, (seq) => writeSync(fd, line(seq)));
+    const sent = await drive(firstAt + (FIRINGS - 1) * SPACING_S + 10, RATE_HZ, (seq) => writeSync(fd, line(seq, CHANNELS)));
     closeSync(fd);
     scraping = false;
     await scraper;

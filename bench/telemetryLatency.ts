@@ -30,7 +30,8 @@ export interface TelemetryLatencyResult {
   ndcAlone: LatencyStats;
 }
 
-function line(seq: number, channels: number): string {
+/** One line of the bench board: c0 carries the sample's number, the others sampleValue. */
+export function line(seq: number, channels: number): string {
   const values = [`c0=${seq}`];
   for (let i = 1; i < channels; i++) values.push(`c${i}=${sampleValue(i, seq)}`);
   return `${values.join(" ")}\n`;
