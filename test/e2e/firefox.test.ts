@@ -1,6 +1,6 @@
 import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NamespacedFirefox, scriptPage } from "../helpers/firefox.js";
+import { NamespacedFirefox, scriptPage, signInFirefox } from "../helpers/firefox.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
@@ -11,15 +11,6 @@ import { audioStats, framesDecoded, hostCandidates, selectedPair, startViewer } 
  * for them (as on plant networks with VLANs or filtered multicast), so the gateway only learns the
  * browser's address from its connectivity checks (peer-reflexive candidates).
  */
-/** Signs in through the dashboard's form, as an operator would. */
-async function signIn(page: Page): Promise<void> {
-  await page.goto("http://127.0.0.1:8080/");
-  await page.waitForSelector("#login:not([hidden])");
-  await page.locator('input[name="username"]').fill("admin");
-  await page.locator('input[name="password"]').fill(ADMIN_PASSWORD);
-  await page.locator('button[type="submit"]').click();
-}
-
 /**
  * Replaces a field's text as a person does: select all, then type. Puppeteer's fill() empties a
  * pre-filled field by assigning its value without an input event, and a re-render arriving before
@@ -62,7 +53,7 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
   });
 
   it("signs in to the dashboard, connects and shows live telemetry", async () => {
-    await signIn(page);
+    await signInFirefox(page, ADMIN_PASSWORD);
     await page.waitForSelector("#main:not([hidden])");
     await page.waitForSelector('body[data-connection="connected"]', { timeout: 15_000 });
     expect(await page.$eval(".machine", (e) => e.textContent)).toBe("Firefox press");
@@ -141,7 +132,7 @@ describe("Firefox with WebRTC switched off", () => {
 
   it("says plainly that this browser cannot show live data, instead of spinning", async () => {
     const page = await firefox.browser.newPage();
-    await signIn(page);
+    await signInFirefox(page, ADMIN_PASSWORD);
     await page.waitForSelector('body[data-connection="unsupported"]', { timeout: 5000 });
     expect(await page.$eval("#connection", (e) => e.textContent)).toBe("No live data");
     expect(await page.$eval("#unsupported", (e) => !(e as HTMLElement).hidden && e.textContent?.includes("WebRTC is switched off"))).toBe(true);
@@ -162,7 +153,7 @@ describe("Firefox: acting on an alarm, a channel's page, one's own password (ove
     await gateway.start();
     firefox = await NamespacedFirefox.launch(ns);
     page = await firefox.browser.newPage();
-    await signIn(page);
+    await signInFirefox(page, ADMIN_PASSWORD);
     await page.waitForSelector(banner, { timeout: 30_000 });
   });
 

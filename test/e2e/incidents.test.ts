@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seriousViolations } from "../helpers/axe.js";
 import { launchChromium, signIn } from "../helpers/browser.js";
-import { NamespacedFirefox } from "../helpers/firefox.js";
+import { NamespacedFirefox, signInFirefox } from "../helpers/firefox.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 
@@ -213,11 +213,7 @@ describe("incident records in the dashboard: overheat → record → its frames,
     const firefox = await NamespacedFirefox.launch(ns);
     try {
       const ff: FirefoxPage = await firefox.browser.newPage();
-      await ff.goto("http://127.0.0.1:8080/");
-      await ff.waitForSelector("#login:not([hidden])");
-      await ff.locator('input[name="username"]').fill("admin");
-      await ff.locator('input[name="password"]').fill(ADMIN_PASSWORD);
-      await ff.locator('button[type="submit"]').click();
+      await signInFirefox(ff, ADMIN_PASSWORD);
       await ff.waitForSelector("#main:not([hidden])");
       await ff.select('select[name="language"]', "de");
       await ff.goto(`http://127.0.0.1:8080/#/incident/${incident.cid}`);

@@ -60,6 +60,15 @@ export class NamespacedFirefox {
   }
 }
 
+/** Signs in through the dashboard's form, as an operator would. */
+export async function signInFirefox(page: Page, password: string, url = "http://127.0.0.1:8080/"): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector("#login:not([hidden])");
+  await page.locator('input[name="username"]').fill("admin");
+  await page.locator('input[name="password"]').fill(password);
+  await page.locator('button[type="submit"]').click();
+}
+
 /** A puppeteer page as the WHEP page helpers take it (its `evaluate` is typed differently from playwright's). */
 export function scriptPage(page: Page): ScriptPage {
   return { evaluate: (fn, arg) => page.evaluate(fn as never, arg as never) as never };
