@@ -178,7 +178,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     },
     {
       [TELEMETRY_LABEL]: (out, scope) => new TelemetryStream(hub, readingBatches, out, { gateway: gatewayInfo, video: { palette: config.video.palette, range: config.video.range ?? null }, source: scope.source }),
-      [ALERTS_LABEL]: (out) => new AlertStream(alerts, channelIds, out),
+      [ALERTS_LABEL]: (out) => new AlertStream(alerts, { of: incidentOf, subscribe: (listener) => incidents.subscribe(listener) }, channelIds, out),
       [THERMAL_LABEL]: (out, scope) => thermalStream(hub, out, scope.source),
       [SPECTRUM_LABEL]: (out, scope) => spectrumStream(hub, out, scope.source),
     },

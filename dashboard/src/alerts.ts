@@ -20,6 +20,9 @@ export class AlertBook {
       else this.alerts.set(msg.alert.id, msg.alert);
     } else if (msg.t === "flood") {
       this.flood = { at: msg.at, count: msg.count };
+    } else if (msg.t === "incident") {
+      const alert = this.alerts.get(msg.alert);
+      if (alert?.firingSince === msg.firingSince) this.alerts.set(alert.id, { ...alert, incident: msg.cid });
     }
     this.dirty = true;
   }
@@ -98,6 +101,12 @@ export class AlertView {
     head.append(stamp);
     row.append(head, el("div", "alert-desc", a.description));
     const foot = el("div", "alert-foot");
+    if (a.incident) {
+      const record = el("a", "alert-record", t("alerts.record"));
+      record.href = `#/incident/${a.incident}`;
+      record.dataset.incidentLink = a.incident;
+      foot.append(record);
+    }
     if (a.ack) foot.append(el("span", "acked", `${t("alarm.ackedBy", { name: a.ack.by })}${a.ack.note ? `: ${a.ack.note}` : ""}`));
     const shelved = a.shelvedUntil !== null && a.shelvedUntil > now;
     if (shelved) foot.append(el("span", "muted", t("alerts.shelvedFor", { time: since(now, a.shelvedUntil!) })));

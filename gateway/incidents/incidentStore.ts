@@ -1,6 +1,9 @@
 import type { IncidentRow } from "../protocol/incident.js";
 import type { Db } from "../storage/db.js";
 
+/** The root CID of the finalised incident record of an alert's firing (its newest version), if any. */
+export type IncidentOf = (alert: string, firingSince: number | null) => string | null;
+
 const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous, replication`;
 
 /** The incidents table: one row per record, its root CID once finalised, and the blocks it holds. */

@@ -3,6 +3,7 @@ import { brokerClientOptions, reconnectWithBackoff, redactUrl } from "../../comm
 import type { Logger } from "../../common/logger.js";
 import type { AlertEngine, AlertView, FloodEvent, Transition } from "../alerts/engine.js";
 import type { RuleBook, RuleChangeEvent } from "../alerts/ruleBook.js";
+import type { IncidentOf } from "../incidents/incidentStore.js";
 import type { FinalisedIncident, IncidentRecorder } from "../incidents/recorder.js";
 import type { Outbox } from "./outbox.js";
 import type { NotifyConfig } from "./schema.js";
@@ -23,8 +24,6 @@ export interface AlertNotification {
 }
 
 const NOTIFIED = new Set(["firing", "resolved", "acknowledged"]);
-
-type IncidentOf = (alert: string, firingSince: number | null) => string | null;
 
 function alertFields(a: AlertView): NonNullable<AlertNotification["alert"]> {
   const { id, rule, channel, name, severity, state, value, unit, description, labels, firingSince, resolvedAt, ack } = a;

@@ -21,6 +21,8 @@ export interface AlertMsg {
   ack: { by: string; at: number; note: string } | null;
   shelvedUntil: number | null;
   updatedAt: number;
+  /** Root CID of the newest finalised incident record of this firing; null before there is one. */
+  incident: string | null;
 }
 
 /** A threshold to draw on a channel's chart. */
@@ -35,4 +37,6 @@ export interface ThresholdMsg {
 export type AlertsMessage =
   | { v: 1; t: "alerts"; alerts: AlertMsg[]; thresholds: ThresholdMsg[] }
   | { v: 1; t: "alert"; alert: AlertMsg; from: string; to: string; at: number }
+  /** A firing's incident record (or a newer version of it) was finalised. */
+  | { v: 1; t: "incident"; alert: string; firingSince: number; cid: string }
   | { v: 1; t: "flood"; at: number; count: number; windowMs: number };

@@ -96,6 +96,16 @@ describe("incident records in the dashboard: overheat → record → its frames,
     await ns?.destroy();
   });
 
+  /** The record link of the bearing's alert in the overview's Alerts list (kept up to date while another page shows). */
+  const overviewLink = () => page.getAttribute('#alert-list [data-alert="hot~spindle.bearing"] a[data-incident-link]', "href", { timeout: 1000 }).catch(() => null);
+
+  it("links the alert in the overview's Alerts list to its record once it is finalised", async () => {
+    await page.waitForSelector('#alert-list [data-alert="hot~spindle.bearing"] a[data-incident-link]', { timeout: 40_000 });
+    const listed = await page.evaluate(async () => ((await (await fetch("/api/incidents")).json()) as Incident[]).filter((i) => i.status === "finalised").map((i) => i.cid));
+    expect(listed).toHaveLength(1);
+    expect(await overviewLink()).toBe(`#/incident/${listed[0]}`);
+  }, 60_000);
+
   it("lists the record on the Incidents page, and links it once it is finalised", async () => {
     await page.click('nav a[href="#/incidents"]');
     await page.waitForSelector("tr[data-incident]", { timeout: 40_000 });
@@ -195,6 +205,10 @@ describe("incident records in the dashboard: overheat → record → its frames,
     await page.evaluate(() => (location.hash = "#/incidents"));
     await page.waitForFunction(() => document.querySelector('tr[data-status="finalised"]')?.textContent?.includes("version 2"), undefined, { timeout: 20_000 });
     expect(await page.locator(`tr[data-incident]`).count()).toBe(1);
+    const v2Cid = await page.getAttribute('tr[data-status="finalised"]', "data-cid");
+    expect(v2Cid).not.toBe(incident.cid);
+    // The alerts channel says so as well: the overview's link now opens version 2.
+    expect(await overviewLink()).toBe(`#/incident/${v2Cid}`);
     await page.click('tr[data-status="finalised"] a');
     await page.waitForSelector('.incident[data-verified="true"]');
     expect(await page.textContent(".incident-version")).toContain("Version 2");
