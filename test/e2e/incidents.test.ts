@@ -6,7 +6,12 @@ import { seriousViolations } from "../helpers/axe.js";
 import { launchChromium, signIn } from "../helpers/browser.js";
 import { NamespacedFirefox, signInFirefox } from "../helpers/firefox.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
+import { heliaNode } from "../helpers/heliaPeer.js";
 import { NetNs } from "../helpers/netns.js";
+import type { Proc } from "../helpers/processes.js";
+
+const IPFS_RPC_PORT = 5001;
+const IPFS_AUTH = "Bearer plant-ipfs-token-0123456789";
 
 interface Incident {
   status: string;
@@ -68,6 +73,7 @@ describe("incident records in the dashboard: overheat → record → its frames,
   /** For axe-core, injected as a script of its own: this context bypasses the CSP. */
   let axePage: Page;
   let incident: Incident;
+  let ipfsNode: Proc | undefined;
 
   beforeAll(async () => {
     ns = await NetNs.create(10_250);
@@ -78,7 +84,13 @@ describe("incident records in the dashboard: overheat → record → its frames,
         // The bearing passes 65 °C some 6 s after the start: the pre-rolls are full by then.
         sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
         alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
-        incidents: { telemetry: { before: "20s", after: "3s" }, frames: { before: "3s", after: "2s" }, sound: { before: "2s", after: "2s" } },
+        incidents: {
+          telemetry: { before: "20s", after: "3s" },
+          frames: { before: "3s", after: "2s" },
+          sound: { before: "2s", after: "2s" },
+          // The plant's IPFS node is down until a test starts it.
+          replicate: { kubo: { url: `http://127.0.0.1:${IPFS_RPC_PORT}`, authorization: IPFS_AUTH, timeout: "5s" } },
+        },
       },
       ns,
     );
@@ -91,6 +103,7 @@ describe("incident records in the dashboard: overheat → record → its frames,
   }, 60_000);
 
   afterAll(async () => {
+    await ipfsNode?.stop();
     await browser?.close();
     await gateway?.stop();
     await ns?.destroy();
@@ -117,6 +130,15 @@ describe("incident records in the dashboard: overheat → record → its frames,
     await axePage.waitForSelector('tr[data-status="finalised"]');
     expect(await seriousViolations(axePage)).toEqual([]);
   }, 90_000);
+
+  it("says whether the record reached the plant's IPFS node: not yet while the node is down, then copied and pinned (a real Helia node)", async () => {
+    const cell = 'tr[data-status="finalised"] td[data-replication]';
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-replication")?.startsWith("retrying: "), cell, { timeout: 20_000 });
+    expect(await page.textContent(cell)).toMatch(/^not copied yet \(.+\); the gateway keeps trying$/);
+    ipfsNode = (await heliaNode(ns, IPFS_RPC_PORT, IPFS_AUTH)).proc;
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-replication") === "replicated", cell, { timeout: 40_000 });
+    expect(await page.textContent(cell)).toBe("copied and pinned");
+  }, 70_000);
 
   it("opens the record, checks every block against the CID, and shows the frames at the moment, the sound and the charts", async () => {
     await page.click('tr[data-status="finalised"] a');
