@@ -237,7 +237,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
             : undefined,
       routes: [
         (a) => registerAlertsApi(a, alerts, alertStore, incidentOf),
-        (a) => registerIncidentsApi(a, incidentStore, content),
+        (a) => registerIncidentsApi(a, incidentStore, content, config.incidents.maxPinnedBytes),
         (a) => registerTrustlessGateway(a, incidentStore, content),
         (a) => registerRulesApi(a, { book: rules, backtests, channels: () => hub.channelStates().map((c) => c.info) }),
         (a) => registerHistoryApi(a, history),

@@ -15,7 +15,7 @@ import { clockSkewSeconds, startStatusWarnings } from "./app/StatusWarnings.js";
 import { AlarmBanner } from "./app/AlarmBanner.js";
 import { startAlarmSound } from "./app/alarmSound.js";
 import { h, render } from "preact";
-import { dataVersion, me, plantTimeZone, plantView, serverClock } from "./app/state.js";
+import { canAct, dataVersion, me, plantTimeZone, plantView, serverClock } from "./app/state.js";
 import { Store } from "./store.js";
 import { ThermalPanel } from "./thermal.js";
 import { DashboardView } from "./view.js";
@@ -128,7 +128,7 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("[data-range]"
 }
 
 const alertActions = {
-  canAct: () => me.value !== undefined && me.value.role !== "viewer",
+  canAct,
   ack: (id: string, note: string) => void post(`api/alerts/${encodeURIComponent(id)}/ack`, { note }),
   shelve: (id: string, forMs: number | null) => void post(`api/alerts/${encodeURIComponent(id)}/shelve`, { for: forMs }),
 };

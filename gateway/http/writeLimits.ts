@@ -6,7 +6,7 @@ import type { FastifyRequest } from "fastify";
  * wear the SD card nor grow the database without end. Counted per user (per address for API
  * tokens; plant tokens per user@gateway), under concurrency too (@fastify/rate-limit counts before the handler runs).
  */
-export const WRITES_PER_MINUTE = { preferences: 10, alertActions: 60, ruleChanges: 30 } as const;
+export const WRITES_PER_MINUTE = { preferences: 10, alertActions: 60, ruleChanges: 30, incidentPins: 30 } as const;
 
 export function perUserWrites(kind: keyof typeof WRITES_PER_MINUTE) {
   const max = WRITES_PER_MINUTE[kind];

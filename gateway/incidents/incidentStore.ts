@@ -4,7 +4,12 @@ import type { Db } from "../storage/db.js";
 /** The root CID of the finalised incident record of an alert's firing (its newest version), if any. */
 export type IncidentOf = (alert: string, firingSince: number | null) => string | null;
 
-const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous, replication`;
+const PIN = "FROM incident_pins p WHERE p.alert = incidents.alert AND p.firing_at = incidents.firing_at";
+const COLUMNS = `id, alert, firing_at AS firingAt, from_ts AS "from", to_ts AS "to", status, cid, bytes, blocks, finalised_at AS finalisedAt, error, version, previous, replication,
+  (SELECT pinned_by ${PIN}) AS pinnedBy, (SELECT pinned_at ${PIN}) AS pinnedAt`;
+
+/** The bytes a firing's records take: those of its newest version, which holds the blocks of those before it. */
+const firingBytes = (rows: IncidentRow[]) => Math.max(0, ...rows.map((r) => r.bytes ?? 0));
 
 /** The incidents table: one row per record, its root CID once finalised, and the blocks it holds. */
 export class IncidentStore {
@@ -81,23 +86,41 @@ export class IncidentStore {
     return this.db.prepare("SELECT 1 FROM incident_blocks WHERE cid = ? LIMIT 1").get(cid) !== undefined;
   }
 
-  /**
-   * Finished records to delete, every version of a firing together: those of alerts that fired
-   * before `before`, then the oldest while all of them exceed `maxBytes`. A firing takes the bytes
-   * of its newest version, which holds the blocks of those before it. Never one still recording.
-   */
-  expired(before: number, maxBytes: number): IncidentRow[] {
+  /** Finished records, every version of a firing together, oldest firing first. */
+  private firings(): IncidentRow[][] {
     const done = this.db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE status != 'recording' ORDER BY id`).all() as IncidentRow[];
     const firings = new Map<string, IncidentRow[]>();
     for (const r of done) firings.set(`${r.alert} ${r.firingAt}`, [...(firings.get(`${r.alert} ${r.firingAt}`) ?? []), r]);
-    const size = (rows: IncidentRow[]) => Math.max(0, ...rows.map((r) => r.bytes ?? 0));
-    let total = [...firings.values()].reduce((n, rows) => n + size(rows), 0);
-    return [...firings.values()].flatMap((rows) => {
-      const drop = rows[0].firingAt < before || total > maxBytes;
+    return [...firings.values()];
+  }
+
+  /**
+   * Finished records to delete, every version of a firing together: those of alerts that fired
+   * before `before`, then the oldest while all of them exceed `maxBytes`. Never one still
+   * recording, nor a pinned one (its bytes count towards `maxBytes` all the same).
+   */
+  expired(before: number, maxBytes: number): IncidentRow[] {
+    const firings = this.firings();
+    let total = firings.reduce((n, rows) => n + firingBytes(rows), 0);
+    return firings.flatMap((rows) => {
+      const drop = rows[0].pinnedBy === null && (rows[0].firingAt < before || total > maxBytes);
       if (!drop) return [];
-      total -= size(rows);
+      total -= firingBytes(rows);
       return rows;
     });
+  }
+
+  /** The bytes that pinned records take on disk. */
+  pinnedBytes(): number {
+    return this.firings()
+      .filter((rows) => rows[0].pinnedBy !== null)
+      .reduce((n, rows) => n + firingBytes(rows), 0);
+  }
+
+  /** Pins every version of the firing `row` belongs to (kept by whoever pinned it first); unpins with `by` null. */
+  setPinned(row: IncidentRow, by: string | null, at: number): void {
+    if (by === null) this.db.prepare("DELETE FROM incident_pins WHERE alert = ? AND firing_at = ?").run(row.alert, row.firingAt);
+    else this.db.prepare("INSERT OR IGNORE INTO incident_pins (alert, firing_at, pinned_by, pinned_at) VALUES (?, ?, ?, ?)").run(row.alert, row.firingAt, by, at);
   }
 
   /** Deletes the row and answers the blocks no other record holds any more. */

@@ -95,4 +95,7 @@ export interface IncidentRow {
   previous: string | null;
   /** Its copy on the plant's IPFS node (incidents.replicate): "pending", "replicated", "retrying: reason" or "failed: reason" (for good); null without replication. */
   replication: string | null;
+  /** Who pinned the firing's records (every version), kept beyond retention and the disk budget; null if nobody did. */
+  pinnedBy: string | null;
+  pinnedAt: number | null;
 }

@@ -47,6 +47,9 @@ const MIGRATIONS: Array<string | ((db: Db) => void)> = [
   `ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE incidents ADD COLUMN previous TEXT;
    ALTER TABLE incidents ADD COLUMN replication TEXT;`,
+  // Firings whose records (every version) are pinned: kept beyond retention and the disk budget.
+  `CREATE TABLE incident_pins (alert TEXT NOT NULL, firing_at INTEGER NOT NULL, pinned_by TEXT NOT NULL, pinned_at INTEGER NOT NULL,
+                              PRIMARY KEY (alert, firing_at)) WITHOUT ROWID;`,
 ];
 
 /**

@@ -190,6 +190,22 @@ describe("incident records in the dashboard: overheat → record → its frames,
     expect(audio.playedTo).toBeGreaterThan(0.5);
   }, 60_000);
 
+  it("keeps the record for good from its page (pinned, by whom), says so in the list, and stops keeping it", async () => {
+    expect(await page.getAttribute(".incident-pin", "data-pinned")).toBe("false");
+    await page.click('.incident-pin button[name="pin"]');
+    await page.waitForSelector('.incident-pin[data-pinned="true"]');
+    expect(await page.textContent(".incident-pin .hint")).toMatch(/^Kept for good \(pinned by admin, .+\)/);
+    expect(await page.getAttribute('.incident-pin button[name="pin"]', "aria-pressed")).toBe("true");
+    await page.evaluate(() => (location.hash = "#/incidents"));
+    await page.waitForSelector('tr[data-status="finalised"] [data-pinned="true"]');
+    await page.click('tr[data-status="finalised"] a');
+    await page.waitForSelector('.incident[data-verified="true"] .incident-pin[data-pinned="true"]');
+    await page.click('.incident-pin button[name="pin"]');
+    await page.waitForSelector('.incident-pin[data-pinned="false"]');
+    const rows = await page.evaluate(async () => (await (await fetch("/api/incidents")).json()) as Array<{ pinnedBy: string | null }>);
+    expect(rows.every((r) => r.pinnedBy === null)).toBe(true);
+  }, 30_000);
+
   it("fits a 390 px phone: nothing wider than the screen", async () => {
     const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
     await signIn(phone, ADMIN_PASSWORD);

@@ -33,6 +33,8 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
         frames: { before: "3s", after: "2s" },
         sound: { before: "2s", after: "2s" },
         replicate: { kubo: { url: `http://127.0.0.1:${nodePort}`, authorization: AUTH, timeout: "5s" } },
+        // No room for pins on this gateway: the last test checks that they are refused.
+        maxPinnedBytes: 0,
       },
     });
     await gateway.start();
@@ -88,4 +90,12 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
     const v5 = await waitFor("version 5 replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.version === 5 && r.replication === "replicated"), 20_000, 250);
     expect(node.holds(v5.cid!)).toBe(true);
   }, 40_000);
+
+  it("refuses a pin that would take pinned records past incidents.maxPinnedBytes, and pins nothing", async () => {
+    const [newest] = await api<Array<Row & { pinnedBy: string | null }>>("/api/incidents");
+    const res = await fetch(`${base}/api/incidents/${newest!.cid}/pin`, { method: "PUT", headers: { Authorization: `Bearer ${API_TOKEN}` } });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toBe("pinned records may take at most 0.0 MB (incidents.maxPinnedBytes); unpin another first");
+    expect((await api<Array<{ pinnedBy: string | null }>>("/api/incidents")).every((r) => r.pinnedBy === null)).toBe(true);
+  });
 });

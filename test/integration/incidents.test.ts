@@ -13,6 +13,7 @@ import { Mosquitto } from "../helpers/mosquitto.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 
 const VIEWER = "incidents-viewer-token-0123456789abcdefghij";
+const OPERATOR = "incidents-operator-token-0123456789abcdefg";
 const IPFS_CAR = join(ROOT, "node_modules/.bin/ipfs-car");
 const ipfsCar = (...args: string[]) => spawnSync(IPFS_CAR, args, { encoding: "utf8", timeout: 60_000 });
 
@@ -47,7 +48,12 @@ describe("incident records from a real gateway: overheating bearing → finalise
     gateway = new GatewayProcess({
       name: "Mill 3",
       http: { host: "127.0.0.1", port },
-      auth: { tokens: [{ name: "viewer", token: VIEWER, role: "viewer" }] },
+      auth: {
+        tokens: [
+          { name: "viewer", token: VIEWER, role: "viewer" },
+          { name: "night-shift", token: OPERATOR, role: "operator" },
+        ],
+      },
       // The bearing passes 65 °C some 6 s after the start: the pre-rolls (3 s of frames, 2 s of sound) are full by then.
       sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
       alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
@@ -257,6 +263,32 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(ipfsCar("roots", packed).stdout.trim()).toBe(incident.cid);
     expect((await get(`/api/incidents/${incident.cid}.car`)).status).toBe(200);
   }, 60_000);
+
+  it("pins the firing's records, every version, for an operator (the first pin's author kept) and unpins them; refuses viewers, bad and unknown CIDs", async () => {
+    const pin = (cid: string, method: "PUT" | "DELETE", token = OPERATOR) => fetch(`${base}/api/incidents/${cid}/pin`, { method, headers: { Authorization: `Bearer ${token}` } });
+    type Row = { cid: string; alert: string; firingAt: number; version: number; pinnedBy: string | null; pinnedAt: number | null };
+    const firing = async () => ((await (await get("/api/incidents")).json()) as Row[]).filter((r) => r.alert === incident.alert && r.firingAt === incident.firingAt);
+    expect((await pin(incident.cid, "PUT", VIEWER)).status).toBe(403);
+    expect((await pin("bafy-not-a-cid", "PUT")).status).toBe(400);
+    expect((await pin("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "PUT")).status).toBe(404);
+    expect((await firing()).every((r) => r.pinnedBy === null)).toBe(true);
+
+    const before = Date.now();
+    const pinned = await pin(incident.cid, "PUT");
+    expect(pinned.status).toBe(200);
+    expect(await pinned.json()).toMatchObject({ cid: incident.cid, pinnedBy: "night-shift" });
+    const rows = await firing();
+    expect(rows.map((r) => r.version).sort()).toEqual([1, 2]);
+    for (const r of rows) expect(r.pinnedAt).toBeGreaterThanOrEqual(before);
+    expect(rows.every((r) => r.pinnedBy === "night-shift")).toBe(true);
+    const newest = rows.find((r) => r.version === 2)!;
+    expect(await (await pin(newest.cid, "PUT", API_TOKEN)).json()).toMatchObject({ pinnedBy: "night-shift" });
+    expect(gateway.logs().some((l) => l.msg === "incident record pinned" && l.by === "night-shift" && l.cid === incident.cid)).toBe(true);
+
+    const unpinned = await pin(newest.cid, "DELETE");
+    expect(unpinned.status).toBe(200);
+    expect((await firing()).every((r) => r.pinnedBy === null && r.pinnedAt === null)).toBe(true);
+  });
 
   it("follows the firing again after a restart: its end makes the next version", async () => {
     type Row = typeof incident & { version: number; previous: string | null };

@@ -264,6 +264,40 @@ describe("incident table", () => {
     expect(store.delete(first)).toEqual([]);
     expect(store.delete(v2.id).sort()).toEqual(["b1", "b2", "b3"]);
   });
+
+  it("keeps a pinned firing (every version) past its age and the disk budget, whose bytes still count; unpinned, it goes again", () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "wachter-inc-")), "w.db"));
+    const store = new IncidentStore(db);
+    const first = store.begin("hot~bearing", T, T - 1000, T + 1000);
+    store.finalise(first, "bafy1", 600, ["b1"], T);
+    const v2 = store.addVersion(store.byId(first)!, { cid: "bafy2", bytes: 700, blocks: ["b1", "b2"], at: T + 5000 });
+    const later = store.begin("hot~bearing", T + 10_000, T + 9000, T + 11_000);
+    store.finalise(later, "bafy3", 600, ["b3"], T);
+    store.setPinned(store.byId(first)!, "anna", T + 20_000);
+    store.setPinned(v2, "bert", T + 30_000);
+    expect(store.list().map((r) => [r.cid, r.pinnedBy, r.pinnedAt])).toEqual([
+      ["bafy3", null, null],
+      ["bafy2", "anna", T + 20_000],
+      ["bafy1", "anna", T + 20_000],
+    ]);
+    expect(store.pinnedBytes()).toBe(700);
+    // Past its age and over the budget, the pinned firing stays, and the newer unpinned one goes in its place.
+    expect(store.expired(T + 5000, 10_000)).toEqual([]);
+    expect(store.expired(T + 20_000, 10_000).map((r) => r.cid)).toEqual(["bafy3"]);
+    expect(store.expired(T - 1, 1000).map((r) => r.cid)).toEqual(["bafy3"]);
+    expect(store.expired(T - 1, 100).map((r) => r.cid)).toEqual(["bafy3"]);
+    store.setPinned(v2, null, T + 40_000);
+    expect(store.pinnedBytes()).toBe(0);
+    expect(store.expired(T + 5000, 10_000).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
+  });
+
+  it("lets pins take half the disk budget unless told otherwise, and never more than all of it", () => {
+    expect(incidentsSchema.parse({}).maxPinnedBytes).toBe(512 * 1024 * 1024);
+    expect(incidentsSchema.parse({ maxDiskBytes: 4 * 1024 * 1024, maxPinnedBytes: 0 }).maxPinnedBytes).toBe(0);
+    const tooMuch = incidentsSchema.safeParse({ maxDiskBytes: 4 * 1024 * 1024, maxPinnedBytes: 5 * 1024 * 1024 });
+    expect(tooMuch.success).toBe(false);
+    expect(tooMuch.error?.issues[0]).toMatchObject({ path: ["maxPinnedBytes"], message: "maxPinnedBytes must not exceed maxDiskBytes" });
+  });
 });
 
 describe("pre-roll ring", () => {

@@ -11,7 +11,7 @@ import { SEVERITY_ICON } from "./AlarmBanner.js";
 import { api } from "./api.js";
 import { language, t, type MessageKey } from "./i18n.js";
 import { plantTime } from "./plantTime.js";
-import { plantTimeZone, temperatureUnit } from "./state.js";
+import { canAct, plantTimeZone, temperatureUnit } from "./state.js";
 
 type Severity = AlertMsg["severity"];
 const WITH_SECONDS: Intl.DateTimeFormatOptions = { dateStyle: "short", timeStyle: "medium" };
@@ -93,6 +93,7 @@ export function IncidentsPage() {
                             {t("incidents.open")}
                           </a>
                           {r.version > 1 && ` · ${t("incidents.version", { n: r.version })}`}
+                          {r.pinnedBy && <span data-pinned="true">{` · ${t("incidents.pinned")}`}</span>}
                         </>
                       ) : r.status === "recording" ? (
                         t("incidents.recording", { time: plantTime(r.to, WITH_SECONDS) })
@@ -110,6 +111,37 @@ export function IncidentsPage() {
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * Whether the firing's records are pinned (kept beyond retention and the disk budget), by whom,
+ * and for operators the button that pins or unpins them, with the gateway's answer if it refuses.
+ */
+function PinControl({ row, onChange }: { row: IncidentRow; onChange: (row: IncidentRow) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const toggle = async () => {
+    setBusy(true);
+    const res = await api<IncidentRow>(row.pinnedBy ? "DELETE" : "PUT", `api/incidents/${encodeURIComponent(row.cid!)}/pin`);
+    setBusy(false);
+    setError(res.ok ? null : res.error);
+    if (res.ok) onChange(res.data);
+  };
+  return (
+    <div class="incident-pin" data-pinned={row.pinnedBy ? "true" : "false"}>
+      <p class="hint">{row.pinnedBy ? t("incident.pinnedBy", { name: row.pinnedBy, time: plantTime(row.pinnedAt!) }) : t("incident.notPinned")}</p>
+      {canAct() && (
+        <button type="button" name="pin" aria-pressed={row.pinnedBy !== null} disabled={busy} onClick={() => void toggle()}>
+          {t(row.pinnedBy ? "incident.unpin" : "incident.pin")}
+        </button>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -143,11 +175,11 @@ function limitsOf(rule: AlertFile["rule"], channel: string, severity: Severity):
  */
 export function IncidentPage({ cid }: { cid: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
-  const [replication, setReplication] = useState<string | null>(null);
+  const [row, setRow] = useState<IncidentRow | null>(null);
   useEffect(() => {
     api<{ incident: IncidentRow }>("GET", `api/incidents/${encodeURIComponent(cid)}`).then(
-      (res) => setReplication(res.ok ? res.data.incident.replication : null),
-      () => setReplication(null),
+      (res) => setRow(res.ok ? res.data.incident : null),
+      () => setRow(null),
     );
   }, [cid]);
   useEffect(() => {
@@ -231,11 +263,12 @@ export function IncidentPage({ cid }: { cid: string }) {
           {t("incident.downloadCar")}
         </a>
         <p class="hint">{t("incident.carHint")}</p>
-        {replication !== null && (
-          <p class="hint" data-replication={replication}>
-            {t("incidents.replication")}: {replicationText(replication)}
+        {row?.replication != null && (
+          <p class="hint" data-replication={row.replication}>
+            {t("incidents.replication")}: {replicationText(row.replication)}
           </p>
         )}
+        {row && <PinControl row={row} onChange={setRow} />}
       </div>
       {manifest.previous && (
         <p class="incident-version">

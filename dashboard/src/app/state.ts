@@ -48,5 +48,8 @@ export const plantTimeZone = signal(Intl.DateTimeFormat().resolvedOptions().time
 /** Moves on when the gateway sends a new picture of its channels or rules, for pages that show them. */
 export const dataVersion = signal(0);
 
+/** Operators and above act on alarms and pin incident records; viewers only look. */
+export const canAct = () => me.value !== undefined && me.value.role !== "viewer";
+
 /** Engineers and admins change alert rules; everyone else sees them read-only. */
 export const canEditRules = () => me.value?.role === "engineer" || me.value?.role === "admin";
