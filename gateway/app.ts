@@ -196,6 +196,9 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     const nextPlant = await plantSsoOf(next, options.configFile);
     const summary = await sources.apply(next.sources);
     rules.setFileRules(next.alerts.rules);
+    // A plant key no longer trusted ends the sessions its tokens opened, as it ends the tokens.
+    const trusted = new Set(nextPlant?.verifier?.keyIds ?? []);
+    if (plant.current?.verifier?.keyIds.some((kid) => !trusted.has(kid))) credentials.endPlantSessions();
     plant.current = nextPlant;
     // Sources, alert rules and plant.sso apply live; any other section changed needs a restart.
     const withoutLive = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] }, plant: { ...c.plant, sso: undefined } });
@@ -225,9 +228,11 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
         secureCookies: Boolean(config.http.tls),
         log: moduleLog("auth"),
         plant,
+        corsOrigins: config.http.corsOrigins,
       },
       trustProxy: config.http.trustProxy,
       corsOrigins: config.http.corsOrigins,
+      machineOrigins: Object.values(config.plant.broker?.machines ?? {}).map((url) => new URL(url).origin),
       maxConnectionsPerAddress: config.http.maxConnectionsPerAddress,
       tls:
         config.http.tls === "self-signed"

@@ -76,6 +76,11 @@ export class PlantTokenVerifier {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** The ids of the keys trusted. */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   /** Whether `bearer` is shaped like a JWT at all (an API token could be anything else). */
   static looksLikeJwt(bearer: string): boolean {
     return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(bearer);

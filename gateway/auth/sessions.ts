@@ -6,7 +6,10 @@ import type { Role } from "./roles.js";
 export interface Principal {
   name: string;
   role: Role;
-  /** A session signed in here, an API token, or a plant token from another gateway (name user@gateway). */
+  /**
+   * A session signed in here, an API token, or a plant token from another gateway (name
+   * user@gateway) — sent as a bearer, or handed over from the plant view as a session.
+   */
   via: "session" | "token" | "plant";
 }
 
@@ -79,7 +82,7 @@ export class Credentials {
    * A user at the cap loses their own oldest session. When all sessions are taken, the one to go is
    * the oldest of whoever holds the most: one user signing in again and again never signs others out.
    */
-  createSession(name: string, role: Role): string {
+  createSession(name: string, role: Role, via: "session" | "plant" = "session", ttlMs = this.sessionTtlMs): string {
     this.prune();
     const byUser = new Map<string, string[]>();
     for (const [key, s] of this.sessions) byUser.set(s.name, [...(byUser.get(s.name) ?? []), key]);
@@ -90,7 +93,7 @@ export class Credentials {
       this.sessions.delete(greediest[0]);
     }
     const id = randomBytes(32).toString("base64url");
-    this.sessions.set(digest(id), { name, role, via: "session", expiresMono: this.clock.mono() + this.sessionTtlMs });
+    this.sessions.set(digest(id), { name, role, via, expiresMono: this.clock.mono() + ttlMs });
     this.save();
     return id;
   }
@@ -105,6 +108,12 @@ export class Credentials {
     this.save();
   }
 
+  /** Ends the sessions handed over from the plant view, e.g. when a plant key is no longer trusted. */
+  endPlantSessions(): void {
+    for (const [key, s] of this.sessions) if (s.via === "plant") this.sessions.delete(key);
+    this.save();
+  }
+
   fromSession(id: string): Principal | undefined {
     const key = digest(id);
     const s = this.sessions.get(key);
@@ -113,7 +122,7 @@ export class Credentials {
       this.sessions.delete(key);
       return undefined;
     }
-    return { name: s.name, role: s.role, via: "session" };
+    return { name: s.name, role: s.role, via: s.via };
   }
 
   fromToken(token: string): Principal | undefined {

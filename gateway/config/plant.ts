@@ -10,6 +10,9 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** A gateway's id in the plant: its SSO audience, and its name on the plant broker's topics. */
 export const PLANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const plantGatewayId = z.string().regex(PLANT_ID, "expected a gateway id of 1–64 letters, digits, . _ -, e.g. mill-3");
+const dashboardUrl = z.string().regex(/^https?:\/\/[^\s]+\/$/, "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/");
+/** More machines than any plant view shows (its directory keeps 1000) make a configuration mistake, not a plant. */
+const MAX_PINNED_MACHINES = 1000;
 
 /**
  * Single sign-on between the gateways of one plant. A PEM key is given inline or as a file;
@@ -52,7 +55,7 @@ export const plantBrokerSchema = z
     /** Groups machines in the plant view, e.g. "Hall 2". */
     hall: z.string().min(1).max(60).optional(),
     /** Where browsers reach this machine's dashboard; default: its first address that is not loopback. */
-    dashboardUrl: z.string().regex(/^https?:\/\/[^\s]+\/$/, "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/").optional(),
+    dashboardUrl: dashboardUrl.optional(),
     /** The few values the plant view shows for this machine (channel ids); default: the first four. */
     keyValues: z.array(z.string().min(1)).max(8, "expected at most 8 channel ids").optional(),
     /** Announce at least this often; at once when an alert changes. */
@@ -61,6 +64,15 @@ export const plantBrokerSchema = z
     announce: z.boolean().default(true),
     /** Serve the plant view: listen to every machine on the prefix. */
     view: z.boolean().default(true),
+    /**
+     * The machines this plant view acts on (acknowledges their alarms with the user's plant token),
+     * by id, each with its dashboard URL pinned here: never a URL announced on the broker, which
+     * anyone who may publish there could claim. The dashboard may connect to these origins only.
+     */
+    machines: z
+      .record(plantGatewayId, dashboardUrl)
+      .refine((m) => Object.keys(m).length <= MAX_PINNED_MACHINES, `expected at most ${MAX_PINNED_MACHINES} machines`)
+      .default({}),
   })
   .strict();
 
@@ -70,4 +82,8 @@ export type PlantBrokerConfig = z.output<typeof plantBrokerSchema>;
 export const plantSchema = z
   .object({ sso: plantSsoSchema.optional(), broker: plantBrokerSchema.optional() })
   .strict()
-  .refine((p) => !p.broker?.id || !p.sso || p.broker.id === p.sso.audience, { message: "the plant knows a machine by one id: leave plant.broker.id out, or make it plant.sso.audience", path: ["broker", "id"] });
+  .refine((p) => !p.broker?.id || !p.sso || p.broker.id === p.sso.audience, { message: "the plant knows a machine by one id: leave plant.broker.id out, or make it plant.sso.audience", path: ["broker", "id"] })
+  .refine((p) => !Object.keys(p.broker?.machines ?? {}).length || p.sso?.issuer, {
+    message: "the plant view acts on plant.broker.machines with plant tokens: configure plant.sso.issuer too",
+    path: ["broker", "machines"],
+  });

@@ -25,6 +25,8 @@ declare module "fastify" {
 
 export const SESSION_COOKIE = "wachter_session";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The longest a session handed over from the plant view lasts: the plant token that opened it lived minutes. */
+export const PLANT_SESSION_MS = 8 * 3_600_000;
 
 export interface AuthDeps {
   users: UserStore;
@@ -35,6 +37,8 @@ export interface AuthDeps {
   log: Logger;
   /** plant.sso as loaded (replaced on reload); none: no plant tokens issued or accepted. */
   plant: { current?: PlantSso };
+  /** http.corsOrigins: the plant origins whose pages may hand a user over (POST /api/login/plant). */
+  corsOrigins: string[];
 }
 
 /** What a route requires; static dashboard files and unknown URLs (404) are public. */
@@ -50,7 +54,7 @@ export function requiredAccess(req: FastifyRequest): Access {
  * Who is calling, in one of three ways: a session cookie, an API token, or a plant token (a JWT
  * another gateway of the plant signed). Another way to sign in (OpenID Connect) belongs here too.
  */
-async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<PlantVerdict | undefined> {
+async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<(PlantVerdict & { cookie?: true }) | undefined> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer ([A-Za-z0-9._~+/=-]{16,1024})$/.exec(header);
@@ -63,7 +67,7 @@ async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<PlantV
   }
   const cookie = req.cookies[SESSION_COOKIE];
   const session = cookie ? deps.credentials.fromSession(cookie) : undefined;
-  return session && { principal: session };
+  return session && { principal: session, cookie: true };
 }
 
 function sameOrigin(req: FastifyRequest): boolean {
@@ -101,15 +105,15 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const { principal } = verdict;
     // SameSite=Strict already keeps the cookie off cross-site requests; this also refuses
     // same-site but cross-origin writes (another port or subdomain).
-    if (principal.via === "session" && UNSAFE.has(req.method) && !sameOrigin(req)) {
+    if (verdict.cookie && UNSAFE.has(req.method) && !sameOrigin(req)) {
       return reply.code(403).send({ error: "cross-origin request refused" });
     }
     if (!allows(principal.role, need)) return reply.code(403).send({ error: `needs the ${need} role` });
     req.principal = principal;
   });
 
-  const setSessionCookie = (reply: FastifyReply, id: string) =>
-    reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: "/", maxAge: Math.floor(deps.sessionTtlMs / 1000) });
+  const setSessionCookie = (reply: FastifyReply, id: string, ttlMs = deps.sessionTtlMs) =>
+    reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: "/", maxAge: Math.floor(ttlMs / 1000) });
 
   const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
 
@@ -136,6 +140,8 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     deps.log.info({ username, role, ip: req.ip }, "signed in");
     return setSessionCookie(reply, id).send({ username, role });
   });
+
+  registerPlantHandOff(app, deps, setSessionCookie);
 
   app.post("/api/logout", { config: { access: "viewer" } }, async (req, reply) => {
     const id = req.cookies[SESSION_COOKIE];
@@ -240,5 +246,38 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     if (!deps.users.remove(req.params.username)) return reply.code(404).send({ error: "no such user" });
     deps.credentials.endSessionsOf(req.params.username);
     return reply.code(204).send();
+  });
+}
+
+/**
+ * The plant view's hand-off: a page of one of this gateway's plant origins (http.corsOrigins) posts
+ * a form with a plant token for this gateway, and its user is signed in here as user@gateway, with
+ * the role capped by plant.sso.maxRole, for at most PLANT_SESSION_MS; the dashboard opens. The token
+ * is the credential (it names this gateway as its audience and lives minutes); the origin check
+ * keeps other sites from signing a browser in as somebody else.
+ */
+function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCookie: (reply: FastifyReply, id: string, ttlMs: number) => FastifyReply): void {
+  const refuse = (reply: FastifyReply, status: number, why: string) => reply.code(status).type("text/plain; charset=utf-8").send(`Sign-in from the plant view refused: ${why}`);
+  void app.register(async (scope) => {
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 4096 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+    scope.post("/api/login/plant", { config: { access: "public" } }, async (req, reply) => {
+      const origin = req.headers.origin;
+      if (!origin || !deps.corsOrigins.includes(origin)) return refuse(reply, 403, `the page that sent it (${origin ?? "no origin"}) is not one of this gateway's plant origins (http.corsOrigins)`);
+      const token = (req.body as { token?: unknown } | undefined)?.token;
+      if (typeof token !== "string" || token.length > 1024 || !PlantTokenVerifier.looksLikeJwt(token)) return refuse(reply, 400, "expected a form with a plant token (token=…)");
+      const verifier = deps.plant.current?.verifier;
+      if (!verifier) return refuse(reply, 404, "this gateway accepts no plant tokens (plant.sso.trustedKeys is not configured)");
+      const verdict = await verifier.verify(token);
+      if ("refused" in verdict) {
+        deps.log.info({ ip: req.ip, reason: verdict.refused }, "plant token refused");
+        return refuse(reply, 401, verdict.refused);
+      }
+      const { name, role } = verdict.principal;
+      const ttl = Math.min(deps.sessionTtlMs, PLANT_SESSION_MS);
+      const id = deps.credentials.createSession(name, role, "plant", ttl);
+      deps.log.info({ username: name, role, ip: req.ip, origin }, "signed in from the plant view");
+      // Relative: from /api/login/plant to the dashboard, also behind a proxy that adds a path.
+      return setSessionCookie(reply, id, ttl).redirect("../../", 303);
+    });
   });
 }

@@ -21,6 +21,8 @@ export interface HttpDeps {
   auth: AuthDeps;
   trustProxy: string[];
   corsOrigins: string[];
+  /** The plant view's pinned machines (plant.broker.machines): the dashboard calls them and posts its hand-off form to them. */
+  machineOrigins: string[];
   tls?: { cert: Buffer; key: Buffer };
   maxConnectionsPerAddress: number;
   /** Feature routes (alerts, history, …), registered after authentication. */
@@ -89,18 +91,21 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...deps.machineOrigins],
         // An incident record's sound clip plays from the bytes the page has checked against its CID.
         mediaSrc: ["'self'", "blob:"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],
-        formAction: ["'self'"],
+        formAction: ["'self'", ...deps.machineOrigins],
         upgradeInsecureRequests: null,
       },
     },
     // The gateway usually runs on plain HTTP in a plant LAN; HSTS there would lock users out.
     strictTransportSecurity: false,
+    // No referrer anywhere, except a plant screen's origin (never a path) to its pinned machines: with
+    // no-referrer browsers send "Origin: null" on a form post, and the hand-off needs the origin.
+    referrerPolicy: { policy: deps.machineOrigins.length ? "strict-origin" : "no-referrer" },
   });
 
   // Only where a route asks for it (writeLimits.ts); after authentication, so limits go by user.

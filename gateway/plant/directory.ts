@@ -38,6 +38,8 @@ export class MachineDirectory {
   constructor(
     private readonly prefix: string,
     private readonly clock: Clock,
+    /** Dashboard URLs by machine id, pinned in this gateway's configuration. */
+    private readonly pinned: Record<string, string> = {},
   ) {
     this.broker = { state: "down", sinceMono: clock.mono() };
   }
@@ -93,7 +95,7 @@ export class MachineDirectory {
       const state: MachineState = this.broker.state === "down" ? "unknown" : lastState === "offline" ? "offline" : stale ? "unknown" : lastState;
       // A machine only heard of by its status (its announcement not yet retained) is listed by its id.
       const known = news ?? { id, name: id, hall: null, url: null, version: "", interval: 0, at: 0, alerts: [], values: [] };
-      machines.push({ ...known, state, lastState, heardAt: toWall(this.clock, heardMono) });
+      machines.push({ ...known, pinnedUrl: this.pinned[id] ?? null, state, lastState, heardAt: toWall(this.clock, heardMono) });
     }
     machines.sort((a, b) => ORDER[a.state] - ORDER[b.state] || ORDER[a.lastState] - ORDER[b.lastState] || unacked(b) - unacked(a) || oldestAlert(a) - oldestAlert(b) || a.name.localeCompare(b.name));
     return { broker: { state: this.broker.state, since: toWall(this.clock, this.broker.sinceMono) }, ignored: this.ignoredCount, machines, halls: halls(machines) };

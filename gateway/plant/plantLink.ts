@@ -34,7 +34,7 @@ export class PlantLink {
     private readonly log: Logger,
     private readonly clock: Clock = systemClock,
   ) {
-    this.directory = config.view ? new MachineDirectory(config.prefix, clock) : undefined;
+    this.directory = config.view ? new MachineDirectory(config.prefix, clock, config.machines) : undefined;
   }
 
   private topic(kind: "machine" | "status"): string {

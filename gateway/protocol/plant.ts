@@ -48,6 +48,11 @@ export interface MachineValue {
 export type MachineState = "critical" | "warning" | "offline" | "unknown" | "ok";
 
 export interface PlantMachineMsg extends Omit<MachineAnnouncement, "v" | "kind"> {
+  /**
+   * The dashboard URL this plant view's configuration pins for the machine (plant.broker.machines):
+   * the only one it acts through, with the user's plant token; null where it is not pinned.
+   */
+  pinnedUrl: string | null;
   state: MachineState;
   /** The state its last news gave, shown beside "unknown". */
   lastState: MachineState;

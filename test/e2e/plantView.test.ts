@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seriousViolations } from "../helpers/axe.js";
@@ -5,6 +8,7 @@ import { launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
 import { NetNs } from "../helpers/netns.js";
+import { makePlantKeyPair } from "../helpers/plantKeys.js";
 
 const BASE = "http://127.0.0.1:8080/";
 const sim = { id: "sim", type: "simulated", microphone: false, thermalFps: 0, rateHz: 2 };
@@ -25,18 +29,29 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
       { id: "mill", name: "Extruder 3 barrel zone 7 — main drive bearing", port: 8081, hall: "Hall 2", rules: [{ id: "bearing-hot", name: "Drive bearing hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 5 } }], view: false },
       { id: "press", name: "Press 1", port: 8082, hall: "Hall 3", rules: [{ id: "oil-warm", name: "Gearbox oil warm", channels: ["gearbox.oil"], severity: "warning", when: { above: 5 } }], view: false },
     ];
+    // Plant single sign-on: the screen issues tokens, and acts on the mill through its pinned URL;
+    // the mill trusts the plant's key and the screen's origin. The press is not pinned.
+    const privateKey = join(mkdtempSync(join(tmpdir(), "wachter-plant-keys-")), "plant-sso.key");
+    const plant = (m: (typeof machines)[number]) => {
+      const broker_ = { url: `mqtt://127.0.0.1:${broker.port}`, id: m.id, hall: m.hall, interval: "2s", keyValues: ["spindle.bearing", "gearbox.oil"], dashboardUrl: `http://127.0.0.1:${m.port}/`, view: m.view };
+      if (m.id === "screen") return { sso: { audience: "screen", issuer: { privateKeyFile: privateKey } }, broker: { ...broker_, machines: { mill: "http://127.0.0.1:8081/" } } };
+      if (m.id === "mill") return { sso: { audience: "mill", trustedKeys: ["plant-sso.pub"] }, broker: broker_ };
+      return { broker: broker_ };
+    };
     for (const m of machines) {
       gateways[m.id] = new GatewayProcess(
         {
           name: m.name,
-          http: { host: "127.0.0.1", port: m.port },
+          http: { host: "127.0.0.1", port: m.port, ...(m.id === "mill" ? { corsOrigins: [BASE.slice(0, -1)] } : {}) },
           sources: [sim],
           alerts: { rules: m.rules },
-          plant: { broker: { url: `mqtt://127.0.0.1:${broker.port}`, id: m.id, hall: m.hall, interval: "2s", keyValues: ["spindle.bearing", "gearbox.oil"], dashboardUrl: `http://127.0.0.1:${m.port}/`, view: m.view } },
+          plant: plant(m),
         },
         ns,
       );
     }
+    mkdirSync(gateways.mill.dataDir, { recursive: true });
+    makePlantKeyPair(privateKey, join(gateways.mill.dataDir, "plant-sso.pub"));
     await Promise.all(Object.values(gateways).map((g) => g.start()));
     browser = await launchChromium(ns.chromiumLauncher());
     // bypassCSP: axe-core is injected as a script of its own.
@@ -63,7 +78,8 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     // The whole long name, the state and the alarm in words, not colour alone.
     expect(await mill.locator(".machine-name").textContent()).toBe("Extruder 3 barrel zone 7 — main drive bearing");
     expect(await mill.locator(".machine-state").textContent()).toBe("▲ Critical");
-    expect(await mill.locator('[data-alert="bearing-hot~spindle.bearing"]').textContent()).toMatch(/^▲ Critical Drive bearing hot · .+ · not acknowledged$/);
+    // The mill is pinned in the screen's configuration: its alarm can be acknowledged from here.
+    expect(await mill.locator('[data-alert="bearing-hot~spindle.bearing"]').textContent()).toMatch(/^▲ Critical Drive bearing hot · .+ · not acknowledgedAcknowledge$/);
     expect(await mill.locator('[data-value="spindle.bearing"] dd').textContent()).toMatch(/^\d+\.\d °C$/);
     expect(await mill.locator("a.machine-open").getAttribute("href")).toBe("http://127.0.0.1:8081/");
     expect(await page.locator('.plant-halls [data-hall="Hall 2"]').textContent()).toBe("Hall 2▲ 1 Critical✓ 1 OK");
@@ -77,6 +93,58 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     await page.click(".plant-halls button >> nth=0");
     await page.waitForFunction(() => document.querySelectorAll(".plant-machine").length === 3);
   });
+
+  it("acknowledges the mill's alarm on the mill's own gateway, through its pinned URL and under the page's CSP; offers it nowhere else", async () => {
+    // A context of its own in which the gateway's Content-Security-Policy applies.
+    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    try {
+      const p = await strict.newPage();
+      await signIn(p, ADMIN_PASSWORD, BASE);
+      const headers = await p.evaluate(async () => {
+        const res = await fetch("/");
+        return { csp: res.headers.get("content-security-policy")!, referrer: res.headers.get("referrer-policy") };
+      });
+      expect(headers.csp).toContain("connect-src 'self' http://127.0.0.1:8081;");
+      expect(headers.csp).toContain("form-action 'self' http://127.0.0.1:8081;");
+      expect(headers.referrer).toBe("strict-origin");
+      await p.click('nav a[href="#/plant"]');
+      const alarm = '.plant-machine[data-machine="mill"] [data-alert="bearing-hot~spindle.bearing"]';
+      await p.waitForSelector(`${alarm} button.machine-ack`);
+      expect(await p.getAttribute(`${alarm} button.machine-ack`, "aria-label")).toBe("Acknowledge Drive bearing hot on Extruder 3 barrel zone 7 — main drive bearing");
+      // The press is not pinned in the screen's configuration: its announced URL is only a link.
+      await p.waitForSelector('.plant-machine[data-machine="press"] [data-alert="oil-warm~gearbox.oil"]');
+      expect(await p.locator('.plant-machine[data-machine="press"] button.machine-ack').count()).toBe(0);
+      await p.click(`${alarm} button.machine-ack`);
+      // What the mill announces next: the ack landed there, by the screen's user.
+      await p.waitForFunction((sel) => document.querySelector(sel)?.textContent?.endsWith("acknowledged by admin@screen"), alarm, { timeout: 15_000 });
+      expect(await p.locator(`${alarm} button.machine-ack`).count()).toBe(0);
+      expect(await p.locator(".plant .error").count()).toBe(0);
+    } finally {
+      await strict.close();
+    }
+    expect(gateways.screen.logs().some((l) => l.msg === "plant token issued" && l.audience === "mill")).toBe(true);
+  }, 60_000);
+
+  it("opens the mill's dashboard signed in, in a new tab, as the screen's user with the mill's capped role; the press's link stays a plain link", async () => {
+    // A context of its own: the gateways share a host here, and so a cookie jar (ports do not part cookies).
+    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    try {
+      const p = await strict.newPage();
+      await signIn(p, ADMIN_PASSWORD, BASE);
+      await p.click('nav a[href="#/plant"]');
+      await p.waitForSelector('.plant-machine[data-machine="press"] a.machine-open');
+      expect(await p.getAttribute('.plant-machine[data-machine="press"] a.machine-open', "href")).toBe("http://127.0.0.1:8082/");
+      const [tab] = await Promise.all([strict.waitForEvent("page"), p.click('.plant-machine[data-machine="mill"] a.machine-open')]);
+      await tab.waitForSelector("#main:not([hidden])", { timeout: 15_000 }).catch(async (err: Error) => {
+        throw new Error(`${err.message}; the tab shows ${tab.url()}: ${await tab.textContent("body")}`);
+      });
+      expect(new URL(tab.url()).origin).toBe("http://127.0.0.1:8081");
+      expect(await tab.evaluate(async () => (await fetch("/api/me")).json())).toMatchObject({ name: "admin@screen", role: "operator", via: "plant" });
+      expect(gateways.mill.logs().some((l) => l.msg === "signed in from the plant view" && l.username === "admin@screen")).toBe(true);
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
 
   it("shows a machine whose gateway dies as offline within seconds, and speaks German", async () => {
     await gateways.press.stop("SIGKILL");

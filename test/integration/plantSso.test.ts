@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -9,14 +9,8 @@ import { launchChromium } from "../helpers/browser.js";
 import { FakeWallClock } from "../helpers/faketime.js";
 import { stringify } from "yaml";
 import { ADMIN_PASSWORD, API_TOKEN, CLI, GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { makePlantKeyPair } from "../helpers/plantKeys.js";
 import { freePort, waitFor } from "../helpers/ports.js";
-
-/** The key pair as README tells installers to make it, with the system's openssl. */
-function makeKeyPair(privateFile: string, publicFile: string): void {
-  execFileSync("openssl", ["genpkey", "-algorithm", "ed25519", "-out", privateFile]);
-  chmodSync(privateFile, 0o600);
-  execFileSync("openssl", ["pkey", "-in", privateFile, "-pubout", "-out", publicFile]);
-}
 
 async function recvOnlyOffer(): Promise<{ sdp: string; pc: RTCPeerConnection }> {
   const pc = new RTCPeerConnection({ iceServers: [] });
@@ -68,7 +62,7 @@ describe("plant single sign-on between two gateways", () => {
       sources: [SIM],
     });
     mkdirSync(b.dataDir, { recursive: true });
-    makeKeyPair(privateFile, join(b.dataDir, "plant-sso.pub"));
+    makePlantKeyPair(privateFile, join(b.dataDir, "plant-sso.pub"));
     b.env = clockB.env();
     // One after the other: two starting together on a busy 2-core machine can outlast the start timeout.
     await a.start();
@@ -90,6 +84,14 @@ describe("plant single sign-on between two gateways", () => {
   };
   const onB = (path: string, token: string, init: RequestInit = {}) => fetch(`${baseB}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...init.headers } });
   const refusal = async (res: Response) => ({ status: res.status, error: ((await res.json()) as { error: string }).error, header: res.headers.get("www-authenticate") });
+  /** The plant view's hand-off: the form a page of `origin` posts to B. */
+  const handOff = (body: string, origin?: string) =>
+    fetch(`${baseB}/api/login/plant`, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded", ...(origin ? { Origin: origin } : {}) }, body });
+  const signedInOnB = async () => {
+    const res = await handOff(`token=${(await tokenFor("mill-3")).token}`, originA);
+    expect(res.status).toBe(303);
+    return res.headers.get("set-cookie")!.split(";")[0];
+  };
 
   it("A issues a short-lived token for B to the user signed in on A, and to nobody else", async () => {
     const issued = await tokenFor("mill-3");
@@ -221,10 +223,37 @@ describe("plant single sign-on between two gateways", () => {
     await waitFor("B's clock back", async () => ((await onB("/api/channels", (await tokenFor("mill-3")).token)).status === 200 ? true : undefined), 5000, 200);
   });
 
+  it("B turns a plant token posted from a plant origin into a session of its own (role capped, 8 h at most), and refuses other origins and bad tokens", async () => {
+    const { token } = await tokenFor("mill-3");
+    const res = await handOff(`token=${token}`, originA);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("../../");
+    const cookie = res.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Max-Age=28800/);
+    const sessionB = cookie.split(";")[0];
+    expect(await (await fetch(`${baseB}/api/me`, { headers: { Cookie: sessionB } })).json()).toMatchObject({ name: "admin@hall-screen", role: "operator", via: "plant" });
+    expect(b.logs().find((l) => l.msg === "signed in from the plant view")).toMatchObject({ username: "admin@hall-screen", origin: originA });
+    // A session like any other: writes from another origin are refused.
+    const csrf = await fetch(`${baseB}/api/alerts/x/ack`, { method: "POST", headers: { Cookie: sessionB, Origin: "http://127.0.0.1:9", "Content-Type": "application/json" }, body: "{}" });
+    expect(await refusal(csrf)).toMatchObject({ status: 403, error: "cross-origin request refused" });
+
+    const refused = async (r: Response) => ({ status: r.status, text: await r.text(), cookie: r.headers.get("set-cookie") });
+    expect(await refused(await handOff(`token=${token}`, "http://127.0.0.1:9"))).toMatchObject({ status: 403, text: expect.stringContaining("(http://127.0.0.1:9) is not one of this gateway's plant origins"), cookie: null });
+    expect(await refused(await handOff(`token=${token}`))).toMatchObject({ status: 403, cookie: null });
+    expect(await refused(await handOff("token=not-a-token", originA))).toMatchObject({ status: 400, cookie: null });
+    const elsewhere = await refused(await handOff(`token=${(await tokenFor("press-1")).token}`, originA));
+    expect(elsewhere).toMatchObject({ status: 401, text: 'Sign-in from the plant view refused: issued for gateway "press-1", this is "mill-3"', cookie: null });
+    expect((await handOff(`token=${"a".repeat(5000)}`, originA)).status).toBe(413);
+  });
+
   it("B refuses tokens of the old key once its trusted key is rotated and reloaded, and accepts the new key's", async () => {
+    const handedOver = await signedInOnB();
+    expect((await fetch(`${baseB}/api/me`, { headers: { Cookie: handedOver } })).status).toBe(200);
     const before = await tokenFor("mill-3");
     expect((await onB("/api/channels", before.token)).status).toBe(200);
-    makeKeyPair(join(keys, "next.key"), join(b.dataDir, "plant-sso.pub"));
+    makePlantKeyPair(join(keys, "next.key"), join(b.dataDir, "plant-sso.pub"));
     const reload = await fetch(`${baseB}/api/reload`, { method: "POST", headers: { Authorization: `Bearer ${API_TOKEN}` } });
     expect(reload.status).toBe(200);
     expect(((await reload.json()) as { needsRestart: string[] }).needsRestart).toEqual([]);
@@ -232,6 +261,8 @@ describe("plant single sign-on between two gateways", () => {
       status: 401,
       error: expect.stringMatching(/^plant token refused: signed by a key this gateway does not trust \(kid "[A-Za-z0-9_-]{43}"\); the plant key may have been rotated$/),
     });
+    // The session the old key's token opened ends with it.
+    expect((await fetch(`${baseB}/api/me`, { headers: { Cookie: handedOver } })).status).toBe(401);
     // A gets the new private key too; its tokens pass again.
     copyFileSync(join(keys, "next.key"), privateFile);
     expect((await fetch(`${baseA}/api/reload`, { method: "POST", headers: { Authorization: `Bearer ${API_TOKEN}` } })).status).toBe(200);
@@ -250,7 +281,7 @@ describe("plant keys on the command line", () => {
   };
 
   it("check-config and the gateway itself refuse a private key others can read, or a private key given as trusted, with exit status 2", () => {
-    makeKeyPair(join(dir, "plant-sso.key"), join(dir, "plant-sso.pub"));
+    makePlantKeyPair(join(dir, "plant-sso.key"), join(dir, "plant-sso.pub"));
     expect(cli(["check-config", config({ audience: "hall-screen", issuer: { privateKeyFile: "plant-sso.key" }, trustedKeys: ["plant-sso.pub"] })]).status).toBe(0);
     chmodSync(join(dir, "plant-sso.key"), 0o644);
     const open = cli(["check-config", config({ audience: "hall-screen", issuer: { privateKeyFile: "plant-sso.key" } })]);

@@ -43,6 +43,7 @@ describe("configuration", () => {
       interval: 10_000,
       announce: true,
       view: true,
+      machines: {},
     });
     const sso = "  sso: { audience: mill-3, trustedKeys: [plant.pub] }\n";
     expect(problems(`plant:\n${sso}  broker: { url: mqtt://b:1883, id: mill-4 }\n`)).toEqual(["plant.broker.id: the plant knows a machine by one id: leave plant.broker.id out, or make it plant.sso.audience"]);
@@ -51,6 +52,14 @@ describe("configuration", () => {
       'plant.broker.dashboardUrl: expected the dashboard\'s URL ending in /, e.g. http://mill3.plant.local:8080/, got "http://mill3:8080"',
       'plant.broker.keyValues: expected at most 8 channel ids, got ["a","b","c","d","e","f","g","h","i"]',
       "plant.broker.interval: expected 1s to 5m",
+    ]);
+    // A plant screen acts on pinned machines with plant tokens: it must issue them.
+    expect(problems(`plant:\n${sso}  broker: { url: mqtt://b:1883, machines: { mill-5: "http://mill5:8080/" } }\n`)).toEqual([
+      "plant.broker.machines: the plant view acts on plant.broker.machines with plant tokens: configure plant.sso.issuer too",
+    ]);
+    expect(problems('plant:\n  broker: { url: mqtt://b:1883, machines: { "mill 5": "http://mill5:8080/", mill-6: "ftp://mill6/" } }\n').map((p) => p.split(":")[0])).toEqual([
+      "plant.broker.machines.mill 5",
+      "plant.broker.machines.mill-6",
     ]);
   });
 

@@ -4,13 +4,74 @@ import { formatAge, formatValue } from "../format.js";
 import { SEVERITY_ICON } from "./AlarmBanner.js";
 import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
-import { serverClock } from "./state.js";
+import { canAct, serverClock } from "./state.js";
 
 const POLL_MS = 2000;
 const STATES: MachineState[] = ["critical", "warning", "offline", "unknown", "ok"];
 const STATE_ICON: Record<MachineState, string> = { critical: "▲", warning: "◆", offline: "✕", unknown: "?", ok: "✓" };
 
+/** A plant token for the signed-in user, from this gateway, for the machine's gateway only. */
+const plantToken = (m: PlantMachineMsg) => api<{ token: string }>("POST", "api/plant/token", { audience: m.id });
+
+/**
+ * Acknowledges an alarm on the machine's own gateway, through the URL pinned in this gateway's
+ * configuration, with a plant token this gateway issues to the signed-in user for that machine.
+ */
+async function acknowledgeOn(m: PlantMachineMsg, alert: string): Promise<string | null> {
+  const issued = await plantToken(m);
+  if (!issued.ok) return issued.error;
+  try {
+    const res = await fetch(new URL(`api/alerts/${encodeURIComponent(alert)}/ack`, m.pinnedUrl!), {
+      method: "POST",
+      credentials: "omit",
+      headers: { Authorization: `Bearer ${issued.data.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ note: "" }),
+    });
+    if (res.ok) return null;
+    return ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Opens the machine's dashboard signed in, in a new tab: a form posted to its pinned URL hands the
+ * user over with a plant token (the machine's gateway turns it into a session of its own).
+ */
+async function openSignedIn(m: PlantMachineMsg): Promise<string | null> {
+  const issued = await plantToken(m);
+  if (!issued.ok) return issued.error;
+  const form = document.createElement("form");
+  form.method = "POST";
+  form.action = new URL("api/login/plant", m.pinnedUrl!).href;
+  form.target = "_blank";
+  form.rel = "noopener";
+  const token = document.createElement("input");
+  token.type = "hidden";
+  token.name = "token";
+  token.value = issued.data.token;
+  form.append(token);
+  document.body.append(form);
+  form.submit();
+  form.remove();
+  return null;
+}
+
 function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
+  // Alarms acknowledged from here, until the machine's next announcement says so; and why one failed.
+  const [sent, setSent] = useState<Set<string>>(new Set());
+  const [failed, setFailed] = useState("");
+  const acknowledge = async (alert: string) => {
+    setSent((s) => new Set(s).add(alert));
+    const error = await acknowledgeOn(m, alert);
+    setFailed(error ? t("plant.ackFailed", { error }) : "");
+    if (error)
+      setSent((s) => {
+        const next = new Set(s);
+        next.delete(alert);
+        return next;
+      });
+  };
   return (
     <li class="plant-machine" data-machine={m.id} data-state={m.state}>
       <header class="machine-head">
@@ -36,9 +97,19 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
                 {" · "}
                 {a.shelved ? t("alarm.state.shelved") : a.ackBy ? t("alarm.ackedBy", { name: a.ackBy }) : t("alarm.unacked")}
               </span>
+              {m.pinnedUrl && canAct() && a.state === "firing" && !a.ackBy && !a.shelved && (
+                <button type="button" class="machine-ack" disabled={sent.has(a.id)} onClick={() => void acknowledge(a.id)} aria-label={t("plant.ackNamed", { alert: a.name, machine: m.name })}>
+                  {t("alarm.ack")}
+                </button>
+              )}
             </li>
           ))}
         </ul>
+      )}
+      {failed && (
+        <p class="error" role="alert">
+          {failed}
+        </p>
       )}
       {m.values.length > 0 && (
         <dl class="machine-values">
@@ -56,10 +127,25 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
       <footer class="machine-foot">
         <span class="machine-heard">{t("plant.heard", { age: formatAge(now - m.heardAt) })}</span>
         {m.hall && <span class="machine-hall">{m.hall}</span>}
-        {m.url && (
-          <a class="machine-open" href={m.url} target="_blank" rel="noopener">
+        {m.pinnedUrl ? (
+          <a
+            class="machine-open"
+            href={m.pinnedUrl}
+            target="_blank"
+            rel="noopener"
+            onClick={(e) => {
+              e.preventDefault();
+              void openSignedIn(m).then((error) => setFailed(error ? t("plant.openFailed", { error }) : ""));
+            }}
+          >
             {t("plant.open")}
           </a>
+        ) : (
+          m.url && (
+            <a class="machine-open" href={m.url} target="_blank" rel="noopener">
+              {t("plant.open")}
+            </a>
+          )
         )}
       </footer>
     </li>
