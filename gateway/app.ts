@@ -196,9 +196,6 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
     const nextPlant = await plantSsoOf(next, options.configFile);
     const summary = await sources.apply(next.sources);
     rules.setFileRules(next.alerts.rules);
-    // A plant key no longer trusted ends the sessions its tokens opened, as it ends the tokens.
-    const trusted = new Set(nextPlant?.verifier?.keyIds ?? []);
-    if (plant.current?.verifier?.keyIds.some((kid) => !trusted.has(kid))) credentials.endPlantSessions();
     plant.current = nextPlant;
     // Sources, alert rules and plant.sso apply live; any other section changed needs a restart.
     const withoutLive = (c: Config) => ({ ...c, sources: [], alerts: { ...c.alerts, rules: [] }, plant: { ...c.plant, sso: undefined } });

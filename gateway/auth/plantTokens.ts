@@ -49,7 +49,8 @@ export class PlantTokenIssuer {
   }
 }
 
-export type PlantVerdict = { principal: Principal } | { refused: string };
+/** A token that passes: who, and (for a plant token) the key that signed it, its id and expiry. */
+export type PlantVerdict = { principal: Principal; token?: { kid: string; jti: string | undefined; expiresAtMs: number } } | { refused: string };
 
 export interface PlantVerifierOptions {
   /** This gateway's plant id: the audience a token must name. */
@@ -76,9 +77,14 @@ export class PlantTokenVerifier {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** The ids of the keys trusted. */
-  get keyIds(): string[] {
-    return [...this.keys.keys()];
+  /** Whether the key with this id is trusted (now: the keys change on reload). */
+  trusts(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
+  /** The highest role a plant user gets here. */
+  get maxRole(): Role {
+    return this.options.maxRole;
   }
 
   /** Whether `bearer` is shaped like a JWT at all (an API token could be anything else). */
@@ -116,7 +122,10 @@ export class PlantTokenVerifier {
     if (iat! > nowMs / 1000 + leeway) return { refused: `issued at ${iat && iso(iat)}, in the future by this gateway's clock (${new Date(nowMs).toISOString()}): ${CLOCK_HINT}` };
     if ((exp! - iat!) * 1000 > MAX_PLANT_TOKEN_TTL_MS) return { refused: `valid for ${exp! - iat!} s, longer than plant tokens may be (${MAX_PLANT_TOKEN_TTL_MS / 1000} s)` };
     if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) return { refused: `no valid role in the token (${JSON.stringify(role ?? null)})` };
-    return { principal: { name: `${sub}@${iss}`, role: capRole(role as Role, this.options.maxRole), via: "plant" } };
+    return {
+      principal: { name: `${sub}@${iss}`, role: capRole(role as Role, this.options.maxRole), via: "plant" },
+      token: { kid: header.kid as string, jti: typeof payload.jti === "string" ? payload.jti : undefined, expiresAtMs: exp! * 1000 },
+    };
   }
 
   private reason(err: unknown, nowMs: number): string {

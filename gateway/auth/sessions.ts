@@ -16,11 +16,14 @@ export interface Principal {
 interface Session extends Principal {
   /** On the monotonic clock, so that setting the wall clock neither ends sessions nor prolongs them. */
   expiresMono: number;
+  /** A session handed over from the plant view: the key that signed its plant token. */
+  kid?: string;
 }
 
 /** As saved: the expiry as wall time, the only time that means something to the next run. */
 interface SavedSession extends Principal {
   expires: number;
+  kid?: string;
 }
 
 const digest = (secret: string) => createHash("sha256").update(secret).digest("base64url");
@@ -64,9 +67,9 @@ export class Credentials {
     if (file && existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as Array<[string, SavedSession]>;
-        for (const [key, { name, role, via, expires }] of saved) {
+        for (const [key, { name, role, via, expires, kid }] of saved) {
           const expiresMono = toMono(clock, expires);
-          if (expiresMono > clock.mono()) this.sessions.set(key, { name, role, via, expiresMono });
+          if (expiresMono > clock.mono()) this.sessions.set(key, { name, role, via, expiresMono, kid });
         }
       } catch {
         // A damaged session file only means everybody signs in again.
@@ -82,7 +85,7 @@ export class Credentials {
    * A user at the cap loses their own oldest session. When all sessions are taken, the one to go is
    * the oldest of whoever holds the most: one user signing in again and again never signs others out.
    */
-  createSession(name: string, role: Role, via: "session" | "plant" = "session", ttlMs = this.sessionTtlMs): string {
+  createSession(name: string, role: Role, plant?: { kid: string; ttlMs: number }): string {
     this.prune();
     const byUser = new Map<string, string[]>();
     for (const [key, s] of this.sessions) byUser.set(s.name, [...(byUser.get(s.name) ?? []), key]);
@@ -93,7 +96,7 @@ export class Credentials {
       this.sessions.delete(greediest[0]);
     }
     const id = randomBytes(32).toString("base64url");
-    this.sessions.set(digest(id), { name, role, via, expiresMono: this.clock.mono() + ttlMs });
+    this.sessions.set(digest(id), { name, role, via: plant ? "plant" : "session", expiresMono: this.clock.mono() + (plant?.ttlMs ?? this.sessionTtlMs), kid: plant?.kid });
     this.save();
     return id;
   }
@@ -108,13 +111,7 @@ export class Credentials {
     this.save();
   }
 
-  /** Ends the sessions handed over from the plant view, e.g. when a plant key is no longer trusted. */
-  endPlantSessions(): void {
-    for (const [key, s] of this.sessions) if (s.via === "plant") this.sessions.delete(key);
-    this.save();
-  }
-
-  fromSession(id: string): Principal | undefined {
+  fromSession(id: string): (Principal & { kid?: string }) | undefined {
     const key = digest(id);
     const s = this.sessions.get(key);
     if (!s) return undefined;
@@ -122,7 +119,7 @@ export class Credentials {
       this.sessions.delete(key);
       return undefined;
     }
-    return { name: s.name, role: s.role, via: s.via };
+    return { name: s.name, role: s.role, via: s.via, kid: s.kid };
   }
 
   fromToken(token: string): Principal | undefined {

@@ -5,7 +5,7 @@ import { ROLES } from "../auth/roles.js";
 
 /** Longest a plant token may live, whatever an issuer is configured to: a stolen one is worth minutes. */
 export const MAX_PLANT_TOKEN_TTL_MS = 15 * 60_000;
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** A gateway's id in the plant: its SSO audience, and its name on the plant broker's topics. */
 export const PLANT_ID = /^[A-Za-z0-9._-]{1,64}$/;

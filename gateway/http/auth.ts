@@ -4,8 +4,8 @@ import type { Logger } from "../log.js";
 import { allows, ROLES, type Role } from "../auth/roles.js";
 import type { Credentials, Principal } from "../auth/sessions.js";
 import type { PlantSso } from "../auth/plantSso.js";
-import { PlantTokenVerifier, type PlantVerdict } from "../auth/plantTokens.js";
-import { plantGatewayId } from "../config/plant.js";
+import { capRole, PlantTokenVerifier, type PlantVerdict } from "../auth/plantTokens.js";
+import { MAX_CLOCK_SKEW_MS, plantGatewayId } from "../config/plant.js";
 import type { LoginThrottle } from "../auth/throttle.js";
 import { DEFAULT_PREFERENCES, preferencesPatchSchema } from "../auth/preferences.js";
 import { UserError, type UserStore } from "../auth/users.js";
@@ -67,7 +67,14 @@ async function authenticate(req: FastifyRequest, deps: AuthDeps): Promise<(Plant
   }
   const cookie = req.cookies[SESSION_COOKIE];
   const session = cookie ? deps.credentials.fromSession(cookie) : undefined;
-  return session && { principal: session, cookie: true };
+  if (!session) return undefined;
+  const { kid, ...principal } = session;
+  if (principal.via !== "plant") return { principal, cookie: true };
+  // A session handed over from the plant view holds only while the key that signed its token is
+  // trusted here, with the role capped as this gateway caps plant users now (both change on reload).
+  const verifier = deps.plant.current?.verifier;
+  if (!verifier || !kid || !verifier.trusts(kid)) return undefined;
+  return { principal: { ...principal, role: capRole(principal.role, verifier.maxRole) }, cookie: true };
 }
 
 function sameOrigin(req: FastifyRequest): boolean {
@@ -253,11 +260,14 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
  * The plant view's hand-off: a page of one of this gateway's plant origins (http.corsOrigins) posts
  * a form with a plant token for this gateway, and its user is signed in here as user@gateway, with
  * the role capped by plant.sso.maxRole, for at most PLANT_SESSION_MS; the dashboard opens. The token
- * is the credential (it names this gateway as its audience and lives minutes); the origin check
- * keeps other sites from signing a browser in as somebody else.
+ * is the credential (it names this gateway as its audience and lives minutes) and opens one session
+ * only; the origin check keeps other sites from signing a browser in as somebody else. Attempts are
+ * throttled per address like sign-ins, since each session is a write of the sessions file.
  */
 function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCookie: (reply: FastifyReply, id: string, ttlMs: number) => FastifyReply): void {
   const refuse = (reply: FastifyReply, status: number, why: string) => reply.code(status).type("text/plain; charset=utf-8").send(`Sign-in from the plant view refused: ${why}`);
+  /** Tokens that opened a session ("kid jti" → when the token expires): each opens one. */
+  const used = new Map<string, number>();
   void app.register(async (scope) => {
     scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 4096 }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
     scope.post("/api/login/plant", { config: { access: "public" } }, async (req, reply) => {
@@ -267,14 +277,26 @@ function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCo
       if (typeof token !== "string" || token.length > 1024 || !PlantTokenVerifier.looksLikeJwt(token)) return refuse(reply, 400, "expected a form with a plant token (token=…)");
       const verifier = deps.plant.current?.verifier;
       if (!verifier) return refuse(reply, 404, "this gateway accepts no plant tokens (plant.sso.trustedKeys is not configured)");
-      const verdict = await verifier.verify(token);
-      if ("refused" in verdict) {
-        deps.log.info({ ip: req.ip, reason: verdict.refused }, "plant token refused");
-        return refuse(reply, 401, verdict.refused);
+      const attempt = deps.throttle.begin([`ip:${req.ip}`]);
+      if (!attempt.settle) {
+        reply.header("Retry-After", String(Math.ceil(attempt.wait / 1000)));
+        return refuse(reply, 429, "too many sign-ins from this address; try again later");
       }
+      const now = Date.now();
+      for (const [key, expires] of used) if (expires < now - MAX_CLOCK_SKEW_MS) used.delete(key);
+      const verdict = await verifier.verify(token);
+      const signed = "token" in verdict ? verdict.token : undefined;
+      const once = signed?.jti && `${signed.kid} ${signed.jti}`;
+      const why = "refused" in verdict ? verdict.refused : !signed || !once ? "the token has no id (jti)" : used.has(once) ? "this token has opened a session already; ask the plant view for a new one" : undefined;
+      attempt.settle(!why);
+      if (why || !signed || !once || !("principal" in verdict)) {
+        deps.log.info({ ip: req.ip, reason: why }, "plant token refused");
+        return refuse(reply, 401, why ?? "not a plant token");
+      }
+      used.set(once, signed.expiresAtMs);
       const { name, role } = verdict.principal;
       const ttl = Math.min(deps.sessionTtlMs, PLANT_SESSION_MS);
-      const id = deps.credentials.createSession(name, role, "plant", ttl);
+      const id = deps.credentials.createSession(name, role, { kid: signed.kid, ttlMs: ttl });
       deps.log.info({ username: name, role, ip: req.ip, origin }, "signed in from the plant view");
       // Relative: from /api/login/plant to the dashboard, also behind a proxy that adds a path.
       return setSessionCookie(reply, id, ttl).redirect("../../", 303);

@@ -4,7 +4,7 @@ import { parseCid, type ContentStore } from "../incidents/contentStore.js";
 import type { IncidentStore } from "../incidents/incidentStore.js";
 import { perUserWrites } from "./writeLimits.js";
 
-const CID_HELP = "expected the CIDv1 of an incident record (bafy…), optionally followed by .car";
+const CID_HELP = "expected the CIDv1 of an incident record (bafy…)";
 
 /**
  * Incident records: the list, a record's manifest, its export as a CAR v1 file, and pins (a
@@ -17,7 +17,7 @@ export function registerIncidentsApi(app: FastifyInstance, store: IncidentStore,
   app.get<{ Params: { cid: string } }>("/api/incidents/:cid", { config: { access: "viewer" } }, async (req, reply) => {
     const asCar = req.params.cid.endsWith(".car");
     const cid = parseCid(asCar ? req.params.cid.slice(0, -4) : req.params.cid);
-    if (!cid) return reply.code(400).send({ error: CID_HELP });
+    if (!cid) return reply.code(400).send({ error: `${CID_HELP}, optionally followed by .car` });
     const incident = store.byCid(cid.toString());
     if (!incident || !(await content.has(cid))) return reply.code(404).send({ error: "no incident record with this CID here" });
     if (asCar) {
@@ -33,7 +33,7 @@ export function registerIncidentsApi(app: FastifyInstance, store: IncidentStore,
 
   const pin = (pinned: boolean) => async (req: FastifyRequest<{ Params: { cid: string } }>, reply: FastifyReply) => {
     const cid = parseCid(req.params.cid);
-    if (!cid) return reply.code(400).send({ error: "expected the CIDv1 of an incident record (bafy…)" });
+    if (!cid) return reply.code(400).send({ error: CID_HELP });
     const row = store.byCid(cid.toString());
     if (!row) return reply.code(404).send({ error: "no incident record with this CID here" });
     if (pinned && row.pinnedBy === null) {

@@ -103,8 +103,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     },
     // The gateway usually runs on plain HTTP in a plant LAN; HSTS there would lock users out.
     strictTransportSecurity: false,
-    // No referrer anywhere, except a plant screen's origin (never a path) to its pinned machines: with
-    // no-referrer browsers send "Origin: null" on a form post, and the hand-off needs the origin.
+    // No referrer, except on a plant screen: there its origin (never a path) goes with every request
+    // and link, since under no-referrer browsers send "Origin: null" on a form post, and the plant
+    // hand-off to its pinned machines needs the origin.
     referrerPolicy: { policy: deps.machineOrigins.length ? "strict-origin" : "no-referrer" },
   });
 

@@ -123,9 +123,13 @@ export class IncidentStore {
     else this.db.prepare("INSERT OR IGNORE INTO incident_pins (alert, firing_at, pinned_by, pinned_at) VALUES (?, ?, ?, ?)").run(row.alert, row.firingAt, by, at);
   }
 
-  /** Deletes the row and answers the blocks no other record holds any more. */
-  delete(id: number): string[] {
+  /**
+   * Deletes the row and answers the blocks no other record holds any more; undefined (nothing
+   * deleted) if its firing has been pinned since the row was chosen.
+   */
+  delete(id: number): string[] | undefined {
     return this.db.transaction(() => {
+      if (this.db.prepare(`SELECT 1 FROM incidents WHERE id = ? AND EXISTS (SELECT 1 ${PIN})`).get(id)) return undefined;
       const blocks = (this.db.prepare("SELECT cid FROM incident_blocks WHERE incident = ?").all(id) as Array<{ cid: string }>).map((r) => r.cid);
       this.db.prepare("DELETE FROM incidents WHERE id = ?").run(id);
       return blocks.filter((b) => !this.db.prepare("SELECT 1 FROM incident_blocks WHERE cid = ? LIMIT 1").get(b));

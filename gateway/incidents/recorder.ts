@@ -359,6 +359,7 @@ export class IncidentRecorder {
     try {
       for (const row of store.expired(this.now() - this.config.retention, this.config.maxDiskBytes)) {
         const orphans = store.delete(row.id);
+        if (!orphans) continue;
         await content.delete(orphans.map((c) => CID.parse(c)));
         log.info({ incident: row.id, cid: row.cid }, "incident record deleted (retention)");
       }

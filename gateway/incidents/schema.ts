@@ -23,7 +23,7 @@ export const incidentsSchema = z
     /** Finalised records older than this are deleted, and the oldest ones while all of them exceed `maxDiskBytes`. */
     retention: durationSchema.default(90 * 86_400_000),
     maxDiskBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
-    /** At most this much of `maxDiskBytes` may be pinned (kept for good by an operator); half of it unless set. */
+    /** Pins (records kept for good by an operator) may take this much of `maxDiskBytes`; half of it unless set. */
     maxPinnedBytes: z.number().int().min(0).optional(),
     /** Copies of every finalised record on the plant's IPFS node. */
     replicate: z
@@ -46,6 +46,6 @@ export const incidentsSchema = z
   .strict()
   .refine((c) => c.frames.interval > 0, { message: "frames.interval must be above 0", path: ["frames", "interval"] })
   .refine((c) => c.telemetry.step >= 1, { message: "telemetry.step must be at least 1 ms", path: ["telemetry", "step"] })
-  .refine((c) => (c.maxPinnedBytes ?? 0) <= c.maxDiskBytes, { message: "maxPinnedBytes must not exceed maxDiskBytes", path: ["maxPinnedBytes"] })
+  .refine((c) => (c.maxPinnedBytes ?? 0) < c.maxDiskBytes, { message: "maxPinnedBytes must be less than maxDiskBytes, or pins would leave no room for new records", path: ["maxPinnedBytes"] })
   .transform((c) => ({ ...c, maxPinnedBytes: c.maxPinnedBytes ?? Math.floor(c.maxDiskBytes / 2) }));
 export type IncidentsConfig = z.output<typeof incidentsSchema>;

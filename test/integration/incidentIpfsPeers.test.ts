@@ -87,7 +87,11 @@ describe("incident records and real IPFS peers (Helia 7 over libp2p and HTTP), i
     results.forEach((r, i) => expect(r, paths[i]).toMatchObject({ status: 200, sha256: record.files[paths[i]!] }));
     expect(results[0]).toMatchObject({ contentType: "application/json" });
 
-    const [refused] = await heliaRun<Verified>(ns, "verify", [GATEWAY, "not-a-token-of-this-gateway-0123456789", `ipfs://${record.cid}/manifest.json`]);
+    const stranger = "not-a-token-of-this-gateway-0123456789";
+    const [refused] = await heliaRun<Verified>(ns, "verify", [GATEWAY, stranger, `ipfs://${record.cid}/manifest.json`]);
     expect(refused).toHaveProperty("error");
+    // Refused for the token: the same request with it gets a 401 from the gateway.
+    const status = await ns.exec(`curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer ${stranger}' '${GATEWAY}/ipfs/${record.cid}?format=raw'`);
+    expect(status).toBe("401");
   }, 90_000);
 });

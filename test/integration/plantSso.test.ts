@@ -223,7 +223,7 @@ describe("plant single sign-on between two gateways", () => {
     await waitFor("B's clock back", async () => ((await onB("/api/channels", (await tokenFor("mill-3")).token)).status === 200 ? true : undefined), 5000, 200);
   });
 
-  it("B turns a plant token posted from a plant origin into a session of its own (role capped, 8 h at most), and refuses other origins and bad tokens", async () => {
+  it("B turns a plant token posted from a plant origin into one session of its own (role capped, 8 h at most), and refuses other origins, bad tokens and a second use", async () => {
     const { token } = await tokenFor("mill-3");
     const res = await handOff(`token=${token}`, originA);
     expect(res.status).toBe(303);
@@ -240,6 +240,12 @@ describe("plant single sign-on between two gateways", () => {
     expect(await refusal(csrf)).toMatchObject({ status: 403, error: "cross-origin request refused" });
 
     const refused = async (r: Response) => ({ status: r.status, text: await r.text(), cookie: r.headers.get("set-cookie") });
+    // One session per token: posting it again opens none.
+    expect(await refused(await handOff(`token=${token}`, originA))).toMatchObject({
+      status: 401,
+      text: "Sign-in from the plant view refused: this token has opened a session already; ask the plant view for a new one",
+      cookie: null,
+    });
     expect(await refused(await handOff(`token=${token}`, "http://127.0.0.1:9"))).toMatchObject({ status: 403, text: expect.stringContaining("(http://127.0.0.1:9) is not one of this gateway's plant origins"), cookie: null });
     expect(await refused(await handOff(`token=${token}`))).toMatchObject({ status: 403, cookie: null });
     expect(await refused(await handOff("token=not-a-token", originA))).toMatchObject({ status: 400, cookie: null });

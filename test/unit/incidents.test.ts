@@ -240,7 +240,7 @@ describe("incident table", () => {
     expect(store.expired(T + 1500, 10_000).map((r) => r.id)).toEqual([ids[0], ids[1]]);
     expect(store.expired(T, 1000).map((r) => r.id)).toEqual([ids[0], ids[1]]);
     expect(store.delete(ids[0])).toEqual(["b0"]);
-    expect(store.delete(ids[1]).sort()).toEqual(["b-shared", "b1"]);
+    expect(store.delete(ids[1])!.sort()).toEqual(["b-shared", "b1"]);
     expect(store.cidFor("hot~bearing", T + 2000)).toBe("bafy2");
     expect(store.cidFor("hot~bearing", T + 3000)).toBeNull();
     expect(store.failUnfinished()).toBe(1);
@@ -262,7 +262,7 @@ describe("incident table", () => {
     expect(store.expired(T - 1, 1299).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
     expect(store.expired(T + 1, 10_000).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
     expect(store.delete(first)).toEqual([]);
-    expect(store.delete(v2.id).sort()).toEqual(["b1", "b2", "b3"]);
+    expect(store.delete(v2.id)!.sort()).toEqual(["b1", "b2", "b3"]);
   });
 
   it("keeps a pinned firing (every version) past its age and the disk budget, whose bytes still count; unpinned, it goes again", () => {
@@ -288,15 +288,21 @@ describe("incident table", () => {
     expect(store.expired(T - 1, 100).map((r) => r.cid)).toEqual(["bafy3"]);
     store.setPinned(v2, null, T + 40_000);
     expect(store.pinnedBytes()).toBe(0);
-    expect(store.expired(T + 5000, 10_000).map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
+    const chosen = store.expired(T + 5000, 10_000);
+    expect(chosen.map((r) => r.cid)).toEqual(["bafy1", "bafy2"]);
+    // Pinned while retention works through its list: that firing's rows stay.
+    store.setPinned(v2, "anna", T + 50_000);
+    expect(chosen.map((r) => store.delete(r.id))).toEqual([undefined, undefined]);
+    expect(store.list().map((r) => r.cid)).toEqual(["bafy3", "bafy2", "bafy1"]);
   });
 
-  it("lets pins take half the disk budget unless told otherwise, and never more than all of it", () => {
+  it("lets pins take half the disk budget unless told otherwise, and never all of it", () => {
     expect(incidentsSchema.parse({}).maxPinnedBytes).toBe(512 * 1024 * 1024);
     expect(incidentsSchema.parse({ maxDiskBytes: 4 * 1024 * 1024, maxPinnedBytes: 0 }).maxPinnedBytes).toBe(0);
     const tooMuch = incidentsSchema.safeParse({ maxDiskBytes: 4 * 1024 * 1024, maxPinnedBytes: 5 * 1024 * 1024 });
     expect(tooMuch.success).toBe(false);
-    expect(tooMuch.error?.issues[0]).toMatchObject({ path: ["maxPinnedBytes"], message: "maxPinnedBytes must not exceed maxDiskBytes" });
+    expect(tooMuch.error?.issues[0]).toMatchObject({ path: ["maxPinnedBytes"], message: "maxPinnedBytes must be less than maxDiskBytes, or pins would leave no room for new records" });
+    expect(incidentsSchema.safeParse({ maxDiskBytes: 4 * 1024 * 1024, maxPinnedBytes: 4 * 1024 * 1024 }).success).toBe(false);
   });
 });
 

@@ -41,9 +41,13 @@ describe("plant tokens", () => {
     const { issuer, verifier } = setUp(privateKey, trusted.kid, [trusted], "operator");
     const issued = await issuer.issue("alice", "admin", "mill-3");
     expect(issued.expiresAt).toBe(T0 + 5 * MINUTE);
-    expect(await verifier.verify(issued.token)).toEqual({ principal: { name: "alice@hall-screen", role: "operator", via: "plant" } });
+    const alice = await verifier.verify(issued.token);
+    expect(alice).toEqual({ principal: { name: "alice@hall-screen", role: "operator", via: "plant" }, token: { kid: trusted.kid, jti: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), expiresAtMs: T0 + 5 * MINUTE } });
     const viewer = await issuer.issue("bob", "viewer", "mill-3");
-    expect(await verifier.verify(viewer.token)).toEqual({ principal: { name: "bob@hall-screen", role: "viewer", via: "plant" } });
+    const bob = await verifier.verify(viewer.token);
+    expect(bob).toMatchObject({ principal: { name: "bob@hall-screen", role: "viewer", via: "plant" } });
+    // Each token has an id of its own: the hand-off lets each open one session.
+    expect("token" in bob && "token" in alice && bob.token!.jti !== alice.token!.jti).toBe(true);
   });
 
   it("expire by the wall clock, with the configured clock skew of leeway", async () => {

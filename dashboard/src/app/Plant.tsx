@@ -36,16 +36,23 @@ async function acknowledgeOn(m: PlantMachineMsg, alert: string): Promise<string 
 
 /**
  * Opens the machine's dashboard signed in, in a new tab: a form posted to its pinned URL hands the
- * user over with a plant token (the machine's gateway turns it into a session of its own).
+ * user over with a plant token (the machine's gateway turns it into a session of its own). The tab
+ * opens at the click, before the token is asked for, so that no pop-up blocker stops it.
  */
 async function openSignedIn(m: PlantMachineMsg): Promise<string | null> {
+  const name = `wachter-${m.id}`;
+  const tab = window.open("about:blank", name);
+  if (!tab) return t("plant.popupBlocked");
+  tab.opener = null;
   const issued = await plantToken(m);
-  if (!issued.ok) return issued.error;
+  if (!issued.ok) {
+    tab.close();
+    return issued.error;
+  }
   const form = document.createElement("form");
   form.method = "POST";
   form.action = new URL("api/login/plant", m.pinnedUrl!).href;
-  form.target = "_blank";
-  form.rel = "noopener";
+  form.target = name;
   const token = document.createElement("input");
   token.type = "hidden";
   token.name = "token";
@@ -58,20 +65,22 @@ async function openSignedIn(m: PlantMachineMsg): Promise<string | null> {
 }
 
 function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
-  // Alarms acknowledged from here, until the machine's next announcement says so; and why one failed.
+  // Firings acknowledged from here (id@since: the same alarm firing again is another), until the
+  // machine's next announcement says so; and why one failed.
   const [sent, setSent] = useState<Set<string>>(new Set());
   const [failed, setFailed] = useState("");
-  const acknowledge = async (alert: string) => {
-    setSent((s) => new Set(s).add(alert));
+  const acknowledge = async (alert: string, firing: string) => {
+    setSent((s) => new Set(s).add(firing));
     const error = await acknowledgeOn(m, alert);
     setFailed(error ? t("plant.ackFailed", { error }) : "");
     if (error)
       setSent((s) => {
         const next = new Set(s);
-        next.delete(alert);
+        next.delete(firing);
         return next;
       });
   };
+  const dashboard = m.pinnedUrl ?? m.url;
   return (
     <li class="plant-machine" data-machine={m.id} data-state={m.state}>
       <header class="machine-head">
@@ -98,7 +107,7 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
                 {a.shelved ? t("alarm.state.shelved") : a.ackBy ? t("alarm.ackedBy", { name: a.ackBy }) : t("alarm.unacked")}
               </span>
               {m.pinnedUrl && canAct() && a.state === "firing" && !a.ackBy && !a.shelved && (
-                <button type="button" class="machine-ack" disabled={sent.has(a.id)} onClick={() => void acknowledge(a.id)} aria-label={t("plant.ackNamed", { alert: a.name, machine: m.name })}>
+                <button type="button" class="machine-ack" disabled={sent.has(`${a.id}@${a.since}`)} onClick={() => void acknowledge(a.id, `${a.id}@${a.since}`)} aria-label={t("plant.ackNamed", { alert: a.name, machine: m.name })}>
                   {t("alarm.ack")}
                 </button>
               )}
@@ -127,25 +136,21 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
       <footer class="machine-foot">
         <span class="machine-heard">{t("plant.heard", { age: formatAge(now - m.heardAt) })}</span>
         {m.hall && <span class="machine-hall">{m.hall}</span>}
-        {m.pinnedUrl ? (
+        {dashboard && (
           <a
             class="machine-open"
-            href={m.pinnedUrl}
+            href={dashboard}
             target="_blank"
             rel="noopener"
+            // Pinned: signed in. Otherwise a plain link: nothing is sent to an announced URL.
             onClick={(e) => {
+              if (!m.pinnedUrl) return;
               e.preventDefault();
               void openSignedIn(m).then((error) => setFailed(error ? t("plant.openFailed", { error }) : ""));
             }}
           >
             {t("plant.open")}
           </a>
-        ) : (
-          m.url && (
-            <a class="machine-open" href={m.url} target="_blank" rel="noopener">
-              {t("plant.open")}
-            </a>
-          )
         )}
       </footer>
     </li>
