@@ -8,6 +8,7 @@ import { NamespacedFirefox, signInFirefox } from "../helpers/firefox.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { heliaNode } from "../helpers/heliaPeer.js";
 import { NetNs } from "../helpers/netns.js";
+import { overheatingMill } from "../helpers/overheat.js";
 import type { Proc } from "../helpers/processes.js";
 
 const IPFS_RPC_PORT = 5001;
@@ -81,16 +82,8 @@ describe("incident records in the dashboard: overheat → record → its frames,
       {
         name: "Mill 3",
         http: { host: "0.0.0.0", port: 8080 },
-        // The bearing passes 65 °C some 6 s after the start: the pre-rolls are full by then.
-        sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
-        alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
-        incidents: {
-          telemetry: { before: "20s", after: "3s" },
-          frames: { before: "3s", after: "2s" },
-          sound: { before: "2s", after: "2s" },
-          // The plant's IPFS node is down until a test starts it.
-          replicate: { kubo: { url: `http://127.0.0.1:${IPFS_RPC_PORT}`, authorization: IPFS_AUTH, timeout: "5s" } },
-        },
+        // The plant's IPFS node is down until a test starts it.
+        ...overheatingMill({ replicate: { kubo: { url: `http://127.0.0.1:${IPFS_RPC_PORT}`, authorization: IPFS_AUTH, timeout: "5s" } } }),
       },
       ns,
     );

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { heliaNode, heliaRun } from "../helpers/heliaPeer.js";
 import { NetNs } from "../helpers/netns.js";
+import { overheatingMill } from "../helpers/overheat.js";
 import { waitFor } from "../helpers/ports.js";
 import type { Proc } from "../helpers/processes.js";
 
@@ -40,14 +41,7 @@ describe("incident records and real IPFS peers (Helia 7 over libp2p and HTTP), i
     gateway = new GatewayProcess(
       {
         http: { host: "127.0.0.1", port: 8080 },
-        sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
-        alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
-        incidents: {
-          telemetry: { before: "20s", after: "3s" },
-          frames: { before: "3s", after: "2s" },
-          sound: { before: "2s", after: "2s" },
-          replicate: { kubo: { url: `http://127.0.0.1:${RPC_PORT}`, authorization: NODE_AUTH, timeout: "5s" } },
-        },
+        ...overheatingMill({ replicate: { kubo: { url: `http://127.0.0.1:${RPC_PORT}`, authorization: NODE_AUTH, timeout: "5s" } } }),
       },
       ns,
     );

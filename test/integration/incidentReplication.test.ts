@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { KuboRpcStandIn } from "../helpers/kuboRpc.js";
+import { overheatingMill } from "../helpers/overheat.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 
 interface Row {
@@ -26,16 +27,11 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
     base = `http://127.0.0.1:${port}`;
     gateway = new GatewayProcess({
       http: { host: "127.0.0.1", port },
-      sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
-      alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
-      incidents: {
-        telemetry: { before: "20s", after: "3s" },
-        frames: { before: "3s", after: "2s" },
-        sound: { before: "2s", after: "2s" },
+      ...overheatingMill({
         replicate: { kubo: { url: `http://127.0.0.1:${nodePort}`, authorization: AUTH, timeout: "5s" } },
         // No room for pins on this gateway: the last test checks that they are refused.
         maxPinnedBytes: 0,
-      },
+      }),
     });
     await gateway.start();
   }, 30_000);

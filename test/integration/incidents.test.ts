@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeThermal } from "../../gateway/protocol/thermal.js";
 import { API_TOKEN, GatewayProcess, ROOT } from "../helpers/gateway.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
+import { overheatingMill } from "../helpers/overheat.js";
 import { freePort, waitFor } from "../helpers/ports.js";
 
 const VIEWER = "incidents-viewer-token-0123456789abcdefghij";
@@ -54,11 +55,8 @@ describe("incident records from a real gateway: overheating bearing → finalise
           { name: "night-shift", token: OPERATOR, role: "operator" },
         ],
       },
-      // The bearing passes 65 °C some 6 s after the start: the pre-rolls (3 s of frames, 2 s of sound) are full by then.
-      sources: [{ id: "sim", type: "simulated", scenario: "overheat", rateHz: 10, thermalFps: 8, microphone: true }],
-      alerts: { rules: [{ id: "hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 65, clear: 60 } }] },
+      ...overheatingMill(),
       notify: { mqtt: { url: broker.url, topic: "plant/alerts" } },
-      incidents: { telemetry: { before: "20s", after: "3s" }, frames: { before: "3s", after: "2s" }, sound: { before: "2s", after: "2s" } },
     });
     await gateway.start();
   }, 30_000);
