@@ -36,7 +36,8 @@ const SILENCE_MS = 4000;
 /** How long an ICE restart may take to bring data back before the link starts a new session. */
 const RESTART_GRACE_MS = 8000;
 
-function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+/** Waits until the browser has gathered its ICE candidates (WHEP sends them all in the offer), or `timeoutMs`. */
+export function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -7,11 +7,14 @@ import { seriousViolations } from "../helpers/axe.js";
 import { launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, GatewayProcess } from "../helpers/gateway.js";
 import { Mosquitto } from "../helpers/mosquitto.js";
+import { NamespacedFirefox, signInFirefox } from "../helpers/firefox.js";
 import { NetNs } from "../helpers/netns.js";
 import { makePlantKeyPair } from "../helpers/plantKeys.js";
 
 const BASE = "http://127.0.0.1:8080/";
 const sim = { id: "sim", type: "simulated", microphone: false, thermalFps: 0, rateHz: 2 };
+/** The machines the screen shows live: a camera and a microphone. */
+const simLive = { ...sim, microphone: true, thermalFps: 4 };
 
 describe("the plant view in Chromium: three gateways on one Mosquitto, in a private network namespace", () => {
   let ns: NetNs;
@@ -29,29 +32,30 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
       { id: "mill", name: "Extruder 3 barrel zone 7 — main drive bearing", port: 8081, hall: "Hall 2", rules: [{ id: "bearing-hot", name: "Drive bearing hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 5 } }], view: false },
       { id: "press", name: "Press 1", port: 8082, hall: "Hall 3", rules: [{ id: "oil-warm", name: "Gearbox oil warm", channels: ["gearbox.oil"], severity: "warning", when: { above: 5 } }], view: false },
     ];
-    // Plant single sign-on: the screen issues tokens, and acts on the mill through its pinned URL;
-    // the mill trusts the plant's key and the screen's origin. The press is not pinned.
+    // Plant single sign-on: the screen issues tokens, and acts on the mill and the press through
+    // their pinned URLs; they trust the plant's key and the screen's origin. The screen itself is not pinned.
     const privateKey = join(mkdtempSync(join(tmpdir(), "wachter-plant-keys-")), "plant-sso.key");
     const plant = (m: (typeof machines)[number]) => {
       const broker_ = { url: `mqtt://127.0.0.1:${broker.port}`, id: m.id, hall: m.hall, interval: "2s", keyValues: ["spindle.bearing", "gearbox.oil"], dashboardUrl: `http://127.0.0.1:${m.port}/`, view: m.view };
-      if (m.id === "screen") return { sso: { audience: "screen", issuer: { privateKeyFile: privateKey } }, broker: { ...broker_, machines: { mill: "http://127.0.0.1:8081/" } } };
-      if (m.id === "mill") return { sso: { audience: "mill", trustedKeys: ["plant-sso.pub"] }, broker: broker_ };
-      return { broker: broker_ };
+      if (m.view) return { sso: { audience: m.id, issuer: { privateKeyFile: privateKey } }, broker: { ...broker_, machines: { mill: "http://127.0.0.1:8081/", press: "http://127.0.0.1:8082/" } } };
+      return { sso: { audience: m.id, trustedKeys: ["plant-sso.pub"] }, broker: broker_ };
     };
     for (const m of machines) {
       gateways[m.id] = new GatewayProcess(
         {
           name: m.name,
-          http: { host: "127.0.0.1", port: m.port, ...(m.id === "mill" ? { corsOrigins: [BASE.slice(0, -1)] } : {}) },
-          sources: [sim],
+          http: { host: "127.0.0.1", port: m.port, ...(m.view ? {} : { corsOrigins: [BASE.slice(0, -1)] }) },
+          sources: [m.view ? sim : simLive],
           alerts: { rules: m.rules },
           plant: plant(m),
         },
         ns,
       );
     }
-    mkdirSync(gateways.mill.dataDir, { recursive: true });
-    makePlantKeyPair(privateKey, join(gateways.mill.dataDir, "plant-sso.pub"));
+    const publicKey = join(gateways.mill.dataDir, "plant-sso.pub");
+    for (const id of ["mill", "press"]) mkdirSync(gateways[id]!.dataDir, { recursive: true });
+    makePlantKeyPair(privateKey, publicKey);
+    copyFileSync(publicKey, join(gateways.press.dataDir, "plant-sso.pub"));
     await Promise.all(Object.values(gateways).map((g) => g.start()));
     browser = await launchChromium(ns.chromiumLauncher());
     // bypassCSP: axe-core is injected as a script of its own.
@@ -104,16 +108,15 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
         const res = await fetch("/");
         return { csp: res.headers.get("content-security-policy")!, referrer: res.headers.get("referrer-policy") };
       });
-      expect(headers.csp).toContain("connect-src 'self' http://127.0.0.1:8081;");
-      expect(headers.csp).toContain("form-action 'self' http://127.0.0.1:8081;");
+      expect(headers.csp).toContain("connect-src 'self' http://127.0.0.1:8081 http://127.0.0.1:8082;");
+      expect(headers.csp).toContain("form-action 'self' http://127.0.0.1:8081 http://127.0.0.1:8082;");
       expect(headers.referrer).toBe("strict-origin");
       await p.click('nav a[href="#/plant"]');
       const alarm = '.plant-machine[data-machine="mill"] [data-alert="bearing-hot~spindle.bearing"]';
       await p.waitForSelector(`${alarm} button.machine-ack`);
       expect(await p.getAttribute(`${alarm} button.machine-ack`, "aria-label")).toBe("Acknowledge Drive bearing hot on Extruder 3 barrel zone 7 — main drive bearing");
-      // The press is not pinned in the screen's configuration: its announced URL is only a link.
-      await p.waitForSelector('.plant-machine[data-machine="press"] [data-alert="oil-warm~gearbox.oil"]');
-      expect(await p.locator('.plant-machine[data-machine="press"] button.machine-ack').count()).toBe(0);
+      // The screen itself is not pinned in its configuration: nothing to act on there, no live view.
+      expect(await p.locator('.plant-machine[data-machine="screen"] button').count()).toBe(0);
       await p.click(`${alarm} button.machine-ack`);
       // What the mill announces next: the ack landed there, by the screen's user.
       await p.waitForFunction((sel) => document.querySelector(sel)?.textContent?.endsWith("acknowledged by admin@screen"), alarm, { timeout: 15_000 });
@@ -125,15 +128,15 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     expect(gateways.screen.logs().some((l) => l.msg === "plant token issued" && l.audience === "mill")).toBe(true);
   }, 60_000);
 
-  it("opens the mill's dashboard signed in, in a new tab, as the screen's user with the mill's capped role; the press's link stays a plain link", async () => {
+  it("opens the mill's dashboard signed in, in a new tab, as the screen's user with the mill's capped role; an unpinned machine's link stays a plain link", async () => {
     // A context of its own: the gateways share a host here, and so a cookie jar (ports do not part cookies).
     const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
     try {
       const p = await strict.newPage();
       await signIn(p, ADMIN_PASSWORD, BASE);
       await p.click('nav a[href="#/plant"]');
-      await p.waitForSelector('.plant-machine[data-machine="press"] a.machine-open');
-      expect(await p.getAttribute('.plant-machine[data-machine="press"] a.machine-open', "href")).toBe("http://127.0.0.1:8082/");
+      await p.waitForSelector('.plant-machine[data-machine="screen"] a.machine-open');
+      expect(await p.getAttribute('.plant-machine[data-machine="screen"] a.machine-open', "href")).toBe("http://127.0.0.1:8080/");
       const [tab] = await Promise.all([strict.waitForEvent("page"), p.click('.plant-machine[data-machine="mill"] a.machine-open')]);
       await tab.waitForSelector("#main:not([hidden])", { timeout: 15_000 }).catch(async (err: Error) => {
         throw new Error(`${err.message}; the tab shows ${tab.url()}: ${await tab.textContent("body")}`);
@@ -146,9 +149,84 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     }
   }, 60_000);
 
+  it("shows the mill and the press live at once: each tile's thermal picture and sound level over its own direct connection", async () => {
+    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    try {
+      const p = await strict.newPage();
+      await signIn(p, ADMIN_PASSWORD, BASE);
+      await p.click('nav a[href="#/plant"]');
+      await p.waitForSelector('.plant-machine[data-machine="press"] button[name="live"]');
+      const sessions = () => Object.fromEntries(Object.entries(gateways).map(([id, g]) => [id, g.logs().filter((l) => l.msg === "viewer session created").length]));
+      const before = sessions();
+      for (const id of ["mill", "press"]) await p.click(`.plant-machine[data-machine="${id}"] button[name="live"]`);
+      await p.waitForFunction(() => ["mill", "press"].every((id) => document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`)?.getAttribute("data-live") === "live"), undefined, { timeout: 20_000 });
+      const media = await p.waitForFunction(
+        () => {
+          const tiles = ["mill", "press"].map((id) => {
+            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`)!;
+            return { width: tile.querySelector("video")!.videoWidth, level: Number(tile.querySelector("meter")?.value ?? 0) };
+          });
+          return tiles.every((t) => t.width > 0 && t.level > 0) && tiles;
+        },
+        undefined,
+        { timeout: 15_000 },
+      ).catch(async (err: Error) => {
+        const tiles = await p.evaluate(() =>
+          ["mill", "press"].map((id) => {
+            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
+            return { id, live: tile?.getAttribute("data-live"), text: tile?.textContent, width: tile?.querySelector("video")?.videoWidth, level: tile?.querySelector("meter")?.value };
+          }),
+        );
+        throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
+      });
+      expect(await media.jsonValue()).toEqual([expect.objectContaining({ width: expect.any(Number) }), expect.objectContaining({ width: expect.any(Number) })]);
+      // Direct: each machine's gateway made one more viewer session, the screen's none.
+      expect(sessions()).toEqual({ screen: before.screen, mill: before.mill! + 1, press: before.press! + 1 });
+      await p.click('.plant-machine[data-machine="mill"] button[name="live"]');
+      await p.waitForSelector('.plant-machine[data-machine="mill"] .machine-live[data-live="off"]');
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
+
+  it("in Firefox ESR too: the mill and the press live at once, each picture and sound level decoded", async () => {
+    const firefox = await NamespacedFirefox.launch(ns);
+    try {
+      const ff = await firefox.browser.newPage();
+      await signInFirefox(ff, ADMIN_PASSWORD, BASE);
+      // The Plant link comes with the gateway's first snapshot.
+      await ff.waitForSelector('nav a[href="#/plant"]', { timeout: 15_000 });
+      await ff.click('nav a[href="#/plant"]');
+      await ff.waitForSelector('.plant-machine[data-machine="press"] button[name="live"]');
+      for (const id of ["mill", "press"]) await ff.click(`.plant-machine[data-machine="${id}"] button[name="live"]`);
+      await ff.waitForFunction(
+        () =>
+          ["mill", "press"].every((id) => {
+            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
+            return tile?.getAttribute("data-live") === "live" && tile.querySelector("video")!.videoWidth > 0 && Number(tile.querySelector("meter")?.value ?? 0) > 0;
+          }),
+        { timeout: 30_000 },
+      ).catch(async (err: Error) => {
+        const tiles = await ff.evaluate(() =>
+          ["mill", "press"].map((id) => {
+            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
+            return { id, live: tile?.getAttribute("data-live"), text: tile?.textContent, width: tile?.querySelector("video")?.videoWidth, level: tile?.querySelector("meter")?.value };
+          }),
+        );
+        throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
+      });
+    } finally {
+      await firefox.close();
+    }
+  }, 90_000);
+
   it("shows a machine whose gateway dies as offline within seconds, and speaks German", async () => {
     await gateways.press.stop("SIGKILL");
     await page.waitForSelector('.plant-machine[data-machine="press"][data-state="offline"]', { timeout: 5000 });
+    // Its live view says why there is none.
+    await page.click('.plant-machine[data-machine="press"] button[name="live"]');
+    await page.waitForSelector('.plant-machine[data-machine="press"] .machine-live[data-live="failed"]', { timeout: 10_000 });
+    expect(await page.textContent('.plant-machine[data-machine="press"] .machine-live .error')).toMatch(/^No live view: the machine's gateway cannot be reached \(.+\)$/);
     await page.selectOption('select[name="language"]', "de");
     await page.waitForFunction(() => document.querySelector('.plant-machine[data-machine="press"] .machine-state')?.textContent === "✕ Offline");
     expect(await page.textContent("#plant-title")).toBe("Werk");

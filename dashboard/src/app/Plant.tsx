@@ -1,6 +1,7 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { MachineState, PlantMachineMsg, PlantMsg } from "../../../gateway/protocol/plant.js";
 import { formatAge, formatValue } from "../format.js";
+import { LiveSession, type LiveState } from "../plantLive.js";
 import { SEVERITY_ICON } from "./AlarmBanner.js";
 import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
@@ -64,6 +65,57 @@ async function openSignedIn(m: PlantMachineMsg): Promise<string | null> {
   return null;
 }
 
+/**
+ * A pinned machine's live thermal picture and sound level, on demand: a direct WebRTC connection
+ * from this browser to the machine's gateway. Says why when there is none.
+ */
+function LiveView({ m }: { m: PlantMachineMsg }) {
+  const [live, setLive] = useState<LiveState | undefined>();
+  const [level, setLevel] = useState(0);
+  const video = useRef<HTMLVideoElement>(null);
+  const session = useRef<LiveSession>();
+  useEffect(() => () => session.current?.stop(), []);
+  const token = async () => {
+    const issued = await plantToken(m);
+    if (!issued.ok) throw new Error(issued.error);
+    return issued.data.token;
+  };
+  const toggle = () => {
+    if (session.current && live?.state !== "failed") {
+      session.current.stop();
+      session.current = undefined;
+      setLive(undefined);
+      return;
+    }
+    session.current = new LiveSession(m.pinnedUrl!, token, { state: setLive, video: video.current!, level: setLevel }, {
+      unreachable: (error) => t("plant.live.unreachable", { error }),
+      refused: (status, error) => t("plant.live.refused", { status, error }),
+      noPicture: (seconds) => t("plant.live.noPicture", { seconds }),
+    });
+    void session.current.start();
+  };
+  const on = live !== undefined && live.state !== "failed";
+  return (
+    <div class="machine-live" data-live={live?.state ?? "off"}>
+      <button type="button" name="live" aria-pressed={on} onClick={toggle}>
+        {t(on ? "plant.live.stop" : "plant.live.start")}
+      </button>
+      <video ref={video} muted playsInline hidden={!on} aria-label={t("plant.live.video", { machine: m.name })} />
+      {on && (
+        <meter min={0} max={1} value={level} aria-label={t("plant.live.level")}>
+          {Math.round(level * 100)} %
+        </meter>
+      )}
+      {live?.state === "connecting" && <span class="hint">{t("plant.live.connecting")}</span>}
+      {live?.state === "failed" && (
+        <p class="error" role="alert">
+          {live.reason}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
   // Firings acknowledged from here (id@since: the same alarm firing again is another), until the
   // machine's next announcement says so; and why one failed.
@@ -120,6 +172,7 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
           {failed}
         </p>
       )}
+      {m.pinnedUrl && <LiveView m={m} />}
       {m.values.length > 0 && (
         <dl class="machine-values">
           {m.values.map((v) => (
