@@ -130,7 +130,7 @@ if (values.only === "fieldbus") {
   process.exit(0);
 } else if (values.only === "plant") {
   const r = await plantView(values.smoke ? 10 : 100, values.smoke ? 5 : values.quick ? 20 : 60);
-  console.log(`plant view, ${r.machines} machines: complete ${r.completeMs.toFixed(0)} ms after start, CPU ${r.cpuPercent.toFixed(2)} % (idle ${r.idleCpuPercent.toFixed(2)} %), RSS ${r.rssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)}), API p50 ${r.apiP50Ms.toFixed(1)} ms p99 ${r.apiP99Ms.toFixed(1)} ms, ${r.messagesPerS.toFixed(1)} msg/s, ${r.ignored} ignored`);
+  console.log(`plant view, ${r.machines} machines: complete ${r.completeMs.toFixed(0)} ms after start, CPU ${r.cpuPercent.toFixed(2)} % (idle ${r.idleCpuPercent.toFixed(2)} %), RSS ${r.rssMb.toFixed(0)} MB (idle ${r.idleRssMb.toFixed(0)}), API p50 ${r.apiP50Ms.toFixed(1)} ms p99 ${r.apiP99Ms.toFixed(1)} ms, ${r.messagesPerS.toFixed(1)} msg/s, ${r.ignored} ignored; Plant page ${r.browser.full.fps.toFixed(1)} fps (empty ${r.browser.idle.fps.toFixed(1)}), ${r.browser.full.longTasks} long tasks`);
   if (!values["no-report"]) updateSection("plant", plantViewSection(r));
   process.exit(0);
 } else if (values.only === "incidents") {
