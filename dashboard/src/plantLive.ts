@@ -20,6 +20,8 @@ export interface LiveOut {
 export class LiveSession {
   private pc: RTCPeerConnection | undefined;
   private resource: string | undefined;
+  /** The token the session was made with, to leave it: once that has expired (minutes), the gateway notices the browser gone by itself. */
+  private bearer = "";
   private sink: HTMLAudioElement | undefined;
   private audio: AudioContext | undefined;
   private levels = 0;
@@ -38,12 +40,18 @@ export class LiveSession {
     this.out.state({ state: "connecting" });
     this.audio = new AudioContext();
     void this.audio.resume().catch(() => undefined);
-    let token: string;
     try {
-      token = await this.token();
+      await this.connect();
     } catch (err) {
-      return this.fail((err as Error).message);
+      this.fail((err as Error).message);
     }
+  }
+
+  /** Every await may find the tile stopped meanwhile: then nothing is left open, here or there. */
+  private async connect(): Promise<void> {
+    const token = await this.token();
+    this.bearer = token;
+    if (this.stopped) return;
     const pc = new RTCPeerConnection();
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
@@ -63,8 +71,16 @@ export class LiveSession {
     }
     if (res.status !== 201) return this.fail(this.reasons.refused(res.status, (await res.text()).slice(0, 200)));
     this.resource = new URL(res.headers.get("Location") ?? "", this.url).href;
+    if (this.stopped) return this.leave();
     await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
     this.timer = window.setTimeout(() => this.fail(this.reasons.noPicture(FIRST_PICTURE_MS / 1000)), FIRST_PICTURE_MS);
+  }
+
+  /** Ends the session on the machine's gateway now, rather than when it notices; also as the page unloads. */
+  private leave(): void {
+    const resource = this.resource;
+    this.resource = undefined;
+    if (resource) void fetch(resource, { method: "DELETE", credentials: "omit", keepalive: true, headers: { Authorization: `Bearer ${this.bearer}` } }).catch(() => undefined);
   }
 
   stop(): void {
@@ -72,12 +88,10 @@ export class LiveSession {
     this.stopped = true;
     window.clearTimeout(this.timer);
     window.clearInterval(this.levels);
+    this.leave();
     this.pc?.close();
     if (this.sink) this.sink.srcObject = null;
     void this.audio?.close().catch(() => undefined);
-    const resource = this.resource;
-    // Leave the session at once rather than when the gateway notices; a fresh token, this one may have expired.
-    if (resource) void this.token().then((token) => fetch(resource, { method: "DELETE", credentials: "omit", headers: { Authorization: `Bearer ${token}` } }), () => undefined).catch(() => undefined);
   }
 
   private fail(reason: string): void {

@@ -294,6 +294,9 @@ function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCo
         return refuse(reply, 401, why ?? "not a plant token");
       }
       used.set(once, signed.expiresAtMs);
+      // The session this browser had here before, if any, ends: its cookie is replaced.
+      const replaced = req.cookies[SESSION_COOKIE];
+      if (replaced) deps.credentials.endSession(replaced);
       const { name, role } = verdict.principal;
       const ttl = Math.min(deps.sessionTtlMs, PLANT_SESSION_MS);
       const id = deps.credentials.createSession(name, role, { kid: signed.kid, ttlMs: ttl });

@@ -10,6 +10,7 @@ import { Mosquitto } from "../helpers/mosquitto.js";
 import { NamespacedFirefox, signInFirefox } from "../helpers/firefox.js";
 import { NetNs } from "../helpers/netns.js";
 import { makePlantKeyPair } from "../helpers/plantKeys.js";
+import { waitFor } from "../helpers/ports.js";
 
 const BASE = "http://127.0.0.1:8080/";
 const sim = { id: "sim", type: "simulated", microphone: false, thermalFps: 0, rateHz: 2 };
@@ -28,7 +29,8 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     broker = new Mosquitto(ns);
     await broker.start();
     const machines = [
-      { id: "screen", name: "Hall 2 screen", port: 8080, hall: "Hall 2", rules: [] as object[], view: true },
+      // An info alarm: the screen stays OK, but its tile has an alarm that an unpinned machine must not offer to act on.
+      { id: "screen", name: "Hall 2 screen", port: 8080, hall: "Hall 2", rules: [{ id: "running", name: "Running", channels: ["spindle.bearing"], severity: "info", when: { above: 5 } }] as object[], view: true },
       { id: "mill", name: "Extruder 3 barrel zone 7 — main drive bearing", port: 8081, hall: "Hall 2", rules: [{ id: "bearing-hot", name: "Drive bearing hot", channels: ["spindle.bearing"], severity: "critical", when: { above: 5 } }], view: false },
       { id: "press", name: "Press 1", port: 8082, hall: "Hall 3", rules: [{ id: "oil-warm", name: "Gearbox oil warm", channels: ["gearbox.oil"], severity: "warning", when: { above: 5 } }], view: false },
     ];
@@ -115,7 +117,8 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
       const alarm = '.plant-machine[data-machine="mill"] [data-alert="bearing-hot~spindle.bearing"]';
       await p.waitForSelector(`${alarm} button.machine-ack`);
       expect(await p.getAttribute(`${alarm} button.machine-ack`, "aria-label")).toBe("Acknowledge Drive bearing hot on Extruder 3 barrel zone 7 — main drive bearing");
-      // The screen itself is not pinned in its configuration: nothing to act on there, no live view.
+      // The screen itself is not pinned in its configuration: its firing alarm offers nothing, no live view either.
+      await p.waitForSelector('.plant-machine[data-machine="screen"] [data-alert="running~spindle.bearing"][data-alert-state="firing"]');
       expect(await p.locator('.plant-machine[data-machine="screen"] button').count()).toBe(0);
       await p.click(`${alarm} button.machine-ack`);
       // What the mill announces next: the ack landed there, by the screen's user.
@@ -179,11 +182,16 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
         );
         throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
       });
-      expect(await media.jsonValue()).toEqual([expect.objectContaining({ width: expect.any(Number) }), expect.objectContaining({ width: expect.any(Number) })]);
+      void media;
       // Direct: each machine's gateway made one more viewer session, the screen's none.
       expect(sessions()).toEqual({ screen: before.screen, mill: before.mill! + 1, press: before.press! + 1 });
+      // Stopping a tile ends its session on the machine's gateway at once (by WHEP DELETE, or the
+      // connection's close arriving first), not after the gateway's timeouts.
+      const left = () => gateways.mill.logs().filter((l) => l.msg === "viewer session closed" && (l.reason === "viewer left" || l.reason === "viewer closed the connection")).length;
+      const leftBefore = left();
       await p.click('.plant-machine[data-machine="mill"] button[name="live"]');
       await p.waitForSelector('.plant-machine[data-machine="mill"] .machine-live[data-live="off"]');
+      await waitFor("the mill's session left", () => (left() > leftBefore ? true : undefined), 5000);
     } finally {
       await strict.close();
     }

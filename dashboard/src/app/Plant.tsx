@@ -74,7 +74,14 @@ function LiveView({ m }: { m: PlantMachineMsg }) {
   const [level, setLevel] = useState(0);
   const video = useRef<HTMLVideoElement>(null);
   const session = useRef<LiveSession>();
-  useEffect(() => () => session.current?.stop(), []);
+  useEffect(() => {
+    const stop = () => session.current?.stop();
+    window.addEventListener("pagehide", stop);
+    return () => {
+      window.removeEventListener("pagehide", stop);
+      stop();
+    };
+  }, []);
   const token = async () => {
     const issued = await plantToken(m);
     if (!issued.ok) throw new Error(issued.error);
