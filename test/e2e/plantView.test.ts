@@ -17,6 +17,31 @@ const sim = { id: "sim", type: "simulated", microphone: false, thermalFps: 0, ra
 /** The machines the screen shows live: a camera and a microphone. */
 const simLive = { ...sim, microphone: true, thermalFps: 4 };
 
+/** What the mill's and the press's live tiles show, read from the page (a script, for either browser's driver). */
+const LIVE_TILES = `["mill", "press"].map((id) => {
+  const tile = document.querySelector('.plant-machine[data-machine="' + id + '"] .machine-live');
+  const video = tile && tile.querySelector("video");
+  const meter = tile && tile.querySelector("meter");
+  return { id, live: tile && tile.getAttribute("data-live"), width: video ? video.videoWidth : 0, level: meter ? meter.value : 0, text: tile && tile.textContent };
+})`;
+type LiveTile = { id: string; live: string | null; width: number; level: number; text: string | null };
+
+/** Waits until both tiles are live with a decoded picture and a sound level above silence; says what they show if not. */
+async function bothLive(evaluate: (script: string) => Promise<unknown>, timeoutMs: number): Promise<void> {
+  let tiles: LiveTile[] = [];
+  await waitFor(
+    "the mill's and the press's pictures and sound",
+    async () => {
+      tiles = (await evaluate(LIVE_TILES)) as LiveTile[];
+      return tiles.every((t) => t.live === "live" && t.width > 0 && t.level > 0) || undefined;
+    },
+    timeoutMs,
+    250,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
+  });
+}
+
 describe("the plant view in Chromium: three gateways on one Mosquitto, in a private network namespace", () => {
   let ns: NetNs;
   let broker: Mosquitto;
@@ -65,6 +90,18 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
     await signIn(page, ADMIN_PASSWORD, BASE);
   });
 
+  /**
+   * A page signed in on the screen, in a context of its own: the gateway's Content-Security-Policy
+   * applies there (the shared page bypasses it for axe-core), and it has its own cookie jar (the
+   * gateways share a host here, and ports do not part cookies).
+   */
+  const signedInUnderCsp = async () => {
+    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    const p = await strict.newPage();
+    await signIn(p, ADMIN_PASSWORD, BASE);
+    return { strict, p };
+  };
+
   afterAll(async () => {
     await browser?.close();
     await Promise.all(Object.values(gateways).map((g) => g.stop()));
@@ -101,11 +138,8 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
   });
 
   it("acknowledges the mill's alarm on the mill's own gateway, through its pinned URL and under the page's CSP; offers it nowhere else", async () => {
-    // A context of its own in which the gateway's Content-Security-Policy applies.
-    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    const { strict, p } = await signedInUnderCsp();
     try {
-      const p = await strict.newPage();
-      await signIn(p, ADMIN_PASSWORD, BASE);
       const headers = await p.evaluate(async () => {
         const res = await fetch("/");
         return { csp: res.headers.get("content-security-policy")!, referrer: res.headers.get("referrer-policy") };
@@ -132,11 +166,8 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
   }, 60_000);
 
   it("opens the mill's dashboard signed in, in a new tab, as the screen's user with the mill's capped role; an unpinned machine's link stays a plain link", async () => {
-    // A context of its own: the gateways share a host here, and so a cookie jar (ports do not part cookies).
-    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    const { strict, p } = await signedInUnderCsp();
     try {
-      const p = await strict.newPage();
-      await signIn(p, ADMIN_PASSWORD, BASE);
       await p.click('nav a[href="#/plant"]');
       await p.waitForSelector('.plant-machine[data-machine="screen"] a.machine-open');
       expect(await p.getAttribute('.plant-machine[data-machine="screen"] a.machine-open', "href")).toBe("http://127.0.0.1:8080/");
@@ -153,36 +184,14 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
   }, 60_000);
 
   it("shows the mill and the press live at once: each tile's thermal picture and sound level over its own direct connection", async () => {
-    const strict = await browser.newContext({ locale: "en-US", viewport: { width: 1024, height: 768 } });
+    const { strict, p } = await signedInUnderCsp();
     try {
-      const p = await strict.newPage();
-      await signIn(p, ADMIN_PASSWORD, BASE);
       await p.click('nav a[href="#/plant"]');
       await p.waitForSelector('.plant-machine[data-machine="press"] button[name="live"]');
       const sessions = () => Object.fromEntries(Object.entries(gateways).map(([id, g]) => [id, g.logs().filter((l) => l.msg === "viewer session created").length]));
       const before = sessions();
       for (const id of ["mill", "press"]) await p.click(`.plant-machine[data-machine="${id}"] button[name="live"]`);
-      await p.waitForFunction(() => ["mill", "press"].every((id) => document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`)?.getAttribute("data-live") === "live"), undefined, { timeout: 20_000 });
-      const media = await p.waitForFunction(
-        () => {
-          const tiles = ["mill", "press"].map((id) => {
-            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`)!;
-            return { width: tile.querySelector("video")!.videoWidth, level: Number(tile.querySelector("meter")?.value ?? 0) };
-          });
-          return tiles.every((t) => t.width > 0 && t.level > 0) && tiles;
-        },
-        undefined,
-        { timeout: 15_000 },
-      ).catch(async (err: Error) => {
-        const tiles = await p.evaluate(() =>
-          ["mill", "press"].map((id) => {
-            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
-            return { id, live: tile?.getAttribute("data-live"), text: tile?.textContent, width: tile?.querySelector("video")?.videoWidth, level: tile?.querySelector("meter")?.value };
-          }),
-        );
-        throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
-      });
-      void media;
+      await bothLive((script) => p.evaluate(script), 20_000);
       // Direct: each machine's gateway made one more viewer session, the screen's none.
       expect(sessions()).toEqual({ screen: before.screen, mill: before.mill! + 1, press: before.press! + 1 });
       // Stopping a tile ends its session on the machine's gateway at once (by WHEP DELETE, or the
@@ -207,22 +216,7 @@ describe("the plant view in Chromium: three gateways on one Mosquitto, in a priv
       await ff.click('nav a[href="#/plant"]');
       await ff.waitForSelector('.plant-machine[data-machine="press"] button[name="live"]');
       for (const id of ["mill", "press"]) await ff.click(`.plant-machine[data-machine="${id}"] button[name="live"]`);
-      await ff.waitForFunction(
-        () =>
-          ["mill", "press"].every((id) => {
-            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
-            return tile?.getAttribute("data-live") === "live" && tile.querySelector("video")!.videoWidth > 0 && Number(tile.querySelector("meter")?.value ?? 0) > 0;
-          }),
-        { timeout: 30_000 },
-      ).catch(async (err: Error) => {
-        const tiles = await ff.evaluate(() =>
-          ["mill", "press"].map((id) => {
-            const tile = document.querySelector(`.plant-machine[data-machine="${id}"] .machine-live`);
-            return { id, live: tile?.getAttribute("data-live"), text: tile?.textContent, width: tile?.querySelector("video")?.videoWidth, level: tile?.querySelector("meter")?.value };
-          }),
-        );
-        throw new Error(`${err.message}: ${JSON.stringify(tiles)}`);
-      });
+      await bothLive((script) => ff.evaluate(script), 30_000);
     } finally {
       await firefox.close();
     }
