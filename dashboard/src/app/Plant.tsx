@@ -1,127 +1,16 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { MachineState, PlantMachineMsg, PlantMsg } from "../../../gateway/protocol/plant.js";
 import { formatAge, formatValue } from "../format.js";
-import { LiveSession, type LiveState } from "../plantLive.js";
 import { SEVERITY_ICON } from "./AlarmBanner.js";
 import { api } from "./api.js";
 import { t, type MessageKey } from "./i18n.js";
+import { LiveTile } from "./LiveTile.js";
+import { acknowledgeOn, openSignedIn } from "./plantActions.js";
 import { canAct, serverClock } from "./state.js";
 
 const POLL_MS = 2000;
 const STATES: MachineState[] = ["critical", "warning", "offline", "unknown", "ok"];
 const STATE_ICON: Record<MachineState, string> = { critical: "▲", warning: "◆", offline: "✕", unknown: "?", ok: "✓" };
-
-/** A plant token for the signed-in user, from this gateway, for the machine's gateway only. */
-const plantToken = (m: PlantMachineMsg) => api<{ token: string }>("POST", "api/plant/token", { audience: m.id });
-
-/**
- * Acknowledges an alarm on the machine's own gateway, through the URL pinned in this gateway's
- * configuration, with a plant token this gateway issues to the signed-in user for that machine.
- */
-async function acknowledgeOn(m: PlantMachineMsg, alert: string): Promise<string | null> {
-  const issued = await plantToken(m);
-  if (!issued.ok) return issued.error;
-  try {
-    const res = await fetch(new URL(`api/alerts/${encodeURIComponent(alert)}/ack`, m.pinnedUrl!), {
-      method: "POST",
-      credentials: "omit",
-      headers: { Authorization: `Bearer ${issued.data.token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ note: "" }),
-    });
-    if (res.ok) return null;
-    return ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-/**
- * Opens the machine's dashboard signed in, in a new tab: a form posted to its pinned URL hands the
- * user over with a plant token (the machine's gateway turns it into a session of its own). The tab
- * opens at the click, before the token is asked for, so that no pop-up blocker stops it.
- */
-async function openSignedIn(m: PlantMachineMsg): Promise<string | null> {
-  const name = `wachter-${m.id}`;
-  const tab = window.open("about:blank", name);
-  if (!tab) return t("plant.popupBlocked");
-  tab.opener = null;
-  const issued = await plantToken(m);
-  if (!issued.ok) {
-    tab.close();
-    return issued.error;
-  }
-  const form = document.createElement("form");
-  form.method = "POST";
-  form.action = new URL("api/login/plant", m.pinnedUrl!).href;
-  form.target = name;
-  const token = document.createElement("input");
-  token.type = "hidden";
-  token.name = "token";
-  token.value = issued.data.token;
-  form.append(token);
-  document.body.append(form);
-  form.submit();
-  form.remove();
-  return null;
-}
-
-/**
- * A pinned machine's live thermal picture and sound level, on demand: a direct WebRTC connection
- * from this browser to the machine's gateway. Says why when there is none.
- */
-function LiveView({ m }: { m: PlantMachineMsg }) {
-  const [live, setLive] = useState<LiveState | undefined>();
-  const [level, setLevel] = useState(0);
-  const video = useRef<HTMLVideoElement>(null);
-  const session = useRef<LiveSession>();
-  useEffect(() => {
-    const stop = () => session.current?.stop();
-    window.addEventListener("pagehide", stop);
-    return () => {
-      window.removeEventListener("pagehide", stop);
-      stop();
-    };
-  }, []);
-  const token = async () => {
-    const issued = await plantToken(m);
-    if (!issued.ok) throw new Error(issued.error);
-    return issued.data.token;
-  };
-  const toggle = () => {
-    if (session.current && live?.state !== "failed") {
-      session.current.stop();
-      session.current = undefined;
-      setLive(undefined);
-      return;
-    }
-    session.current = new LiveSession(m.pinnedUrl!, token, { state: setLive, video: video.current!, level: setLevel }, {
-      unreachable: (error) => t("plant.live.unreachable", { error }),
-      refused: (status, error) => t("plant.live.refused", { status, error }),
-      noPicture: (seconds) => t("plant.live.noPicture", { seconds }),
-    });
-    void session.current.start();
-  };
-  const on = live !== undefined && live.state !== "failed";
-  return (
-    <div class="machine-live" data-live={live?.state ?? "off"}>
-      <button type="button" name="live" aria-pressed={on} onClick={toggle}>
-        {t(on ? "plant.live.stop" : "plant.live.start")}
-      </button>
-      <video ref={video} muted playsInline hidden={!on} aria-label={t("plant.live.video", { machine: m.name })} />
-      {on && (
-        <meter min={0} max={1} value={level} aria-label={t("plant.live.level")}>
-          {Math.round(level * 100)} %
-        </meter>
-      )}
-      {live?.state === "connecting" && <span class="hint">{t("plant.live.connecting")}</span>}
-      {live?.state === "failed" && (
-        <p class="error" role="alert">
-          {live.reason}
-        </p>
-      )}
-    </div>
-  );
-}
 
 function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
   // Firings acknowledged from here (id@since: the same alarm firing again is another), until the
@@ -179,7 +68,7 @@ function Machine({ m, now }: { m: PlantMachineMsg; now: number }) {
           {failed}
         </p>
       )}
-      {m.pinnedUrl && <LiveView m={m} />}
+      {m.pinnedUrl && <LiveTile m={m} />}
       {m.values.length > 0 && (
         <dl class="machine-values">
           {m.values.map((v) => (
