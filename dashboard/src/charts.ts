@@ -65,10 +65,13 @@ export class Sparkline {
     this.plot = new uPlot(opts, [[], []], parent);
   }
 
-  /** Draws again only when the data, the thresholds or the width changed, or time moved a pixel on. */
+  /**
+   * Draws again only when time moved a pixel on, or the thresholds or the width changed, or the first
+   * data came: new readings within a pixel's time wait for it, since the card's text shows them already.
+   */
   update(series: Series, windowMs: number, now: number): void {
     const width = Math.max(1, this.plot.width);
-    const key = `${series.ts.length}:${series.ts.at(-1)}:${Math.floor(now / (windowMs / width))}:${width}:${JSON.stringify(this.thresholds)}`;
+    const key = `${series.ts.length > 0}:${Math.floor(now / (windowMs / width))}:${width}:${JSON.stringify(this.thresholds)}`;
     if (key === this.drawn) return;
     this.drawn = key;
     const from = now - windowMs;

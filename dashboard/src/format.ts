@@ -46,3 +46,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: st
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+/** Sets an element's text only when it differs: an unchanged text then costs no style or layout. */
+export function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** The parent's first `count` children, added (as `tag`) or removed so that there are exactly that many. */
+export function fill<K extends keyof HTMLElementTagNameMap>(parent: HTMLElement, tag: K, count: number): HTMLElementTagNameMap[K][] {
+  while (parent.children.length > count) parent.lastElementChild!.remove();
+  while (parent.children.length < count) parent.append(el(tag));
+  return [...parent.children] as HTMLElementTagNameMap[K][];
+}

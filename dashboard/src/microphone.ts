@@ -3,7 +3,7 @@ import type { MicMsg } from "../../gateway/protocol/telemetry.js";
 import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
 import { effect } from "@preact/signals";
 import { language, t } from "./app/i18n.js";
-import { el, formatValue, showLiveState } from "./format.js";
+import { el, formatValue, setText, showLiveState } from "./format.js";
 
 const HISTORY = 300;
 
@@ -14,11 +14,14 @@ export class MicPanel {
   private readonly listen: HTMLButtonElement;
   private readonly hint: HTMLElement;
   private readonly meter: HTMLElement;
+  private readonly meterCover: HTMLElement;
   private readonly meterText: HTMLElement;
   private readonly state: HTMLElement;
   private stale = true;
   private readonly spectrogram: HTMLCanvasElement;
   private readonly lut = paletteLut("ironbow");
+  private levelDb: number | undefined;
+  private unpainted: SpectrumMsg[] = [];
   columns = 0;
 
   constructor(mic: MicMsg) {
@@ -34,12 +37,12 @@ export class MicPanel {
     this.listen.addEventListener("click", () => this.toggle());
     head.append(title, this.listen);
     this.hint = el("p", "muted hint", "");
-    const meterWrap = el("div", "meter");
-    this.meter = el("div", "meter-fill");
-    meterWrap.append(this.meter);
+    this.meter = el("div", "meter");
+    this.meterCover = el("div", "meter-cover");
+    this.meter.append(this.meterCover);
     this.meterText = el("span", "meter-text", "– dBFS");
     const levels = el("div", "mic-levels");
-    levels.append(meterWrap, this.meterText);
+    levels.append(this.meter, this.meterText);
     this.spectrogram = el("canvas", "spectrogram");
     this.spectrogram.width = HISTORY;
     this.spectrogram.height = 128;
@@ -77,27 +80,45 @@ export class MicPanel {
     this.audio.srcObject = stream;
   }
 
-  /** The level channel's latest value, from telemetry. */
+  /** The level channel's latest value, from telemetry; shown at the next paint. */
   level(db: number): void {
-    const pct = Math.max(0, Math.min(100, ((db + 80) / 80) * 100));
-    this.meter.style.width = `${pct}%`;
-    this.meter.dataset.loud = String(db > -12);
-    this.meterText.textContent = `${formatValue(db)} dBFS`;
+    this.levelDb = db;
   }
 
+  /** A spectrum column, drawn at the next paint. */
   column(msg: SpectrumMsg): void {
-    this.columns++;
-    this.root.dataset.columns = String(this.columns);
-    const ctx = this.spectrogram.getContext("2d")!;
-    ctx.drawImage(this.spectrogram, -1, 0);
-    const h = this.spectrogram.height;
-    const img = ctx.createImageData(1, h);
-    for (let y = 0; y < h; y++) {
-      const bin = Math.floor(((h - 1 - y) / h) * msg.bins.length);
-      const k = msg.bins[bin] * 3;
-      img.data.set([this.lut[k], this.lut[k + 1], this.lut[k + 2], 255], y * 4);
+    this.unpainted.push(msg);
+    if (this.unpainted.length > HISTORY) this.unpainted.shift();
+  }
+
+  /** On the page's paint tick: the level and the columns that came since the last one, all in one go. */
+  paint(): void {
+    if (this.levelDb !== undefined) {
+      const db = this.levelDb;
+      this.levelDb = undefined;
+      const share = Math.max(0, Math.min(1, (db + 80) / 80));
+      this.meterCover.style.transform = `scaleX(${(1 - share).toFixed(3)})`;
+      const loud = String(db > -12);
+      if (this.meter.dataset.loud !== loud) this.meter.dataset.loud = loud;
+      setText(this.meterText, `${formatValue(db)} dBFS`);
     }
-    ctx.putImageData(img, HISTORY - 1, 0);
+    const n = this.unpainted.length;
+    if (n === 0) return;
+    const ctx = this.spectrogram.getContext("2d")!;
+    ctx.drawImage(this.spectrogram, -n, 0);
+    const h = this.spectrogram.height;
+    const img = ctx.createImageData(n, h);
+    this.unpainted.forEach((msg, x) => {
+      for (let y = 0; y < h; y++) {
+        const bin = Math.floor(((h - 1 - y) / h) * msg.bins.length);
+        const k = msg.bins[bin] * 3;
+        img.data.set([this.lut[k], this.lut[k + 1], this.lut[k + 2], 255], (y * n + x) * 4);
+      }
+    });
+    ctx.putImageData(img, HISTORY - n, 0);
+    this.unpainted = [];
+    this.columns += n;
+    this.root.dataset.columns = String(this.columns);
   }
 
   private toggle(): void {

@@ -2,7 +2,7 @@ import { effect } from "@preact/signals";
 import { followRange, frameRange, paletteLut, PALETTES, VIDEO_RANGE_TAU_MS, type ColourRange, type Palette, type WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg, VideoColours } from "../../gateway/protocol/telemetry.js";
 import { language, t, type MessageKey } from "./app/i18n.js";
-import { el, formatValue, showLiveState } from "./format.js";
+import { el, fill, formatValue, setText, showLiveState } from "./format.js";
 import { temperatureUnit } from "./app/state.js";
 import { CELSIUS, formatShown, shownUnit } from "./units.js";
 import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
@@ -69,6 +69,7 @@ export class ThermalPanel {
   private lastVideoFrame = -1;
   private pointer: { x: number; y: number } | undefined;
   private mode: "radiometric" | "video" = "radiometric";
+  private unpainted = false;
   framesShown = 0;
 
   constructor(private camera: CameraMsg) {
@@ -238,16 +239,25 @@ export class ThermalPanel {
     void this.video.play().catch(() => {});
   }
 
+  /** Every frame moves the colour ranges on; the newest is shown at the next paint. */
   onFrame(frame: WireFrame): void {
     this.frame = frame;
-    this.framesShown++;
-    this.root.dataset.seq = String(frame.seq);
-    this.root.dataset.ts = String(frame.ts);
+    this.unpainted = true;
     this.range = this.nextRange(frame);
     const fixed = this.videoColours.range;
     this.videoRange = fixed ? { lo: fixed[0], hi: fixed[1], ts: frame.ts } : followRange(this.videoRange, frame.min, frame.max, frame.ts, VIDEO_RANGE_TAU_MS);
     this.recent.push({ celsius: frame.celsius, width: frame.width, height: frame.height, lo: this.videoRange.lo, hi: this.videoRange.hi });
     if (this.recent.length > RECENT_FRAMES) this.recent.shift();
+  }
+
+  /** On the page's paint tick: the newest frame, if it is not shown yet, with its readings. */
+  paint(): void {
+    const frame = this.frame;
+    if (!this.unpainted || !frame || !this.range) return;
+    this.unpainted = false;
+    this.framesShown++;
+    this.root.dataset.seq = String(frame.seq);
+    this.root.dataset.ts = String(frame.ts);
     this.root.dataset.rangeLo = this.range.lo.toFixed(2);
     this.root.dataset.rangeHi = this.range.hi.toFixed(2);
     this.showReadings();
@@ -397,24 +407,21 @@ export class ThermalPanel {
   private showReadings(): void {
     this.legendMode.textContent = t(`thermal.range.${this.settings.mode}`);
     const r = this.range;
-    this.legendHi.textContent = r ? temperature(r.hi) : "";
-    this.legendLo.textContent = r ? temperature(r.lo) : "";
+    setText(this.legendHi, r ? temperature(r.hi) : "");
+    setText(this.legendLo, r ? temperature(r.lo) : "");
     const f = this.frame;
     if (!f) return;
-    this.stats.replaceChildren(
-      el("div", undefined, t("thermal.stat.max", { v: temperature(f.max) })),
-      el("div", undefined, t("thermal.stat.mean", { v: temperature(f.mean) })),
-      el("div", undefined, t("thermal.stat.min", { v: temperature(f.min) })),
-    );
-    const items = this.camera.rois.map((roi) => {
+    // Written into the same elements frame after frame: rebuilding them would lay the page out each time.
+    const stats = [t("thermal.stat.max", { v: temperature(f.max) }), t("thermal.stat.mean", { v: temperature(f.mean) }), t("thermal.stat.min", { v: temperature(f.min) })];
+    fill(this.stats, "div", stats.length).forEach((line, i) => setText(line, stats[i]));
+    const items = fill(this.roiList, "li", this.camera.rois.length);
+    this.camera.rois.forEach((roi, i) => {
       const { max, mean } = roiStats(f, roi);
-      const item = el("li", undefined, t("thermal.roi", { name: roi.name, max: temperature(max), mean: temperature(mean) }));
-      item.dataset.roi = roi.name;
-      item.dataset.max = max.toFixed(2);
-      item.dataset.mean = mean.toFixed(2);
-      return item;
+      setText(items[i], t("thermal.roi", { name: roi.name, max: temperature(max), mean: temperature(mean) }));
+      items[i].dataset.roi = roi.name;
+      items[i].dataset.max = max.toFixed(2);
+      items[i].dataset.mean = mean.toFixed(2);
     });
-    this.roiList.replaceChildren(...items);
     this.showPointer();
   }
 
@@ -423,9 +430,9 @@ export class ThermalPanel {
     if (f && this.pointer) {
       const px = Math.min(f.width - 1, Math.max(0, Math.floor(this.pointer.x * f.width)));
       const py = Math.min(f.height - 1, Math.max(0, Math.floor(this.pointer.y * f.height)));
-      this.readout.textContent = t("thermal.readout", { t: temperature(f.celsius[py * f.width + px], 2), x: px, y: py });
+      setText(this.readout, t("thermal.readout", { t: temperature(f.celsius[py * f.width + px], 2), x: px, y: py }));
     } else {
-      this.readout.textContent = t("thermal.pointHint");
+      setText(this.readout, t("thermal.pointHint"));
     }
   }
 

@@ -12,8 +12,6 @@ import { temperatureUnit } from "./app/state.js";
 import { formatShown, shownUnit, shownValue } from "./units.js";
 
 const SPARK_WINDOW_MS = 5 * 60 * 1000;
-/** The fastest sources send ten readings a second. */
-const CARD_TEXT_MS = 100;
 
 interface Card {
   root: HTMLElement;
@@ -30,7 +28,6 @@ export class DashboardView {
   private trends = new Map<HTMLElement, TrendChart>();
   private windowMs = 15 * 60 * 1000;
   private lastChartDraw = 0;
-  private lastTextUpdate = -Infinity;
   private sourcesShown = "";
   /** Cards and trend charts on screen: only those are drawn (a plant has dozens off screen). */
   private readonly onScreen = new Set<Element>();
@@ -57,36 +54,40 @@ export class DashboardView {
     this.lastChartDraw = 0;
   }
 
-  /** Called every animation frame; updates the cards' text ten times a second (as fast as data comes) and charts a few times. */
-  render(frameTime: number): void {
-    if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
+  /** The cards' text, on every paint tick. */
+  renderCards(): void {
+    this.rebuildIfStale();
     const now = this.store.serverNow();
-    if (frameTime - this.lastTextUpdate >= CARD_TEXT_MS) {
-      for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
-      this.lastTextUpdate = frameTime;
+    for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
+  }
+
+  /** The source pills and the charts on screen, a few times a second (on a frame of their own). */
+  renderCharts(frameTime: number): void {
+    this.rebuildIfStale();
+    if (!this.store.dirty && frameTime - this.lastChartDraw <= 1000) return;
+    this.renderSources();
+    if (frameTime - this.lastChartDraw <= 250) return;
+    const now = this.store.serverNow();
+    for (const [id, card] of this.cards) {
+      if (!this.onScreen.has(card.root)) continue;
+      card.spark.thresholds = this.alerts.thresholdsFor(id);
+      card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
     }
-    if (this.store.dirty || frameTime - this.lastChartDraw > 1000) {
-      this.renderSources();
-      if (frameTime - this.lastChartDraw > 250) {
-        for (const [id, card] of this.cards) {
-          if (!this.onScreen.has(card.root)) continue;
-          card.spark.thresholds = this.alerts.thresholdsFor(id);
-          card.spark.update(this.store.series.get(id)!, SPARK_WINDOW_MS, now);
-        }
-        for (const [host, trend] of this.trends) {
-          if (!this.onScreen.has(host)) continue;
-          trend.thresholds = this.alerts.thresholds;
-          trend.update(this.store.series, this.windowMs, now);
-        }
-        this.lastChartDraw = frameTime;
-        this.store.dirty = false;
-      }
+    for (const [host, trend] of this.trends) {
+      if (!this.onScreen.has(host)) continue;
+      trend.thresholds = this.alerts.thresholds;
+      trend.update(this.store.series, this.windowMs, now);
     }
+    this.lastChartDraw = frameTime;
+    this.store.dirty = false;
+  }
+
+  private rebuildIfStale(): void {
+    if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
   }
 
   private rebuild(): void {
     this.generation = this.store.generation;
-    this.lastTextUpdate = -Infinity;
     this.builtFor = temperatureUnit.peek();
     for (const card of this.cards.values()) card.spark.destroy();
     this.cards.clear();
