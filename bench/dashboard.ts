@@ -150,7 +150,11 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_THROTTLE });
     await page.waitForTimeout(15_000);
     step("warmed up");
+    // Read unthrottled, as at the end: a forced GC on a page saturated at ×4 can take minutes to be answered.
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
     const heapStartMb = await liveHeapMb(cdp);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_THROTTLE });
+    await page.waitForTimeout(2_000);
     step("heap");
     const start = { probe: await probe(page), task: await taskSeconds(cdp), at: performance.now() };
     const fpsTrace: Array<[number, number]> = [];
@@ -162,7 +166,6 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
       last = now;
     }
     step("window");
-    // Unthrottled first: a forced GC on a page saturated at ×4 can take minutes to be answered.
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
     const heapEndMb = await liveHeapMb(cdp);
     step("heap at the end");
