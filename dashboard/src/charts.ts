@@ -41,28 +41,44 @@ function lastValueIndex(column: ArrayLike<number | null>): number | null {
 
 export const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
 
-function toSeconds(s: Series): [number[], number[]] {
-  return [s.ts.map((t) => t / 1000), s.values];
+const SPARK_HEIGHT = 56;
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The y scale of a sparkline: the data's range with a little room, never zero high. */
+function sparkRange(values: number[]): [number, number] {
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
+  const pad = (hi - lo) * 0.1;
+  return [lo - pad, hi + pad];
 }
 
-/** A small line chart of one channel for its card. */
+/**
+ * A small line chart of one channel for its card, as an SVG path. A canvas would do, but the browser
+ * hands every canvas on screen to its compositor again on every frame, drawn or not: with a dozen
+ * cards in view that was a tenth of a tablet's main thread.
+ */
 export class Sparkline {
-  private readonly plot: uPlot;
+  private readonly svg = document.createElementNS(SVG, "svg");
+  private readonly area = document.createElementNS(SVG, "path");
+  private readonly line = document.createElementNS(SVG, "path");
+  private readonly limits = document.createElementNS(SVG, "g");
+  private width: number;
   private drawn = "";
   thresholds: ThresholdMsg[] = [];
 
   constructor(parent: HTMLElement, color: string) {
-    const opts: Options = {
-      width: parent.clientWidth || 240,
-      height: 56,
-      legend: { show: false },
-      cursor: { show: false },
-      scales: { x: { time: true } },
-      axes: [{ show: false }, { show: false }],
-      series: [{}, { stroke: color, width: 1.5, fill: `${color}22` }],
-      hooks: { draw: [(u) => drawThresholds(u, this.thresholds)] },
-    };
-    this.plot = new uPlot(opts, [[], []], parent);
+    this.width = parent.clientWidth || 240;
+    this.svg.setAttribute("aria-hidden", "true");
+    this.area.setAttribute("fill", `${color}22`);
+    this.line.setAttribute("fill", "none");
+    this.line.setAttribute("stroke", color);
+    this.line.setAttribute("stroke-width", "1.5");
+    this.line.setAttribute("stroke-linejoin", "round");
+    this.limits.setAttribute("stroke-dasharray", "6 4");
+    this.svg.append(this.area, this.line, this.limits);
+    this.setSize();
+    parent.append(this.svg);
   }
 
   /**
@@ -70,24 +86,49 @@ export class Sparkline {
    * data came: new readings within a pixel's time wait for it, since the card's text shows them already.
    */
   update(series: Series, windowMs: number, now: number): void {
-    const width = Math.max(1, this.plot.width);
+    const width = Math.max(1, this.width);
     const key = `${series.ts.length > 0}:${Math.floor(now / (windowMs / width))}:${width}:${JSON.stringify(this.thresholds)}`;
     if (key === this.drawn) return;
     this.drawn = key;
     const from = now - windowMs;
-    this.plot.batch(() => {
-      this.plot.setData(toSeconds(thinForWidth(series, from, Math.max(now, series.ts.at(-1) ?? now), width)) as AlignedData, false);
-      this.plot.setScale("x", { min: from / 1000, max: now / 1000 });
-    });
+    const thin = thinForWidth(series, from, Math.max(now, series.ts.at(-1) ?? now), width);
+    const shown = thin.ts.map((t, i) => [t, thin.values[i]] as const).filter(([t]) => t >= from);
+    if (shown.length === 0) {
+      for (const path of [this.line, this.area]) path.removeAttribute("d");
+      this.limits.replaceChildren();
+      return;
+    }
+    const [lo, hi] = sparkRange(shown.map(([, v]) => v));
+    const x = (t: number) => (((t - from) / windowMs) * width).toFixed(1);
+    const y = (v: number) => (SPARK_HEIGHT - ((v - lo) / (hi - lo)) * SPARK_HEIGHT).toFixed(1);
+    const line = shown.map(([t, v], i) => `${i ? "L" : "M"}${x(t)},${y(v)}`).join("");
+    this.line.setAttribute("d", line);
+    this.area.setAttribute("d", `${line}L${x(shown.at(-1)![0])},${SPARK_HEIGHT}L${x(shown[0][0])},${SPARK_HEIGHT}Z`);
+    this.limits.replaceChildren(
+      ...this.thresholds
+        .filter((t) => t.value >= lo && t.value <= hi)
+        .map((t) => {
+          const limit = document.createElementNS(SVG, "line");
+          for (const [name, value] of [["x1", "0"], ["x2", String(width)], ["y1", y(t.value)], ["y2", y(t.value)], ["stroke", SEVERITY_COLOR[t.severity]]]) limit.setAttribute(name, value);
+          return limit;
+        }),
+    );
   }
 
   resize(width: number): void {
-    this.plot.setSize({ width, height: 56 });
+    this.width = width;
+    this.setSize();
     this.drawn = "";
   }
 
+  private setSize(): void {
+    this.svg.setAttribute("width", String(this.width));
+    this.svg.setAttribute("height", String(SPARK_HEIGHT));
+    this.svg.setAttribute("viewBox", `0 0 ${this.width} ${SPARK_HEIGHT}`);
+  }
+
   destroy(): void {
-    this.plot.destroy();
+    this.svg.remove();
   }
 }
 
