@@ -6,10 +6,10 @@ import { el, fill, formatValue, setText, showLiveState } from "./format.js";
 import { temperatureUnit } from "./app/state.js";
 import { CELSIUS, formatShown, shownUnit } from "./units.js";
 import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
-import { drawOverlays, drawPaletteBar, paintFrame, roiStats } from "./thermalDraw.js";
+import { drawPaletteBar, paintPixels, roiStats } from "./thermalDraw.js";
+import { ThermalOverlay } from "./thermalOverlay.js";
 import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
-const SCALE = 16;
 /** Recent frames kept to find the one a video picture shows: the video may run this many frames (seconds on a loaded gateway) behind. */
 const RECENT_FRAMES = 80;
 const inverses = new Map<string, Uint8Array>();
@@ -55,7 +55,7 @@ export class ThermalPanel {
   private readonly fixedApply: HTMLButtonElement;
   private readonly rangeError: HTMLElement;
   private rangeErrorKey: MessageKey | undefined;
-  private readonly offscreen = document.createElement("canvas");
+  private readonly overlay = new ThermalOverlay();
   private readonly videoPicture = document.createElement("canvas");
   private settings: ThermalSettings;
   private lut: Uint8Array;
@@ -135,14 +135,14 @@ export class ThermalPanel {
     const stage = el("div", "thermal-stage");
     this.canvas = el("canvas", "thermal-canvas");
     this.videoPicture.width = 0; // no video picture yet
-    this.canvas.width = camera.width * SCALE;
-    this.canvas.height = camera.height * SCALE;
+    this.canvas.width = camera.width;
+    this.canvas.height = camera.height;
     this.video = el("video", "thermal-video");
     this.video.muted = true;
     this.video.playsInline = true;
     this.video.autoplay = true;
     // The video is only the source of the picture: the canvas above it shows it re-coloured.
-    stage.append(this.video, this.canvas);
+    stage.append(this.video, this.canvas, this.overlay.root);
     this.readout = el("div", "thermal-readout", "");
     const side = el("div", "thermal-side");
     this.legend = el("canvas", "thermal-legend");
@@ -163,11 +163,11 @@ export class ThermalPanel {
     this.canvas.addEventListener("mousemove", (e) => {
       const r = this.canvas.getBoundingClientRect();
       this.pointer = { x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height };
-      this.draw();
+      this.showPointer();
     });
     this.canvas.addEventListener("mouseleave", () => {
       this.pointer = undefined;
-      this.draw();
+      this.showPointer();
     });
     this.drawLegend();
     effect(() => {
@@ -308,7 +308,8 @@ export class ThermalPanel {
   }
 
   private recolourVideo(): void {
-    // Re-coloured at the canvas's size, which is at most the video's: fewer pixels to map.
+    // Re-coloured at the canvas's size, one pixel per sensor pixel, each taken from the middle of its
+    // block in the video: smoothing would blend the palette's colours across blocks before they are mapped.
     const w = Math.min(this.canvas.width, this.video.videoWidth);
     const h = Math.min(this.canvas.height, this.video.videoHeight);
     const pic = this.videoPicture;
@@ -317,6 +318,7 @@ export class ThermalPanel {
       pic.height = h;
     }
     const ctx = pic.getContext("2d", { willReadFrequently: true })!;
+    ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.video, 0, 0, w, h);
     const img = ctx.getImageData(0, 0, w, h);
     const gatewayPalette = PALETTES.includes(this.videoColours.palette as Palette) ? (this.videoColours.palette as Palette) : "ironbow";
@@ -439,16 +441,15 @@ export class ThermalPanel {
   /** The picture (radiometric frame or re-coloured video), then the regions and the hottest spot. */
   private draw(): void {
     const f = this.frame;
+    if (f && (this.canvas.width !== f.width || this.canvas.height !== f.height)) [this.canvas.width, this.canvas.height] = [f.width, f.height];
     const ctx = this.canvas.getContext("2d")!;
     if (this.mode === "video") {
-      ctx.imageSmoothingEnabled = true;
-      ctx.imageSmoothingQuality = "high";
       if (this.videoPicture.width > 0) ctx.drawImage(this.videoPicture, 0, 0, this.canvas.width, this.canvas.height);
     } else if (f && this.range) {
-      paintFrame(ctx, this.offscreen, f, this.range, this.lut);
+      paintPixels(ctx, f, this.range, this.lut);
     }
     if (!f) return;
-    drawOverlays(ctx, f, this.camera.rois, (c) => temperature(c));
+    this.overlay.update(f, this.camera.rois, (c) => temperature(c));
     this.showPointer();
   }
 }

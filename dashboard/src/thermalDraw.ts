@@ -3,17 +3,20 @@ import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
 
 type Roi = CameraMsg["rois"][number];
 
+/** A radiometric frame in `lut`'s colours over [lo, hi], one pixel of `ctx`'s canvas per sensor pixel. */
+export function paintPixels(ctx: CanvasRenderingContext2D, f: WireFrame, range: { lo: number; hi: number }, lut: Uint8Array): void {
+  const img = ctx.createImageData(f.width, f.height);
+  colourise(f.celsius, range.lo, range.hi, lut, img.data, 4);
+  ctx.putImageData(img, 0, 0);
+}
+
 /** A radiometric frame in `lut`'s colours over [lo, hi], smoothed up to the size of `ctx`'s canvas (`offscreen` holds it at its own size). */
 export function paintFrame(ctx: CanvasRenderingContext2D, offscreen: HTMLCanvasElement, f: WireFrame, range: { lo: number; hi: number }, lut: Uint8Array): void {
-  const { width: w, height: h } = f;
-  if (offscreen.width !== w || offscreen.height !== h) {
-    offscreen.width = w;
-    offscreen.height = h;
+  if (offscreen.width !== f.width || offscreen.height !== f.height) {
+    offscreen.width = f.width;
+    offscreen.height = f.height;
   }
-  const octx = offscreen.getContext("2d")!;
-  const img = octx.createImageData(w, h);
-  colourise(f.celsius, range.lo, range.hi, lut, img.data, 4);
-  octx.putImageData(img, 0, 0);
+  paintPixels(offscreen.getContext("2d")!, f, range, lut);
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(offscreen, 0, 0, ctx.canvas.width, ctx.canvas.height);

@@ -75,7 +75,7 @@ describe("Firefox ESR with its default settings (private network namespace)", ()
     expect((await shown()).width).toBe(320);
     // The video is re-coloured in the page: in grey, every pixel of a row across it has r = g = b.
     await page.select('.thermal[data-camera="sim"] select[data-control="palette"]', "grey");
-    const row = () => page.$eval('.thermal[data-camera="sim"] canvas.thermal-canvas', (c) => Array.from((c as HTMLCanvasElement).getContext("2d")!.getImageData(0, 300, 512, 1).data));
+    const row = () => page.$eval('.thermal[data-camera="sim"] canvas.thermal-canvas', (c) => Array.from((c as HTMLCanvasElement).getContext("2d")!.getImageData(0, Math.floor((c as HTMLCanvasElement).height * 0.8), (c as HTMLCanvasElement).width, 1).data));
     await waitFor("the video re-coloured in grey", async () => {
       const px = await row();
       let grey = true;

@@ -1,5 +1,6 @@
 import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
+import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
 import { seriousViolations } from "../helpers/axe.js";
@@ -25,10 +26,9 @@ const ROIS = [
   { name: "hot", x: 20, y: 4, width: 8, height: 8 },
   { name: "edge", x: 10, y: 10, width: 4, height: 4 },
 ];
-const SCALE = 16;
 const PANEL = '.thermal[data-camera="cam"]';
-/** A background pixel outside every region and label, in canvas coordinates: 30.6 °C. */
-const BACKGROUND: [number, number] = [12 * SCALE + 8, 15 * SCALE + 8];
+/** A background pixel outside every region, in canvas coordinates (one per sensor pixel): 30.6 °C. */
+const BACKGROUND: [number, number] = [12, 15];
 const BACKGROUND_C = 30 + 12 * 0.08;
 
 type Rgb = [number, number, number];
@@ -48,17 +48,26 @@ function pixel(page: Page, [x, y]: [number, number]): Promise<Rgb> {
 function rawVideo(page: Page, [x, y]: [number, number]): Promise<Rgb> {
   return page.$eval(
     `${PANEL} video`,
-    (v, [px, py]) => {
+    (v, [px, py, w, h]) => {
       const video = v as HTMLVideoElement;
       const c = document.createElement("canvas");
       [c.width, c.height] = [video.videoWidth, video.videoHeight];
       const ctx = c.getContext("2d")!;
       ctx.drawImage(video, 0, 0);
-      const d = ctx.getImageData(Math.floor((px / 512) * c.width), Math.floor((py / 384) * c.height), 1, 1).data;
+      const d = ctx.getImageData(Math.floor(((px + 0.5) / w) * c.width), Math.floor(((py + 0.5) / h) * c.height), 1, 1).data;
       return [d[0], d[1], d[2]] as [number, number, number];
     },
-    [x, y] as [number, number],
+    [x, y, W, H] as [number, number, number, number],
   );
+}
+
+/** What the screen shows at a point of the picture, in sensor pixels: the picture with the overlay over it. */
+async function onScreen(page: Page, [x, y]: [number, number]): Promise<Rgb> {
+  const stage = page.locator(`${PANEL} .thermal-stage`);
+  const box = (await stage.boundingBox())!;
+  const shot = PNG.sync.read(await stage.screenshot());
+  const o = (Math.floor((y / H) * box.height) * shot.width + Math.floor((x / W) * box.width)) * 4;
+  return [shot.data[o], shot.data[o + 1], shot.data[o + 2]];
 }
 
 /** The grey palette's level for a temperature over a range. */
@@ -111,8 +120,8 @@ describe("thermal view: palette, regions and colour range on the video, in headl
     const channels = await page.evaluate(async () => (await (await fetch("/api/channels")).json()) as Array<{ id: string; last: [number, number, number] | null }>);
     expect(channels.find((c) => c.id === "thermal.cam.edge.mean")?.last?.[1]).toBeCloseTo(rois[1].mean, 1);
     // The region's outline is drawn over the picture: its top edge is near white, its inside is not.
-    const edge = await pixel(page, [10 * SCALE + 4, 10 * SCALE]);
-    const inside = await pixel(page, [11 * SCALE + 8, 11 * SCALE + 8]);
+    const edge = await onScreen(page, [10 + 4 / 16, 10]);
+    const inside = await onScreen(page, [11.5, 11.5]);
     expect(Math.min(...edge)).toBeGreaterThan(190);
     expect(inside[1]).toBeLessThan(120);
   });
