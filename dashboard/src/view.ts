@@ -7,7 +7,7 @@ import { trendGroups } from "./trendGroups.js";
 import { h, render } from "preact";
 import type { AlarmActions } from "./app/AlarmBanner.js";
 import { CardAlarms } from "./app/CardAlarms.js";
-import { t } from "./app/i18n.js";
+import { language, t } from "./app/i18n.js";
 import { temperatureUnit } from "./app/state.js";
 import { formatShown, shownUnit, shownValue } from "./units.js";
 
@@ -19,6 +19,8 @@ interface Card {
   age: HTMLElement;
   stale: HTMLElement;
   spark: Sparkline;
+  /** What the card shows, in short: the card is left alone while it is the same. */
+  shown: string;
 }
 
 export class DashboardView {
@@ -138,7 +140,7 @@ export class DashboardView {
       const sparkHost = el("div", "spark");
       root.append(head, this.alarmOf(c.id), reading, meta, sparkHost);
       gridFor(c).append(root);
-      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color) });
+      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color), shown: "" });
       this.screen.observe(root);
     });
     for (const [id, host] of this.alarms) {
@@ -184,8 +186,11 @@ export class DashboardView {
 
   private updateCard(card: Card, c: ChannelMsg, now: number): void {
     const stale = c.stale || !c.last;
-    if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     const severity = this.alerts.channelSeverity(c.id) ?? "none";
+    const shown = `${c.last?.[0]}:${c.last?.[1]}:${stale}:${severity}:${c.last ? Math.floor((now - c.last[0]) / 1000) : ""}:${language.peek()}`;
+    if (card.shown === shown) return;
+    card.shown = shown;
+    if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
     const staleText = t("card.stale");
     if (card.stale.textContent !== staleText) card.stale.textContent = staleText;

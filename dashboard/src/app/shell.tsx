@@ -1,4 +1,5 @@
-import { effect } from "@preact/signals";
+import { effect, useComputed } from "@preact/signals";
+import { plantTime } from "./plantTime.js";
 import { render } from "preact";
 import { AccountPage } from "./Account.js";
 import { language, LANGUAGES, setLanguage, t, type Language, type MessageKey } from "./i18n.js";
@@ -25,11 +26,11 @@ const LINKS: Array<{ route: Route; href: string; label: MessageKey }> = [
 
 /** The plant's time, in its zone, for operators whose tablet is set otherwise. */
 function PlantClock() {
-  const zone = plantTimeZone.value;
-  const now = serverClock.value || Date.now();
-  const text = new Intl.DateTimeFormat(language.value, { hour: "2-digit", minute: "2-digit", timeZone: zone, timeZoneName: "short" }).format(now);
+  // The clock shows minutes: it is drawn again when the minute changes, not on every tick of serverClock.
+  const minute = useComputed(() => Math.floor((serverClock.value || Date.now()) / 60_000));
+  const text = plantTime(minute.value * 60_000, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   return (
-    <time id="plant-clock" class="plant-clock" title={t("plant.clock", { zone })}>
+    <time id="plant-clock" class="plant-clock" title={t("plant.clock", { zone: plantTimeZone.value })}>
       {text}
     </time>
   );
