@@ -43,6 +43,11 @@ export const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, 
 
 const SPARK_HEIGHT = 56;
 const SVG = "http://www.w3.org/2000/svg";
+/** Each sparkline follows its card's width (a card hidden, in wall mode or with large values has another). */
+const sparkHosts = new WeakMap<Element, Sparkline>();
+const sparkSizes = new ResizeObserver((entries) => {
+  for (const e of entries) sparkHosts.get(e.target)?.resize(Math.floor(e.contentRect.width));
+});
 
 /** The y scale of a sparkline: the data's range with a little room, never zero high. */
 function sparkRange(values: number[]): [number, number] {
@@ -67,7 +72,7 @@ export class Sparkline {
   private drawn = "";
   thresholds: ThresholdMsg[] = [];
 
-  constructor(parent: HTMLElement, color: string) {
+  constructor(private readonly parent: HTMLElement, color: string) {
     this.width = parent.clientWidth || 240;
     this.svg.setAttribute("aria-hidden", "true");
     this.area.setAttribute("fill", `${color}22`);
@@ -75,10 +80,13 @@ export class Sparkline {
     this.line.setAttribute("stroke", color);
     this.line.setAttribute("stroke-width", "1.5");
     this.line.setAttribute("stroke-linejoin", "round");
+    this.line.setAttribute("stroke-linecap", "round");
     this.limits.setAttribute("stroke-dasharray", "6 4");
     this.svg.append(this.area, this.line, this.limits);
     this.setSize();
     parent.append(this.svg);
+    sparkHosts.set(parent, this);
+    sparkSizes.observe(parent);
   }
 
   /**
@@ -92,7 +100,7 @@ export class Sparkline {
     this.drawn = key;
     const from = now - windowMs;
     const thin = thinForWidth(series, from, Math.max(now, series.ts.at(-1) ?? now), width);
-    const shown = thin.ts.map((t, i) => [t, thin.values[i]] as const).filter(([t]) => t >= from);
+    const shown = thin.ts.map((t, i) => [t, thin.values[i]] as const).filter(([t, v]) => t >= from && Number.isFinite(v));
     if (shown.length === 0) {
       for (const path of [this.line, this.area]) path.removeAttribute("d");
       this.limits.replaceChildren();
@@ -101,7 +109,8 @@ export class Sparkline {
     const [lo, hi] = sparkRange(shown.map(([, v]) => v));
     const x = (t: number) => (((t - from) / windowMs) * width).toFixed(1);
     const y = (v: number) => (SPARK_HEIGHT - ((v - lo) / (hi - lo)) * SPARK_HEIGHT).toFixed(1);
-    const line = shown.map(([t, v], i) => `${i ? "L" : "M"}${x(t)},${y(v)}`).join("");
+    // A single reading is a dot: a line of no length with round ends.
+    const line = shown.map(([t, v], i) => `${i ? "L" : "M"}${x(t)},${y(v)}`).join("") + (shown.length === 1 ? "h0.01" : "");
     this.line.setAttribute("d", line);
     this.area.setAttribute("d", `${line}L${x(shown.at(-1)![0])},${SPARK_HEIGHT}L${x(shown[0][0])},${SPARK_HEIGHT}Z`);
     this.limits.replaceChildren(
@@ -115,7 +124,9 @@ export class Sparkline {
     );
   }
 
+  /** A width of 0 (the card is not laid out, the overview hidden) keeps the last one. */
   resize(width: number): void {
+    if (width <= 0 || width === this.width) return;
     this.width = width;
     this.setSize();
     this.drawn = "";
@@ -128,6 +139,7 @@ export class Sparkline {
   }
 
   destroy(): void {
+    sparkSizes.unobserve(this.parent);
     this.svg.remove();
   }
 }

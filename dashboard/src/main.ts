@@ -201,10 +201,14 @@ let tickStart = 0;
 let part = 0;
 const paint = (t: number) => {
   if (part === 0) tickStart = t;
-  tickParts[part](t);
-  part = (part + 1) % tickParts.length;
-  if (part > 0) requestAnimationFrame(paint);
-  else window.setTimeout(() => requestAnimationFrame(paint), Math.max(0, PAINT_TICK_MS - (performance.now() - tickStart)));
+  try {
+    tickParts[part](t);
+  } finally {
+    // One panel's error (a bad frame, say) must not stop the whole overview.
+    part = (part + 1) % tickParts.length;
+    if (part > 0) requestAnimationFrame(paint);
+    else window.setTimeout(() => requestAnimationFrame(paint), Math.max(0, PAINT_TICK_MS - (performance.now() - tickStart)));
+  }
 };
 requestAnimationFrame(paint);
 

@@ -70,7 +70,6 @@ export class ThermalPanel {
   private pointer: { x: number; y: number } | undefined;
   private mode: "radiometric" | "video" = "radiometric";
   private unpainted = false;
-  framesShown = 0;
 
   constructor(private camera: CameraMsg) {
     this.settings = loadSettings(camera.id, globalThis.localStorage);
@@ -205,6 +204,8 @@ export class ThermalPanel {
     this.roiList.setAttribute("aria-label", t("thermal.rois"));
     this.showState();
     this.showReadings();
+    // The labels on the picture too, for a camera whose frames have stopped.
+    if (this.frame) this.overlay.update(this.frame, this.camera.rois, (c) => temperature(c));
   }
 
   update(camera: CameraMsg): void {
@@ -255,7 +256,6 @@ export class ThermalPanel {
     const frame = this.frame;
     if (!this.unpainted || !frame || !this.range) return;
     this.unpainted = false;
-    this.framesShown++;
     this.root.dataset.seq = String(frame.seq);
     this.root.dataset.ts = String(frame.ts);
     this.root.dataset.rangeLo = this.range.lo.toFixed(2);
@@ -308,10 +308,10 @@ export class ThermalPanel {
   }
 
   private recolourVideo(): void {
-    // Re-coloured at the canvas's size, one pixel per sensor pixel, each taken from the middle of its
-    // block in the video: smoothing would blend the palette's colours across blocks before they are mapped.
-    const w = Math.min(this.canvas.width, this.video.videoWidth);
-    const h = Math.min(this.canvas.height, this.video.videoHeight);
+    // Re-coloured at the sensor's size, each pixel sampled at its sensor pixel's centre in the video:
+    // smoothing would blend the palette's colours of neighbours before they are mapped back.
+    const w = Math.min(this.frame?.width ?? this.canvas.width, this.video.videoWidth);
+    const h = Math.min(this.frame?.height ?? this.canvas.height, this.video.videoHeight);
     const pic = this.videoPicture;
     if (pic.width !== w || pic.height !== h) {
       pic.width = w;
@@ -407,7 +407,7 @@ export class ThermalPanel {
 
   /** The legend's range, the frame's statistics and each region's readings, in words. */
   private showReadings(): void {
-    this.legendMode.textContent = t(`thermal.range.${this.settings.mode}`);
+    setText(this.legendMode, t(`thermal.range.${this.settings.mode}`));
     const r = this.range;
     setText(this.legendHi, r ? temperature(r.hi) : "");
     setText(this.legendLo, r ? temperature(r.lo) : "");

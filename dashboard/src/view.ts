@@ -187,7 +187,7 @@ export class DashboardView {
   private updateCard(card: Card, c: ChannelMsg, now: number): void {
     const stale = c.stale || !c.last;
     const severity = this.alerts.channelSeverity(c.id) ?? "none";
-    const shown = `${c.last?.[0]}:${c.last?.[1]}:${stale}:${severity}:${c.last ? Math.floor((now - c.last[0]) / 1000) : ""}:${language.peek()}`;
+    const shown = `${c.last?.[0]}:${c.last?.[1]}:${c.decimals}:${stale}:${severity}:${c.last ? Math.floor((now - c.last[0]) / 1000) : ""}:${language.peek()}`;
     if (card.shown === shown) return;
     card.shown = shown;
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
@@ -224,7 +224,6 @@ export class DashboardView {
   }
 
   private resize(): void {
-    for (const card of this.cards.values()) card.spark.resize(card.root.clientWidth - 32);
     for (const trend of this.trends.values()) trend.resize();
   }
 }
