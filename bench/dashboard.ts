@@ -235,6 +235,7 @@ export function dashboardSection(runs: DashboardRun[]): string {
         [`${r.longTasksPerMin.toFixed(1)} long tasks a minute`, r.longTasksPerMin <= 1],
         [`${r.busyPct.toFixed(0)} % busy`, r.busyPct <= 25],
         [`first value in ${r.firstValueMs.toFixed(0)} ms`, r.firstValueMs <= 1000],
+        [`heap ${r.heapEndMb >= r.heapStartMb ? "+" : ""}${(r.heapEndMb - r.heapStartMb).toFixed(1)} MB`, r.heapEndMb - r.heapStartMb <= 0.5],
       ] as const
     )
       .map(([what, ok]) => `${what} ${ok ? "met" : "**missed**"}`)
@@ -257,7 +258,7 @@ first value is the median of three page loads (already signed in) to the first n
 ${runs.map(row).join("\n")}
 
 Ratios today / baseline: fps ${ratio(1, "fps")}× at 1 Hz and ${ratio(10, "fps")}× at 10 Hz; main thread busy ${ratio(1, "busyPct")}× and ${ratio(10, "busyPct")}×.
-Targets (≥ 55 fps, ≤ 1 long task a minute, ≤ 25 % busy, first value ≤ 1 s, heap flat):
+Targets (≥ 55 fps, ≤ 1 long task a minute, ≤ 25 % busy, first value ≤ 1 s, heap flat: at most 0.5 MB more at the end of the window):
 ${runs
   .filter((r) => r.dashboard === "current")
   .map((r) => `at ${r.rateHz} Hz ${targets(r)}`)

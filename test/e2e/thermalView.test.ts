@@ -61,13 +61,18 @@ function rawVideo(page: Page, [x, y]: [number, number]): Promise<Rgb> {
   );
 }
 
-/** What the screen shows at a point of the picture, in sensor pixels: the picture with the overlay over it. */
+/**
+ * What the screen shows at a point of the picture, in sensor pixels (the picture with the overlay over
+ * it): of the screen pixels one above to one below that point, the one with the brightest red.
+ */
 async function onScreen(page: Page, [x, y]: [number, number]): Promise<Rgb> {
-  const stage = page.locator(`${PANEL} .thermal-stage`);
-  const box = (await stage.boundingBox())!;
-  const shot = PNG.sync.read(await stage.screenshot());
-  const o = (Math.floor((y / H) * box.height) * shot.width + Math.floor((x / W) * box.width)) * 4;
-  return [shot.data[o], shot.data[o + 1], shot.data[o + 2]];
+  const shot = PNG.sync.read(await page.locator(`${PANEL} .thermal-stage`).screenshot());
+  const [px, py] = [Math.floor((x / W) * shot.width), Math.floor((y / H) * shot.height)];
+  const rows = [py - 1, py, py + 1].map((row): Rgb => {
+    const o = (row * shot.width + px) * 4;
+    return [shot.data[o], shot.data[o + 1], shot.data[o + 2]];
+  });
+  return rows.sort((a, b) => b[0] - a[0])[0];
 }
 
 /** The grey palette's level for a temperature over a range. */
