@@ -118,7 +118,8 @@ export class Sparkline {
         .filter((t) => t.value >= lo && t.value <= hi)
         .map((t) => {
           const limit = document.createElementNS(SVG, "line");
-          for (const [name, value] of [["x1", "0"], ["x2", String(width)], ["y1", y(t.value)], ["y2", y(t.value)], ["stroke", SEVERITY_COLOR[t.severity]]]) limit.setAttribute(name, value);
+          // Coloured by the theme's stylesheet: the light theme darkens the alarm colours.
+          for (const [name, value] of [["x1", "0"], ["x2", String(width)], ["y1", y(t.value)], ["y2", y(t.value)], ["class", `limit limit-${t.severity}`]]) limit.setAttribute(name, value);
           return limit;
         }),
     );

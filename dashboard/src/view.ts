@@ -194,11 +194,11 @@ export class DashboardView {
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
     const staleText = t("card.stale");
     if (card.stale.textContent !== staleText) card.stale.textContent = staleText;
+    const age = c.last ? formatAge(now - c.last[0]) : t("age.none");
+    if (card.age.textContent !== age) card.age.textContent = age;
     if (c.last) {
       const text = formatShown(c.last[1], c.unit, this.builtFor, c.decimals);
       if (card.value.textContent !== text) card.value.textContent = text;
-      const age = formatAge(now - c.last[0]);
-      if (card.age.textContent !== age) card.age.textContent = age;
     }
   }
 
