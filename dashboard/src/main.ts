@@ -168,46 +168,34 @@ window.setInterval(() => void connectionPanel.update(link.peerConnection), 1000)
 
 /**
  * What the overview shows changes on one tick, ten times a second (as fast as the fastest sources
- * send), not as each message comes: data arriving at its own times would make the browser style,
- * lay out, paint and composite the page for every message. Each tick is spread over a few animation
- * frames, one part each, so that no frame holds all of it up.
+ * send), all of it in one animation frame, not as each message comes: data arriving at its own times
+ * would make the browser style, lay out, paint and composite the page for every message.
  */
 const PAINT_TICK_MS = 100;
 let lastAlertRender = 0;
 let lastBannerRender = 0;
-const tickParts: Array<(t: number) => void> = [
-  () => {
-    for (const panel of panels.values()) panel.paint();
-  },
-  () => {
-    for (const panel of micPanels.values()) panel.paint();
-  },
-  (t) => {
-    view.renderCards();
-    // The banner's live values keep up with the cards; the list's ages need only a second.
-    if (book.dirty || t - lastBannerRender >= 250) {
-      serverClock.value = store.serverNow();
-      clockSkewSeconds.value = Math.round(store.clockOffset / 1000);
-      lastBannerRender = t;
-    }
-    if (book.dirty || t - lastAlertRender >= 1000) {
-      alertView.render(store.serverNow());
-      lastAlertRender = t;
-    }
-  },
-  (t) => view.renderCharts(t),
-];
-let tickStart = 0;
-let part = 0;
+function paintTick(t: number): void {
+  for (const panel of panels.values()) panel.paint();
+  for (const panel of micPanels.values()) panel.paint();
+  view.renderCards();
+  // The banner's live values keep up with the cards; the list's ages need only a second.
+  if (book.dirty || t - lastBannerRender >= 250) {
+    serverClock.value = store.serverNow();
+    clockSkewSeconds.value = Math.round(store.clockOffset / 1000);
+    lastBannerRender = t;
+  }
+  if (book.dirty || t - lastAlertRender >= 1000) {
+    alertView.render(store.serverNow());
+    lastAlertRender = t;
+  }
+  view.renderCharts(t);
+}
 const paint = (t: number) => {
-  if (part === 0) tickStart = t;
   try {
-    tickParts[part](t);
+    paintTick(t);
   } finally {
     // One panel's error (a bad frame, say) must not stop the whole overview.
-    part = (part + 1) % tickParts.length;
-    if (part > 0) requestAnimationFrame(paint);
-    else window.setTimeout(() => requestAnimationFrame(paint), Math.max(0, PAINT_TICK_MS - (performance.now() - tickStart)));
+    window.setTimeout(() => requestAnimationFrame(paint), Math.max(0, PAINT_TICK_MS - (performance.now() - t)));
   }
 };
 requestAnimationFrame(paint);

@@ -63,7 +63,7 @@ export class DashboardView {
     for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
   }
 
-  /** The source pills and the charts on screen, a few times a second (on a frame of their own). */
+  /** The source pills and the charts on screen, a few times a second. */
   renderCharts(frameTime: number): void {
     this.rebuildIfStale();
     if (!this.store.dirty && frameTime - this.lastChartDraw <= 1000) return;
