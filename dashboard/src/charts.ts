@@ -3,7 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import type { ThresholdMsg } from "../../gateway/protocol/alerts.js";
 import type { Series } from "./store.js";
 import { thinForWidth } from "./thinForWidth.js";
-import { formatValue } from "./format.js";
+import { formatValue, setAttributes, svg } from "./format.js";
 
 export const SEVERITY_COLOR = { critical: "#ff5d73", warning: "#ffb703", info: "#4cc9f0" } as const;
 
@@ -42,7 +42,6 @@ function lastValueIndex(column: ArrayLike<number | null>): number | null {
 export const AXIS = { stroke: "#8b98a9", grid: { stroke: "#243041", width: 1 }, ticks: { stroke: "#243041" } };
 
 const SPARK_HEIGHT = 56;
-const SVG = "http://www.w3.org/2000/svg";
 /** Each sparkline follows its card's width (a card hidden, in wall mode or with large values has another). */
 const sparkHosts = new WeakMap<Element, Sparkline>();
 const sparkSizes = new ResizeObserver((entries) => {
@@ -64,24 +63,20 @@ function sparkRange(values: number[]): [number, number] {
  * cards in view that was a tenth of a tablet's main thread.
  */
 export class Sparkline {
-  private readonly svg = document.createElementNS(SVG, "svg");
-  private readonly area = document.createElementNS(SVG, "path");
-  private readonly line = document.createElementNS(SVG, "path");
-  private readonly limits = document.createElementNS(SVG, "g");
+  private readonly svg = svg("svg");
+  private readonly area = svg("path");
+  private readonly line = svg("path");
+  private readonly limits = svg("g");
   private width: number;
   private drawn = "";
   thresholds: ThresholdMsg[] = [];
 
   constructor(private readonly parent: HTMLElement, color: string) {
     this.width = parent.clientWidth || 240;
-    this.svg.setAttribute("aria-hidden", "true");
-    this.area.setAttribute("fill", `${color}22`);
-    this.line.setAttribute("fill", "none");
-    this.line.setAttribute("stroke", color);
-    this.line.setAttribute("stroke-width", "1.5");
-    this.line.setAttribute("stroke-linejoin", "round");
-    this.line.setAttribute("stroke-linecap", "round");
-    this.limits.setAttribute("stroke-dasharray", "6 4");
+    setAttributes(this.svg, { "aria-hidden": "true" });
+    setAttributes(this.area, { fill: `${color}22` });
+    setAttributes(this.line, { fill: "none", stroke: color, "stroke-width": 1.5, "stroke-linejoin": "round", "stroke-linecap": "round" });
+    setAttributes(this.limits, { "stroke-dasharray": "6 4" });
     this.svg.append(this.area, this.line, this.limits);
     this.setSize();
     parent.append(this.svg);
@@ -111,15 +106,15 @@ export class Sparkline {
     const y = (v: number) => (SPARK_HEIGHT - ((v - lo) / (hi - lo)) * SPARK_HEIGHT).toFixed(1);
     // A single reading is a dot: a line of no length with round ends.
     const line = shown.map(([t, v], i) => `${i ? "L" : "M"}${x(t)},${y(v)}`).join("") + (shown.length === 1 ? "h0.01" : "");
-    this.line.setAttribute("d", line);
-    this.area.setAttribute("d", `${line}L${x(shown.at(-1)![0])},${SPARK_HEIGHT}L${x(shown[0][0])},${SPARK_HEIGHT}Z`);
+    setAttributes(this.line, { d: line });
+    setAttributes(this.area, { d: `${line}L${x(shown.at(-1)![0])},${SPARK_HEIGHT}L${x(shown[0][0])},${SPARK_HEIGHT}Z` });
     this.limits.replaceChildren(
       ...this.thresholds
         .filter((t) => t.value >= lo && t.value <= hi)
         .map((t) => {
-          const limit = document.createElementNS(SVG, "line");
           // Coloured by the theme's stylesheet: the light theme darkens the alarm colours.
-          for (const [name, value] of [["x1", "0"], ["x2", String(width)], ["y1", y(t.value)], ["y2", y(t.value)], ["class", `limit limit-${t.severity}`]]) limit.setAttribute(name, value);
+          const limit = svg("line", `limit limit-${t.severity}`);
+          setAttributes(limit, { x1: 0, x2: width, y1: y(t.value), y2: y(t.value) });
           return limit;
         }),
     );
@@ -134,9 +129,7 @@ export class Sparkline {
   }
 
   private setSize(): void {
-    this.svg.setAttribute("width", String(this.width));
-    this.svg.setAttribute("height", String(SPARK_HEIGHT));
-    this.svg.setAttribute("viewBox", `0 0 ${this.width} ${SPARK_HEIGHT}`);
+    setAttributes(this.svg, { width: this.width, height: SPARK_HEIGHT, viewBox: `0 0 ${this.width} ${SPARK_HEIGHT}` });
   }
 
   destroy(): void {

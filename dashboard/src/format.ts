@@ -47,14 +47,26 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: st
   return node;
 }
 
+/** Creates an SVG element, with a class if given. */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, className?: string): SVGElementTagNameMap[K] {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  if (className) node.setAttribute("class", className);
+  return node;
+}
+
 /** Sets an element's text only when it differs: an unchanged text then costs no style or layout. */
-export function setText(node: HTMLElement, text: string): void {
+export function setText(node: Element, text: string): void {
   if (node.textContent !== text) node.textContent = text;
 }
 
-/** The parent's first `count` children, added (as `tag`) or removed so that there are exactly that many. */
-export function fill<K extends keyof HTMLElementTagNameMap>(parent: HTMLElement, tag: K, count: number): HTMLElementTagNameMap[K][] {
+/** Sets the attributes that differ, for the same reason. */
+export function setAttributes(node: Element, attributes: Record<string, string | number>): void {
+  for (const [name, value] of Object.entries(attributes)) if (node.getAttribute(name) !== String(value)) node.setAttribute(name, String(value));
+}
+
+/** The parent's children, made with `make` or removed so that there are exactly `count`. */
+export function fill<T extends Element>(parent: Element, count: number, make: () => T): T[] {
   while (parent.children.length > count) parent.lastElementChild!.remove();
-  while (parent.children.length < count) parent.append(el(tag));
-  return [...parent.children] as HTMLElementTagNameMap[K][];
+  while (parent.children.length < count) parent.append(make());
+  return [...parent.children] as T[];
 }

@@ -177,7 +177,7 @@ let lastBannerRender = 0;
 function paintTick(t: number): void {
   for (const panel of panels.values()) panel.paint();
   for (const panel of micPanels.values()) panel.paint();
-  view.renderCards();
+  view.render(t);
   // The banner's live values keep up with the cards; the list's ages need only a second.
   if (book.dirty || t - lastBannerRender >= 250) {
     serverClock.value = store.serverNow();
@@ -188,7 +188,6 @@ function paintTick(t: number): void {
     alertView.render(store.serverNow());
     lastAlertRender = t;
   }
-  view.renderCharts(t);
 }
 const paint = (t: number) => {
   try {

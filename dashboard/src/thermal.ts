@@ -415,8 +415,8 @@ export class ThermalPanel {
     if (!f) return;
     // Written into the same elements frame after frame: rebuilding them would lay the page out each time.
     const stats = [t("thermal.stat.max", { v: temperature(f.max) }), t("thermal.stat.mean", { v: temperature(f.mean) }), t("thermal.stat.min", { v: temperature(f.min) })];
-    fill(this.stats, "div", stats.length).forEach((line, i) => setText(line, stats[i]));
-    const items = fill(this.roiList, "li", this.camera.rois.length);
+    fill(this.stats, stats.length, () => el("div")).forEach((line, i) => setText(line, stats[i]));
+    const items = fill(this.roiList, this.camera.rois.length, () => el("li"));
     this.camera.rois.forEach((roi, i) => {
       const { max, mean } = roiStats(f, roi);
       setText(items[i], t("thermal.roi", { name: roi.name, max: temperature(max), mean: temperature(mean) }));

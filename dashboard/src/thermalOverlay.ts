@@ -1,27 +1,16 @@
 import type { WireFrame } from "../../gateway/protocol/thermal.js";
 import type { CameraMsg } from "../../gateway/protocol/telemetry.js";
+import { fill, setAttributes, setText, svg } from "./format.js";
 import { roiStats } from "./thermalDraw.js";
 
 type Roi = CameraMsg["rois"][number];
 
-const SVG = "http://www.w3.org/2000/svg";
 /** Overlay units per sensor pixel: lines and labels keep the proportions they have on a 16× picture, at any size on screen. */
 const UNITS = 16;
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, className?: string): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG, tag);
-  if (className) node.setAttribute("class", className);
-  return node;
-}
-
-/** Sets the attributes that differ, so that an unchanged overlay costs the page nothing. */
-function set(node: Element, attributes: Record<string, string | number>): void {
-  for (const [name, value] of Object.entries(attributes)) if (node.getAttribute(name) !== String(value)) node.setAttribute(name, String(value));
-}
-
 function setLabel(label: SVGTextElement, text: string, x: number, y: number): void {
-  if (label.textContent !== text) label.textContent = text;
-  set(label, { x: x.toFixed(1), y: y.toFixed(1) });
+  setText(label, text);
+  setAttributes(label, { x: x.toFixed(1), y: y.toFixed(1) });
 }
 
 /**
@@ -42,21 +31,20 @@ export class ThermalOverlay {
   }
 
   update(f: WireFrame, rois: readonly Roi[], temperature: (celsius: number) => string): void {
-    set(this.root, { viewBox: `0 0 ${f.width * UNITS} ${f.height * UNITS}` });
-    while (this.regions.children.length > rois.length) this.regions.lastElementChild!.remove();
-    while (this.regions.children.length < rois.length) {
+    setAttributes(this.root, { viewBox: `0 0 ${f.width * UNITS} ${f.height * UNITS}` });
+    const regions = fill(this.regions, rois.length, () => {
       const region = svg("g");
       region.append(svg("rect", "roi"), svg("text"));
-      this.regions.append(region);
-    }
+      return region;
+    });
     rois.forEach((roi, i) => {
-      const [outline, label] = this.regions.children[i].children as unknown as [SVGRectElement, SVGTextElement];
-      set(outline, { x: roi.x * UNITS, y: roi.y * UNITS, width: roi.width * UNITS, height: roi.height * UNITS });
+      const [outline, label] = regions[i].children as unknown as [SVGRectElement, SVGTextElement];
+      setAttributes(outline, { x: roi.x * UNITS, y: roi.y * UNITS, width: roi.width * UNITS, height: roi.height * UNITS });
       setLabel(label, `${roi.name} ${temperature(roiStats(f, roi).max)}`, roi.x * UNITS + 4, Math.max(24, roi.y * UNITS - 6));
     });
     const hx = (f.hotX + 0.5) * UNITS;
     const hy = (f.hotY + 0.5) * UNITS;
-    set(this.hotMark, { d: `M${hx + 12},${hy}a12,12 0 1 0 -24,0a12,12 0 1 0 24,0M${hx - 20},${hy}h40M${hx},${hy - 20}v40` });
+    setAttributes(this.hotMark, { d: `M${hx + 12},${hy}a12,12 0 1 0 -24,0a12,12 0 1 0 24,0M${hx - 20},${hy}h40M${hx},${hy - 20}v40` });
     setLabel(this.hotLabel, temperature(f.max), hx + 16, hy - 16);
   }
 }

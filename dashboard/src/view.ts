@@ -1,7 +1,7 @@
 import type { ChannelMsg, SourceMsg } from "../../gateway/protocol/telemetry.js";
 import type { AlertBook } from "./alerts.js";
 import { Sparkline, TrendChart } from "./charts.js";
-import { colorFor, el, formatAge } from "./format.js";
+import { colorFor, el, formatAge, setText } from "./format.js";
 import type { Store } from "./store.js";
 import { trendGroups } from "./trendGroups.js";
 import { h, render } from "preact";
@@ -56,20 +56,14 @@ export class DashboardView {
     this.lastChartDraw = 0;
   }
 
-  /** The cards' text, on every paint tick. */
-  renderCards(): void {
-    this.rebuildIfStale();
+  /** Called on the page's paint tick: the cards' text every time, the source pills and the charts on screen a few times a second. */
+  render(frameTime: number): void {
+    if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
     const now = this.store.serverNow();
     for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
-  }
-
-  /** The source pills and the charts on screen, a few times a second. */
-  renderCharts(frameTime: number): void {
-    this.rebuildIfStale();
     if (!this.store.dirty && frameTime - this.lastChartDraw <= 1000) return;
     this.renderSources();
     if (frameTime - this.lastChartDraw <= 250) return;
-    const now = this.store.serverNow();
     for (const [id, card] of this.cards) {
       if (!this.onScreen.has(card.root)) continue;
       card.spark.thresholds = this.alerts.thresholdsFor(id);
@@ -82,10 +76,6 @@ export class DashboardView {
     }
     this.lastChartDraw = frameTime;
     this.store.dirty = false;
-  }
-
-  private rebuildIfStale(): void {
-    if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
   }
 
   private rebuild(): void {
@@ -192,14 +182,9 @@ export class DashboardView {
     card.shown = shown;
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
-    const staleText = t("card.stale");
-    if (card.stale.textContent !== staleText) card.stale.textContent = staleText;
-    const age = c.last ? formatAge(now - c.last[0]) : t("age.none");
-    if (card.age.textContent !== age) card.age.textContent = age;
-    if (c.last) {
-      const text = formatShown(c.last[1], c.unit, this.builtFor, c.decimals);
-      if (card.value.textContent !== text) card.value.textContent = text;
-    }
+    setText(card.stale, t("card.stale"));
+    setText(card.age, c.last ? formatAge(now - c.last[0]) : t("age.none"));
+    if (c.last) setText(card.value, formatShown(c.last[1], c.unit, this.builtFor, c.decimals));
   }
 
   /** A pill per source; built again only when a source comes, goes or changes state (counts change all the time). */
