@@ -10,10 +10,11 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 /** A gateway's id in the plant: its SSO audience, and its name on the plant broker's topics. */
 export const PLANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const plantGatewayId = z.string().regex(PLANT_ID, "expected a gateway id of 1–64 letters, digits, . _ -, e.g. mill-3");
+const DASHBOARD_URL_HELP = "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/";
 const dashboardUrl = z
   .string()
-  .regex(/^https?:\/\/[^\s]+\/$/, "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/")
-  .refine((u) => URL.canParse(u), "expected the dashboard's URL ending in /, e.g. http://mill3.plant.local:8080/");
+  .regex(/^https?:\/\/[^\s]+\/$/, DASHBOARD_URL_HELP)
+  .refine((u) => URL.canParse(u), DASHBOARD_URL_HELP);
 /** More machines than any plant view shows (its directory keeps 1000) make a configuration mistake, not a plant. */
 const MAX_PINNED_MACHINES = 1000;
 

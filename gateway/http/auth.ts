@@ -264,6 +264,15 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
  * only; the origin check keeps other sites from signing a browser in as somebody else. Attempts are
  * throttled per address like sign-ins, since each session is a write of the sessions file.
  */
+/** A token for the hand-off: a plant token with an id (jti) that has not opened a session yet. */
+function handOffVerdict(verdict: PlantVerdict, used: ReadonlyMap<string, number>): { principal: Principal; kid: string; once: string; expiresAtMs: number } | { refused: string } {
+  if ("refused" in verdict) return verdict;
+  if (!verdict.token?.jti) return { refused: "the token has no id (jti)" };
+  const once = `${verdict.token.kid} ${verdict.token.jti}`;
+  if (used.has(once)) return { refused: "this token has opened a session already; ask the plant view for a new one" };
+  return { principal: verdict.principal, kid: verdict.token.kid, once, expiresAtMs: verdict.token.expiresAtMs };
+}
+
 function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCookie: (reply: FastifyReply, id: string, ttlMs: number) => FastifyReply): void {
   const refuse = (reply: FastifyReply, status: number, why: string) => reply.code(status).type("text/plain; charset=utf-8").send(`Sign-in from the plant view refused: ${why}`);
   /** Tokens that opened a session ("kid jti" → when the token expires): each opens one. */
@@ -284,22 +293,19 @@ function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCo
       }
       const now = Date.now();
       for (const [key, expires] of used) if (expires < now - MAX_CLOCK_SKEW_MS) used.delete(key);
-      const verdict = await verifier.verify(token);
-      const signed = "token" in verdict ? verdict.token : undefined;
-      const once = signed?.jti && `${signed.kid} ${signed.jti}`;
-      const why = "refused" in verdict ? verdict.refused : !signed || !once ? "the token has no id (jti)" : used.has(once) ? "this token has opened a session already; ask the plant view for a new one" : undefined;
-      attempt.settle(!why);
-      if (why || !signed || !once || !("principal" in verdict)) {
-        deps.log.info({ ip: req.ip, reason: why }, "plant token refused");
-        return refuse(reply, 401, why ?? "not a plant token");
+      const verdict = handOffVerdict(await verifier.verify(token), used);
+      attempt.settle(!("refused" in verdict));
+      if ("refused" in verdict) {
+        deps.log.info({ ip: req.ip, reason: verdict.refused }, "plant token refused");
+        return refuse(reply, 401, verdict.refused);
       }
-      used.set(once, signed.expiresAtMs);
+      used.set(verdict.once, verdict.expiresAtMs);
       // The session this browser had here before, if any, ends: its cookie is replaced.
       const replaced = req.cookies[SESSION_COOKIE];
       if (replaced) deps.credentials.endSession(replaced);
       const { name, role } = verdict.principal;
       const ttl = Math.min(deps.sessionTtlMs, PLANT_SESSION_MS);
-      const id = deps.credentials.createSession(name, role, { kid: signed.kid, ttlMs: ttl });
+      const id = deps.credentials.createSession(name, role, { kid: verdict.kid, ttlMs: ttl });
       deps.log.info({ username: name, role, ip: req.ip, origin }, "signed in from the plant view");
       // Relative: from /api/login/plant to the dashboard, also behind a proxy that adds a path.
       return setSessionCookie(reply, id, ttl).redirect("../../", 303);
