@@ -4,6 +4,7 @@ import type { SpectrumMsg } from "../../gateway/protocol/spectrum.js";
 import { effect } from "@preact/signals";
 import { language, t } from "./app/i18n.js";
 import { el, formatValue, setText, showLiveState } from "./format.js";
+import { whileOffScreen } from "./offScreen.js";
 
 const HISTORY = 300;
 
@@ -21,12 +22,15 @@ export class MicPanel {
   private readonly spectrogram: HTMLCanvasElement;
   private readonly lut = paletteLut("ironbow");
   private levelDb: number | undefined;
+  /** Columns not drawn yet: those since the last paint tick, or since the panel went off screen. */
   private unpainted: SpectrumMsg[] = [];
-  columns = 0;
+  private columns = 0;
+  private readonly offScreen: () => boolean;
 
   constructor(mic: MicMsg) {
     this.root = el("section", "panel mic");
     this.root.dataset.mic = mic.id;
+    this.offScreen = whileOffScreen(this.root);
     const head = el("div", "panel-head");
     const title = el("div", "thermal-title");
     this.state = el("span", "pill pill-wait", t("thermal.waiting"));
@@ -87,11 +91,12 @@ export class MicPanel {
 
   /** A spectrum column, drawn at the next paint. */
   column(msg: SpectrumMsg): void {
+    this.columns++;
     this.unpainted.push(msg);
     if (this.unpainted.length > HISTORY) this.unpainted.shift();
   }
 
-  /** On the page's paint tick: the level and the columns that came since the last one, all in one go. */
+  /** On the page's paint tick: the level and the columns not drawn yet, all in one go (none while off screen). */
   paint(): void {
     if (this.levelDb !== undefined) {
       const db = this.levelDb;
@@ -102,8 +107,9 @@ export class MicPanel {
       if (this.meter.dataset.loud !== loud) this.meter.dataset.loud = loud;
       setText(this.meterText, `${formatValue(db)} dBFS`);
     }
+    if (this.root.dataset.columns !== String(this.columns)) this.root.dataset.columns = String(this.columns);
     const n = this.unpainted.length;
-    if (n === 0) return;
+    if (n === 0 || this.offScreen()) return;
     const ctx = this.spectrogram.getContext("2d")!;
     ctx.drawImage(this.spectrogram, -n, 0);
     const h = this.spectrogram.height;
@@ -117,8 +123,6 @@ export class MicPanel {
     });
     ctx.putImageData(img, HISTORY - n, 0);
     this.unpainted = [];
-    this.columns += n;
-    this.root.dataset.columns = String(this.columns);
   }
 
   private toggle(): void {

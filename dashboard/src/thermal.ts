@@ -8,6 +8,7 @@ import { CELSIUS, formatShown, shownUnit } from "./units.js";
 import { colourKey, inverseLut, matchFrame, recolour, remapIndices, type ColouredFrame } from "./thermalColour.js";
 import { drawPaletteBar, paintPixels, roiStats } from "./thermalDraw.js";
 import { ThermalOverlay } from "./thermalOverlay.js";
+import { whileOffScreen } from "./offScreen.js";
 import { loadSettings, parseFixedRange, RANGE_MODES, saveSettings, SLOW_RANGE_TAU_MS, type RangeMode, type ThermalSettings } from "./thermalSettings.js";
 
 /** Recent frames kept to find the one a video picture shows: the video may run this many frames (seconds on a loaded gateway) behind. */
@@ -70,12 +71,17 @@ export class ThermalPanel {
   private pointer: { x: number; y: number } | undefined;
   private mode: "radiometric" | "video" = "radiometric";
   private unpainted = false;
+  private readonly offScreen: () => boolean;
 
   constructor(private camera: CameraMsg) {
     this.settings = loadSettings(camera.id, globalThis.localStorage);
     this.lut = paletteLut(this.settings.palette);
     this.root = el("section", "panel thermal");
     this.root.dataset.camera = camera.id;
+    this.offScreen = whileOffScreen(this.root, () => {
+      this.unpainted = true;
+      this.lastVideoFrame = -1;
+    });
     const head = el("div", "panel-head");
     const title = el("h2", undefined, camera.name);
     this.state = el("span", "pill pill-wait");
@@ -299,7 +305,7 @@ export class ThermalPanel {
     // By the video's clock, at most 12 times a second: the count of painted frames stalls while the
     // canvas covers the video (Chromium) or in headless Firefox, which paints none.
     const shown = Math.floor(this.video.currentTime * 12);
-    if (shown !== this.lastVideoFrame && this.video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && this.video.videoWidth > 0) {
+    if (shown !== this.lastVideoFrame && !this.offScreen() && this.video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && this.video.videoWidth > 0) {
       this.lastVideoFrame = shown;
       this.recolourVideo();
       this.draw();
@@ -440,6 +446,7 @@ export class ThermalPanel {
 
   /** The picture (radiometric frame or re-coloured video), then the regions and the hottest spot. */
   private draw(): void {
+    if (this.offScreen()) return;
     const f = this.frame;
     if (f && (this.canvas.width !== f.width || this.canvas.height !== f.height)) [this.canvas.width, this.canvas.height] = [f.width, f.height];
     const ctx = this.canvas.getContext("2d")!;

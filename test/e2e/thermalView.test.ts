@@ -245,4 +245,33 @@ describe("thermal view: palette, regions and colour range on the video, in headl
     await page.click(`${PANEL} button[data-mode="video"]`);
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  it("leaves the picture alone while it is scrolled out of view, and shows the newest frame when it is back", async () => {
+    // A page of its own: controls used before (a filled input, say) can keep a panel counted as on screen.
+    const fresh = await (await browser.newContext()).newPage();
+    await signIn(fresh, ADMIN_PASSWORD);
+    await fresh.waitForSelector(`${PANEL}[data-seq]`, { timeout: 15_000 });
+    await fresh.selectOption(`${PANEL} select[data-control="palette"]`, "grey");
+    const level = (hi: number) => greyLevel(BACKGROUND_C, 20, hi);
+    await waitFor("the picture in the scene's range", () => pixel(fresh, BACKGROUND).then((p) => (Math.abs(p[0] - level(hot)) < 6 ? true : undefined)), 5000);
+    const before = (await pixel(fresh, BACKGROUND))[0];
+    // Scrolled a long way down, past the panel (with no control in it focused, which would keep it drawn).
+    await fresh.evaluate((sel) => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      document.querySelector(sel)!.addEventListener("contentvisibilityautostatechange", (e) => (document.body.dataset.panelSkipped = String((e as ContentVisibilityAutoStateChangeEvent).skipped)));
+      const gap = document.createElement("div");
+      gap.style.height = "6000px";
+      document.querySelector("main")!.append(gap);
+    }, PANEL);
+    await fresh.mouse.wheel(0, 6000);
+    await fresh.waitForSelector('body[data-panel-skipped="true"]');
+    hot = 100;
+    // Its readings follow the frames: the range reaches the new scene's hottest pixel.
+    await fresh.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute("data-range-hi")) > 99, PANEL, { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await pixel(fresh, BACKGROUND))[0]).toBe(before);
+    await fresh.locator(`${PANEL} .thermal-stage`).scrollIntoViewIfNeeded();
+    await waitFor("the newest frame on the picture", () => pixel(fresh, BACKGROUND).then((p) => (Math.abs(p[0] - level(100)) < 6 ? true : undefined)), 5000);
+    await fresh.context().close();
+  });
 });
