@@ -1,7 +1,8 @@
 import type { AlertMsg, AlertsMessage, ThresholdMsg } from "../../gateway/protocol/alerts.js";
+import { signal } from "@preact/signals";
 import { duration, SEVERITY_ICON, SHELVE_FOR } from "./app/AlarmBanner.js";
-import { t, type MessageKey } from "./app/i18n.js";
-import { el } from "./format.js";
+import { language, t, type MessageKey } from "./app/i18n.js";
+import { el, setText } from "./format.js";
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 
@@ -10,6 +11,8 @@ export class AlertBook {
   thresholds: ThresholdMsg[] = [];
   flood: { at: number; count: number } | undefined;
   dirty = true;
+  /** Counts changes, for components that follow the book (a card's alarms) without following the clock. */
+  readonly changes = signal(0);
 
   apply(msg: AlertsMessage): void {
     if (msg.t === "alerts") {
@@ -25,12 +28,19 @@ export class AlertBook {
       if (alert?.firingSince === msg.firingSince) this.alerts.set(alert.id, { ...alert, incident: msg.cid });
     }
     this.dirty = true;
+    this.changes.value++;
   }
 
   /** Firing first, then by severity, newest first. */
   sorted(): AlertMsg[] {
     const rank = (a: AlertMsg) => (a.state === "firing" ? 0 : a.state === "pending" ? 1 : 2);
     return [...this.alerts.values()].sort((a, b) => rank(a) - rank(b) || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt);
+  }
+
+  /** A channel's firing alarms, worst first. */
+  firingOn(channel: string): AlertMsg[] {
+    const firing = [...this.alerts.values()].filter((a) => a.channel === channel && a.state === "firing");
+    return firing.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt);
   }
 
   /** The worst firing severity on a channel, for highlighting its card. */
@@ -64,6 +74,10 @@ function since(from: number | null, now: number): string {
 
 /** The alert list panel (the banner is app/AlarmBanner). */
 export class AlertView {
+  /** Each alert's row and what it was built from: a row is built again only when that changes. */
+  private rows = new Map<string, { alert: AlertMsg; row: HTMLElement; key: string }>();
+  private builtIn = language.peek();
+
   constructor(
     private readonly book: AlertBook,
     private readonly list: HTMLElement,
@@ -71,15 +85,18 @@ export class AlertView {
   ) {}
 
   render(now: number): void {
-    if (this.book.dirty) {
+    if (this.book.dirty || this.builtIn !== language.peek()) {
       this.book.dirty = false;
-      const rows = this.book.sorted().map((a) => this.row(a, now));
+      this.builtIn = language.peek();
+      const rows = this.book.sorted().map((a) => this.rowOf(a, now));
+      for (const id of this.rows.keys()) if (!this.book.alerts.has(id)) this.rows.delete(id);
       if (rows.length === 0) rows.push(el("p", "muted", t("alerts.none")));
-      this.list.replaceChildren(...rows);
+      // The list is put together again only if its rows differ; rows of alerts that did not change are kept as they are.
+      if (rows.length !== this.list.children.length || rows.some((row, i) => this.list.children[i] !== row)) this.list.replaceChildren(...rows);
     }
     for (const stamp of this.list.querySelectorAll<HTMLElement>("[data-stamp]")) {
       const a = this.book.alerts.get(stamp.dataset.stamp!);
-      if (a) stamp.textContent = this.stamp(a, now);
+      if (a) setText(stamp, this.stamp(a, now));
     }
   }
 
@@ -87,6 +104,16 @@ export class AlertView {
     if (a.state === "firing") return t("alerts.firingFor", { time: since(a.firingSince, now) });
     if (a.state === "pending") return t("alerts.pendingFor", { time: since(a.pendingSince, now) });
     return t("alerts.resolvedAgo", { time: since(a.resolvedAt, now) });
+  }
+
+  /** The alert's row as built before, if the alert (each change is a new object) and what else it shows are the same. */
+  private rowOf(a: AlertMsg, now: number): HTMLElement {
+    const key = `${a.shelvedUntil !== null && a.shelvedUntil > now}:${this.actions.canAct()}:${language.peek()}`;
+    const kept = this.rows.get(a.id);
+    if (kept?.alert === a && kept.key === key) return kept.row;
+    const row = this.row(a, now);
+    this.rows.set(a.id, { alert: a, row, key });
+    return row;
   }
 
   private row(a: AlertMsg, now: number): HTMLElement {
