@@ -12,6 +12,8 @@ import { temperatureUnit } from "./app/state.js";
 import { formatShown, shownUnit, shownValue } from "./units.js";
 
 const SPARK_WINDOW_MS = 5 * 60 * 1000;
+/** A card's number changes at most this often (faster, digits cannot be read); its state (alarm, stale, a first value) shows at once. */
+const VALUE_EVERY_MS = 250;
 
 interface Card {
   root: HTMLElement;
@@ -21,6 +23,8 @@ interface Card {
   spark: Sparkline;
   /** What the card shows, in short: the card is left alone while it is the same. */
   shown: string;
+  /** The part of it that is shown at once. */
+  state: string;
 }
 
 export class DashboardView {
@@ -30,6 +34,7 @@ export class DashboardView {
   private trends = new Map<HTMLElement, TrendChart>();
   private windowMs = 15 * 60 * 1000;
   private lastChartDraw = 0;
+  private lastValues = 0;
   private sourcesShown = "";
   /** Cards and trend charts on screen: only those are drawn (a plant has dozens off screen). */
   private readonly onScreen = new Set<Element>();
@@ -56,11 +61,13 @@ export class DashboardView {
     this.lastChartDraw = 0;
   }
 
-  /** Called on the page's paint tick: the cards' text every time, the source pills and the charts on screen a few times a second. */
+  /** Called on the page's paint tick: the cards' states every time, their values, the source pills and the charts on screen a few times a second. */
   render(frameTime: number): void {
     if (this.generation !== this.store.generation || this.builtFor !== temperatureUnit.peek()) this.rebuild();
     const now = this.store.serverNow();
-    for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now);
+    const valuesDue = frameTime - this.lastValues >= VALUE_EVERY_MS;
+    if (valuesDue) this.lastValues = frameTime;
+    for (const [id, card] of this.cards) this.updateCard(card, this.store.channels.get(id)!, now, valuesDue);
     if (!this.store.dirty && frameTime - this.lastChartDraw <= 1000) return;
     this.renderSources();
     if (frameTime - this.lastChartDraw <= 250) return;
@@ -130,7 +137,7 @@ export class DashboardView {
       const sparkHost = el("div", "spark");
       root.append(head, this.alarmOf(c.id), reading, meta, sparkHost);
       gridFor(c).append(root);
-      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color), shown: "" });
+      this.cards.set(c.id, { root, value, age, stale, spark: new Sparkline(sparkHost, color), shown: "", state: "" });
       this.screen.observe(root);
     });
     for (const [id, host] of this.alarms) {
@@ -174,12 +181,15 @@ export class DashboardView {
     return host;
   }
 
-  private updateCard(card: Card, c: ChannelMsg, now: number): void {
+  private updateCard(card: Card, c: ChannelMsg, now: number, valuesDue: boolean): void {
     const stale = c.stale || !c.last;
     const severity = this.alerts.channelSeverity(c.id) ?? "none";
-    const shown = `${c.last?.[0]}:${c.last?.[1]}:${c.decimals}:${stale}:${severity}:${c.last ? Math.floor((now - c.last[0]) / 1000) : ""}:${language.peek()}`;
+    const state = `${stale}:${severity}:${c.decimals}:${language.peek()}`;
+    if (!valuesDue && card.state === state) return;
+    const shown = `${state}:${c.last?.[0]}:${c.last?.[1]}:${c.last ? Math.floor((now - c.last[0]) / 1000) : ""}`;
     if (card.shown === shown) return;
     card.shown = shown;
+    card.state = state;
     if (card.root.dataset.stale !== String(stale)) card.root.dataset.stale = String(stale);
     if (card.root.dataset.alert !== severity) card.root.dataset.alert = severity;
     setText(card.stale, t("card.stale"));
