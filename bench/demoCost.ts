@@ -14,8 +14,10 @@ export interface DemoCostResult {
   seconds: number;
   /** The built-in demo with nobody watching: the gateway and its microphone's ffmpeg. */
   idle: ProcessCost[];
-  /** The same with one operator's dashboard open in Chromium (whose own cost is not counted). */
+  /** The same with one operator's dashboard open in Chromium (whose own cost is not counted), as it opens: temperatures, sound muted. */
   oneViewer: ProcessCost[];
+  /** The same dashboard in the camera's video view, listening to the microphone. */
+  watching: ProcessCost[];
 }
 
 const TICK = 100;
@@ -73,11 +75,17 @@ export async function demoCost(seconds: number): Promise<DemoCostResult> {
     const idle = await treeCpu(pid, seconds);
     const page = await browser.newPage();
     await signIn(page, ADMIN_PASSWORD, `http://127.0.0.1:${port}/`);
-    await waitFor("the encoder", () => children(pid).some((p) => partOf(p, pid).includes("encoder")) || undefined, 20_000);
     await page.waitForSelector('.thermal[data-seq]:not([data-seq="0"])', { timeout: 20_000 });
+    // The encoder started for the join stops once the page has said it shows temperatures (video.idleStop, 10 s).
+    await waitFor("the encoder to stop", () => !children(pid).some((p) => partOf(p, pid).includes("encoder")) || undefined, 20_000);
     await new Promise((r) => setTimeout(r, 3000));
     const oneViewer = await treeCpu(pid, seconds);
-    return { seconds, idle, oneViewer };
+    await page.click('.thermal button[data-mode="video"]');
+    await page.click(".mic button");
+    await waitFor("the encoder", () => children(pid).some((p) => partOf(p, pid).includes("encoder")) || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    const watching = await treeCpu(pid, seconds);
+    return { seconds, idle, oneViewer, watching };
   } finally {
     await browser.close();
     await gateway.stop();
@@ -87,24 +95,27 @@ export async function demoCost(seconds: number): Promise<DemoCostResult> {
 const total = (parts: ProcessCost[]) => parts.reduce((a, p) => a + p.cpuPct, 0);
 
 export function demoCostSection(r: DemoCostResult): string {
-  const parts = [...new Set([...r.oneViewer, ...r.idle].map((p) => p.part))];
+  const parts = [...new Set([...r.watching, ...r.oneViewer, ...r.idle].map((p) => p.part))];
   const of = (list: ProcessCost[], part: string) => list.find((p) => p.part === part)?.cpuPct.toFixed(1) ?? "–";
   return `## The demo with one viewer: the whole process tree
 
 The README's first command (the built-in simulated machine: five temperatures at 5 Hz, the 32×24
 thermal camera at 8 frames/s, the microphone) for ${r.seconds} s with nobody watching, then for ${r.seconds} s with one
 operator's dashboard open in headless Chromium (the browser's own cost is not counted: it is the
-operator's tablet). CPU of the gateway and of each ffmpeg it runs, from \`/proc\`, % of one core.
+operator's tablet) as it opens (the camera's temperatures, drawn from its radiometric frames, and the
+sound muted: the page asks the gateway for no video and no sound, so no encoder runs), then for ${r.seconds} s
+in the camera's video view and listening to the microphone. CPU of the gateway and of each ffmpeg it
+runs, from \`/proc\`, % of one core.
 
-| process | nobody watching | one dashboard |
-|---|---:|---:|
-${parts.map((part) => `| ${part} | ${of(r.idle, part)} | ${of(r.oneViewer, part)} |`).join("\n")}
-| **whole tree** | **${total(r.idle).toFixed(1)}** | **${total(r.oneViewer).toFixed(1)}** |
+| process | nobody watching | one dashboard | one dashboard, video view and listening |
+|---|---:|---:|---:|
+${parts.map((part) => `| ${part} | ${of(r.idle, part)} | ${of(r.oneViewer, part)} | ${of(r.watching, part)} |`).join("\n")}
+| **whole tree** | **${total(r.idle).toFixed(1)}** | **${total(r.oneViewer).toFixed(1)}** | **${total(r.watching).toFixed(1)}** |
 
-Target: at most 5 % of one core with one viewer; ${total(r.oneViewer) <= 5 ? "met" : "missed"}.`;
+Target: at most 5 % of one core with one viewer (the dashboard as it opens); ${total(r.oneViewer) <= 5 ? "met" : "missed"}.`;
 }
 
 export function printDemoCost(r: DemoCostResult): void {
-  console.log(`\ndemo, ${r.seconds} s each, % of one core: nobody watching ${total(r.idle).toFixed(1)}, one dashboard ${total(r.oneViewer).toFixed(1)}`);
+  console.log(`\ndemo, ${r.seconds} s each, % of one core: nobody watching ${total(r.idle).toFixed(1)}, one dashboard ${total(r.oneViewer).toFixed(1)}, video view and listening ${total(r.watching).toFixed(1)}`);
   for (const p of r.oneViewer) console.log(`  ${p.part.padEnd(44)} ${p.cpuPct.toFixed(1).padStart(5)}`);
 }

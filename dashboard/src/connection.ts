@@ -1,5 +1,6 @@
 import { ALERTS_LABEL, type AlertsMessage } from "../../gateway/protocol/alerts.js";
 import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
+import { MEDIA_LABEL, type MediaPausedMsg } from "../../gateway/protocol/media.js";
 import { SPECTRUM_LABEL } from "../../gateway/protocol/spectrum.js";
 import { THERMAL_LABEL } from "../../gateway/protocol/thermal.js";
 
@@ -67,6 +68,8 @@ export class GatewayLink {
   private restarting = false;
   /** When this outage's ICE restart began; 0 while data flows. */
   private restartedAt = 0;
+  private mediaChannel: RTCDataChannel | undefined;
+  private paused: Pick<MediaPausedMsg, "video" | "audio"> = { video: [], audio: [] };
 
   /** `media` says how many video (one per camera) and audio (one per microphone) tracks to ask for. */
   constructor(
@@ -76,6 +79,18 @@ export class GatewayLink {
 
   get peerConnection(): RTCPeerConnection | undefined {
     return this.pc;
+  }
+
+  /** The cameras' videos and microphones' sounds (by id) this page does not need now: the gateway sends them nothing until they are asked for again. */
+  pauseMedia(paused: Pick<MediaPausedMsg, "video" | "audio">): void {
+    this.paused = paused;
+    this.sendPaused();
+  }
+
+  private sendPaused(): void {
+    if (this.mediaChannel?.readyState !== "open") return;
+    const msg: MediaPausedMsg = { v: 1, t: "paused", ...this.paused };
+    this.mediaChannel.send(JSON.stringify(msg));
   }
 
   start(): void {
@@ -121,6 +136,9 @@ export class GatewayLink {
       spectrum.onmessage = (e: MessageEvent) => {
         if (e.data instanceof ArrayBuffer) this.events.spectrum(e.data);
       };
+      const media = pc.createDataChannel(MEDIA_LABEL);
+      media.onopen = () => this.sendPaused();
+      this.mediaChannel = media;
       const alerts = pc.createDataChannel(ALERTS_LABEL);
       alerts.onmessage = (e: MessageEvent) => {
         try {

@@ -40,11 +40,16 @@ let cameras: CameraMsg[] = [];
 let videoColours: VideoColours = { palette: "ironbow", range: null };
 let microphones: MicMsg[] = [];
 
+/** The gateway sends a camera's video only to a panel in the video view, and a microphone's sound only while someone listens. */
+function syncMedia(): void {
+  link.pauseMedia({ video: [...panels].filter(([, p]) => !p.wantsVideo).map(([id]) => id), audio: [...micPanels].filter(([, p]) => !p.wantsAudio).map(([id]) => id) });
+}
+
 function syncMics(list: MicMsg[]): void {
   for (const mic of list) {
     let panel = micPanels.get(mic.id);
     if (!panel) {
-      panel = new MicPanel(mic);
+      panel = new MicPanel(mic, syncMedia);
       micPanels.set(mic.id, panel);
       byId("mics").append(panel.root);
       const stream = streams.get(mic.id);
@@ -58,7 +63,7 @@ function syncPanels(list: CameraMsg[]): void {
   for (const camera of list) {
     let panel = panels.get(camera.id);
     if (!panel) {
-      panel = new ThermalPanel(camera);
+      panel = new ThermalPanel(camera, syncMedia);
       panels.set(camera.id, panel);
       byId("thermal").append(panel.root);
       const stream = streams.get(camera.id);
@@ -90,9 +95,16 @@ const link = new GatewayLink({
       videoColours = msg.video;
       syncPanels(msg.cameras);
       syncMics(msg.mics);
+      syncMedia();
     }
-    if (msg.t === "camera") syncPanels([msg.camera]);
-    if (msg.t === "microphone") syncMics([msg.mic]);
+    if (msg.t === "camera") {
+      syncPanels([msg.camera]);
+      syncMedia();
+    }
+    if (msg.t === "microphone") {
+      syncMics([msg.mic]);
+      syncMedia();
+    }
     if (msg.t === "readings") {
       for (const [id, , value] of msg.r) {
         const m = /^mic\.(.+)\.level_db$/.exec(id);

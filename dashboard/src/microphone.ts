@@ -27,7 +27,11 @@ export class MicPanel {
   private columns = 0;
   private readonly offScreen: () => boolean;
 
-  constructor(mic: MicMsg) {
+  /** `mediaChanged` runs when the panel starts or stops needing the microphone's sound (Listen). */
+  constructor(
+    mic: MicMsg,
+    private readonly mediaChanged: () => void,
+  ) {
     this.root = el("section", "panel mic");
     this.root.dataset.mic = mic.id;
     this.offScreen = whileOffScreen(this.root);
@@ -125,9 +129,15 @@ export class MicPanel {
     this.unpainted = [];
   }
 
+  /** The sound is needed only while someone listens: level and spectrogram come on data channels. */
+  get wantsAudio(): boolean {
+    return !this.audio.muted;
+  }
+
   private toggle(): void {
     const on = this.audio.muted;
     this.audio.muted = !on;
+    this.mediaChanged();
     this.listen.textContent = t(on ? "mic.mute" : "mic.listen");
     this.listen.setAttribute("aria-pressed", String(on));
     this.root.dataset.listening = String(on);

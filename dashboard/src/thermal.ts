@@ -73,7 +73,11 @@ export class ThermalPanel {
   private unpainted = false;
   private readonly offScreen: () => boolean;
 
-  constructor(private camera: CameraMsg) {
+  /** `mediaChanged` runs when the panel starts or stops needing the camera's video (the video view). */
+  constructor(
+    private camera: CameraMsg,
+    private readonly mediaChanged: () => void,
+  ) {
     this.settings = loadSettings(camera.id, globalThis.localStorage);
     this.lut = paletteLut(this.settings.palette);
     this.root = el("section", "panel thermal");
@@ -283,9 +287,15 @@ export class ThermalPanel {
     return f ? f.celsius[y * f.width + x] : undefined;
   }
 
+  /** The video is needed only in the video view: the temperatures view draws the radiometric frames. */
+  get wantsVideo(): boolean {
+    return this.mode === "video";
+  }
+
   private setMode(m: "radiometric" | "video"): void {
     this.mode = m;
     this.root.dataset.mode = m;
+    this.mediaChanged();
     for (const b of this.modeButtons) {
       b.classList.toggle("active", b.dataset.mode === m);
       b.setAttribute("aria-pressed", String(b.dataset.mode === m));

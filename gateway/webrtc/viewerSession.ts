@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { MediaStream, RTCIceParameters, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type PeerConfig } from "werift";
+import { MediaStream, RTCIceParameters, RTCPeerConnection, useH264, useOPUS, useVP8, type RTCDataChannel, type RTCRtpSender, type PeerConfig } from "werift";
 import type { Logger } from "../../common/logger.js";
 import type { SharedTrack } from "../media/thermalVideo.js";
+import { MEDIA_LABEL } from "../protocol/media.js";
 import type { ChannelStats } from "./channelStats.js";
 import type { TurnConfig } from "./iceServers.js";
+import { parsePaused } from "./mediaPause.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** A per-viewer feed on one data channel (telemetry, alerts, …). */
@@ -110,7 +112,8 @@ export class ViewerSession {
   private remoteUfrag: string | undefined;
   private readonly pc: RTCPeerConnection;
   private readonly streams = new Set<DataStream>();
-  private readonly acquired: SharedTrack[] = [];
+  /** The shared tracks this viewer receives, and whether it has paused each (it then holds none of them). */
+  private readonly sending: Array<{ shared: SharedTrack; sender: RTCRtpSender; paused: boolean }> = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closeListeners: Array<() => void> = [];
@@ -120,6 +123,7 @@ export class ViewerSession {
   /** Remote candidates of the current ICE generation, as "transport address port", to drop repeats. */
   private readonly remoteCandidates = new Set<string>();
   private lastRestartAt = -Infinity;
+  private mediaRefused = false;
 
   constructor(
     private readonly settings: RtcSettings,
@@ -234,7 +238,7 @@ export class ViewerSession {
     clearTimeout(this.timer);
     for (const stream of this.streams) stream.stop();
     this.streams.clear();
-    for (const t of this.acquired.splice(0)) t.release();
+    for (const t of this.sending.splice(0)) if (!t.paused) t.shared.release();
     this.log.info({ session: this.id, reason }, "viewer session closed");
     for (const listener of this.closeListeners) listener();
     this.closeListeners = [];
@@ -251,9 +255,36 @@ export class ViewerSession {
     for (const [, kind] of offerSdp.matchAll(/^m=(audio|video) /gm)) {
       const shared = pool[kind as "audio" | "video"].shift();
       if (!shared) continue;
-      this.pc.addTransceiver(shared.track, { direction: "sendonly", streams: [new MediaStream({ id: shared.streamId })] });
+      const { sender } = this.pc.addTransceiver(shared.track, { direction: "sendonly", streams: [new MediaStream({ id: shared.streamId })] });
       shared.acquire();
-      this.acquired.push(shared);
+      this.sending.push({ shared, sender, paused: false });
+    }
+  }
+
+  /**
+   * The viewer's `media` message: tracks it does not need now get no RTP, and their shared
+   * encoder is released (it stops once nobody needs it). werift keeps each sender's sequence
+   * numbers continuous across the pause; a video picks up at the next keyframe (one a second).
+   */
+  private pauseMedia(data: string | Buffer): void {
+    const parsed = parsePaused(data);
+    if ("error" in parsed) {
+      // Once per session: a viewer sending nonsense in a loop must not fill the log.
+      if (!this.mediaRefused) this.log.warn({ session: this.id, err: parsed.error }, "media message refused");
+      this.mediaRefused = true;
+      return;
+    }
+    for (const t of this.sending) {
+      const paused = parsed.paused.has(`${t.shared.kind} ${t.shared.streamId}`);
+      if (paused === t.paused) continue;
+      t.paused = paused;
+      if (paused) {
+        void t.sender.replaceTrack(null);
+        t.shared.release();
+      } else {
+        t.shared.acquire();
+        void t.sender.replaceTrack(t.shared.track);
+      }
     }
   }
 
@@ -285,6 +316,7 @@ export class ViewerSession {
       return void dc.close();
     }
     this.labels.add(dc.label);
+    if (dc.label === MEDIA_LABEL) return void dc.onMessage.subscribe((data) => this.pauseMedia(data));
     const factory = Object.hasOwn(this.factories, dc.label) ? this.factories[dc.label] : undefined;
     if (!factory) {
       this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");

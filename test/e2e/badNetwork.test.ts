@@ -94,6 +94,8 @@ describe("dashboard over a bad network: 5 % loss, 100 ms RTT, a 5 s blackout", (
     await page.addInitScript(PROBE);
     await signIn(page, ADMIN_PASSWORD, `http://${link.gatewayAddress}:8080/`);
     await page.waitForSelector('body[data-connection="connected"]', { timeout: 20_000 });
+    // The operator watches the camera's video view (the temperatures view gets no video).
+    await page.click('.thermal[data-camera="sim"] button[data-mode="video"]');
     await page.waitForFunction(() => (window as unknown as { probe: Probe }).probe.frames.length > 0, undefined, { timeout: 30_000 }).catch(async (err: Error) => {
       const stats = await page.evaluate("(async () => [...(await probe.pcs.at(-1).getStats()).values()].filter((r) => r.type === 'inbound-rtp').map((r) => JSON.stringify(r)))()");
       throw new Error(`no video frame decoded after joining over the lossy link: ${err.message}; inbound-rtp: ${String(stats)}`);

@@ -3,7 +3,7 @@ import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
-import { launchChromium, signIn } from "../helpers/browser.js";
+import { inboundPackets, keepPeerConnections, launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
@@ -39,6 +39,8 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     gateway = new GatewayProcess(
       {
         http: { host: "0.0.0.0", port: 8080 },
+        // The encoder stops a second after the last viewer that wants video: the pause test waits for it.
+        video: { idleStop: 1 },
         sources: [{ id: "mlx", type: "thermal-serial", path: pair.device, format: "binary", rois: [{ name: "corner", x: 0, y: 0, width: 4, height: 4 }] }],
       },
       ns,
@@ -124,6 +126,34 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     await page.waitForFunction((a) => Number(document.querySelector('.thermal[data-camera="mlx"]')?.getAttribute("data-seq")) > a, seqA);
     const channels = await page.evaluate(async () => ((await (await fetch("/api/channels")).json()) as Array<{ id: string }>).map((c) => c.id));
     expect(channels).toEqual(expect.arrayContaining(["thermal.mlx.max", "thermal.mlx.corner.max", "thermal.mlx.corner.mean", "thermal.mlx.corner.min"]));
+  });
+
+  it("encodes no video while the only viewer is a dashboard showing temperatures, and sends it video in the video view", async () => {
+    // The players leave (closing their peer connections, so the gateway drops them at once).
+    for (const v of viewers) {
+      await v.evaluate(() => (window as unknown as { viewer: { pc: RTCPeerConnection } }).viewer.pc.close());
+      await v.close();
+    }
+    const page = await browser.newPage();
+    await keepPeerConnections(page);
+    await signIn(page, ADMIN_PASSWORD);
+    await page.waitForSelector('.thermal[data-camera="mlx"][data-stale="false"]', { timeout: 10_000 });
+    const videoPackets = () => inboundPackets(page, "video");
+    const pid = gateway.proc!.child.pid!;
+    await waitFor("the encoder to stop", () => (encoders(pid).length === 0 ? true : undefined), 10_000);
+    const before = await videoPackets();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await videoPackets()).toBe(before);
+    // Radiometric frames still arrive.
+    const seqA = Number(await page.getAttribute('.thermal[data-camera="mlx"]', "data-seq"));
+    await page.waitForFunction((a) => Number(document.querySelector('.thermal[data-camera="mlx"]')?.getAttribute("data-seq")) > a, seqA);
+
+    await page.click('.thermal[data-camera="mlx"] button[data-mode="video"]');
+    await waitFor("an encoder again", () => (encoders(pid).length === 1 ? true : undefined), 10_000);
+    await waitFor("video on the dashboard", async () => ((await videoPackets()) > before + 20 ? true : undefined), 15_000);
+    await page.click('.thermal[data-camera="mlx"] button[data-mode="radiometric"]');
+    await waitFor("the encoder to stop again", () => (encoders(pid).length === 0 ? true : undefined), 10_000);
+    await page.close();
   });
 
   it("says the camera is offline when frames stop", async () => {

@@ -31,3 +31,27 @@ export async function signIn(page: import("playwright-core").Page, password: str
   await page.click('button[type="submit"]');
   await page.waitForSelector("#main:not([hidden])");
 }
+
+/** Keeps the page's peer connections (from its next load on) where `inboundPackets` finds them. */
+export async function keepPeerConnections(page: import("playwright-core").Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const pcs: RTCPeerConnection[] = [];
+    (window as unknown as { pcs: RTCPeerConnection[] }).pcs = pcs;
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        pcs.push(this);
+      }
+    };
+  });
+}
+
+/** RTP packets of a kind received so far on the page's newest peer connection. */
+export function inboundPackets(page: import("playwright-core").Page, kind: "audio" | "video"): Promise<number> {
+  return page.evaluate(async (k) => {
+    let n = 0;
+    for (const r of (await (window as unknown as { pcs: RTCPeerConnection[] }).pcs.at(-1)!.getStats()).values()) if (r.type === "inbound-rtp" && r.kind === k) n += r.packetsReceived;
+    return n;
+  }, kind);
+}
