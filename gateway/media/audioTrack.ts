@@ -4,13 +4,14 @@ import type { SharedTrack } from "./thermalVideo.js";
 
 /**
  * A microphone's Opus audio, encoded once by its capture ffmpeg and forwarded to every viewer.
- * The capture runs all the time (its levels feed charts and alerts), so there is nothing to
- * start per viewer.
+ * The capture runs all the time (its levels feed charts and alerts, its sound incident records),
+ * so there is nothing to start per viewer; while no viewer wants the sound, werift gets no packets.
  */
 export class AudioTrack implements SharedTrack {
   readonly kind = "audio" as const;
   readonly track = new MediaStreamTrack({ kind: "audio" });
   private ssrc: number | undefined;
+  private viewers = 0;
   private readonly unsubscribe: () => void;
   packetsOut = 0;
   bytesOut = 0;
@@ -27,15 +28,20 @@ export class AudioTrack implements SharedTrack {
         if (this.ssrc !== undefined) this.track.notifySourceChanged(RtpPacket.deSerialize(e.packet).header);
         this.ssrc = ssrc;
       }
+      if (this.viewers === 0) return;
       this.packetsOut++;
       this.bytesOut += e.packet.length;
       this.track.writeRtp(e.packet);
     });
   }
 
-  acquire(): void {}
+  acquire(): void {
+    this.viewers++;
+  }
 
-  release(): void {}
+  release(): void {
+    this.viewers = Math.max(0, this.viewers - 1);
+  }
 
   stop(): void {
     this.unsubscribe();
