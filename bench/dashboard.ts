@@ -114,8 +114,9 @@ interface SamplingNode {
 
 /**
  * Bytes allocated since the sampling started and still live, that the page's store allocated for
- * its history: readings it keeps (Store.apply, called by the link's `message` callback) and history
- * merged in (Store.insert). V8 scales the samples to estimate the whole.
+ * its history: the readings it keeps (Store.apply, called by the link's `message` callback; history
+ * from the gateway and the API is merged in as the page opens, before the window). V8 scales the
+ * samples to estimate the whole.
  */
 async function historyMb(cdp: CDPSession): Promise<number> {
   const { profile } = (await cdp.send("HeapProfiler.getSamplingProfile")) as unknown as { profile: { head: SamplingNode } };
@@ -123,7 +124,7 @@ async function historyMb(cdp: CDPSession): Promise<number> {
   let bytes = 0;
   const walk = (node: SamplingNode, parent: string, inHistory: boolean) => {
     const name = node.callFrame.functionName;
-    const history = inHistory || (name === "apply" && parent === "message") || name === "insert";
+    const history = inHistory || (name === "apply" && parent === "message");
     if (history) bytes += node.selfSize;
     for (const child of node.children) walk(child, name, history);
   };

@@ -45,12 +45,7 @@ export class AlertBook {
 
   /** The worst firing severity on a channel, for highlighting its card. */
   channelSeverity(channel: string): AlertMsg["severity"] | undefined {
-    let worst: AlertMsg["severity"] | undefined;
-    for (const a of this.alerts.values()) {
-      if (a.channel !== channel || a.state !== "firing") continue;
-      if (!worst || SEVERITY_ORDER[a.severity] < SEVERITY_ORDER[worst]) worst = a.severity;
-    }
-    return worst;
+    return this.firingOn(channel)[0]?.severity;
   }
 
   thresholdsFor(channel: string): ThresholdMsg[] {
