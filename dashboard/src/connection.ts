@@ -172,7 +172,9 @@ export class GatewayLink {
       };
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringDone(pc, 2000);
-      const res = await fetch("whep", {
+      // What this page does not need yet, so that joining starts no encoder it would pause at once.
+      const paused = [...this.paused.video.map((id) => `video:${id}`), ...this.paused.audio.map((id) => `audio:${id}`)].join(",");
+      const res = await fetch(paused ? `whep?paused=${encodeURIComponent(paused)}` : "whep", {
         method: "POST",
         headers: { "Content-Type": "application/sdp" },
         body: pc.localDescription!.sdp,

@@ -243,6 +243,8 @@ function showDashboard(who: Me): void {
   void Promise.all([list<CameraMsg>("api/cameras"), list<MicMsg>("api/microphones")]).then(([c, m]) => {
     cameras = c;
     microphones = m;
+    // Panels open on the temperatures view with the sound muted.
+    link.pauseMedia({ video: c.map((camera) => camera.id), audio: m.map((mic) => mic.id) });
     link.start();
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { parsePausedQuery } from "../webrtc/mediaPause.js";
 import { BadOfferError, checkOfferCost, RestartTooSoonError, TooManyCandidatesError } from "../webrtc/viewerSession.js";
 import { ViewerLimitError, type Sessions } from "../webrtc/sessions.js";
 import { linkHeaders } from "../webrtc/iceServers.js";
@@ -31,9 +32,11 @@ export function registerWhep(app: FastifyInstance, sessions: Sessions, hasSource
     } catch (err) {
       return reply.code(400).send({ error: (err as Error).message });
     }
+    const paused = parsePausedQuery((req.query as Record<string, unknown>).paused);
+    if ("error" in paused) return reply.code(400).send({ error: paused.error });
     const iceServers = sessions.iceServers(req.principal?.name ?? "viewer");
     try {
-      const { session, answer } = await sessions.create(req.body, { source }, iceServers);
+      const { session, answer } = await sessions.create(req.body, { source, paused: paused.paused }, iceServers);
       return reply
         .code(201)
         .header("Content-Type", "application/sdp")

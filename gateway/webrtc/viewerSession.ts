@@ -14,9 +14,10 @@ export interface DataStream {
   stop(): void;
 }
 
-/** What a session shows: everything, or one source (POST /whep/:source). */
+/** What a session shows: everything, or one source (POST /whep/:source); and the tracks it starts paused ("kind id", POST /whep?paused=…). */
 export interface Scope {
   source?: string;
+  paused?: ReadonlySet<string>;
 }
 
 /** Data-channel label → how to feed a channel with that label. */
@@ -58,6 +59,8 @@ const candidateKey = (c: RemoteCandidate) => {
 
 /** What one viewer may cost: media sections in its offer, ICE candidates it sends, channels it opens. */
 export const SESSION_LIMITS = { mediaSections: 16, remoteCandidates: 32, dataChannels: 8, restartIntervalMs: 2000 } as const;
+/** A viewer's media pauses and resumes take effect at most this often. */
+const MEDIA_CHANGE_INTERVAL_MS = 1000;
 
 /** Refuses an offer whose shape would cost more than one viewer should (before werift sees it). */
 export function checkOfferCost(sdp: string): void {
@@ -124,6 +127,9 @@ export class ViewerSession {
   private readonly remoteCandidates = new Set<string>();
   private lastRestartAt = -Infinity;
   private mediaRefused = false;
+  private wantPaused: ReadonlySet<string> = new Set<string>();
+  private lastPauseAt = -Infinity;
+  private pauseTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: RtcSettings,
@@ -166,6 +172,8 @@ export class ViewerSession {
     }
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error("no local description after setLocalDescription");
+    // Tracks the viewer asked for paused are detached only now: the answer describes them all.
+    for (const t of this.sending) if (t.paused) void t.sender.replaceTrack(null);
     this.watchViewerLeaving();
     return sdp;
   }
@@ -236,6 +244,7 @@ export class ViewerSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.pauseTimer);
     for (const stream of this.streams) stream.stop();
     this.streams.clear();
     for (const t of this.sending.splice(0)) if (!t.paused) t.shared.release();
@@ -256,15 +265,17 @@ export class ViewerSession {
       const shared = pool[kind as "audio" | "video"].shift();
       if (!shared) continue;
       const { sender } = this.pc.addTransceiver(shared.track, { direction: "sendonly", streams: [new MediaStream({ id: shared.streamId })] });
-      shared.acquire();
-      this.sending.push({ shared, sender, paused: false });
+      const paused = this.scope.paused?.has(`${shared.kind} ${shared.streamId}`) ?? false;
+      if (!paused) shared.acquire();
+      this.sending.push({ shared, sender, paused });
     }
   }
 
   /**
    * The viewer's `media` message: tracks it does not need now get no RTP, and their shared
-   * encoder is released (it stops once nobody needs it). werift keeps each sender's sequence
-   * numbers continuous across the pause; a video picks up at the next keyframe (one a second).
+   * encoder is released (it stops `video.idleStop` seconds after nobody needs it). At most one
+   * change a second is applied, the newest: a viewer toggling in a loop cannot restart encoders faster.
+   * werift keeps each sender's sequence numbers continuous across the pause.
    */
   private pauseMedia(data: string | Buffer): void {
     const parsed = parsePaused(data);
@@ -274,17 +285,27 @@ export class ViewerSession {
       this.mediaRefused = true;
       return;
     }
+    this.wantPaused = parsed.paused;
+    if (this.pauseTimer) return;
+    const wait = this.lastPauseAt + MEDIA_CHANGE_INTERVAL_MS - performance.now();
+    if (wait <= 0) return this.applyPaused();
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      this.applyPaused();
+    }, wait);
+  }
+
+  private applyPaused(): void {
+    if (this.closed) return;
+    this.lastPauseAt = performance.now();
     for (const t of this.sending) {
-      const paused = parsed.paused.has(`${t.shared.kind} ${t.shared.streamId}`);
-      if (paused === t.paused) continue;
+      const paused = this.wantPaused.has(`${t.shared.kind} ${t.shared.streamId}`);
+      // A track stopped since (its source was removed) cannot be resumed.
+      if (paused === t.paused || t.shared.track.stopped) continue;
       t.paused = paused;
-      if (paused) {
-        void t.sender.replaceTrack(null);
-        t.shared.release();
-      } else {
-        t.shared.acquire();
-        void t.sender.replaceTrack(t.shared.track);
-      }
+      if (paused) t.shared.release();
+      else t.shared.acquire();
+      t.sender.replaceTrack(paused ? null : t.shared.track).catch((err: Error) => this.log.warn({ session: this.id, track: t.shared.streamId, err: err.message }, paused ? "pausing a track failed" : "resuming a track failed"));
     }
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboundPackets, keepPeerConnections, launchChromium, signIn } from "../helpers/browser.js";
+import { inbound, keepPeerConnections, launchChromium, signIn } from "../helpers/browser.js";
 import { FifoDevice } from "../helpers/fifoDevice.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
@@ -74,9 +74,10 @@ describe("microphone end to end in headless Chromium (private network namespace)
     await dash.waitForSelector('.mic[data-mic="gearbox"][data-stale="false"]', { timeout: 10_000 });
     // Muted, the page asks for no sound: none arrives (after what came before it said so).
     await new Promise((r) => setTimeout(r, 1000));
-    const mutedFrom = await inboundPackets(dash, "audio");
+    const mutedFrom = await inbound(dash, "audio", "packetsReceived");
+    const energyFrom = await inbound(dash, "audio", "totalAudioEnergy");
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await inboundPackets(dash, "audio")).toBe(mutedFrom);
+    expect(await inbound(dash, "audio", "packetsReceived")).toBe(mutedFrom);
     await dash.waitForFunction(() => Number(document.querySelector('.mic[data-mic="gearbox"]')?.getAttribute("data-columns")) > 10);
     const level = await dash.textContent('.mic[data-mic="gearbox"] .meter-text');
     expect(Number(level!.split(" ")[0].replace(",", "."))).toBeCloseTo(-14, 0);
@@ -87,7 +88,8 @@ describe("microphone end to end in headless Chromium (private network namespace)
       return !a.muted && !a.paused && a.srcObject !== null;
     });
     expect(await dash.textContent('.mic[data-mic="gearbox"] button')).toBe("Mute");
-    await waitFor("sound once listening", async () => ((await inboundPackets(dash, "audio")) > mutedFrom + 50 ? true : undefined), 10_000);
+    // Listening, the sound comes and plays: packets, and energy in what the browser decoded.
+    await waitFor("sound once listening", async () => ((await inbound(dash, "audio", "packetsReceived")) > mutedFrom + 50 && (await inbound(dash, "audio", "totalAudioEnergy")) > energyFrom ? true : undefined), 10_000);
   });
 
   it("speaks the operator's language on the microphone panel: German words, decimal comma", async () => {

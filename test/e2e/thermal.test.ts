@@ -3,7 +3,7 @@ import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
-import { inboundPackets, keepPeerConnections, launchChromium, signIn } from "../helpers/browser.js";
+import { inbound, keepPeerConnections, launchChromium, signIn } from "../helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
 import { waitFor } from "../helpers/ports.js";
@@ -138,9 +138,19 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     await keepPeerConnections(page);
     await signIn(page, ADMIN_PASSWORD);
     await page.waitForSelector('.thermal[data-camera="mlx"][data-stale="false"]', { timeout: 10_000 });
-    const videoPackets = () => inboundPackets(page, "video");
+    const videoPackets = () => inbound(page, "video", "packetsReceived");
     const pid = gateway.proc!.child.pid!;
     await waitFor("the encoder to stop", () => (encoders(pid).length === 0 ? true : undefined), 10_000);
+    // Another dashboard joins: asking for no video from the start, it starts no encoder.
+    const starts = () => gateway.logs().filter((l) => l.msg === "thermal video encoder started").length;
+    const startsBefore = starts();
+    const second = await browser.newPage();
+    await signIn(second, ADMIN_PASSWORD);
+    await second.waitForSelector('.thermal[data-camera="mlx"][data-seq]', { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(starts()).toBe(startsBefore);
+    expect(encoders(pid)).toEqual([]);
+    await second.close();
     const before = await videoPackets();
     await new Promise((r) => setTimeout(r, 2000));
     expect(await videoPackets()).toBe(before);
@@ -148,9 +158,10 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     const seqA = Number(await page.getAttribute('.thermal[data-camera="mlx"]', "data-seq"));
     await page.waitForFunction((a) => Number(document.querySelector('.thermal[data-camera="mlx"]')?.getAttribute("data-seq")) > a, seqA);
 
+    const decoded = await inbound(page, "video", "framesDecoded");
     await page.click('.thermal[data-camera="mlx"] button[data-mode="video"]');
     await waitFor("an encoder again", () => (encoders(pid).length === 1 ? true : undefined), 10_000);
-    await waitFor("video on the dashboard", async () => ((await videoPackets()) > before + 20 ? true : undefined), 15_000);
+    await waitFor("video decoded on the dashboard", async () => ((await inbound(page, "video", "framesDecoded")) > decoded + 10 ? true : undefined), 15_000);
     await page.click('.thermal[data-camera="mlx"] button[data-mode="radiometric"]');
     await waitFor("the encoder to stop again", () => (encoders(pid).length === 0 ? true : undefined), 10_000);
     await page.close();

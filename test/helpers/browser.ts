@@ -32,7 +32,7 @@ export async function signIn(page: import("playwright-core").Page, password: str
   await page.waitForSelector("#main:not([hidden])");
 }
 
-/** Keeps the page's peer connections (from its next load on) where `inboundPackets` finds them. */
+/** Keeps the page's peer connections (from its next load on) where `inbound` finds them. */
 export async function keepPeerConnections(page: import("playwright-core").Page): Promise<void> {
   await page.addInitScript(() => {
     const Native = window.RTCPeerConnection;
@@ -47,11 +47,14 @@ export async function keepPeerConnections(page: import("playwright-core").Page):
   });
 }
 
-/** RTP packets of a kind received so far on the page's newest peer connection. */
-export function inboundPackets(page: import("playwright-core").Page, kind: "audio" | "video"): Promise<number> {
-  return page.evaluate(async (k) => {
-    let n = 0;
-    for (const r of (await (window as unknown as { pcs: RTCPeerConnection[] }).pcs.at(-1)!.getStats()).values()) if (r.type === "inbound-rtp" && r.kind === k) n += r.packetsReceived;
-    return n;
-  }, kind);
+/** A counter of the page's newest peer connection's inbound stream of a kind (packetsReceived, framesDecoded, totalAudioEnergy, …). */
+export function inbound(page: import("playwright-core").Page, kind: "audio" | "video", counter: string): Promise<number> {
+  return page.evaluate(
+    async ([k, c]) => {
+      let n = 0;
+      for (const r of (await (window as unknown as { pcs: RTCPeerConnection[] }).pcs.at(-1)!.getStats()).values()) if (r.type === "inbound-rtp" && r.kind === k) n += r[c] ?? 0;
+      return n;
+    },
+    [kind, counter] as const,
+  );
 }

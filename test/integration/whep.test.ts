@@ -103,6 +103,9 @@ describe("WHEP conformance and robustness", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^(offer rejected|offer could not be answered|body is not an SDP offer)/);
     expect((await post(`v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n${"a=x\r\n".repeat(20_000)}`)).status).toBe(413);
+    const badPause = await post(sdp, "/whep?paused=screen:sim");
+    expect(badPause.status).toBe(400);
+    expect(((await badPause.json()) as { error: string }).error).toBe('paused: "screen:sim" is not video:<camera> or audio:<microphone>');
     const created: string[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await post(sdp);
