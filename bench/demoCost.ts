@@ -102,9 +102,8 @@ thermal camera at 8 frames/s, the microphone) for ${r.seconds} s with nobody wat
 operator's dashboard open in headless Chromium (the browser's own cost is not counted: it is the
 operator's tablet) as it opens (the camera's temperatures, drawn from its radiometric frames, and the
 sound muted: the page asks the gateway for no video and no sound from its join on, so no encoder
-runs), then for ${r.seconds} s
-in the camera's video view and listening to the microphone. CPU of the gateway and of each ffmpeg it
-runs, from \`/proc\`, % of one core.
+runs), then for ${r.seconds} s in the camera's video view and listening to the microphone. CPU of the
+gateway and of each ffmpeg it runs, from \`/proc\`, % of one core.
 
 | process | nobody watching | one dashboard | one dashboard, video view and listening |
 |---|---:|---:|---:|

@@ -5,6 +5,7 @@ import { language, t, type MessageKey } from "./app/i18n.js";
 import { el, setText } from "./format.js";
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
+const worstNewestFirst = (a: AlertMsg, b: AlertMsg) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt;
 
 export class AlertBook {
   alerts = new Map<string, AlertMsg>();
@@ -34,18 +35,22 @@ export class AlertBook {
   /** Firing first, then by severity, newest first. */
   sorted(): AlertMsg[] {
     const rank = (a: AlertMsg) => (a.state === "firing" ? 0 : a.state === "pending" ? 1 : 2);
-    return [...this.alerts.values()].sort((a, b) => rank(a) - rank(b) || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt);
+    return [...this.alerts.values()].sort((a, b) => rank(a) - rank(b) || worstNewestFirst(a, b));
   }
 
   /** A channel's firing alarms, worst first. */
   firingOn(channel: string): AlertMsg[] {
-    const firing = [...this.alerts.values()].filter((a) => a.channel === channel && a.state === "firing");
-    return firing.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.updatedAt - a.updatedAt);
+    return [...this.alerts.values()].filter((a) => a.channel === channel && a.state === "firing").sort(worstNewestFirst);
   }
 
-  /** The worst firing severity on a channel, for highlighting its card. */
+  /** The worst firing severity on a channel, for highlighting its card: asked for every card on every paint tick, so it allocates nothing. */
   channelSeverity(channel: string): AlertMsg["severity"] | undefined {
-    return this.firingOn(channel)[0]?.severity;
+    let worst: AlertMsg["severity"] | undefined;
+    for (const a of this.alerts.values()) {
+      if (a.channel !== channel || a.state !== "firing") continue;
+      if (!worst || SEVERITY_ORDER[a.severity] < SEVERITY_ORDER[worst]) worst = a.severity;
+    }
+    return worst;
   }
 
   thresholdsFor(channel: string): ThresholdMsg[] {

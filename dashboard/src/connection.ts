@@ -1,6 +1,6 @@
 import { ALERTS_LABEL, type AlertsMessage } from "../../gateway/protocol/alerts.js";
 import { decodeTelemetry, TELEMETRY_LABEL, type TelemetryMessage } from "../../gateway/protocol/telemetry.js";
-import { MEDIA_LABEL, type MediaPausedMsg } from "../../gateway/protocol/media.js";
+import { MEDIA_LABEL, pausedQuery, type MediaPaused, type MediaPausedMsg } from "../../gateway/protocol/media.js";
 import { SPECTRUM_LABEL } from "../../gateway/protocol/spectrum.js";
 import { THERMAL_LABEL } from "../../gateway/protocol/thermal.js";
 
@@ -69,7 +69,7 @@ export class GatewayLink {
   /** When this outage's ICE restart began; 0 while data flows. */
   private restartedAt = 0;
   private mediaChannel: RTCDataChannel | undefined;
-  private paused: Pick<MediaPausedMsg, "video" | "audio"> = { video: [], audio: [] };
+  private paused: MediaPaused = { video: [], audio: [] };
 
   /** `media` says how many video (one per camera) and audio (one per microphone) tracks to ask for. */
   constructor(
@@ -82,7 +82,7 @@ export class GatewayLink {
   }
 
   /** The cameras' videos and microphones' sounds (by id) this page does not need now: the gateway sends them nothing until they are asked for again. */
-  pauseMedia(paused: Pick<MediaPausedMsg, "video" | "audio">): void {
+  pauseMedia(paused: MediaPaused): void {
     this.paused = paused;
     this.sendPaused();
   }
@@ -173,7 +173,7 @@ export class GatewayLink {
       await pc.setLocalDescription(await pc.createOffer());
       await gatheringDone(pc, 2000);
       // What this page does not need yet, so that joining starts no encoder it would pause at once.
-      const paused = [...this.paused.video.map((id) => `video:${id}`), ...this.paused.audio.map((id) => `audio:${id}`)].join(",");
+      const paused = pausedQuery(this.paused);
       const res = await fetch(paused ? `whep?paused=${encodeURIComponent(paused)}` : "whep", {
         method: "POST",
         headers: { "Content-Type": "application/sdp" },

@@ -256,14 +256,6 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   });
 }
 
-/**
- * The plant view's hand-off: a page of one of this gateway's plant origins (http.corsOrigins) posts
- * a form with a plant token for this gateway, and its user is signed in here as user@gateway, with
- * the role capped by plant.sso.maxRole, for at most PLANT_SESSION_MS; the dashboard opens. The token
- * is the credential (it names this gateway as its audience and lives minutes) and opens one session
- * only; the origin check keeps other sites from signing a browser in as somebody else. Attempts are
- * throttled per address like sign-ins, since each session is a write of the sessions file.
- */
 /** A token for the hand-off: a plant token with an id (jti) that has not opened a session yet. */
 function handOffVerdict(verdict: PlantVerdict, used: ReadonlyMap<string, number>): { principal: Principal; kid: string; once: string; expiresAtMs: number } | { refused: string } {
   if ("refused" in verdict) return verdict;
@@ -273,6 +265,14 @@ function handOffVerdict(verdict: PlantVerdict, used: ReadonlyMap<string, number>
   return { principal: verdict.principal, kid: verdict.token.kid, once, expiresAtMs: verdict.token.expiresAtMs };
 }
 
+/**
+ * The plant view's hand-off: a page of one of this gateway's plant origins (http.corsOrigins) posts
+ * a form with a plant token for this gateway, and its user is signed in here as user@gateway, with
+ * the role capped by plant.sso.maxRole, for at most PLANT_SESSION_MS; the dashboard opens. The token
+ * is the credential (it names this gateway as its audience and lives minutes) and opens one session
+ * only; the origin check keeps other sites from signing a browser in as somebody else. Attempts are
+ * throttled per address like sign-ins, since each session is a write of the sessions file.
+ */
 function registerPlantHandOff(app: FastifyInstance, deps: AuthDeps, setSessionCookie: (reply: FastifyReply, id: string, ttlMs: number) => FastifyReply): void {
   const refuse = (reply: FastifyReply, status: number, why: string) => reply.code(status).type("text/plain; charset=utf-8").send(`Sign-in from the plant view refused: ${why}`);
   /** Tokens that opened a session ("kid jti" → when the token expires): each opens one. */

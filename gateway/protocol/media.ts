@@ -16,5 +16,13 @@ export interface MediaPausedMsg {
   audio: string[];
 }
 
+/** What a viewer pauses: cameras' videos and microphones' sounds, by id. */
+export type MediaPaused = Pick<MediaPausedMsg, "video" | "audio">;
+
+/** The WHEP offer's `paused` query parameter for what a viewer does not want from the start: "video:sim,audio:sim". */
+export function pausedQuery(paused: MediaPaused): string {
+  return [...paused.video.map((id) => `video:${id}`), ...paused.audio.map((id) => `audio:${id}`)].join(",");
+}
+
 /** The most a viewer may send in one message. */
 export const MEDIA_LIMITS = { bytes: 4096, streams: 64, idLength: 128 } as const;

@@ -5,7 +5,7 @@ import type { SharedTrack } from "../media/thermalVideo.js";
 import { MEDIA_LABEL } from "../protocol/media.js";
 import type { ChannelStats } from "./channelStats.js";
 import type { TurnConfig } from "./iceServers.js";
-import { parsePaused } from "./mediaPause.js";
+import { parsePaused, trackKey } from "./mediaPause.js";
 import type { MessageOut } from "./telemetryStream.js";
 
 /** A per-viewer feed on one data channel (telemetry, alerts, …). */
@@ -14,7 +14,7 @@ export interface DataStream {
   stop(): void;
 }
 
-/** What a session shows: everything, or one source (POST /whep/:source); and the tracks it starts paused ("kind id", POST /whep?paused=…). */
+/** What a session shows: everything, or one source (POST /whep/:source); and the tracks it starts paused (trackKey, POST /whep?paused=…). */
 export interface Scope {
   source?: string;
   paused?: ReadonlySet<string>;
@@ -265,7 +265,7 @@ export class ViewerSession {
       const shared = pool[kind as "audio" | "video"].shift();
       if (!shared) continue;
       const { sender } = this.pc.addTransceiver(shared.track, { direction: "sendonly", streams: [new MediaStream({ id: shared.streamId })] });
-      const paused = this.scope.paused?.has(`${shared.kind} ${shared.streamId}`) ?? false;
+      const paused = this.scope.paused?.has(trackKey(shared.kind, shared.streamId)) ?? false;
       if (!paused) shared.acquire();
       this.sending.push({ shared, sender, paused });
     }
@@ -299,7 +299,7 @@ export class ViewerSession {
     if (this.closed) return;
     this.lastPauseAt = performance.now();
     for (const t of this.sending) {
-      const paused = this.wantPaused.has(`${t.shared.kind} ${t.shared.streamId}`);
+      const paused = this.wantPaused.has(trackKey(t.shared.kind, t.shared.streamId));
       // A track stopped since (its source was removed) cannot be resumed.
       if (paused === t.paused || t.shared.track.stopped) continue;
       t.paused = paused;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MEDIA_LIMITS } from "../../gateway/protocol/media.js";
+import { MEDIA_LIMITS, pausedQuery } from "../../gateway/protocol/media.js";
 import { parsePaused, parsePausedQuery } from "../../gateway/webrtc/mediaPause.js";
 
 const msg = (video: unknown, audio: unknown = []) => JSON.stringify({ v: 1, t: "paused", video, audio });
@@ -24,6 +24,8 @@ describe("a viewer's media message", () => {
     expect(parsePausedQuery(undefined)).toEqual({ paused: new Set() });
     expect(parsePausedQuery("")).toEqual({ paused: new Set() });
     expect(parsePausedQuery("video:sim,audio:sim,audio:gear box")).toEqual({ paused: new Set(["video sim", "audio sim", "audio gear box"]) });
+    // As the dashboard writes it.
+    expect(parsePausedQuery(pausedQuery({ video: ["sim"], audio: ["sim", "gear box"] }))).toEqual({ paused: new Set(["video sim", "audio sim", "audio gear box"]) });
     expect(parsePausedQuery(["video:a", "video:b"])).toEqual({ error: "paused: give it once, as kind:id,kind:id" });
     expect(parsePausedQuery("screen:sim")).toEqual({ error: 'paused: "screen:sim" is not video:<camera> or audio:<microphone>' });
     expect(parsePausedQuery("video:")).toMatchObject({ error: expect.stringMatching(/is not video/) });
