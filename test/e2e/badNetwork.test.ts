@@ -1,4 +1,3 @@
-import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadLink } from "../helpers/badLink.js";
@@ -88,7 +87,7 @@ describe("dashboard over a bad network: 5 % loss, 100 ms RTT, a 5 s blackout", (
     );
     await gateway.start();
     // The board prints its three values five times a second.
-    board = setInterval(() => void appendFile(pair.board, `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")}\n`), 200);
+    board = setInterval(() => void pair.send(`${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ")}\n`), 200);
     browser = await launchChromium(link.viewer.chromiumLauncher());
     page = await browser.newPage();
     await page.addInitScript(PROBE);

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBinaryFrame } from "../../sensors/thermal/binaryFrame.js";
@@ -47,7 +46,7 @@ describe("thermal camera end to end in headless Chromium (private network namesp
     );
     await gateway.start();
     // The board sends a frame 8 times a second, as an MLX90640 at 16 Hz subpage rate would.
-    sending = setInterval(() => void appendFile(pair.board, encodeBinaryFrame(W, H, seq, pattern(seq++))), 125);
+    sending = setInterval(() => void pair.send(encodeBinaryFrame(W, H, seq, pattern(seq++))), 125);
     browser = await launchChromium(ns.chromiumLauncher());
     viewers = [await browser.newPage(), await (await browser.newContext()).newPage()];
     for (const page of viewers) {

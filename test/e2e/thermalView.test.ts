@@ -1,4 +1,3 @@
-import { appendFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -95,7 +94,7 @@ describe("thermal view: palette, regions and colour range on the video, in headl
     // The gateway colours its video in ironbow over an automatic range (the defaults).
     gateway = new GatewayProcess({ http: { host: "0.0.0.0", port: 8080 }, sources: [{ id: "cam", type: "thermal-serial", path: pair.device, format: "binary", rois: ROIS }] }, ns);
     await gateway.start();
-    sending = setInterval(() => void appendFile(pair.board, encodeBinaryFrame(W, H, seq++, scene())), 125);
+    sending = setInterval(() => void pair.send(encodeBinaryFrame(W, H, seq++, scene())), 125);
     browser = await launchChromium(ns.chromiumLauncher());
     // bypassCSP: the accessibility check injects axe-core as a script of its own.
     page = await (await browser.newContext({ bypassCSP: true })).newPage();

@@ -1,4 +1,3 @@
-import { appendFile } from "node:fs/promises";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,7 +32,7 @@ describe("the gateway when its wall clock jumps", () => {
   /** The board prints `t=value` twice a second until told otherwise. */
   const feed = (value: number | undefined) => {
     clearInterval(feeding);
-    if (value !== undefined) feeding = setInterval(() => void appendFile(pair.board, `t=${value}\n`), 500);
+    if (value !== undefined) feeding = setInterval(() => void pair.send(`t=${value}\n`), 500);
   };
   /** Pending for `for: 10s`, then the jump: the alert fires 10 s after it went pending by the test's clock. */
   async function pendingThroughJump(offsetMs: number): Promise<number> {

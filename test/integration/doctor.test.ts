@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { appendFile } from "node:fs/promises";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +32,7 @@ describe("wachter doctor", () => {
   it("tries each configured source: a live tty board works, a missing one gets the fix", async () => {
     const pair = new PtyPair();
     await pair.start();
-    const feeding = setInterval(() => void appendFile(pair.board, "t=21.5\n"), 100);
+    const feeding = setInterval(() => void pair.send("t=21.5\n"), 100);
     const file = join(mkdtempSync(join(tmpdir(), "wachter-doctor-")), "c.yaml");
     writeFileSync(
       file,
