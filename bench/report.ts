@@ -1,3 +1,4 @@
+import { datachannelSection } from "./dcThroughput.js";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { lineChart } from "./plots.js";
@@ -145,7 +146,6 @@ export function writeReport(r: {
   const l = r.latency;
   const f = r.fanout;
   const a = r.audio;
-  const [w, n] = r.dc;
   const i = r.ingest;
   const k = r.soak;
   const text = `# Benchmarks
@@ -177,19 +177,7 @@ spectrogram column). **Baseline:** a bare ffmpeg reading the same stream and dis
 
 Ratio total / baseline: **${((a.capturePerMic + a.analysisPerMic) / Math.max(0.01, a.baselinePerMic)).toFixed(1)}**.
 
-## Data-channel throughput: werift against node-datachannel
-
-Each stack answers headless Chromium's offer in this process and exchanges the same 16 KiB messages
-with the same backpressure (pause above 1 MiB queued, resume below 256 KiB), one direction at a
-time. node-datachannel is libdatachannel (C++), the native baseline. The stacks take turns for
-${w.runs.length} rounds; the table shows medians, each round's figures in brackets.
-
-| stack | to the browser, Mbit/s | from the browser, Mbit/s |
-|---|---:|---:|
-${r.dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${d.runs.map((x) => x.toBrowserMbps.toFixed(0)).join(", ")}) | ${d.fromBrowserMbps.toFixed(0)} (${d.runs.map((x) => x.fromBrowserMbps.toFixed(0)).join(", ")}) |`).join("\n")}
-
-Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed(2)}** to the browser, **${(w.fromBrowserMbps / n.fromBrowserMbps).toFixed(2)}** from it
-(target ≥ 0.5). A 160×120 radiometric frame is 38 KB, so even 10 Mbit/s carries 30 frames/s.
+${marked("datachannel", datachannelSection(r.dc))}
 
 ## Ingest
 

@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant, incidents), updated in place
+ *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, datachannel, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant, incidents), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ import { demoCost, demoCostSection, printDemoCost } from "./demoCost.js";
 import { joinCost, joinsSection } from "./joins.js";
 import { keyExchange } from "./keyExchange.js";
 import { audioCpu } from "./audioCpu.js";
-import { dcThroughputRounds } from "./dcThroughput.js";
+import { datachannelSection, type DcSummary, dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
 import { dashboards, dashboardSection } from "./dashboard.js";
 import { sdWear, sdWearSection } from "./sdWear.js";
@@ -97,6 +97,11 @@ function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
   console.log(`\nSparkplug B ingest, ${s.messages} DDATA × ${s.metricsPerMessage} metrics: wachter ${s.gatewayPerSec.toFixed(0)}/s (${s.cpuPer1000.toFixed(2)} % per 1000/s), bare subscriber ${s.bareCountPerSec.toFixed(0)}/s, bare + decode ${s.bareDecodePerSec.toFixed(0)}/s`);
 }
 
+function printDatachannel(dc: DcSummary[]): void {
+  console.log("\ndata channel with Chromium, 16 KiB messages (Mbit/s)");
+  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}   (medians of ${d.runs.map((x) => `${x.toBrowserMbps.toFixed(0)}/${x.fromBrowserMbps.toFixed(0)}`).join(", ")})`);
+}
+
 function printBacktests(cases: BacktestCase[]): void {
   for (const c of cases) console.log(`\nbacktest ${c.name}: ${c.samples} samples, ${c.firings} firings, worker ${c.workerMs.toFixed(0)} ms (event-loop lag p99 ${c.lagP99Ms.toFixed(1)} ms, max ${c.lagMaxMs.toFixed(1)} ms); on the main thread ${c.inlineMs.toFixed(0)} ms`);
 }
@@ -172,8 +177,14 @@ if (values.only === "fieldbus") {
   for (const x of profiled.profile!.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
   if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured, profile: profiled.profile }, kx));
   process.exit(0);
+} else if (values.only === "datachannel") {
+  const browser = await launchChromium();
+  const dc = await dcThroughputRounds(browser, values.smoke ? 1 : values.quick ? 8 : 32, values.smoke ? 1 : 3).finally(() => browser.close());
+  printDatachannel(dc);
+  if (!values["no-report"]) updateSection("datachannel", datachannelSection(dc));
+  process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected latency, fanout, demo, joins, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant or incidents, got "${values.only}"`);
+  console.error(`--only: expected latency, fanout, demo, joins, datachannel, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant or incidents, got "${values.only}"`);
   process.exit(2);
 }
 
@@ -198,10 +209,8 @@ try {
   const audio = await audioCpu(values.smoke ? 1 : 4, values.smoke ? 1 : values.quick ? 5 : 15);
   console.log(`\nmicrophones (${audio.microphones}, 16 kHz analysis): per microphone ffmpeg capture+Opus ${audio.capturePerMic.toFixed(2)} %, gateway analysis ${audio.analysisPerMic.toFixed(2)} %, bare ffmpeg read ${audio.baselinePerMic.toFixed(2)} %`);
 
-  const megabytes = values.smoke ? 1 : values.quick ? 8 : 32;
-  const dc = await dcThroughputRounds(browser, megabytes, values.smoke ? 1 : 3);
-  console.log(`\ndata channel with Chromium, ${megabytes} MiB in 16 KiB messages (Mbit/s)`);
-  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}   (medians of ${d.runs.map((x) => `${x.toBrowserMbps.toFixed(0)}/${x.fromBrowserMbps.toFixed(0)}`).join(", ")})`);
+  const dc = await dcThroughputRounds(browser, values.smoke ? 1 : values.quick ? 8 : 32, values.smoke ? 1 : 3);
+  printDatachannel(dc);
 
   const ing = await ingest(values.smoke ? 1 : values.quick ? 5 : 20, values.smoke ? 2000 : values.quick ? 20_000 : 100_000);
   console.log(`\ningest: serial ${ing.serial.gatewayMBps.toFixed(1)} MB/s (${(ing.serial.gatewayReadingsPerSec / 1e6).toFixed(2)} M readings/s) vs naive parse ${ing.serial.baselineMBps.toFixed(1)} MB/s; MQTT ${ing.mqtt.gatewayPerSec.toFixed(0)}/s vs bare subscriber ${ing.mqtt.baselinePerSec.toFixed(0)}/s`);
