@@ -8,6 +8,9 @@ export interface DcResult {
   stack: Stack;
   toBrowserMbps: number;
   fromBrowserMbps: number;
+  /** This process's CPU time (all its threads) per MiB moved, while it sends and while it receives. */
+  toBrowserCpuMsPerMiB: number;
+  fromBrowserCpuMsPerMiB: number;
 }
 
 /** Medians over the rounds, and each round's figures. */
@@ -120,13 +123,19 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
       return pc.localDescription!.sdp;
     });
     const dc = await answerPage(page, pc, stack, offer);
+    const cpuPerMiB = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1000 / megabytes;
+    };
 
+    const sendingFrom = process.cpuUsage();
     await sendAll(dc, total);
     await page.waitForFunction((t) => (window as unknown as { received: number }).received >= t, total, { timeout: 120_000 });
     const toBrowser = await page.evaluate(() => {
       const w = window as unknown as { received: number; first: number; last: number };
       return (w.received * 8) / ((w.last - w.first) / 1000) / 1e6;
     });
+    const toBrowserCpuMsPerMiB = cpuPerMiB(sendingFrom);
 
     let received = 0;
     let first = 0;
@@ -141,6 +150,7 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
         if (received >= total) resolve();
       };
     });
+    const receivingFrom = process.cpuUsage();
     // Given as source text: the TypeScript loader would add helpers the page does not have.
     await page.evaluate(`(async () => {
       const dc = window.dc;
@@ -161,7 +171,7 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
     })()`);
     await done;
     const fromBrowser = (received * 8) / ((last - first) / 1000) / 1e6;
-    return { stack, toBrowserMbps: toBrowser, fromBrowserMbps: fromBrowser };
+    return { stack, toBrowserMbps: toBrowser, fromBrowserMbps: fromBrowser, toBrowserCpuMsPerMiB, fromBrowserCpuMsPerMiB: cpuPerMiB(receivingFrom) };
   } finally {
     await pc.close();
     await page.close();
@@ -177,7 +187,15 @@ export async function dcThroughputRounds(browser: Browser, megabytes: number, ro
   for (let i = 0; i < rounds; i++) for (const stack of stacks) runs.get(stack)!.push(await dcThroughput(browser, stack, megabytes));
   return stacks.map((stack) => {
     const r = runs.get(stack)!;
-    return { stack, toBrowserMbps: median(r.map((x) => x.toBrowserMbps)), fromBrowserMbps: median(r.map((x) => x.fromBrowserMbps)), runs: r };
+    const of = (pick: (x: DcResult) => number) => median(r.map(pick));
+    return {
+      stack,
+      toBrowserMbps: of((x) => x.toBrowserMbps),
+      fromBrowserMbps: of((x) => x.fromBrowserMbps),
+      toBrowserCpuMsPerMiB: of((x) => x.toBrowserCpuMsPerMiB),
+      fromBrowserCpuMsPerMiB: of((x) => x.fromBrowserCpuMsPerMiB),
+      runs: r,
+    };
   });
 }
 
@@ -189,11 +207,13 @@ export function datachannelSection(dc: DcSummary[]): string {
 Each stack answers headless Chromium's offer in this process and exchanges the same 16 KiB messages
 with the same backpressure (pause above 1 MiB queued, resume below 256 KiB), one direction at a
 time. node-datachannel is libdatachannel (C++), the native baseline. The stacks take turns for
-${w.runs.length} rounds; the table shows medians, each round's figures in brackets.
+${w.runs.length} rounds; the table shows medians, each round's figures in brackets. CPU is this
+process's (all its threads: node-datachannel's network thread included, the bench's own few
+calls to the page too) per MiB moved.
 
-| stack | to the browser, Mbit/s | from the browser, Mbit/s |
-|---|---:|---:|
-${dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${runs(d, (x) => x.toBrowserMbps)}) | ${d.fromBrowserMbps.toFixed(0)} (${runs(d, (x) => x.fromBrowserMbps)}) |`).join("\n")}
+| stack | to the browser, Mbit/s | from the browser, Mbit/s | CPU ms per MiB sent | CPU ms per MiB received |
+|---|---:|---:|---:|---:|
+${dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${runs(d, (x) => x.toBrowserMbps)}) | ${d.fromBrowserMbps.toFixed(0)} (${runs(d, (x) => x.fromBrowserMbps)}) | ${d.toBrowserCpuMsPerMiB.toFixed(0)} | ${d.fromBrowserCpuMsPerMiB.toFixed(0)} |`).join("\n")}
 
 Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed(2)}** to the browser, **${(w.fromBrowserMbps / n.fromBrowserMbps).toFixed(2)}** from it
 (target ≥ 0.9). A 160×120 radiometric frame is 38 KB, so even 10 Mbit/s carries 30 frames/s.`;

@@ -99,7 +99,7 @@ function printFieldbus(f: Awaited<ReturnType<typeof fieldbus>>): void {
 
 function printDatachannel(dc: DcSummary[]): void {
   console.log("\ndata channel with Chromium, 16 KiB messages (Mbit/s)");
-  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}   (medians of ${d.runs.map((x) => `${x.toBrowserMbps.toFixed(0)}/${x.fromBrowserMbps.toFixed(0)}`).join(", ")})`);
+  for (const d of dc) console.log(`${d.stack.padEnd(18)} to browser ${d.toBrowserMbps.toFixed(0).padStart(5)}   from browser ${d.fromBrowserMbps.toFixed(0).padStart(5)}   (medians of ${d.runs.map((x) => `${x.toBrowserMbps.toFixed(0)}/${x.fromBrowserMbps.toFixed(0)}`).join(", ")}); CPU ms per MiB sent ${d.toBrowserCpuMsPerMiB.toFixed(0)}, received ${d.fromBrowserCpuMsPerMiB.toFixed(0)}`);
 }
 
 function printBacktests(cases: BacktestCase[]): void {
