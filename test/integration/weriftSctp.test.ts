@@ -104,3 +104,22 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
     expect(sctp.lastReceivedTsn).toBe(1);
   });
 });
+
+describe("werift's SCTP sends (patch 005)", () => {
+  it("settles each message once its last chunk is sent, so bufferedAmount falls message by message", async () => {
+    const { channel, received } = await pair();
+    const message = Buffer.alloc(16 * 1024, 0x5a);
+    for (let i = 0; i < 60; i++) channel.send(message);
+    const levels = new Set<number>();
+    await until("the queue sent", () => {
+      levels.add(channel.bufferedAmount);
+      return channel.bufferedAmount === 0;
+    }, 10_000);
+    await until("all messages", () => received.length === 60);
+    const between = [...levels].filter((l) => l > 0 && l < 60 * message.length);
+    // Published werift 0.25.2 settled every send only once the whole queue was empty: it went from
+    // 60 messages to none at once, and a sender pacing on bufferedAmountLow waited for all of it.
+    expect(between.length).toBeGreaterThanOrEqual(10);
+    expect(between.every((l) => l % message.length === 0)).toBe(true);
+  });
+});
