@@ -208,12 +208,12 @@ Each stack answers headless Chromium's offer in this process and exchanges the s
 with the same backpressure (pause above 1 MiB queued, resume below 256 KiB), one direction at a
 time. node-datachannel is libdatachannel (C++), the native baseline. The stacks take turns for
 ${w.runs.length} rounds; the table shows medians, each round's figures in brackets. CPU is this
-process's (all its threads: node-datachannel's network thread included, the bench's own few
-calls to the page too) per MiB moved.
+process's per MiB moved, all its threads counted (node-datachannel's network thread, V8's garbage
+collector threads, and the bench's own few calls to the page too).
 
 | stack | to the browser, Mbit/s | from the browser, Mbit/s | CPU ms per MiB sent | CPU ms per MiB received |
 |---|---:|---:|---:|---:|
-${dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${runs(d, (x) => x.toBrowserMbps)}) | ${d.fromBrowserMbps.toFixed(0)} (${runs(d, (x) => x.fromBrowserMbps)}) | ${d.toBrowserCpuMsPerMiB.toFixed(0)} | ${d.fromBrowserCpuMsPerMiB.toFixed(0)} |`).join("\n")}
+${dc.map((d) => `| ${d.stack} | ${d.toBrowserMbps.toFixed(0)} (${runs(d, (x) => x.toBrowserMbps)}) | ${d.fromBrowserMbps.toFixed(0)} (${runs(d, (x) => x.fromBrowserMbps)}) | ${d.toBrowserCpuMsPerMiB.toFixed(0)} (${runs(d, (x) => x.toBrowserCpuMsPerMiB)}) | ${d.fromBrowserCpuMsPerMiB.toFixed(0)} (${runs(d, (x) => x.fromBrowserCpuMsPerMiB)}) |`).join("\n")}
 
 Ratio werift / node-datachannel: **${(w.toBrowserMbps / n.toBrowserMbps).toFixed(2)}** to the browser, **${(w.fromBrowserMbps / n.fromBrowserMbps).toFixed(2)}** from it
 (target ≥ 0.9). A 160×120 radiometric frame is 38 KB, so even 10 Mbit/s carries 30 frames/s.`;

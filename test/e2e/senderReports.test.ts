@@ -65,11 +65,13 @@ describe("RTCP sender reports in headless Chromium (private network namespace)",
       return ["audio", "video"].every((k) => distinct.filter((r) => r.kind === k).length >= 5) ? true : undefined;
     }, 30_000, 100);
     for (const r of distinct) {
-      // Reported after the packet it describes: by at most the gap between two packets of the
-      // track (audio 20 ms, video at 8 frames/s 125 ms), and the loopback's delay.
+      // Reported after the packet it describes: by the gap between two packets of the track
+      // (audio 20 ms, video at 8 frames/s 125 ms) and the loopback's delay, more on a busy machine.
       const late = r.received - r.sent;
       expect(late, `${r.kind} report ${JSON.stringify(r)}`).toBeGreaterThanOrEqual(-5);
-      expect(late, `${r.kind} report ${JSON.stringify(r)}`).toBeLessThan(200);
+      expect(late, `${r.kind} report ${JSON.stringify(r)}`).toBeLessThan(500);
     }
+    // werift 0.25.2's reports fell on (a fraction of a millisecond past) whole seconds.
+    expect(distinct.filter((r) => r.sent % 1000 >= 1).length).toBeGreaterThan(distinct.length / 2);
   });
 });

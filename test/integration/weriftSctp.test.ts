@@ -3,15 +3,28 @@ import { RTCPeerConnection, type RTCDataChannel } from "werift";
 
 // werift's SCTP association as the gateway loads it (the ES module build), reached through the
 // peer connection; the published typings do not expose it.
+interface Chunk {
+  type: number;
+  tsn?: number;
+  gaps?: Array<[number, number]>;
+  bytes?: Buffer;
+}
 interface Sctp {
   lastReceivedTsn: number;
   sackMisOrdered: Set<number>;
+  sackNeeded: boolean;
+  outboundQueue: unknown[];
   markReceived(tsn: number): boolean;
-  sendChunk(chunk: { type: number }): Promise<void>;
+  sendSack(): Promise<void>;
+  sendChunk(chunk: Chunk): Promise<void>;
+}
+interface Channel extends RTCDataChannel {
+  addBufferedAmount(amount: number): void;
 }
 const sctpOf = (pc: RTCPeerConnection) => (pc as unknown as { sctpTransport: { sctp: Sctp } }).sctpTransport.sctp;
 const SACK = 3;
 const DATA = 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let pcs: RTCPeerConnection[] = [];
 afterEach(async () => {
@@ -19,22 +32,22 @@ afterEach(async () => {
   pcs = [];
 });
 
-/** Two werift peers on loopback; the answerer counts the chunks each side sends. */
-async function pair(): Promise<{ channel: RTCDataChannel; received: string[]; sent: { offerer: Map<number, number>; answerer: Map<number, number> }; sackTimes: number[]; answerer: RTCPeerConnection }> {
+/** Two werift peers on loopback; each side's sent chunks are counted by type, the answerer's SACKs timed. */
+async function pair() {
   const offerer = new RTCPeerConnection({ iceServers: [] });
   const answerer = new RTCPeerConnection({ iceServers: [] });
   pcs.push(offerer, answerer);
   const received: string[] = [];
   answerer.onDataChannel.subscribe((dc) => dc.onMessage.subscribe((m) => received.push(String(m))));
-  const channel = offerer.createDataChannel("check");
+  const channel = offerer.createDataChannel("check") as Channel;
   await offerer.setLocalDescription(await offerer.createOffer());
   await answerer.setRemoteDescription(offerer.localDescription!);
   await answerer.setLocalDescription(await answerer.createAnswer());
   await offerer.setRemoteDescription(answerer.localDescription!);
   await new Promise<void>((resolve) => channel.stateChanged.subscribe((s) => s === "open" && resolve()));
   const sackTimes: number[] = [];
-  const sent = { offerer: count(sctpOf(offerer)), answerer: count(sctpOf(answerer), (type) => type === SACK && sackTimes.push(Date.now())) };
-  return { channel, received, sent, sackTimes, answerer };
+  const sent = { offerer: count(sctpOf(offerer)), answerer: count(sctpOf(answerer), (type) => type === SACK && sackTimes.push(performance.now())) };
+  return { offerer, answerer, channel, received, sent, sackTimes };
 }
 
 function count(sctp: Sctp, each?: (type: number) => void): Map<number, number> {
@@ -52,7 +65,7 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 }
 
@@ -63,23 +76,24 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
     // A message every 2 ms: each in a packet of its own, as the gateway's telemetry goes out.
     for (const m of messages) {
       channel.send(m);
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
     await until("all messages", () => received.length === messages.length);
     expect(received).toEqual(messages);
     const data = sent.offerer.get(DATA) ?? 0;
     const sacks = sent.answerer.get(SACK) ?? 0;
     expect(data).toBeGreaterThanOrEqual(messages.length);
-    // Published werift 0.25.2 acknowledges every packet (sacks ≈ data).
+    // Published werift 0.25.2 acknowledges every packet (sacks ≈ data); a pause over 200 ms in
+    // the loop above (a busy machine) adds a delayed SACK, hence the margin.
     expect(sacks).toBeGreaterThan(data * 0.4);
-    expect(sacks).toBeLessThanOrEqual(Math.ceil(data / 2) + 2);
+    expect(sacks).toBeLessThan(data * 0.6);
   });
 
   it("acknowledges a lone packet after the delay (200 ms), so the sender's queue drains", async () => {
     const { channel, received, sackTimes } = await pair();
     // Let the channel's opening handshake be acknowledged first.
-    await new Promise((r) => setTimeout(r, 400));
-    const sentAt = Date.now();
+    await sleep(400);
+    const sentAt = performance.now();
     channel.send("alone");
     await until("the message", () => received.length === 1);
     await until("a SACK for it", () => sackTimes.some((t) => t >= sentAt), 1000);
@@ -88,13 +102,58 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
     expect(delay).toBeLessThan(600);
   });
 
-  it("orders TSNs as serial numbers: a gap closed across the 2^32 wrap advances the cumulative TSN", async () => {
+  it("acknowledges at once the retransmission that fills a gap", async () => {
+    const { offerer, answerer, channel, received } = await pair();
+    await sleep(400);
+    const sender = sctpOf(offerer);
+    const receiver = sctpOf(answerer);
+    // The first data packet is lost on the way, once.
+    let lost: number | undefined;
+    const send = sender.sendChunk.bind(sender);
+    sender.sendChunk = (chunk) => {
+      if (chunk.type === DATA && lost === undefined) {
+        lost = chunk.tsn;
+        return Promise.resolve();
+      }
+      return send(chunk);
+    };
+    let filledAt = 0;
+    const mark = receiver.markReceived.bind(receiver);
+    receiver.markReceived = (tsn) => {
+      if (tsn === lost && !filledAt) filledAt = performance.now();
+      return mark(tsn);
+    };
+    const complete: number[] = [];
+    const ack = receiver.sendChunk.bind(receiver);
+    receiver.sendChunk = (chunk) => {
+      if (chunk.type === SACK && filledAt && chunk.gaps?.length === 0) complete.push(performance.now());
+      return ack(chunk);
+    };
+    // Three more packets give the sender its three miss reports; the retransmission then comes alone.
+    for (let i = 0; i < 4; i++) {
+      channel.send(`after a loss ${i}`);
+      await sleep(2);
+    }
+    await until("the retransmission", () => filledAt > 0 && received.length === 4);
+    await until("a SACK without the gap", () => complete.length > 0, 1000);
+    // Without the gap rule this SACK waited for the 200 ms timer.
+    expect(complete[0] - filledAt).toBeLessThan(100);
+  });
+
+  it("orders TSNs as serial numbers: a gap across the 2^32 wrap is reported and closed", async () => {
     const { answerer } = await pair();
     const sctp = sctpOf(answerer);
+    const sacks: Chunk[] = [];
+    sctp.sendChunk = async (chunk) => void sacks.push(chunk);
     sctp.lastReceivedTsn = 2 ** 32 - 3;
     expect(sctp.markReceived(2 ** 32 - 1)).toBe(false);
     expect(sctp.markReceived(0)).toBe(false);
     expect(sctp.lastReceivedTsn).toBe(2 ** 32 - 3);
+    sctp.sackNeeded = true;
+    await sctp.sendSack();
+    // One gap block: the 2nd and 3rd TSN after the cumulative one (published werift gave -4294967293).
+    expect(sacks.at(-1)!.gaps).toEqual([[2, 3]]);
+    expect(() => sacks.at(-1)!.bytes).not.toThrow();
     // The missing TSN arrives: everything up to 0 is now received. A string sort ("0" first) stopped here.
     expect(sctp.markReceived(2 ** 32 - 2)).toBe(false);
     expect(sctp.lastReceivedTsn).toBe(0);
@@ -106,20 +165,31 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
 });
 
 describe("werift's SCTP sends (patch 005)", () => {
-  it("settles each message once its last chunk is sent, so bufferedAmount falls message by message", async () => {
-    const { channel, received } = await pair();
+  it("settles each message once its last chunk is sent, so bufferedAmount falls while others still wait", async () => {
+    const { offerer, channel, received } = await pair();
+    const sctp = sctpOf(offerer);
+    const queuedAtRelease: number[] = [];
+    const add = channel.addBufferedAmount.bind(channel);
+    channel.addBufferedAmount = (amount) => {
+      if (amount < 0) queuedAtRelease.push(sctp.outboundQueue.length);
+      add(amount);
+    };
     const message = Buffer.alloc(16 * 1024, 0x5a);
     for (let i = 0; i < 60; i++) channel.send(message);
-    const levels = new Set<number>();
-    await until("the queue sent", () => {
-      levels.add(channel.bufferedAmount);
-      return channel.bufferedAmount === 0;
-    }, 10_000);
-    await until("all messages", () => received.length === 60);
-    const between = [...levels].filter((l) => l > 0 && l < 60 * message.length);
-    // Published werift 0.25.2 settled every send only once the whole queue was empty: it went from
-    // 60 messages to none at once, and a sender pacing on bufferedAmountLow waited for all of it.
-    expect(between.length).toBeGreaterThanOrEqual(10);
-    expect(between.every((l) => l % message.length === 0)).toBe(true);
+    await until("all messages", () => received.length === 60, 10_000);
+    expect(channel.bufferedAmount).toBe(0);
+    expect(queuedAtRelease).toHaveLength(60);
+    // Published werift 0.25.2 released every message only once the whole queue was empty.
+    expect(queuedAtRelease.filter((n) => n > 0).length).toBeGreaterThanOrEqual(30);
+  });
+
+  it("settles the sends still queued when the association closes", async () => {
+    const { offerer, channel } = await pair();
+    const message = Buffer.alloc(16 * 1024, 0x5a);
+    for (let i = 0; i < 60; i++) channel.send(message);
+    expect(channel.bufferedAmount).toBeGreaterThan(0);
+    await offerer.close();
+    // Published werift left them pending for good, their bytes counted as buffered.
+    await until("nothing buffered", () => channel.bufferedAmount === 0, 2000);
   });
 });
