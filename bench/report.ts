@@ -1,4 +1,3 @@
-import { datachannelSection } from "./dcThroughput.js";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { lineChart } from "./plots.js";
@@ -6,7 +5,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
-import type { DcSummary } from "./dcThroughput.js";
+import { datachannelSection, type DcSummary } from "./dcThroughput.js";
 import { backtestSection, type BacktestCase } from "./backtest.js";
 import { fieldbusSection, type FieldbusResult } from "./fieldbus.js";
 import { keepOnlySections, marked } from "./sections.js";

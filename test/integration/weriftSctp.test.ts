@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RTCPeerConnection, type RTCDataChannel } from "werift";
+import { waitFor } from "../helpers/ports.js";
 
 // werift's SCTP association as the gateway loads it (the ES module build), reached through the
 // peer connection; the published typings do not expose it.
@@ -61,14 +62,6 @@ function count(sctp: Sctp, each?: (type: number) => void): Map<number, number> {
   return types;
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe("werift's SCTP acknowledgements (patch 003)", () => {
   it("acknowledges data in order every second packet, as RFC 9260 section 6.2 asks, and delivers everything in order", async () => {
     const { channel, received, sent } = await pair();
@@ -78,7 +71,7 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
       channel.send(m);
       await sleep(2);
     }
-    await until("all messages", () => received.length === messages.length);
+    await waitFor("all messages", () => received.length === messages.length, 5000, 5);
     expect(received).toEqual(messages);
     const data = sent.offerer.get(DATA) ?? 0;
     const sacks = sent.answerer.get(SACK) ?? 0;
@@ -95,8 +88,8 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
     await sleep(400);
     const sentAt = performance.now();
     channel.send("alone");
-    await until("the message", () => received.length === 1);
-    await until("a SACK for it", () => sackTimes.some((t) => t >= sentAt), 1000);
+    await waitFor("the message", () => received.length === 1, 5000, 5);
+    await waitFor("a SACK for it", () => sackTimes.some((t) => t >= sentAt), 1000, 5);
     const delay = sackTimes.find((t) => t >= sentAt)! - sentAt;
     expect(delay).toBeGreaterThanOrEqual(150);
     expect(delay).toBeLessThan(600);
@@ -134,8 +127,8 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
       channel.send(`after a loss ${i}`);
       await sleep(2);
     }
-    await until("the retransmission", () => filledAt > 0 && received.length === 4);
-    await until("a SACK without the gap", () => complete.length > 0, 1000);
+    await waitFor("the retransmission", () => filledAt > 0 && received.length === 4, 5000, 5);
+    await waitFor("a SACK without the gap", () => complete.length > 0, 1000, 5);
     // Without the gap rule this SACK waited for the 200 ms timer.
     expect(complete[0] - filledAt).toBeLessThan(100);
   });
@@ -176,7 +169,7 @@ describe("werift's SCTP sends (patch 005)", () => {
     };
     const message = Buffer.alloc(16 * 1024, 0x5a);
     for (let i = 0; i < 60; i++) channel.send(message);
-    await until("all messages", () => received.length === 60, 10_000);
+    await waitFor("all messages", () => received.length === 60, 10_000, 5);
     expect(channel.bufferedAmount).toBe(0);
     expect(queuedAtRelease).toHaveLength(60);
     // Published werift 0.25.2 released every message only once the whole queue was empty.
@@ -190,6 +183,6 @@ describe("werift's SCTP sends (patch 005)", () => {
     expect(channel.bufferedAmount).toBeGreaterThan(0);
     await offerer.close();
     // Published werift left them pending for good, their bytes counted as buffered.
-    await until("nothing buffered", () => channel.bufferedAmount === 0, 2000);
+    await waitFor("nothing buffered", () => channel.bufferedAmount === 0, 2000, 5);
   });
 });
