@@ -13,19 +13,29 @@ export interface FanoutRow {
   videoOnlyCpuPct: number;
   /** Video + telemetry with `webrtc.telemetryBatch: 0` (a message every event-loop turn that has readings). */
   unbatchedCpuPct: number;
+  /** The floors replay what one viewer received: the RTP packets and the telemetry messages. */
   floorCpuPct: number;
   srtpFloorCpuPct: number;
 }
 
 export interface FanoutResult {
   rows: FanoutRow[];
+  /** RTP packets one viewer received, and their average size. */
   packetsPerSecond: number;
   bytesPerPacket: number;
+  /** Telemetry messages one viewer received (batched), and their average size. */
+  messagesPerSecond: number;
+  bytesPerMessage: number;
   gatewayPerViewer: number;
   videoOnlyPerViewer: number;
   unbatchedPerViewer: number;
   floorPerViewer: number;
   srtpFloorPerViewer: number;
+  /** The floors of the RTP packets alone, for the video-only viewers. */
+  videoFloorPerViewer: number;
+  videoSrtpFloorPerViewer: number;
+  /** The floors' cost per viewer is measured between 1 and this many viewers. */
+  floorViewers: number;
   /** Telemetry messages each viewer was sent per second (with the most viewers), batched (the default) and not. */
   telemetryMessagesPerViewerSecond: number;
   unbatchedMessagesPerViewerSecond: number;
@@ -57,15 +67,16 @@ async function startGateway(telemetryBatch?: number) {
 /**
  * Gateway CPU and memory while N viewers (in a separate process) receive the thermal video
  * track and telemetry, then the video track alone, then both from a gateway that does not batch
- * telemetry; next to a plain UDP replay of the same RTP packets to N sockets, and the same
- * encrypted per viewer (the SRTP floor).
+ * telemetry; next to a plain UDP replay of the same RTP packets and telemetry messages to N
+ * sockets, and the same encrypted per viewer (the SRTP floor); and those floors for the RTP
+ * packets alone, next to the video-only viewers.
  */
 export async function fanout(counts: number[], seconds: number): Promise<FanoutResult> {
   let gateway: GatewayProcess | undefined;
   let pid = 0;
   let base = "";
   const rows: FanoutRow[] = [];
-  let trace: Array<[number, number]> = [];
+  let trace: Array<[number, number, "rtp" | "data"]> = [];
   let telemetryRate = 0;
   const telemetrySent = () => gatewayMetric(base, 'wachter_datachannel_messages_total{label="telemetry"}');
   const measure = async (n: number, videoOnly: boolean) => {
@@ -106,28 +117,46 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
   } finally {
     await gateway?.stop();
   }
-  const floorCpu = async (viewers: number, mode: string[]) => {
-    const floor = tsx("udpFloor.ts", [String(viewers), String(seconds), ...mode]);
-    floor.child.stdin!.end(JSON.stringify(trace));
+  const video = trace.filter(([, , kind]) => kind === "rtp");
+  const data = trace.filter(([, , kind]) => kind === "data");
+  const floorCpu = async (viewers: number, packets: typeof trace, mode: string[], floorSeconds = seconds) => {
+    const floor = tsx("udpFloor.ts", [String(viewers), String(floorSeconds), ...mode]);
+    floor.child.stdin!.end(JSON.stringify(packets));
     await floor.exited;
     const { cpuMs } = JSON.parse(floor.stdout.trim()) as { cpuMs: number };
-    return (cpuMs / 1000 / seconds) * 100;
+    return (cpuMs / 1000 / floorSeconds) * 100;
   };
   for (const row of rows) {
-    row.floorCpuPct = await floorCpu(row.viewers, []);
-    row.srtpFloorCpuPct = await floorCpu(row.viewers, ["srtp"]);
+    row.floorCpuPct = await floorCpu(row.viewers, trace, []);
+    row.srtpFloorCpuPct = await floorCpu(row.viewers, trace, ["srtp"]);
   }
+  // A floor costs a few µs per datagram and viewer: over the rows' 1 to 40 viewers that is less
+  // than the machine's noise. Its cost per viewer is measured apart, between 1 and four times the
+  // most viewers, each for three times as long.
+  const most = 4 * Math.max(...counts);
+  const floorPerViewer = async (packets: typeof trace, mode: string[]) => {
+    const one = await floorCpu(1, packets, mode, 3 * seconds);
+    return ((await floorCpu(most, packets, mode, 3 * seconds)) - one) / (most - 1);
+  };
+  const floors = {
+    floorPerViewer: await floorPerViewer(trace, []),
+    srtpFloorPerViewer: await floorPerViewer(trace, ["srtp"]),
+    videoFloorPerViewer: await floorPerViewer(video, []),
+    videoSrtpFloorPerViewer: await floorPerViewer(video, ["srtp"]),
+  };
   const span = (trace.at(-1)![0] - trace[0][0]) / 1000;
   const perViewer = (cpu: (r: FanoutRow) => number) => slope(rows.map((r) => [r.viewers, cpu(r)]));
   return {
     rows,
-    packetsPerSecond: trace.length / span,
-    bytesPerPacket: trace.reduce((a, [, s]) => a + s, 0) / trace.length,
+    packetsPerSecond: video.length / span,
+    bytesPerPacket: video.reduce((a, [, s]) => a + s, 0) / video.length,
+    messagesPerSecond: data.length / span,
+    bytesPerMessage: data.reduce((a, [, s]) => a + s, 0) / Math.max(1, data.length),
     gatewayPerViewer: perViewer((r) => r.gatewayCpuPct),
     videoOnlyPerViewer: perViewer((r) => r.videoOnlyCpuPct),
     unbatchedPerViewer: perViewer((r) => r.unbatchedCpuPct),
-    floorPerViewer: perViewer((r) => r.floorCpuPct),
-    srtpFloorPerViewer: perViewer((r) => r.srtpFloorCpuPct),
+    floorViewers: most,
+    ...floors,
     telemetryMessagesPerViewerSecond: batchedRate,
     unbatchedMessagesPerViewerSecond: unbatchedRate,
   };

@@ -1,9 +1,11 @@
 /**
- * The physical floor for fan-out: replays an RTP trace (sizes and timing) from one UDP socket to
- * N receiving sockets, with no encryption or WebRTC. Prints its own CPU time when done.
- * With `srtp`, the SRTP floor: each packet is first encrypted for each viewer with its own key, as
- * SRTP with AEAD_AES_128_GCM (the profile werift and browsers agree on) must, using node:crypto
- * (OpenSSL), which is the least any WebRTC stack in Node has to do per packet and viewer.
+ * The physical floor for fan-out: replays a trace of datagrams (sizes and timing of the RTP packets
+ * and telemetry messages one viewer received) from one UDP socket to N receiving sockets, with no
+ * encryption or WebRTC. Prints its own CPU time when done.
+ * With `srtp`, the SRTP floor: each datagram is first encrypted for each viewer with its own key,
+ * with AES-128-GCM as SRTP (AEAD_AES_128_GCM, the profile werift and browsers agree on) and the
+ * DTLS records carrying data channels both must, using node:crypto (OpenSSL), which is the least
+ * any WebRTC stack in Node has to do per packet and viewer.
  *   node --import tsx bench/udpFloor.ts COUNT SECONDS [srtp] < trace.json
  */
 import { spawn } from "node:child_process";

@@ -1,7 +1,8 @@
 /**
  * A separate process holding N werift viewers of the gateway (thermal video + telemetry).
- * Prints "ready" once every viewer decodes RTP, then on "trace" prints the RTP sizes and times
- * one viewer saw for a few seconds (for the UDP floor), and exits on "stop". With CHURN_MS, the
+ * Prints "ready" once every viewer decodes RTP, then on "trace" prints the times and sizes of the
+ * RTP packets and telemetry messages one viewer received for a few seconds (for the UDP floor),
+ * and exits on "stop". With CHURN_MS, the
  * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
  * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
  * With --video-only the viewers open no telemetry channel (to split the per-viewer cost); with
@@ -23,7 +24,7 @@ const ENOUGH = flags["data-only"] ? 1 : 20;
 const [base, token, countText, churnText] = positionals;
 const count = Number(countText);
 const received: number[] = new Array(count).fill(0);
-const trace: Array<[number, number]> = [];
+const trace: Array<[number, number, "rtp" | "data"]> = [];
 let tracing = false;
 const pcs: Array<{ pc: RTCPeerConnection; resource: string }> = [];
 
@@ -44,13 +45,16 @@ async function viewer(i: number): Promise<RTCPeerConnection> {
     transceiver.onTrack.subscribe((track) =>
       track.onReceiveRtp.subscribe((rtp) => {
         received[i]++;
-        if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length]);
+        if (tracing && i === 0) trace.push([performance.now(), rtp.serialize().length, "rtp"]);
       }),
     );
   }
   if (!flags["video-only"]) {
     const telemetry = pc.createDataChannel("telemetry");
     if (flags["data-only"]) telemetry.onMessage.subscribe(() => received[i]++);
+    telemetry.onMessage.subscribe((m) => {
+      if (tracing && i === 0) trace.push([performance.now(), Buffer.byteLength(m), "data"]);
+    });
   }
   const offer = await pc.createOffer();
   // No STUN server exists in the bench namespace; gather host candidates only.
