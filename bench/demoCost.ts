@@ -16,6 +16,8 @@ export interface DemoCostResult {
   idle: ProcessCost[];
   /** The same with one operator's dashboard open in Chromium (whose own cost is not counted), as it opens: temperatures, sound muted. */
   oneViewer: ProcessCost[];
+  /** The same dashboard in the window right after: open for as long again, as it stays on a tablet all shift. */
+  oneViewerSettled: ProcessCost[];
   /** The same dashboard in the camera's video view, listening to the microphone. */
   watching: ProcessCost[];
 }
@@ -78,12 +80,13 @@ export async function demoCost(seconds: number): Promise<DemoCostResult> {
     await page.waitForSelector('.thermal[data-seq]:not([data-seq="0"])', { timeout: 20_000 });
     await new Promise((r) => setTimeout(r, 3000));
     const oneViewer = await treeCpu(pid, seconds);
+    const oneViewerSettled = await treeCpu(pid, seconds);
     await page.click('.thermal button[data-mode="video"]');
     await page.click(".mic button");
     await waitFor("the encoder", () => children(pid).some((p) => partOf(p, pid).includes("encoder")) || undefined, 20_000);
     await new Promise((r) => setTimeout(r, 3000));
     const watching = await treeCpu(pid, seconds);
-    return { seconds, idle, oneViewer, watching };
+    return { seconds, idle, oneViewer, oneViewerSettled, watching };
   } finally {
     await browser.close();
     await gateway.stop();
@@ -93,7 +96,8 @@ export async function demoCost(seconds: number): Promise<DemoCostResult> {
 const total = (parts: ProcessCost[]) => parts.reduce((a, p) => a + p.cpuPct, 0);
 
 export function demoCostSection(r: DemoCostResult): string {
-  const parts = [...new Set([...r.watching, ...r.oneViewer, ...r.idle].map((p) => p.part))];
+  const parts = [...new Set([...r.watching, ...r.oneViewer, ...r.oneViewerSettled, ...r.idle].map((p) => p.part))];
+  const verdict = (parts: ProcessCost[]) => (total(parts) <= 5 ? "met" : "missed");
   const of = (list: ProcessCost[], part: string) => list.find((p) => p.part === part)?.cpuPct.toFixed(1) ?? "–";
   return `## The demo with one viewer: the whole process tree
 
@@ -102,18 +106,20 @@ thermal camera at 8 frames/s, the microphone) for ${r.seconds} s with nobody wat
 operator's dashboard open in headless Chromium (the browser's own cost is not counted: it is the
 operator's tablet) as it opens (the camera's temperatures, drawn from its radiometric frames, and the
 sound muted: the page asks the gateway for no video and no sound from its join on, so no encoder
-runs), then for ${r.seconds} s in the camera's video view and listening to the microphone. CPU of the
+runs), for the next ${r.seconds} s with the same dashboard settled (as it stays open on a tablet all shift:
+the opening's one-off work, V8 compiling the WebRTC code paths and the page's first requests, is
+over), then for ${r.seconds} s in the camera's video view and listening to the microphone. CPU of the
 gateway and of each ffmpeg it runs, from \`/proc\`, % of one core.
 
-| process | nobody watching | one dashboard | one dashboard, video view and listening |
-|---|---:|---:|---:|
-${parts.map((part) => `| ${part} | ${of(r.idle, part)} | ${of(r.oneViewer, part)} | ${of(r.watching, part)} |`).join("\n")}
-| **whole tree** | **${total(r.idle).toFixed(1)}** | **${total(r.oneViewer).toFixed(1)}** | **${total(r.watching).toFixed(1)}** |
+| process | nobody watching | one dashboard, as it opens | one dashboard, settled | one dashboard, video view and listening |
+|---|---:|---:|---:|---:|
+${parts.map((part) => `| ${part} | ${of(r.idle, part)} | ${of(r.oneViewer, part)} | ${of(r.oneViewerSettled, part)} | ${of(r.watching, part)} |`).join("\n")}
+| **whole tree** | **${total(r.idle).toFixed(1)}** | **${total(r.oneViewer).toFixed(1)}** | **${total(r.oneViewerSettled).toFixed(1)}** | **${total(r.watching).toFixed(1)}** |
 
-Target: at most 5 % of one core with one viewer (the dashboard as it opens); ${total(r.oneViewer) <= 5 ? "met" : "missed"}.`;
+Target: at most 5 % of one core with one viewer: as the dashboard opens, ${verdict(r.oneViewer)}; settled, ${verdict(r.oneViewerSettled)}.`;
 }
 
 export function printDemoCost(r: DemoCostResult): void {
-  console.log(`\ndemo, ${r.seconds} s each, % of one core: nobody watching ${total(r.idle).toFixed(1)}, one dashboard ${total(r.oneViewer).toFixed(1)}, video view and listening ${total(r.watching).toFixed(1)}`);
-  for (const p of r.oneViewer) console.log(`  ${p.part.padEnd(44)} ${p.cpuPct.toFixed(1).padStart(5)}`);
+  console.log(`\ndemo, ${r.seconds} s each, % of one core: nobody watching ${total(r.idle).toFixed(1)}, one dashboard as it opens ${total(r.oneViewer).toFixed(1)}, settled ${total(r.oneViewerSettled).toFixed(1)}, video view and listening ${total(r.watching).toFixed(1)}`);
+  for (const p of r.oneViewerSettled) console.log(`  ${p.part.padEnd(44)} ${p.cpuPct.toFixed(1).padStart(5)}`);
 }
