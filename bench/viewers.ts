@@ -2,9 +2,9 @@
  * A separate process holding N werift viewers of the gateway (thermal video + telemetry).
  * Prints "ready" once every viewer decodes RTP, then on "trace" prints the times and sizes of the
  * RTP packets and telemetry messages one viewer received for a few seconds (for the UDP floor),
- * and exits on "stop". With CHURN_MS, the
- * oldest viewer leaves and a new one joins every CHURN_MS milliseconds; leavers alternate between
- * a WHEP DELETE and just closing the peer connection, as a closed browser tab does.
+ * and exits on "stop". With CHURN_MS, the oldest viewer leaves and a new one joins every CHURN_MS
+ * milliseconds; leavers alternate between a WHEP DELETE and just closing the peer connection, as
+ * a closed browser tab does.
  * With --video-only the viewers open no telemetry channel (to split the per-viewer cost); with
  * --data-only they take no video and count as receiving once the telemetry snapshot arrives (to
  * measure joins apart from media).
