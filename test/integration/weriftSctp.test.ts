@@ -186,3 +186,30 @@ describe("werift's SCTP sends (patch 005)", () => {
     await waitFor("nothing buffered", () => channel.bufferedAmount === 0, 2000, 5);
   });
 });
+
+describe("werift's SCTP retransmission timer (patch 006)", () => {
+  it("retransmits a lost lone packet well within a second (RTO.Min 0.4 s, not RFC 4960's 1 s)", async () => {
+    const { offerer, channel, received } = await pair();
+    await sleep(400);
+    const sctp = sctpOf(offerer);
+    // The next data chunk's first transmission is lost; each transmission of it is timed.
+    const times: number[] = [];
+    let tsn: number | undefined;
+    const send = sctp.sendChunk.bind(sctp);
+    sctp.sendChunk = (chunk) => {
+      if (chunk.type === DATA && (tsn === undefined || chunk.tsn === tsn)) {
+        tsn = chunk.tsn;
+        times.push(performance.now());
+        if (times.length === 1) return Promise.resolve();
+      }
+      return send(chunk);
+    };
+    channel.send("lost once");
+    await waitFor("the retransmission", () => received.length === 1, 5000, 5);
+    expect(times).toHaveLength(2);
+    // Nothing follows it, so only the T3 timer can recover it: published werift waited at least 1 s.
+    const wait = times[1] - times[0];
+    expect(wait).toBeGreaterThanOrEqual(350);
+    expect(wait).toBeLessThan(900);
+  });
+});
