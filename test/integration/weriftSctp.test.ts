@@ -62,6 +62,21 @@ function count(sctp: Sctp, each?: (type: number) => void): Map<number, number> {
   return types;
 }
 
+/** Loses the first data chunk `sctp` sends, once; `sent` has the times each transmission of that chunk left. */
+function loseFirstData(sctp: Sctp): { tsn?: number; sent: number[] } {
+  const lost: { tsn?: number; sent: number[] } = { sent: [] };
+  const send = sctp.sendChunk.bind(sctp);
+  sctp.sendChunk = (chunk) => {
+    if (chunk.type === DATA && (lost.tsn === undefined || chunk.tsn === lost.tsn)) {
+      lost.tsn = chunk.tsn;
+      lost.sent.push(performance.now());
+      if (lost.sent.length === 1) return Promise.resolve();
+    }
+    return send(chunk);
+  };
+  return lost;
+}
+
 describe("werift's SCTP acknowledgements (patch 003)", () => {
   it("acknowledges data in order every second packet, as RFC 9260 section 6.2 asks, and delivers everything in order", async () => {
     const { channel, received, sent } = await pair();
@@ -98,22 +113,12 @@ describe("werift's SCTP acknowledgements (patch 003)", () => {
   it("acknowledges at once the retransmission that fills a gap", async () => {
     const { offerer, answerer, channel, received } = await pair();
     await sleep(400);
-    const sender = sctpOf(offerer);
     const receiver = sctpOf(answerer);
-    // The first data packet is lost on the way, once.
-    let lost: number | undefined;
-    const send = sender.sendChunk.bind(sender);
-    sender.sendChunk = (chunk) => {
-      if (chunk.type === DATA && lost === undefined) {
-        lost = chunk.tsn;
-        return Promise.resolve();
-      }
-      return send(chunk);
-    };
+    const lost = loseFirstData(sctpOf(offerer));
     let filledAt = 0;
     const mark = receiver.markReceived.bind(receiver);
     receiver.markReceived = (tsn) => {
-      if (tsn === lost && !filledAt) filledAt = performance.now();
+      if (tsn === lost.tsn && !filledAt) filledAt = performance.now();
       return mark(tsn);
     };
     const complete: number[] = [];
@@ -191,24 +196,12 @@ describe("werift's SCTP retransmission timer (patch 006)", () => {
   it("retransmits a lost lone packet well within a second (RTO.Min 0.4 s, not RFC 4960's 1 s)", async () => {
     const { offerer, channel, received } = await pair();
     await sleep(400);
-    const sctp = sctpOf(offerer);
-    // The next data chunk's first transmission is lost; each transmission of it is timed.
-    const times: number[] = [];
-    let tsn: number | undefined;
-    const send = sctp.sendChunk.bind(sctp);
-    sctp.sendChunk = (chunk) => {
-      if (chunk.type === DATA && (tsn === undefined || chunk.tsn === tsn)) {
-        tsn = chunk.tsn;
-        times.push(performance.now());
-        if (times.length === 1) return Promise.resolve();
-      }
-      return send(chunk);
-    };
+    const lost = loseFirstData(sctpOf(offerer));
     channel.send("lost once");
     await waitFor("the retransmission", () => received.length === 1, 5000, 5);
-    expect(times).toHaveLength(2);
+    expect(lost.sent).toHaveLength(2);
     // Nothing follows it, so only the T3 timer can recover it: published werift waited at least 1 s.
-    const wait = times[1] - times[0];
+    const wait = lost.sent[1] - lost.sent[0];
     expect(wait).toBeGreaterThanOrEqual(350);
     expect(wait).toBeLessThan(900);
   });
