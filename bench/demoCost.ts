@@ -97,7 +97,7 @@ const total = (parts: ProcessCost[]) => parts.reduce((a, p) => a + p.cpuPct, 0);
 
 export function demoCostSection(r: DemoCostResult): string {
   const parts = [...new Set([...r.watching, ...r.oneViewer, ...r.oneViewerSettled, ...r.idle].map((p) => p.part))];
-  const verdict = (parts: ProcessCost[]) => (total(parts) <= 5 ? "met" : "missed");
+  const verdict = (list: ProcessCost[]) => (total(list) <= 5 ? "met" : "missed");
   const of = (list: ProcessCost[], part: string) => list.find((p) => p.part === part)?.cpuPct.toFixed(1) ?? "–";
   return `## The demo with one viewer: the whole process tree
 
