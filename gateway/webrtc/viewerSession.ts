@@ -303,6 +303,7 @@ export class ViewerSession {
       // A track stopped since (its source was removed) cannot be resumed.
       if (paused === t.paused || t.shared.track.stopped) continue;
       t.paused = paused;
+      this.log.debug({ session: this.id, track: trackKey(t.shared.kind, t.shared.streamId) }, paused ? "track paused" : "track resumed");
       if (paused) t.shared.release();
       else t.shared.acquire();
       t.sender.replaceTrack(paused ? null : t.shared.track).catch((err: Error) => this.log.warn({ session: this.id, track: t.shared.streamId, err: err.message }, paused ? "pausing a track failed" : "resuming a track failed"));

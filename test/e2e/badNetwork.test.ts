@@ -52,6 +52,26 @@ interface Probe {
   pcs: number;
 }
 
+/** What the page and the gateway saw, for a join that showed no picture. */
+async function joinDiagnosis(page: Page, gateway: GatewayProcess): Promise<string> {
+  const pageSide = await page.evaluate(`(async () => {
+    const pc = probe.pcs.at(-1);
+    const stats = [...(await pc.getStats()).values()].filter((r) => ["inbound-rtp", "data-channel", "transport"].includes(r.type));
+    return JSON.stringify({
+      body: { ...document.body.dataset },
+      pcs: probe.pcs.length,
+      state: pc.connectionState,
+      setup: /a=setup:(\\w+)/.exec(pc.remoteDescription.sdp)?.[1],
+      requests: probe.requests,
+      readings: probe.readings.length,
+      transceivers: pc.getTransceivers().map((t) => [t.mid, t.currentDirection, t.receiver.track.kind, t.receiver.track.muted]),
+      stats: stats.map((r) => r.type === "data-channel" ? [r.label, r.dataChannelIdentifier, r.state, r.messagesSent, r.messagesReceived] : r.type === "transport" ? [r.type, r.dtlsState, r.packetsReceived] : [r.kind, r.packetsReceived, r.framesDecoded]),
+    });
+  })()`);
+  const gatewaySide = gateway.logs().filter((l) => l.level >= 40 || /session|encoder|media|track|channel/.test(l.msg)).map((l) => JSON.stringify(l));
+  return `page: ${String(pageSide)}; gateway: ${gatewaySide.join("\n")}`;
+}
+
 const BLACKOUT_MS = 5000;
 const RULES = ["a", "b", "c"].map((f) => ({ id: `${f}-hot`, name: `Line ${f} hot`, channels: [`line.${f}`], severity: "warning", when: { above: 60, clear: 50 } }));
 
@@ -77,6 +97,7 @@ describe("dashboard over a bad network: 5 % loss, 100 ms RTT, a 5 s blackout", (
     gateway = new GatewayProcess(
       {
         http: { host: "0.0.0.0", port: 8080 },
+        log: { modules: { webrtc: "debug" } },
         alerts: { rules: RULES },
         sources: [
           { id: "board", type: "serial", path: pair.device, format: { type: "kv" }, fields: Object.fromEntries(Object.keys(values).map((f) => [f, { channel: `line.${f}`, name: `Line ${f}` }])) },
@@ -96,8 +117,7 @@ describe("dashboard over a bad network: 5 % loss, 100 ms RTT, a 5 s blackout", (
     // The operator watches the camera's video view (the temperatures view gets no video).
     await page.click('.thermal[data-camera="sim"] button[data-mode="video"]');
     await page.waitForFunction(() => (window as unknown as { probe: Probe }).probe.frames.length > 0, undefined, { timeout: 30_000 }).catch(async (err: Error) => {
-      const stats = await page.evaluate("(async () => [...(await probe.pcs.at(-1).getStats()).values()].filter((r) => r.type === 'inbound-rtp').map((r) => JSON.stringify(r)))()");
-      throw new Error(`no video frame decoded after joining over the lossy link: ${err.message}; inbound-rtp: ${String(stats)}`);
+      throw new Error(`no video frame decoded after joining over the lossy link: ${err.message}; ${await joinDiagnosis(page, gateway)}`);
     });
   });
 
