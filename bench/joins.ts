@@ -6,7 +6,7 @@ import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { cpuTicks } from "./proc.js";
 import type { KeyExchangeResult } from "./keyExchange.js";
-import { summarizeProfile, type ProfileResult } from "./profile.js";
+import { profileClock, summarizeProfile, type ProfileResult } from "./profile.js";
 
 export interface JoinCostResult {
   joins: number;
@@ -52,6 +52,7 @@ export async function joinCost(joins: number, profile = false): Promise<JoinCost
     const steadyMs = 5000;
     const before = await ticksOver(pid, steadyMs);
     const t0 = performance.now();
+    const from = profileClock();
     const c0 = cpuTicks(pid);
     for (let i = 0; i < joins; i++) {
       const answers = crowd.stdout.split("\n").filter((l) => l.startsWith("joined")).length;
@@ -61,6 +62,7 @@ export async function joinCost(joins: number, profile = false): Promise<JoinCost
     }
     const joinTicks = cpuTicks(pid) - c0;
     const joinMs = performance.now() - t0;
+    const to = profileClock();
     await new Promise((r) => setTimeout(r, 2000));
     const after = await ticksOver(pid, steadyMs);
     // The viewers held grow from 1 to joins + 1 during the joins: their steady cost grows alike.
@@ -73,7 +75,7 @@ export async function joinCost(joins: number, profile = false): Promise<JoinCost
       cpuMsPerJoin: ((joinTicks - steadyDuring) * TICK_MS) / joins,
       steadyBeforePct: (before * TICK_MS * 100) / steadyMs,
       steadyAfterPct: (after * TICK_MS * 100) / steadyMs,
-      profile: profile ? summarizeProfile(dir) : undefined,
+      profile: profile ? summarizeProfile(dir, { from, to }) : undefined,
     };
   } finally {
     await crowd.stop();
