@@ -31,7 +31,7 @@ export function profileClock(): number {
 function part(url: string, fn: string): string {
   if (url.includes("node_modules/werift/")) return "werift's own JavaScript (SRTP framing, RTP, RTCP, SCTP, ICE)";
   if (url.includes("node_modules/tweetnacl") || url.includes("node_modules/@noble")) return "DTLS key exchange in JavaScript (tweetnacl, @noble; werift as published)";
-  if (url.startsWith("node:internal/crypto")) return "node:crypto calls (werift creates a cipher per SRTP packet)";
+  if (url.startsWith("node:internal/crypto")) return "node:crypto calls (werift creates a cipher per SRTP packet and DTLS record)";
   if (url.startsWith("node:dgram") || url.startsWith("node:internal/dgram")) return "UDP sends (node:dgram)";
   if (url.includes("/gateway/") || url.includes("/sensors/")) return "wachter's own code";
   if (url.includes("node_modules/")) return "other libraries";
