@@ -32,9 +32,9 @@ async function ticksOver(pid: number, ms: number): Promise<number> {
  * snapshot and history): `joins` werift viewers of telemetry alone (no camera, so that media does
  * not drown the joins in the profile) join one after another, each until its snapshot arrives, and
  * the gateway's CPU over the joins, less the steady cost of the viewers it holds, is divided among
- * them. With `profile` the gateway runs under --cpu-prof.
+ * them. With `profile` the gateway runs under --cpu-prof; `cli` runs another build of it (a baseline).
  */
-export async function joinCost(joins: number, profile = false): Promise<JoinCostResult> {
+export async function joinCost(joins: number, { profile = false, cli }: { profile?: boolean; cli?: string } = {}): Promise<JoinCostResult> {
   const dir = mkdtempSync(join(tmpdir(), "wachter-joins-"));
   const port = await freePort();
   const gateway = new GatewayProcess(
@@ -43,6 +43,7 @@ export async function joinCost(joins: number, profile = false): Promise<JoinCost
     [],
     profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [],
   );
+  if (cli) gateway.cli = cli;
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
   const crowd = new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench/viewers.ts"), `http://10.222.0.1:${port}`, API_TOKEN, "1", "--data-only"], { cwd: ROOT });
@@ -83,7 +84,23 @@ export async function joinCost(joins: number, profile = false): Promise<JoinCost
   }
 }
 
-export function joinsSection(r: JoinCostResult, keyExchange: KeyExchangeResult): string {
+/** The last commit before issue 19's work (faster than the alternatives): the gateway the issue measured. */
+export const JOINS_BASELINE_REV = "7c008d1";
+
+/** The gateway with werift as published, as it was when issue 19 was filed, against this checkout: CPU per join, round by round. */
+export interface JoinsBaseline {
+  rev: string;
+  currentMs: number[];
+  baselineMs: number[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function joinsRatio(b: JoinsBaseline): number {
+  return mean(b.currentMs) / mean(b.baselineMs);
+}
+
+export function joinsSection(r: JoinCostResult, keyExchange: KeyExchangeResult, b: JoinsBaseline): string {
   const p = r.profile;
   return `## Viewer joins: CPU per join and the DTLS key exchange
 
@@ -91,6 +108,15 @@ ${r.joins} werift viewers of telemetry (in another process; the simulated machin
 microphone, so that media does not drown the joins) join one after another, each until its snapshot arrives; the gateway's CPU over the joins, less the steady cost of the viewers it holds
 (${r.steadyBeforePct.toFixed(1)} % of a core with one viewer, ${r.steadyAfterPct.toFixed(1)} % with ${r.joins + 1}), is shared among them:
 **${r.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join** (WHEP, ICE, the DTLS handshake, SCTP, the telemetry snapshot and history).
+
+Against the baseline, in turns in the same run: the gateway as it was when issue 19 was filed
+(\`${b.rev}\`) with werift as published (the patches in \`patches/\` undone in a copy), joined the same way.
+
+| round | this checkout, ms per join | baseline, ms per join |
+|---|---:|---:|
+${b.currentMs.map((c, i) => `| ${i + 1} | ${c.toFixed(1)} | ${b.baselineMs[i].toFixed(1)} |`).join("\n")}
+
+**CPU per join: ${joinsRatio(b).toFixed(2)}× the baseline** (target ≤ 0.5: halved).
 ${p ? `\nWhere a join's CPU goes (gateway under \`--cpu-prof\` during the joins, share of busy time):\n\n| part | % |\n|---|---:|\n${p.byPart.map((x) => `| ${x.part} | ${x.percent.toFixed(1)} |`).join("\n")}\n\n| function | where | % |\n|---|---|---:|\n${p.top.map((x) => `| \`${x.fn}\` | ${x.where} | ${x.percent.toFixed(1)} |`).join("\n")}\n` : ""}
 The server's side of the DTLS key exchange, per handshake (generate a key pair, derive the
 premaster secret from the peer's public key), ${keyExchange.rounds} times in this process:

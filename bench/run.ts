@@ -12,7 +12,8 @@ import { launchChromium } from "../test/helpers/browser.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { fanoutSection, latencySection, writeFanoutPlot, writeLatencyPlot, writeReport } from "./report.js";
 import { demoCost, demoCostSection, printDemoCost } from "./demoCost.js";
-import { joinCost, joinsSection } from "./joins.js";
+import { JOINS_BASELINE_REV, joinCost, type JoinCostResult, type JoinsBaseline, joinsRatio, joinsSection } from "./joins.js";
+import { buildAt } from "./baseline.js";
 import { keyExchange } from "./keyExchange.js";
 import { audioCpu } from "./audioCpu.js";
 import { datachannelSection, type DcSummary, dcThroughputRounds } from "./dcThroughput.js";
@@ -170,12 +171,20 @@ if (values.only === "fieldbus") {
   const kx = keyExchange(values.smoke ? 30 : 600);
   for (const c of kx.curves) console.log(`DTLS key exchange ${c.curve}: werift as installed ${c.installedMs.toFixed(3)} ms, JavaScript ${c.javascriptMs.toFixed(3)} ms`);
   const joins = values.smoke ? 2 : values.quick ? 10 : 30;
-  const measured = await joinCost(joins);
-  const profiled = await joinCost(joins, true);
-  console.log(`viewer joins: ${measured.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join (steady ${measured.steadyBeforePct.toFixed(1)} → ${measured.steadyAfterPct.toFixed(1)} %)`);
+  const baselineCli = buildAt(JOINS_BASELINE_REV, { publishedWerift: true });
+  const baseline: JoinsBaseline = { rev: JOINS_BASELINE_REV, currentMs: [], baselineMs: [] };
+  let measured: JoinCostResult | undefined;
+  for (let round = 0; round < (values.smoke ? 1 : 3); round++) {
+    measured = await joinCost(joins);
+    baseline.currentMs.push(measured.cpuMsPerJoin);
+    baseline.baselineMs.push((await joinCost(joins, { cli: baselineCli })).cpuMsPerJoin);
+    console.log(`round ${round + 1}: ${baseline.currentMs.at(-1)!.toFixed(1)} ms per join, baseline ${baseline.baselineMs.at(-1)!.toFixed(1)} ms`);
+  }
+  const profiled = await joinCost(joins, { profile: true });
+  console.log(`viewer joins: ${measured!.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join (steady ${measured!.steadyBeforePct.toFixed(1)} → ${measured!.steadyAfterPct.toFixed(1)} %), ${joinsRatio(baseline).toFixed(2)}× the baseline`);
   for (const x of profiled.profile!.byPart) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.part}`);
   for (const x of profiled.profile!.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
-  if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured, profile: profiled.profile }, kx));
+  if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured!, profile: profiled.profile }, kx, baseline));
   process.exit(0);
 } else if (values.only === "datachannel") {
   const browser = await launchChromium();
