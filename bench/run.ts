@@ -173,18 +173,19 @@ if (values.only === "fieldbus") {
   const joins = values.smoke ? 2 : values.quick ? 10 : 30;
   const baselineCli = buildAt(JOINS_BASELINE_REV, { publishedWerift: true });
   const baseline: JoinsBaseline = { rev: JOINS_BASELINE_REV, currentMs: [], baselineMs: [] };
-  let measured: JoinCostResult | undefined;
+  const rounds: JoinCostResult[] = [];
   for (let round = 0; round < (values.smoke ? 1 : 3); round++) {
-    measured = await joinCost(joins);
-    baseline.currentMs.push(measured.cpuMsPerJoin);
+    rounds.push(await joinCost(joins));
+    baseline.currentMs.push(rounds[round].cpuMsPerJoin);
     baseline.baselineMs.push((await joinCost(joins, { cli: baselineCli })).cpuMsPerJoin);
-    console.log(`round ${round + 1}: ${baseline.currentMs.at(-1)!.toFixed(1)} ms per join, baseline ${baseline.baselineMs.at(-1)!.toFixed(1)} ms`);
+    console.log(`round ${round + 1}: ${baseline.currentMs[round].toFixed(1)} ms per join, baseline ${baseline.baselineMs[round].toFixed(1)} ms`);
   }
+  const measured = rounds.at(-1)!;
   const profiled = await joinCost(joins, { profile: true });
-  console.log(`viewer joins: ${measured!.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join (steady ${measured!.steadyBeforePct.toFixed(1)} → ${measured!.steadyAfterPct.toFixed(1)} %), ${joinsRatio(baseline).toFixed(2)}× the baseline`);
+  console.log(`viewer joins: ${measured.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join (steady ${measured.steadyBeforePct.toFixed(1)} → ${measured.steadyAfterPct.toFixed(1)} %), ${joinsRatio(baseline).toFixed(2)}× the baseline`);
   for (const x of profiled.profile!.byPart) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.part}`);
   for (const x of profiled.profile!.top) console.log(`${x.percent.toFixed(1).padStart(6)} %  ${x.fn}  ${x.where}`);
-  if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured!, profile: profiled.profile }, kx, baseline));
+  if (!values["no-report"]) updateSection("joins", joinsSection({ ...measured, profile: profiled.profile }, kx, baseline));
   process.exit(0);
 } else if (values.only === "datachannel") {
   const browser = await launchChromium();
