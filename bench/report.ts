@@ -204,7 +204,8 @@ ${marked("backtest", backtestSection(r.backtests))}
 ${k.minutes} min with the simulated machine (thermal video, sound) and a serial board, ${k.viewers} werift
 viewers in another process with churn (every ${k.churnSeconds} s the oldest leaves — alternately with a WHEP
 DELETE and by just closing its peer connection, as a closed browser tab does — and a new one
-joins: ${k.joins} joins), and a Chromium page measuring tty → browser latency. The gateway runs
+joins: ${k.joins} joins), and a Chromium page measuring tty → browser latency (telemetry unbatched,
+\`webrtc.telemetryBatch: 0\`, as the latency target is judged). The gateway runs
 with \`--trace-gc\`: the heap left after each full (mark-compact) collection is what is really kept.
 
 | | start | end |
@@ -214,6 +215,10 @@ with \`--trace-gc\`: the heap left after each full (mark-compact) collection is 
 | open file descriptors | ${k.fdsStart} | ${k.fdsEnd} |
 | active handles (libuv) | ${k.handlesStart} | ${k.handlesEnd} |
 | telemetry latency p50 / p99, ms | ${k.latencyStart.p50.toFixed(2)} / ${k.latencyStart.p99.toFixed(2)} | ${k.latencyEnd.p50.toFixed(2)} / ${k.latencyEnd.p99.toFixed(2)} |
+
+Both latency windows' samples by whether a viewer was joining when they were sent (from its offer
+until it received video): p99 **${k.latencyDuringJoins.p99.toFixed(2)} ms during joins** (${k.latencyDuringJoins.samples} samples)
+against **${k.latencyBetweenJoins.p99.toFixed(2)} ms between them** (${k.latencyBetweenJoins.samples}); the target is no higher during joins.
 
 Slopes after warm-up (the first fifth): heap after full GCs (lowest per minute) **${k.liveHeapSlopeMbPerHour.toFixed(1)} MB/h**, RSS
 ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.sessionsEnd} (${k.viewers} viewers and the latency page).

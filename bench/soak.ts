@@ -6,8 +6,8 @@ import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { PtyPair } from "../test/helpers/socat.js";
 import { gatewayMetric, rssMb } from "./proc.js";
-import { slope, type LatencyStats } from "./stats.js";
-import { benchFields, measureTty, openLatencyPage } from "./telemetryLatency.js";
+import { slope, summarize, type LatencyStats, type Matched } from "./stats.js";
+import { benchFields, openLatencyPage, ttyToPage } from "./telemetryLatency.js";
 
 export interface SoakResult {
   minutes: number;
@@ -36,6 +36,23 @@ export interface SoakResult {
   sessionsEnd: number;
   latencyStart: LatencyStats;
   latencyEnd: LatencyStats;
+  /** Both latency windows' samples, split by whether a viewer was joining when they were sent. */
+  latencyDuringJoins: LatencyStats;
+  latencyBetweenJoins: LatencyStats;
+}
+
+/** The samples sent while a join was under way (a "join-span" of bench/viewers.ts), and the others. */
+function splitByJoins(runs: Matched[], spans: Array<[number, number]>): { during: Matched; between: Matched } {
+  const during: Matched = { latencies: [], sentAt: [], lost: 0 };
+  const between: Matched = { latencies: [], sentAt: [], lost: 0 };
+  for (const run of runs) {
+    run.sentAt.forEach((t, i) => {
+      const side = spans.some(([from, to]) => t >= from && t <= to) ? during : between;
+      side.latencies.push(run.latencies[i]);
+      side.sentAt.push(t);
+    });
+  }
+  return { during, between };
 }
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
@@ -70,7 +87,8 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
   const gateway = new GatewayProcess(
     {
       http: { host: "0.0.0.0", port },
-      webrtc: { maxViewers: 50 },
+      // Unbatched, as the latency target is judged: batching alone holds readings up to 100 ms.
+      webrtc: { maxViewers: 50, telemetryBatch: 0 },
       sources: [
         { id: "sim", type: "simulated" },
         { id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(1) },
@@ -89,7 +107,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
   try {
     await waitFor("viewers", () => (crowd.stdout.includes("ready") ? true : !crowd.running ? Promise.reject(new Error(crowd.stderr)) : undefined), 60_000);
     const window = Math.min(30, (minutes * 60) / 6);
-    const latencyStart = await measureTty(page, pair.board, window, 1, 50);
+    const latencyStart = await ttyToPage(page, pair.board, window, 1, 50);
     const rssStartMb = rssMb(pid);
     const fdsStart = fds(pid);
     const handlesStart = await metric("wachter_nodejs_active_handles_total");
@@ -102,7 +120,9 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       external.push([Date.now() - t0, (await metric("wachter_nodejs_external_memory_bytes")) / 2 ** 20]);
       await new Promise((r) => setTimeout(r, 5000));
     }
-    const latencyEnd = await measureTty(page, pair.board, window, 1, 50);
+    const latencyEnd = await ttyToPage(page, pair.board, window, 1, 50);
+    const spans = [...crowd.stdout.matchAll(/^join-span ([\d.]+) ([\d.]+)$/gm)].map((m): [number, number] => [Number(m[1]), Number(m[2])]);
+    const { during, between } = splitByJoins([latencyStart, latencyEnd], spans);
     crowd.child.stdin!.write("count\n");
     const joins = Number((await waitFor("count", () => /joined (\d+)/.exec(crowd.stdout)?.[1], 5000)) ?? 0);
     const warm = <T>(xs: T[]) => xs.slice(Math.floor(xs.length / 5));
@@ -131,8 +151,10 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       handlesStart,
       handlesEnd: await metric("wachter_nodejs_active_handles_total"),
       sessionsEnd: await metric("wachter_viewers"),
-      latencyStart,
-      latencyEnd,
+      latencyStart: summarize([latencyStart]),
+      latencyEnd: summarize([latencyEnd]),
+      latencyDuringJoins: summarize([during]),
+      latencyBetweenJoins: summarize([between]),
     };
   } finally {
     crowd.child.stdin?.write("stop\n");

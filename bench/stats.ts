@@ -17,6 +17,8 @@ export function percentile(sorted: number[], p: number): number {
 
 export interface Matched {
   latencies: number[];
+  /** When each of `latencies` was sent (ms, the machine's wall clock), in the same order. */
+  sentAt: number[];
   lost: number;
 }
 
@@ -24,11 +26,14 @@ export interface Matched {
 export function matchLatencies(sent: Map<number, number>, received: Array<[number, number]>): Matched {
   const got = new Map(received);
   const latencies: number[] = [];
+  const sentAt: number[] = [];
   for (const [seq, t] of sent) {
     const r = got.get(seq);
-    if (r !== undefined) latencies.push(r - t);
+    if (r === undefined) continue;
+    latencies.push(r - t);
+    sentAt.push(t);
   }
-  return { latencies, lost: sent.size - latencies.length };
+  return { latencies, sentAt, lost: sent.size - latencies.length };
 }
 
 /** Statistics over the samples of one or more runs pooled together. */

@@ -62,11 +62,7 @@ export async function openLatencyPage(browser: Browser, port: number): Promise<P
 }
 
 /** Writes `seconds` of samples to the board's tty and returns their latency to the page. */
-export async function measureTty(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<LatencyStats> {
-  return summarize([await ttyToPage(page, board, seconds, channels, rateHz)]);
-}
-
-async function ttyToPage(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<Matched> {
+export async function ttyToPage(page: Page, board: string, seconds: number, channels: number, rateHz: number): Promise<Matched> {
   await page.evaluate(() => void ((window as unknown as { arrivals: unknown[] }).arrivals = []));
   const fd = openSync(board, constants.O_WRONLY | constants.O_NOCTTY);
   const sent = await drive(seconds, rateHz, (seq) => writeSync(fd, line(seq, channels)));

@@ -4,7 +4,8 @@
  * RTP packets and telemetry messages one viewer received for a few seconds (for the UDP floor),
  * and exits on "stop". With CHURN_MS, the oldest viewer leaves and a new one joins every CHURN_MS
  * milliseconds; leavers alternate between a WHEP DELETE and just closing the peer connection, as
- * a closed browser tab does.
+ * a closed browser tab does, and each join prints "join-span START END" (ms, the wall clock of
+ * bench/pacing.ts's now()): from the new viewer's offer until it receives video.
  * With --video-only the viewers open no telemetry channel (to split the per-viewer cost); with
  * --data-only they take no video and count as receiving once the telemetry snapshot arrives (to
  * measure joins apart from media).
@@ -17,6 +18,7 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { RTCPeerConnection } from "werift";
+import { now } from "./pacing.js";
 
 const { values: flags, positionals } = parseArgs({ options: { "video-only": { type: "boolean" }, "data-only": { type: "boolean" } }, allowPositionals: true });
 /** Packets of video (or, with --data-only, telemetry messages) that make a viewer count as receiving. */
@@ -117,7 +119,16 @@ if (churnText) {
     const oldest = pcs.shift();
     if (oldest && joined % 2 === 0) await fetch(oldest.resource, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
     await oldest?.pc.close();
-    await viewer(0).catch((err: Error) => process.stderr.write(`join failed: ${err.message}\n`));
+    const start = now();
+    const i = received.push(0) - 1;
+    try {
+      await viewer(i);
+      const deadline = Date.now() + 15_000;
+      while (received[i] < ENOUGH && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      process.stdout.write(`join-span ${start} ${now()}\n`);
+    } catch (err) {
+      process.stderr.write(`join failed: ${(err as Error).message}\n`);
+    }
     joined++;
   }, Number(churnText));
 }
