@@ -61,6 +61,15 @@ export class GatewayProcess {
       .map((l) => JSON.parse(l) as LogLine);
   }
 
+  /**
+   * The first log line `match` accepts, waited for: the gateway's output reaches this process a
+   * little after what it did shows elsewhere (in an API answer, in a browser).
+   */
+  logged(msg: string | RegExp, and: (l: LogLine) => boolean = () => true, timeoutMs = 5000): Promise<LogLine> {
+    const is = (m: string) => (typeof msg === "string" ? m === msg : msg.test(m));
+    return waitFor(`the gateway to log "${String(msg)}"`, () => this.logs().find((l) => is(l.msg) && and(l)), timeoutMs);
+  }
+
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     return (await this.proc?.stop(signal)) ?? null;
   }

@@ -48,7 +48,7 @@ describe("incident records replicated to the plant's IPFS node (Kubo RPC), which
     await node.listen(nodePort);
     const done = await waitFor("the record replicated", async () => (await api<Row[]>("/api/incidents")).find((r) => r.id === failing.id && r.replication === "replicated"), 20_000, 250);
     expect(node.holds(done.cid!)).toBe(true);
-    expect(gateway.logs().some((l) => l.msg === "incident record replicated to the plant's IPFS node" && l.cid === done.cid)).toBe(true);
+    await gateway.logged("incident record replicated to the plant's IPFS node", (l) => l.cid === done.cid);
   }, 70_000);
 
   it("copies a later version too, whose blocks include the first's", async () => {

@@ -281,7 +281,7 @@ describe("incident records from a real gateway: overheating bearing → finalise
     expect(rows.every((r) => r.pinnedBy === "night-shift")).toBe(true);
     const newest = rows.find((r) => r.version === 2)!;
     expect(await (await pin(newest.cid, "PUT", API_TOKEN)).json()).toMatchObject({ pinnedBy: "night-shift" });
-    expect(gateway.logs().some((l) => l.msg === "incident record pinned" && l.by === "night-shift" && l.cid === incident.cid)).toBe(true);
+    await gateway.logged("incident record pinned", (l) => l.by === "night-shift" && l.cid === incident.cid);
 
     const unpinned = await pin(newest.cid, "DELETE");
     expect(unpinned.status).toBe(200);
@@ -296,7 +296,7 @@ describe("incident records from a real gateway: overheating bearing → finalise
     await gateway.start();
     const v3 = await waitFor("version 3 after the restart", async () => ((await (await get("/api/incidents")).json()) as Row[]).find((i) => i.version === 3), 30_000, 250);
     expect(v3).toMatchObject({ status: "finalised", alert: incident.alert, firingAt: incident.firingAt, previous: v2.cid });
-    expect(gateway.logs().some((l) => l.msg === "incident record followed again after a restart")).toBe(true);
+    await gateway.logged("incident record followed again after a restart");
     const carFile = join(work, "v3.car");
     writeFileSync(carFile, Buffer.from(await (await get(`/api/incidents/${v3.cid}.car`)).arrayBuffer()));
     const out = join(work, "v3");
