@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { ADMIN_PASSWORD, GatewayProcess } from "../test/helpers/gateway.js";
 import { launchChromium, signIn } from "../test/helpers/browser.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
-import { cpuTicks } from "./proc.js";
+import { cpuTicks, TICK } from "./proc.js";
 
 export interface ProcessCost {
   /** What the process is: the gateway, or which ffmpeg. */
@@ -21,8 +21,6 @@ export interface DemoCostResult {
   /** The same dashboard in the camera's video view, listening to the microphone. */
   watching: ProcessCost[];
 }
-
-const TICK = 100;
 
 function children(pid: number): number[] {
   const out: number[] = [];

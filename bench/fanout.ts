@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
-import { cpuTicks, gatewayMetric, rssMb } from "./proc.js";
+import { cpuTicks, gatewayMetric, rssMb, TICK } from "./proc.js";
 import { slope } from "./stats.js";
 
 export interface FanoutRow {
@@ -40,8 +40,6 @@ export interface FanoutResult {
   telemetryMessagesPerViewerSecond: number;
   unbatchedMessagesPerViewerSecond: number;
 }
-
-const TICK = 100;
 
 async function cpuPercent(pid: number, seconds: number): Promise<number> {
   const before = cpuTicks(pid);

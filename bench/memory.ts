@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { GatewayProcess, ROOT } from "../test/helpers/gateway.js";
+import { GatewayProcess, ROOT, serviceNodeOptions } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { ViewerCrowd } from "../test/helpers/viewerCrowd.js";
 import { gatewayMetric, rssMb } from "./proc.js";
@@ -87,9 +87,10 @@ async function measure(label: string, nodeArgs: string[], counts: number[], sett
   }
 }
 
-/** Node's default heap, then the 128 MB old generation a 1 GB Pi is given (deploy/wachter.service). */
+/** Node's default heap, then the heap a 1 GB Pi is given (deploy/wachter.service's NODE_OPTIONS). */
 export async function memory(counts: number[], settleS: number, samples: number): Promise<MemoryRun[]> {
-  return [await measure("default heap", [], counts, settleS, samples), await measure("--max-old-space-size=128", ["--max-old-space-size=128"], counts, settleS, samples)];
+  const pi = serviceNodeOptions();
+  return [await measure("default heap", [], counts, settleS, samples), await measure(pi, pi.split(/\s+/), counts, settleS, samples)];
 }
 
 export function memorySection(runs: MemoryRun[]): string {
@@ -123,7 +124,7 @@ The first viewer adds ${runs.map((r) => `${r.firstViewerRssMb.toFixed(0)} MB`).j
 while someone watches (frames colourised at 640 × 480 and piped to the shared encoder; ffmpeg's own memory is not counted here), and werift's first session;
 each further viewer about ${runs.map((r) => `${r.rssPerViewerMb.toFixed(1)} MB`).join(" and ")}, ${small.heapPerViewerMb < small.rssPerViewerMb / 2 ? "most of it outside" : "much of it in"} the JavaScript heap
 (the old generation grows ${small.heapPerViewerMb.toFixed(2)} MB per viewer; garbage between collections scatters it by a few MB).
-With \`--max-old-space-size=128\` the old generation is ${last.heapMb.toFixed(0)} of ${small.heapLimitMb.toFixed(0)} MB with ${atMost} viewers and ${idle.heapMb.toFixed(0)} MB with none;
+With \`${small.label}\` (the systemd unit's) the old generation is ${last.heapMb.toFixed(0)} of ${small.heapLimitMb.toFixed(0)} MB with ${atMost} viewers and ${idle.heapMb.toFixed(0)} MB with none;
 the memory guard's 80 % leaves ${heapRoom.toFixed(0)} MB, which viewers alone would fill only${small.heapPerViewerMb > 0.05 ? ` after some ${Math.floor(heapRoom / small.heapPerViewerMb)} more` : " never"}:
 on a Pi the RSS budget (\`webrtc.maxRssMb\`) is the limit that trips first, and the heap share guards against
 whatever else fills the heap.${retried ? ` ${retried} viewer(s) had no video within 15 s and started over once.` : ""}`;

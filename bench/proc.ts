@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { API_TOKEN } from "../test/helpers/gateway.js";
 
+/** Clock ticks per second (USER_HZ), the unit of cpuTicks(). */
+export const TICK = 100;
+
 /** CPU time a process has used so far (user + system), in clock ticks of 1/100 s. */
 export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");

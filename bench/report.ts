@@ -205,13 +205,15 @@ ${k.minutes} min with the simulated machine (thermal video, sound) and a serial 
 viewers in another process with churn (every ${k.churnSeconds} s the oldest leaves — alternately with a WHEP
 DELETE and by just closing its peer connection, as a closed browser tab does — and a new one
 joins: ${k.joins} joins), and a Chromium page measuring tty → browser latency (telemetry unbatched,
-\`webrtc.telemetryBatch: 0\`, as the latency target is judged). The gateway runs
+\`webrtc.telemetryBatch: 0\`, as the latency target is judged). The gateway runs with node sized
+as the systemd unit sizes it on a Pi (\`NODE_OPTIONS="${k.nodeOptions}"\`) and
 with \`--trace-gc\`: the heap left after each full (mark-compact) collection is what is really kept.
 
 | | start | end |
 |---|---:|---:|
 | heap after a full GC, MB: the lowest in the first and in the last minute (${k.liveHeap.length} full GCs) | ${k.liveHeapFloor[0]?.[1] ?? "–"} | ${k.liveHeapFloor.at(-1)?.[1] ?? "–"} |
 | gateway RSS, MB | ${k.rssStartMb.toFixed(0)} | ${k.rssEndMb.toFixed(0)} |
+| V8's heap held after a full GC (committed), MB | ${k.heapCommitted[0]?.[1] ?? "–"} | ${k.heapCommitted.at(-1)?.[1] ?? "–"} |
 | open file descriptors | ${k.fdsStart} | ${k.fdsEnd} |
 | active handles (libuv) | ${k.handlesStart} | ${k.handlesEnd} |
 | telemetry latency p50 / p99, ms | ${k.latencyStart.p50.toFixed(2)} / ${k.latencyStart.p99.toFixed(2)} | ${k.latencyEnd.p50.toFixed(2)} / ${k.latencyEnd.p99.toFixed(2)} |
@@ -222,6 +224,7 @@ against **${k.latencyBetweenJoins.p99.toFixed(2)} ms between them** (${k.latency
 
 Slopes after warm-up (the first fifth): heap after full GCs (lowest per minute) **${k.liveHeapSlopeMbPerHour.toFixed(1)} MB/h**, RSS
 ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.sessionsEnd} (${k.viewers} viewers and the latency page).
+The gateway's CPU over the soak: ${k.cpuPercent.toFixed(1)} % of one core.
 ![Memory during the soak](bench-soak.svg)
 
 ## Findings
@@ -286,6 +289,7 @@ ${k.rssSlopeMbPerHour.toFixed(1)} MB/h. Viewer sessions held at the end: ${k.ses
       yLabel: "MB",
       series: [
         { name: "RSS", color: "#d9480f", points: k.rss.map(([t, mb]) => [t / 60_000, mb]) },
+        { name: "V8's heap held after each full GC", color: "#9c36b5", points: k.heapCommitted.map(([t, mb]) => [t / 60_000, mb]) },
         { name: "outside the heap (Buffers)", color: "#2f9e44", points: k.external.map(([t, mb]) => [t / 60_000, mb]) },
         { name: "heap after each full GC", color: "#74c0fc", points: k.liveHeap.map(([t, mb]) => [t / 60_000, mb]) },
         { name: "lowest heap after a full GC per minute", color: "#1971c2", points: k.liveHeapFloor.map(([minute, mb]) => [minute + 0.5, mb]) },

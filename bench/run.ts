@@ -200,7 +200,7 @@ if (values.only === "fieldbus") {
 
 function printSoak(soaked: SoakResult): void {
   const heap = soaked.liveHeapFloor;
-  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins): RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h), outside the heap ${soaked.external[0]?.[1].toFixed(1) ?? "-"} → ${soaked.external.at(-1)?.[1].toFixed(1) ?? "-"} MB, fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms; p99 while a viewer joins ${soaked.latencyDuringJoins.p99.toFixed(2)} ms (${soaked.latencyDuringJoins.samples} samples), between joins ${soaked.latencyBetweenJoins.p99.toFixed(2)} ms (${soaked.latencyBetweenJoins.samples})`);
+  console.log(`\nsoak ${soaked.minutes} min, ${soaked.viewers} viewers, one replaced every ${soaked.churnSeconds} s (${soaked.joins} joins), NODE_OPTIONS="${soaked.nodeOptions}": gateway CPU ${soaked.cpuPercent.toFixed(1)} % of a core, RSS ${soaked.rssStartMb.toFixed(0)} → ${soaked.rssEndMb.toFixed(0)} MB (${soaked.rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up), lowest heap after a full GC ${heap[0]?.[1] ?? "-"} → ${heap.at(-1)?.[1] ?? "-"} MB (${soaked.liveHeap.length} GCs, ${soaked.liveHeapSlopeMbPerHour.toFixed(1)} MB/h; V8 holding ${soaked.heapCommitted[0]?.[1] ?? "-"} → ${soaked.heapCommitted.at(-1)?.[1] ?? "-"} MB after them), outside the heap ${soaked.external[0]?.[1].toFixed(1) ?? "-"} → ${soaked.external.at(-1)?.[1].toFixed(1) ?? "-"} MB, fds ${soaked.fdsStart} → ${soaked.fdsEnd}, handles ${soaked.handlesStart} → ${soaked.handlesEnd}, sessions at the end ${soaked.sessionsEnd}, latency p99 ${soaked.latencyStart.p99.toFixed(2)} → ${soaked.latencyEnd.p99.toFixed(2)} ms; p99 while a viewer joins ${soaked.latencyDuringJoins.p99.toFixed(2)} ms (${soaked.latencyDuringJoins.samples} samples), between joins ${soaked.latencyBetweenJoins.p99.toFixed(2)} ms (${soaked.latencyBetweenJoins.samples})`);
 }
 
 const browser = await launchChromium();
@@ -208,7 +208,11 @@ try {
   if (values["soak-only"]) {
     const soaked = await soak(browser, Number(values.soak ?? 10));
     printSoak(soaked);
-    for (let i = 0; i < soaked.rss.length; i += 12) console.log(`  ${(soaked.rss[i][0] / 60_000).toFixed(1)} min: RSS ${soaked.rss[i][1].toFixed(1)} MB, outside the heap ${soaked.external[i][1].toFixed(1)} MB`);
+    for (let i = 0; i < soaked.rss.length; i += 12) {
+      const [t, rss] = soaked.rss[i];
+      const held = soaked.heapCommitted.findLast(([at]) => at <= t)?.[1];
+      console.log(`  ${(t / 60_000).toFixed(1)} min: RSS ${rss.toFixed(1)} MB, V8 holding ${held ?? "-"} MB after the last full GC, outside the heap ${soaked.external[i][1].toFixed(1)} MB`);
+    }
     process.exit(0);
   }
   const latency = await telemetryLatency(browser, seconds, latencyRounds);

@@ -1,11 +1,11 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT, serviceNodeOptions } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { PtyPair } from "../test/helpers/socat.js";
-import { gatewayMetric, rssMb } from "./proc.js";
+import { cpuTicks, gatewayMetric, rssMb, TICK } from "./proc.js";
 import { slope, summarize, type LatencyStats, type Matched } from "./stats.js";
 import { benchFields, openLatencyPage, ttyToPage } from "./telemetryLatency.js";
 
@@ -17,6 +17,10 @@ export interface SoakResult {
   rssStartMb: number;
   rssEndMb: number;
   rssSlopeMbPerHour: number;
+  /** NODE_OPTIONS the gateway ran with: the systemd unit's (deploy/wachter.service). */
+  nodeOptions: string;
+  /** The gateway's CPU over the soak, % of one core. */
+  cpuPercent: number;
   /** Heap left after each full (mark-compact) GC, from --trace-gc: [ms since the soak began, MB]. */
   liveHeap: Array<[number, number]>;
   /**
@@ -25,6 +29,8 @@ export interface SoakResult {
    */
   liveHeapFloor: Array<[number, number]>;
   liveHeapSlopeMbPerHour: number;
+  /** The heap V8 holds (committed) after each full GC, from the same lines: [ms, MB]. */
+  heapCommitted: Array<[number, number]>;
   rss: Array<[number, number]>;
   /** Memory held outside the JS heap by Buffers and typed arrays (Node's `external`): [ms, MB]. */
   external: Array<[number, number]>;
@@ -58,18 +64,18 @@ function splitByJoins(runs: Matched[], spans: Array<[number, number]>): { during
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /**
- * V8's --trace-gc lines, e.g. `[pid:0x2f0e0]  123456 ms: Mark-Compact 91.8 (125.2) -> 22.2 (56.4) MB, ...`.
- * tsx's module loader runs in a worker with an isolate (and lines) of its own; the gateway's is
- * the isolate with the largest heap.
+ * V8's --trace-gc lines, e.g. `[pid:0x2f0e0]  123456 ms: Mark-Compact 91.8 (125.2) -> 22.2 (56.4) MB, ...`:
+ * [ms, MB live, MB committed] after each full GC. tsx's module loader runs in a worker with an
+ * isolate (and lines) of its own; the gateway's is the isolate with the largest heap.
  */
-function liveHeapAfterFullGcs(stdout: string): Array<[number, number]> {
-  const byIsolate = new Map<string, Array<[number, number]>>();
-  for (const m of stdout.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact[^\n]*?-> ([\d.]+) \(/gm)) {
+function fullGcs(stdout: string): Array<[number, number, number]> {
+  const byIsolate = new Map<string, Array<[number, number, number]>>();
+  for (const m of stdout.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: Mark-Compact[^\n]*?-> ([\d.]+) \(([\d.]+)\)/gm)) {
     const gcs = byIsolate.get(m[1]) ?? [];
-    gcs.push([Number(m[2]), Number(m[3])]);
+    gcs.push([Number(m[2]), Number(m[3]), Number(m[4])]);
     byIsolate.set(m[1], gcs);
   }
-  const largest = (gcs: Array<[number, number]>) => Math.max(...gcs.map(([, mb]) => mb));
+  const largest = (gcs: Array<[number, number, number]>) => Math.max(...gcs.map(([, mb]) => mb));
   return [...byIsolate.values()].sort((a, b) => largest(b) - largest(a))[0] ?? [];
 }
 
@@ -77,8 +83,9 @@ const slopePerHour = (samples: Array<[number, number]>) => slope(samples) * 3_60
 
 /**
  * The gateway with its simulated machine (thermal video, sound) and a serial board, 10 viewers
- * with churn, for `minutes`: memory (RSS and the heap left after each full GC), file descriptors,
- * handles and sessions, and telemetry latency at the start and at the end.
+ * with churn, for `minutes`, with node sized as on a Pi (the systemd unit's NODE_OPTIONS): memory
+ * (RSS and the heap left after each full GC), CPU, file descriptors, handles and sessions, and
+ * telemetry latency at the start and at the end.
  */
 export async function soak(browser: Browser, minutes: number, viewers = 10, churnSeconds = 5): Promise<SoakResult> {
   const pair = new PtyPair();
@@ -98,6 +105,8 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     [],
     ["--trace-gc"],
   );
+  const nodeOptions = serviceNodeOptions();
+  gateway.env = { NODE_OPTIONS: nodeOptions };
   const launched = Date.now();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
@@ -114,6 +123,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     const samples: Array<[number, number]> = [];
     const external: Array<[number, number]> = [];
     const t0 = Date.now();
+    const ticks0 = cpuTicks(pid);
     const end = t0 + minutes * 60_000;
     while (Date.now() < end - (window + 2) * 1000) {
       samples.push([Date.now() - t0, rssMb(pid)]);
@@ -121,14 +131,16 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       await new Promise((r) => setTimeout(r, 5000));
     }
     const latencyEnd = await ttyToPage(page, pair.board, window, 1, 50);
+    const cpuPercent = ((cpuTicks(pid) - ticks0) / TICK / ((Date.now() - t0) / 1000)) * 100;
     const spans = [...crowd.stdout.matchAll(/^join-span ([\d.]+) ([\d.]+)$/gm)].map((m): [number, number] => [Number(m[1]), Number(m[2])]);
     const { during, between } = splitByJoins([latencyStart, latencyEnd], spans);
     crowd.child.stdin!.write("count\n");
     const joins = Number((await waitFor("count", () => /joined (\d+)/.exec(crowd.stdout)?.[1], 5000)) ?? 0);
     const warm = <T>(xs: T[]) => xs.slice(Math.floor(xs.length / 5));
-    const liveHeap = liveHeapAfterFullGcs(gateway.proc!.stdout)
-      .map(([t, mb]): [number, number] => [t - (t0 - launched), mb])
+    const gcs = fullGcs(gateway.proc!.stdout)
+      .map(([t, live, committed]): [number, number, number] => [t - (t0 - launched), live, committed])
       .filter(([t]) => t >= 0);
+    const liveHeap = gcs.map(([t, live]): [number, number] => [t, live]);
     const floor = new Map<number, number>();
     for (const [t, mb] of liveHeap) floor.set(Math.floor(t / 60_000), Math.min(mb, floor.get(Math.floor(t / 60_000)) ?? Infinity));
     const liveHeapFloor = [...floor].sort((a, b) => a[0] - b[0]);
@@ -141,9 +153,12 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       rssStartMb,
       rssEndMb: rssMb(pid),
       rssSlopeMbPerHour: warm(samples).length > 2 ? slopePerHour(warm(samples)) : Number.NaN,
+      nodeOptions,
+      cpuPercent,
       liveHeap,
       liveHeapFloor,
       liveHeapSlopeMbPerHour: warmFloor.length > 2 ? slopePerHour(warmFloor) : Number.NaN,
+      heapCommitted: gcs.map(([t, , committed]): [number, number] => [t, committed]),
       rss: samples,
       external,
       fdsStart,

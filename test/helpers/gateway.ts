@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,14 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist/gateway/cli.js");
 export const ADMIN_PASSWORD = "test-admin-password-123";
 export const API_TOKEN = "test-api-token-0123456789abcdefghijklmnop";
+
+/** NODE_OPTIONS as deploy/wachter.service sets them for the gateway on a Pi. */
+export function serviceNodeOptions(): string {
+  const unit = readFileSync(join(ROOT, "deploy/wachter.service"), "utf8");
+  const options = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit)?.[1];
+  if (!options) throw new Error("deploy/wachter.service sets no NODE_OPTIONS");
+  return options;
+}
 
 export interface LogLine {
   level: number;
