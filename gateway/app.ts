@@ -47,7 +47,7 @@ import type { Logger } from "./log.js";
 import { SourceSet, type ReloadSummary } from "./sourceSet.js";
 import { SPECTRUM_LABEL } from "./protocol/spectrum.js";
 import { THERMAL_LABEL } from "./protocol/thermal.js";
-import { MemoryGuard } from "./webrtc/memoryGuard.js";
+import { heapSizing, MemoryGuard } from "./webrtc/memoryGuard.js";
 import { ReadingBatches } from "./webrtc/readingBatches.js";
 import { Sessions } from "./webrtc/sessions.js";
 import { cameraMsg, micMsg, TelemetryStream } from "./webrtc/telemetryStream.js";
@@ -159,6 +159,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const sources = new SourceSet(hub, config.video, moduleLog("source"));
   sources.create(config.sources);
   if (sources.size === 0) log.warn("no sources configured: the dashboard will stay empty");
+  const thrashing = heapSizing();
+  if (thrashing) log.warn(thrashing);
   const gatewayInfo = { name: config.name, version: VERSION, timeZone: config.timeZone, plantView: Boolean(config.plant.broker?.view) };
   const urls = dashboardUrls(config.http.host, config.http.port, Boolean(config.http.tls));
   const plantBroker = config.plant.broker;

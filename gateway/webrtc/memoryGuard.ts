@@ -57,6 +57,27 @@ const YOUNG_SPACES = new Set(["new_space", "new_large_object_space"]);
 
 const heapLimit = oldGenerationLimit(process.execArgv, process.env.NODE_OPTIONS, getHeapStatistics().heap_size_limit);
 
+/**
+ * Why V8's heap is sized to thrash, or undefined. The young generation's reserve (heap_size_limit
+ * less the old generation's limit) is three semi-spaces; Node 24 lets a semi-space grow to 64 MB.
+ * Once it has, beside a 128 MB old generation, V8 no longer finds room to promote a full young
+ * generation and collects the old generation back to back: in the soak, 1200 full collections in
+ * 90 s and 84 % of a core instead of 8 % (docs/benchmarks.md, findings). Capping the semi-space
+ * (--max-semi-space-size) avoids it; so does an old generation twice the reserve or more.
+ */
+export function heapSizingProblem(oldLimit: number, heapSizeLimit: number): string | undefined {
+  const young = heapSizeLimit - oldLimit;
+  if (young <= oldLimit / 2) return undefined;
+  return (
+    `V8's young generation may grow to ${Math.round(young / MB)} MB beside an old generation limited to ${Math.round(oldLimit / MB)} MB: ` +
+    "under load V8 would then collect the old generation back to back, using most of a core. " +
+    "Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does"
+  );
+}
+
+/** heapSizingProblem() of this process's heap. */
+export const heapSizing = (): string | undefined => heapSizingProblem(heapLimit, getHeapStatistics().heap_size_limit);
+
 export function readMemory(): MemoryReading {
   const heapUsed = getHeapSpaceStatistics().reduce((sum, s) => (YOUNG_SPACES.has(s.space_name) ? sum : sum + s.space_used_size), 0);
   return { heapUsed, heapLimit, rss: process.memoryUsage.rss() };

@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GatewayProcess, ROOT } from "../helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT, serviceNodeOptions } from "../helpers/gateway.js";
 import { NetNs } from "../helpers/netns.js";
+import { freePort } from "../helpers/ports.js";
 import { processIo } from "../helpers/processes.js";
 import { ViewerCrowd } from "../helpers/viewerCrowd.js";
 
@@ -108,4 +109,36 @@ describe("memory on a small Pi (the demo configuration; werift viewers in a priv
     expect(gateway.proc!.running).toBe(true);
     expect((await crowd.get("/healthz")).status).toBe(200);
   }, 60_000);
+});
+
+describe("V8's heap as the systemd unit sizes it", () => {
+  let gateway: GatewayProcess | undefined;
+  let port = 0;
+  afterEach(async () => {
+    await gateway?.stop();
+    gateway = undefined;
+  });
+
+  /** The gateway with NODE_OPTIONS in its environment, as systemd passes them; its warnings once it listens. */
+  async function warnings(nodeOptions: string): Promise<string[]> {
+    port = await freePort();
+    gateway = new GatewayProcess({ http: { host: "127.0.0.1", port }, sources: [{ id: "sim", type: "simulated", rateHz: 10 }] });
+    gateway.env = { NODE_OPTIONS: nodeOptions };
+    await gateway.start();
+    return gateway.logs().filter((l) => l.level === 40).map((l) => l.msg);
+  }
+
+  it("leaves the young generation no room to crowd out the old one: the gateway starts without a heap warning", async () => {
+    expect(serviceNodeOptions()).toMatch(/--max-old-space-size=128\b/);
+    expect(await warnings(serviceNodeOptions())).toEqual([]);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } }).then((r) => r.text());
+    expect(metric(metrics, "wachter_heap_old_generation_limit_bytes")).toBe(128 * MB);
+  }, 30_000);
+
+  // Node 24 lets a semi-space grow to 64 MB; the flag sets that on Node 20 too.
+  it("warns at start, with the fix, where the young generation may outgrow half the old generation (Node 24's 64 MB semi-spaces beside 128 MB)", async () => {
+    expect(await warnings("--max-old-space-size=128 --max-semi-space-size=64")).toEqual([
+      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 would then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
+    ]);
+  }, 30_000);
 });

@@ -1,8 +1,24 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { MemoryGuard, oldGenerationLimit, type MemoryReading } from "../../gateway/webrtc/memoryGuard.js";
+import { heapSizingProblem, MemoryGuard, oldGenerationLimit, type MemoryReading } from "../../gateway/webrtc/memoryGuard.js";
 
 const MB = 1024 * 1024;
+
+describe("V8's heap sizing", () => {
+  it("is a problem while the young generation's reserve is more than half the old generation's limit", () => {
+    // Node 24: --max-old-space-size=128 gives heap_size_limit 320 MB (three 64 MB semi-spaces beside it).
+    expect(heapSizingProblem(128 * MB, 320 * MB)).toBe(
+      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 would then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
+    );
+    expect(heapSizingProblem(256 * MB, 448 * MB)).toMatch(/^V8's young generation may grow to 192 MB beside an old generation limited to 256 MB/);
+  });
+
+  it("is none with the semi-space capped, on Node 20's smaller young generation, or without an old-generation limit", () => {
+    expect(heapSizingProblem(128 * MB, 152 * MB)).toBeUndefined(); // --max-semi-space-size=8
+    expect(heapSizingProblem(128 * MB, 176 * MB)).toBeUndefined(); // Node 20: 16 MB semi-spaces
+    expect(heapSizingProblem(4288 * MB, 4288 * MB)).toBeUndefined(); // no flag: the limit is the whole heap's
+  });
+});
 
 describe("the old generation's limit", () => {
   const heapSizeLimit = 320 * MB; // Node 24 with --max-old-space-size=128: 128 MB plus the young generation's 192
