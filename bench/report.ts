@@ -276,8 +276,11 @@ The gateway's CPU over the soak: ${k.cpuPercent.toFixed(1)} % of one core.
   hop (p50 ${l.ttyHop.p50.toFixed(2)} ms) and the gateway's own parsing, hub and batching in a separate process
   (about ${Math.max(0, l.gatewayUnbatched.p50 - l.ttyHop.p50 - l.weriftAlone.p50).toFixed(2)} ms at the median); at p99 the tails of the parts add up, and a few late
   samples decide it, hence the spread between rounds. In the soak, joins add to the tail: each new
-  viewer's DTLS handshake and session setup keep
-  the gateway's event loop busy for several milliseconds.
+  viewer's DTLS handshake and session setup keep the gateway's event loop busy for several
+  milliseconds (the key exchange runs in OpenSSL: see the joins section).
+- **Found by targeted runs:** [findings.md](findings.md), by date (where werift still costs, the
+  demo's own costs and the floors measured again, joins against the gateway issue 19 found, the
+  Pi's heap sizing).
 `;
   writeLatencyPlot(l);
   writeFanoutPlot(f);
