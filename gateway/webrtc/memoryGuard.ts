@@ -71,7 +71,7 @@ export function heapSizingProblem(oldLimit: number, heapSizeLimit: number): stri
   if (young <= oldLimit / 2) return undefined;
   return (
     `V8's young generation may grow to ${Math.round(young / MB)} MB beside an old generation limited to ${Math.round(oldLimit / MB)} MB: ` +
-    "under load V8 would then collect the old generation back to back, using most of a core. " +
+    "under load V8 may then collect the old generation back to back, using most of a core. " +
     "Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does"
   );
 }

@@ -138,7 +138,7 @@ describe("V8's heap as the systemd unit sizes it", () => {
   // Node 24 lets a semi-space grow to 64 MB; the flag sets that on Node 20 too.
   it("warns at start, with the fix, where the young generation may outgrow half the old generation (Node 24's 64 MB semi-spaces beside 128 MB)", async () => {
     expect(await warnings("--max-old-space-size=128 --max-semi-space-size=64")).toEqual([
-      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 would then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
+      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 may then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
     ]);
   }, 30_000);
 });

@@ -8,7 +8,7 @@ describe("V8's heap sizing", () => {
   it("is a problem while the young generation's reserve is more than half the old generation's limit", () => {
     // Node 24: --max-old-space-size=128 gives heap_size_limit 320 MB (three 64 MB semi-spaces beside it).
     expect(heapSizingProblem(128 * MB, 320 * MB)).toBe(
-      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 would then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
+      "V8's young generation may grow to 192 MB beside an old generation limited to 128 MB: under load V8 may then collect the old generation back to back, using most of a core. Add --max-semi-space-size=8 to NODE_OPTIONS, as deploy/wachter.service does",
     );
     expect(heapSizingProblem(256 * MB, 448 * MB)).toMatch(/^V8's young generation may grow to 192 MB beside an old generation limited to 256 MB/);
   });
