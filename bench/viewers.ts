@@ -92,6 +92,13 @@ if (late.length) {
 }
 process.stdout.write("ready\n");
 
+/** Whether viewer `i` has video (ENOUGH packets) within `ms`, looking every `stepMs`. */
+async function videoWithin(i: number, ms: number, stepMs: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (received[i] < ENOUGH && Date.now() < deadline) await new Promise((r) => setTimeout(r, stepMs));
+  return received[i] >= ENOUGH;
+}
+
 /** One more viewer, started over once if it has no video after 15 s: "joined", "joined without video" or "refused STATUS retry-after=SECONDS BODY". */
 async function join(): Promise<string> {
   const i = received.push(0) - 1;
@@ -104,9 +111,7 @@ async function join(): Promise<string> {
       received.pop();
       return `refused ${err.status} retry-after=${err.retryAfter} ${err.body}`;
     }
-    const deadline = Date.now() + 15_000;
-    while (received[i] < ENOUGH && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (received[i] >= ENOUGH) return "joined";
+    if (await videoWithin(i, 15_000, 100)) return "joined";
     pcs.splice(pcs.findIndex((v) => v.pc === pc), 1);
     await pc.close();
   }
@@ -123,8 +128,8 @@ if (churnText) {
     const i = received.push(0) - 1;
     try {
       await viewer(i);
-      const deadline = Date.now() + 15_000;
-      while (received[i] < ENOUGH && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Looking every 10 ms, so that the span ends close to the video's arrival.
+      await videoWithin(i, 15_000, 10);
       process.stdout.write(`join-span ${start} ${now()}\n`);
     } catch (err) {
       process.stderr.write(`join failed: ${(err as Error).message}\n`);

@@ -70,8 +70,9 @@ export class GatewayProcess {
   }
 
   /**
-   * The first log line `match` accepts, waited for: the gateway's output reaches this process a
-   * little after what it did shows elsewhere (in an API answer, in a browser).
+   * The first log line whose message is `msg` (or matches it) and that `and` accepts, waited for:
+   * the gateway's output reaches this process a little after what it did shows elsewhere (in an
+   * API answer, in a browser).
    */
   logged(msg: string | RegExp, and: (l: LogLine) => boolean = () => true, timeoutMs = 5000): Promise<LogLine> {
     const is = (m: string) => (typeof msg === "string" ? m === msg : msg.test(m));
