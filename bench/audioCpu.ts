@@ -59,7 +59,7 @@ export async function audioCpu(microphones: number, seconds: number): Promise<Au
   const gateway = new GatewayProcess({
     http: { host: "127.0.0.1", port },
     sources: devs.paths.map((path, i) => ({ id: `mic${i}`, type: "microphone", input: "rawaudio", device: path })),
-  });
+  }).asDeployed();
   let analysis = 0;
   let capture = 0;
   try {

@@ -156,7 +156,7 @@ async function measure(dashboard: DashboardRun["dashboard"], cli: string, rateHz
   const broker = new Mosquitto();
   await broker.start();
   const port = await freePort();
-  const gateway = new GatewayProcess(plantConfig(broker.port), undefined, ["--port", String(port)]);
+  const gateway = new GatewayProcess(plantConfig(broker.port), undefined, ["--port", String(port)]).asDeployed();
   gateway.cli = cli;
   let publisher: Proc | undefined;
   const browser = await launchChromium();

@@ -66,7 +66,7 @@ async function treeCpu(gateway: number, seconds: number): Promise<ProcessCost[]>
 /** The README's first command (the built-in simulated machine) with nobody watching, then with one dashboard open. */
 export async function demoCost(seconds: number): Promise<DemoCostResult> {
   const port = await freePort();
-  const gateway = new GatewayProcess(null, undefined, ["--port", String(port)]);
+  const gateway = new GatewayProcess(null, undefined, ["--port", String(port)]).asDeployed();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
   const browser = await launchChromium();

@@ -57,7 +57,7 @@ async function startGateway(telemetryBatch?: number) {
     http: { host: "0.0.0.0", port, maxConnectionsPerAddress: 200 },
     webrtc: { maxViewers: 100, ...(telemetryBatch === undefined ? {} : { telemetryBatch }) },
     sources: [{ id: "sim", type: "simulated", rateHz: 5, thermalFps: 8 }],
-  });
+  }).asDeployed();
   await gateway.start();
   return { gateway, pid: gateway.proc!.child.pid!, base: `http://10.222.0.1:${port}` };
 }

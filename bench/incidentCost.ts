@@ -60,7 +60,7 @@ export async function incidentCost(browser: Browser, telemetryBeforeS: number): 
     ],
     alerts: { rules },
     incidents: { telemetry: { before: `${telemetryBeforeS}s`, after: "5s" }, frames: { before: "30s", after: "5s" }, sound: { before: "10s", after: "5s" } },
-  });
+  }).asDeployed();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;
   const page = await openLatencyPage(browser, port);

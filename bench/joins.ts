@@ -42,7 +42,7 @@ export async function joinCost(joins: number, { profile = false, cli }: { profil
     undefined,
     [],
     profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [],
-  );
+  ).asDeployed();
   if (cli) gateway.cli = cli;
   await gateway.start();
   const pid = gateway.proc!.child.pid!;

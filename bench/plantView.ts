@@ -136,7 +136,7 @@ export async function plantView(machines: number, seconds: number): Promise<Plan
   const broker = new Mosquitto();
   await broker.start();
   const config = { http: { host: "127.0.0.1", port: await freePort() }, sources: [], plant: { broker: { url: broker.url, announce: false } } };
-  let gateway = new GatewayProcess(config);
+  let gateway = new GatewayProcess(config).asDeployed();
   const fleet: FakeMachine[] = [];
   let timers: NodeJS.Timeout[] = [];
   let browser: Browser | undefined;
@@ -155,7 +155,7 @@ export async function plantView(machines: number, seconds: number): Promise<Plan
     for (let i = 0; i < machines; i++) fleet.push(await FakeMachine.connect(broker.url, i));
     // A plant view opened now finds every machine in the broker's retained messages.
     await gateway.stop();
-    gateway = new GatewayProcess(config);
+    gateway = new GatewayProcess(config).asDeployed();
     await gateway.start();
     const started = performance.now();
     while ((await ask()).machines.length < machines) await new Promise((r) => setTimeout(r, 10));

@@ -52,7 +52,7 @@ export async function profileFanout(viewers: number, seconds: number): Promise<P
     undefined,
     [],
     ["--cpu-prof", "--cpu-prof-dir", dir],
-  );
+  ).asDeployed();
   await gateway.start();
   const crowd = new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench/viewers.ts"), `http://10.222.0.1:${port}`, API_TOKEN, String(viewers)], { cwd: ROOT });
   await waitFor("viewers", () => (crowd.stdout.includes("ready") ? true : !crowd.running ? Promise.reject(new Error(crowd.stderr)) : undefined), 60_000);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { lineChart } from "./plots.js";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../test/helpers/gateway.js";
+import { ROOT, serviceNodeOptions } from "../test/helpers/gateway.js";
 import type { AudioCpuResult } from "./audioCpu.js";
 import { datachannelSection, type DcSummary } from "./dcThroughput.js";
 import { backtestSection, type BacktestCase } from "./backtest.js";
@@ -162,6 +162,7 @@ Every figure is compared with a baseline measured in the same run on the same ma
 - Node ${process.versions.node}, werift ${pkg("werift")}, mqtt.js ${pkg("mqtt")}
 - ${version("/usr/bin/chromium", ["--version"])}, ${version("mosquitto", ["-h"])}
 - Everything runs inside a private network namespace created by the benchmark (loopback and a veth pair).
+- The gateway runs node as the systemd unit does on a Pi (\`NODE_OPTIONS="${serviceNodeOptions()}"\`), except where the memory section compares node's default heap.
 
 ${marked("latency", latencySection(l))}
 

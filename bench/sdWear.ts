@@ -37,7 +37,7 @@ function storedSamples(dataDir: string): number {
 /** The demo machine (deploy/examples/simulated.yaml) with `history` changed, its data directory on this machine's disk. */
 async function measure(label: string, cli: string, history: object, warmupS: number, seconds: number): Promise<WearRun> {
   const demo = parse(readFileSync(join(ROOT, "deploy/examples/simulated.yaml"), "utf8")) as Record<string, unknown>;
-  const gateway = new GatewayProcess({ ...demo, history, http: { host: "127.0.0.1", port: await freePort() } });
+  const gateway = new GatewayProcess({ ...demo, history, http: { host: "127.0.0.1", port: await freePort() } }).asDeployed();
   gateway.cli = cli;
   await gateway.start();
   try {

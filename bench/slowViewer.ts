@@ -121,7 +121,7 @@ export async function slowViewer(fastViewers = 4, seconds = 20, rounds = 2, chan
       ],
     },
     gatewayNs,
-  );
+  ).asDeployed();
   const browsers: Browser[] = [];
   try {
     await gateway.start();

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { API_TOKEN, GatewayProcess, ROOT, serviceNodeOptions } from "../test/helpers/gateway.js";
+import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { PtyPair } from "../test/helpers/socat.js";
@@ -104,9 +104,8 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
     undefined,
     [],
     ["--trace-gc"],
-  );
-  const nodeOptions = serviceNodeOptions();
-  gateway.env = { NODE_OPTIONS: nodeOptions };
+  ).asDeployed();
+  const nodeOptions = gateway.env.NODE_OPTIONS;
   const launched = Date.now();
   await gateway.start();
   const pid = gateway.proc!.child.pid!;

@@ -82,7 +82,7 @@ async function gatewayPath(browser: Browser, seconds: number, channels: number, 
     http: { host: "0.0.0.0", port },
     ...(telemetryBatch === undefined ? {} : { webrtc: { telemetryBatch } }),
     sources: [{ id: "board", type: "serial", path: pair.device, baudRate: 921600, format: { type: "kv" }, fields: benchFields(channels) }],
-  });
+  }).asDeployed();
   await gateway.start();
   const page = await openLatencyPage(browser, port);
   try {

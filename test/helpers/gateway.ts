@@ -62,6 +62,12 @@ export class GatewayProcess {
     await waitFor("gateway to listen", () => (!proc.running ? Promise.reject(new Error(`gateway exited: ${proc.stderr}${proc.stdout}`)) : this.logs().some((l) => l.msg.startsWith("dashboard at")) || undefined), 20_000);
   }
 
+  /** Runs node as deploy/wachter.service does on a Pi (its NODE_OPTIONS): for benchmarks. */
+  asDeployed(): this {
+    this.env = { ...this.env, NODE_OPTIONS: serviceNodeOptions() };
+    return this;
+  }
+
   logs(): LogLine[] {
     return (this.proc?.stdout ?? "")
       .split("\n")
