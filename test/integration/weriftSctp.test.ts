@@ -1,5 +1,8 @@
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RTCPeerConnection, type RTCDataChannel } from "werift";
+import { ROOT } from "../helpers/gateway.js";
 import { waitFor } from "../helpers/ports.js";
 
 // werift's SCTP association as the gateway loads it (the ES module build), reached through the
@@ -11,6 +14,8 @@ interface Chunk {
   bytes?: Buffer;
 }
 interface Sctp {
+  transport: { send(packet: Buffer): Promise<void> };
+  handleData(packet: Buffer): Promise<void>;
   lastReceivedTsn: number;
   sackMisOrdered: Set<number>;
   sackNeeded: boolean;
@@ -204,5 +209,98 @@ describe("werift's SCTP retransmission timer (patch 006)", () => {
     const wait = lost.sent[1] - lost.sent[0];
     expect(wait).toBeGreaterThanOrEqual(350);
     expect(wait).toBeLessThan(900);
+  });
+});
+
+/** CRC32c as RFC 9260 appendix B defines it, bit by bit: independent of werift's table-driven one. */
+function crc32cReference(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The checksum an SCTP packet must carry: over the whole packet with its checksum field zeroed. */
+function expectedChecksum(packet: Buffer): number {
+  const zeroed = Buffer.from(packet);
+  zeroed.writeUInt32LE(0, 8);
+  return crc32cReference(zeroed);
+}
+
+/** Every packet `sctp` hands to DTLS, as sent. */
+function capture(sctp: Sctp): Buffer[] {
+  const packets: Buffer[] = [];
+  const send = sctp.transport.send.bind(sctp.transport);
+  sctp.transport.send = (packet) => {
+    packets.push(Buffer.from(packet));
+    return send(packet);
+  };
+  return packets;
+}
+
+// werift patch 008: a packet is built in one buffer and its checksum computed in place, and a
+// received packet's checksum is checked without copying it; published werift copied each packet
+// three times on the way out and once on the way in.
+describe("werift's SCTP packets (patch 008)", () => {
+  it("(the test's own CRC32c gives the algorithm's check value)", () => {
+    expect(crc32cReference(Buffer.from("123456789"))).toBe(0xe3069283);
+  });
+
+  it("are checksummed as RFC 9260 asks and delivered intact, from one byte to many packets", async () => {
+    const { offerer, channel, received } = await pair();
+    const packets = capture(sctpOf(offerer));
+    const messages = [1, 3, 100, 1000, 1200, 5000, 16 * 1024].map((n, i) => String.fromCharCode(97 + i).repeat(n));
+    for (const m of messages) channel.send(m);
+    await waitFor("all messages", () => received.length === messages.length, 5000, 5);
+    expect(received).toEqual(messages);
+    expect(packets.filter((p) => p[12] === DATA).length).toBeGreaterThan(messages.length);
+    for (const p of packets) expect(p.readUInt32LE(8)).toBe(expectedChecksum(p));
+  });
+
+  it("refuse a packet whose bytes changed on the way, and take the intact one", async () => {
+    const { offerer, answerer, channel, received } = await pair();
+    await sleep(400);
+    const sender = sctpOf(offerer);
+    let held: Buffer | undefined;
+    const send = sender.transport.send.bind(sender.transport);
+    // The first data packet is held back, as if lost: the test delivers it itself.
+    sender.transport.send = (packet) => {
+      if (!held && packet[12] === DATA) {
+        held = Buffer.from(packet);
+        return Promise.resolve();
+      }
+      return send(packet);
+    };
+    channel.send("checked");
+    await waitFor("the data packet", () => held, 2000, 5);
+    const receiver = sctpOf(answerer);
+    const corrupt = Buffer.from(held!);
+    corrupt[corrupt.length - 5] ^= 0x01;
+    await expect(receiver.handleData(corrupt)).rejects.toThrow(/invalid checksum/);
+    await sleep(50);
+    expect(received).toEqual([]);
+    await receiver.handleData(held!);
+    await waitFor("the intact packet's message", () => received.length === 1, 1000, 5);
+    expect(received).toEqual(["checked"]);
+  });
+
+  it("are built and checked alike by the CommonJS build (require(\"werift\"))", () => {
+    const cjs = createRequire(import.meta.url)(join(ROOT, "node_modules/werift/lib/sctp/src/chunk.js")) as {
+      DataChunk: new () => { userData: Buffer; tsn: number };
+      serializePacket(sourcePort: number, destinationPort: number, tag: number, chunk: unknown): Buffer;
+      parsePacket(packet: Buffer): [number, number, number, Array<{ userData: Buffer }>];
+    };
+    for (const size of [0, 1, 5, 1188]) {
+      const chunk = new cjs.DataChunk();
+      chunk.userData = Buffer.alloc(size, 0x61);
+      chunk.tsn = 7;
+      const packet = cjs.serializePacket(5000, 5000, 0x1234abcd, chunk);
+      expect(packet.readUInt32LE(8)).toBe(expectedChecksum(packet));
+      expect(cjs.parsePacket(packet)[3][0].userData).toEqual(chunk.userData);
+      packet[4] ^= 0x80;
+      expect(() => cjs.parsePacket(packet)).toThrow(/invalid checksum/);
+    }
   });
 });
