@@ -100,6 +100,9 @@ export function joinsRatio(b: JoinsBaseline): number {
   return mean(b.currentMs) / mean(b.baselineMs);
 }
 
+/** This checkout's CPU per join, ms: the mean over the rounds. */
+export const meanJoinMs = (b: JoinsBaseline): number => mean(b.currentMs);
+
 /** Each round's ratio: how far one pair of runs can stray from the mean's. */
 export const roundRatios = (b: JoinsBaseline): number[] => b.currentMs.map((c, i) => c / b.baselineMs[i]);
 
@@ -109,8 +112,8 @@ export function joinsSection(r: JoinCostResult, keyExchange: KeyExchangeResult, 
 
 ${r.joins} werift viewers of telemetry (in another process; the simulated machine without its camera and
 microphone, so that media does not drown the joins) join one after another, each until its snapshot arrives; the gateway's CPU over the joins, less the steady cost of the viewers it holds
-(${r.steadyBeforePct.toFixed(1)} % of a core with one viewer, ${r.steadyAfterPct.toFixed(1)} % with ${r.joins + 1}), is shared among them:
-**${r.cpuMsPerJoin.toFixed(1)} ms of gateway CPU per join** (WHEP, ICE, the DTLS handshake, SCTP, the telemetry snapshot and history).
+(in the last round ${r.steadyBeforePct.toFixed(1)} % of a core with one viewer, ${r.steadyAfterPct.toFixed(1)} % with ${r.joins + 1}), is shared among them:
+**${meanJoinMs(b).toFixed(1)} ms of gateway CPU per join**, the mean of the rounds below (WHEP, ICE, the DTLS handshake, SCTP, the telemetry snapshot and history).
 
 Against the baseline, in turns in the same run: the gateway as it was when issue 19 was filed
 (\`${b.rev}\`) with werift as published (the patches in \`patches/\` undone in a copy), joined the same way.
