@@ -7,7 +7,7 @@ import { GatewayProcess } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { SignalGenerator } from "../test/helpers/signals.js";
-import { cpuTicks } from "./proc.js";
+import { asPercent, cpuTicks } from "./proc.js";
 
 export interface AudioCpuResult {
   microphones: number;
@@ -84,6 +84,6 @@ export async function audioCpu(microphones: number, seconds: number): Promise<Au
   const baseline = readers.reduce((sum, r, i) => sum + ticks(r.child.pid!) - b0[i], 0);
   await Promise.all(readers.map((r) => r.stop()));
   await base.stop();
-  const pct = (t: number) => (t / 100 / seconds / microphones) * 100;
+  const pct = (t: number) => asPercent(t, seconds) / microphones;
   return { microphones, seconds, analysisPerMic: pct(analysis), capturePerMic: pct(capture), baselinePerMic: pct(baseline) };
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { ADMIN_PASSWORD, GatewayProcess } from "../test/helpers/gateway.js";
 import { launchChromium, signIn } from "../test/helpers/browser.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
-import { cpuTicks, TICK } from "./proc.js";
+import { asPercent, cpuTicks } from "./proc.js";
 
 export interface ProcessCost {
   /** What the process is: the gateway, or which ffmpeg. */
@@ -58,7 +58,7 @@ async function treeCpu(gateway: number, seconds: number): Promise<ProcessCost[]>
       continue;
     }
     const part = partOf(pid, gateway);
-    parts.set(part, (parts.get(part) ?? 0) + ((after - before.get(pid)!) / TICK / seconds) * 100);
+    parts.set(part, (parts.get(part) ?? 0) + asPercent(after - before.get(pid)!, seconds));
   }
   return [...parts].map(([part, cpuPct]) => ({ part, cpuPct }));
 }

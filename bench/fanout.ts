@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
-import { cpuTicks, gatewayMetric, rssMb, TICK } from "./proc.js";
+import { asPercent, gatewayMetric, rssMb, ticksOver } from "./proc.js";
 import { slope } from "./stats.js";
 
 export interface FanoutRow {
@@ -41,12 +41,6 @@ export interface FanoutResult {
   unbatchedMessagesPerViewerSecond: number;
 }
 
-async function cpuPercent(pid: number, seconds: number): Promise<number> {
-  const before = cpuTicks(pid);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  return ((cpuTicks(pid) - before) / TICK / seconds) * 100;
-}
-
 const tsx = (script: string, args: string[]) => new Proc(process.execPath, ["--import", "tsx", join(ROOT, "bench", script), ...args], { cwd: ROOT });
 
 /** With `telemetryBatch` undefined, as configured by default. */
@@ -82,7 +76,7 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 90_000);
     await new Promise((r) => setTimeout(r, 2000));
     const sentBefore = await telemetrySent();
-    const cpu = await cpuPercent(pid, seconds);
+    const cpu = asPercent(await ticksOver(pid, seconds * 1000), seconds);
     telemetryRate = (await telemetrySent() - sentBefore) / n / seconds;
     const rss = rssMb(pid);
     if (trace.length === 0) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
-import { cpuTicks } from "./proc.js";
+import { asPercent, cpuTicks, TICK, ticksOver } from "./proc.js";
 import type { KeyExchangeResult } from "./keyExchange.js";
 import { profileClock, summarizeProfile, type ProfileResult } from "./profile.js";
 
@@ -17,14 +17,6 @@ export interface JoinCostResult {
   steadyAfterPct: number;
   /** Where the joins' CPU went (the gateway under --cpu-prof while viewers join), when asked for. */
   profile?: Pick<ProfileResult, "byPart" | "top">;
-}
-
-const TICK_MS = 10;
-
-async function ticksOver(pid: number, ms: number): Promise<number> {
-  const before = cpuTicks(pid);
-  await new Promise((r) => setTimeout(r, ms));
-  return cpuTicks(pid) - before;
 }
 
 /**
@@ -73,9 +65,9 @@ export async function joinCost(joins: number, { profile = false, cli }: { profil
     await gateway.stop();
     return {
       joins,
-      cpuMsPerJoin: ((joinTicks - steadyDuring) * TICK_MS) / joins,
-      steadyBeforePct: (before * TICK_MS * 100) / steadyMs,
-      steadyAfterPct: (after * TICK_MS * 100) / steadyMs,
+      cpuMsPerJoin: ((joinTicks - steadyDuring) * 1000) / TICK / joins,
+      steadyBeforePct: asPercent(before, steadyMs / 1000),
+      steadyAfterPct: asPercent(after, steadyMs / 1000),
       profile: profile ? summarizeProfile(dir, { from, to }) : undefined,
     };
   } finally {

@@ -5,7 +5,7 @@ import { launchChromium, signIn } from "../test/helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
-import { cpuTicks, rssMb } from "./proc.js";
+import { asPercent, rssMb, ticksOver } from "./proc.js";
 import { percentile } from "./stats.js";
 
 const PREFIX = "wachter/plant";
@@ -121,11 +121,7 @@ class FakeMachine {
   }
 }
 
-const cpuPercentOver = async (pid: number, ms: number) => {
-  const t0 = cpuTicks(pid);
-  await new Promise((r) => setTimeout(r, ms));
-  return ((cpuTicks(pid) - t0) / (ms / 10)) * 100;
-};
+const cpuPercentOver = async (pid: number, ms: number) => asPercent(await ticksOver(pid, ms), ms / 1000);
 
 /**
  * A plant-view gateway (no sensors, as a plant's screen) on a real Mosquitto with `machines`

@@ -10,6 +10,16 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** `ticks` of CPU over `seconds` of wall time, as % of one core. */
+export const asPercent = (ticks: number, seconds: number): number => (ticks / TICK / seconds) * 100;
+
+/** The CPU ticks `pid` uses over the next `ms`. */
+export async function ticksOver(pid: number, ms: number): Promise<number> {
+  const before = cpuTicks(pid);
+  await new Promise((r) => setTimeout(r, ms));
+  return cpuTicks(pid) - before;
+}
+
 export function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
   return Number(line.split(/\s+/)[1]) / 1024;

@@ -5,7 +5,7 @@ import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { PtyPair } from "../test/helpers/socat.js";
-import { cpuTicks, gatewayMetric, rssMb, TICK } from "./proc.js";
+import { asPercent, cpuTicks, gatewayMetric, rssMb } from "./proc.js";
 import { slope, summarize, type LatencyStats, type Matched } from "./stats.js";
 import { benchFields, openLatencyPage, ttyToPage } from "./telemetryLatency.js";
 
@@ -130,7 +130,7 @@ export async function soak(browser: Browser, minutes: number, viewers = 10, chur
       await new Promise((r) => setTimeout(r, 5000));
     }
     const latencyEnd = await ttyToPage(page, pair.board, window, 1, 50);
-    const cpuPercent = ((cpuTicks(pid) - ticks0) / TICK / ((Date.now() - t0) / 1000)) * 100;
+    const cpuPercent = asPercent(cpuTicks(pid) - ticks0, (Date.now() - t0) / 1000);
     const spans = [...crowd.stdout.matchAll(/^join-span ([\d.]+) ([\d.]+)$/gm)].map((m): [number, number] => [Number(m[1]), Number(m[2])]);
     const { during, between } = splitByJoins([latencyStart, latencyEnd], spans);
     crowd.child.stdin!.write("count\n");
