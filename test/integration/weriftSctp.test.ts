@@ -212,7 +212,7 @@ describe("werift's SCTP retransmission timer (patch 006)", () => {
   });
 });
 
-/** CRC32c as RFC 9260 appendix B defines it, bit by bit: independent of werift's table-driven one. */
+/** CRC32c as RFC 9260 defines it for SCTP, bit by bit: independent of werift's table-driven one. */
 function crc32cReference(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (const byte of bytes) {
