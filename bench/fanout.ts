@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { API_TOKEN, GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort, waitFor } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
-import { asPercent, gatewayMetric, rssMb, ticksOver } from "./proc.js";
+import { cpuPercentOver, gatewayMetric, rssMb } from "./proc.js";
 import { slope } from "./stats.js";
 
 export interface FanoutRow {
@@ -76,7 +76,7 @@ export async function fanout(counts: number[], seconds: number): Promise<FanoutR
     await waitFor(`${n} viewers receiving video`, () => (viewers.stdout.includes("ready") ? true : !viewers.running ? Promise.reject(new Error(viewers.stderr)) : undefined), 90_000);
     await new Promise((r) => setTimeout(r, 2000));
     const sentBefore = await telemetrySent();
-    const cpu = asPercent(await ticksOver(pid, seconds * 1000), seconds);
+    const cpu = await cpuPercentOver(pid, seconds * 1000);
     telemetryRate = (await telemetrySent() - sentBefore) / n / seconds;
     const rss = rssMb(pid);
     if (trace.length === 0) {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { GatewayProcess, ROOT, serviceNodeOptions } from "../test/helpers/gateway.js";
+import { GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { ViewerCrowd } from "../test/helpers/viewerCrowd.js";
 import { gatewayMetric, rssMb } from "./proc.js";
@@ -23,7 +23,8 @@ export interface MemoryRow {
 
 export interface MemoryRun {
   label: string;
-  nodeArgs: string[];
+  /** Run with the systemd unit's NODE_OPTIONS. */
+  deployed: boolean;
   heapLimitMb: number;
   rows: MemoryRow[];
   /** RSS the first viewer adds: werift's code and its first session's state come with it. */
@@ -39,10 +40,12 @@ export interface MemoryRun {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The demo machine (deploy/examples/simulated.yaml) with 0, 1, 5, 10 … werift viewers, memory sampled once per second at each count. */
-async function measure(label: string, nodeArgs: string[], counts: number[], settleS: number, samples: number): Promise<MemoryRun> {
+async function measure(deployed: boolean, counts: number[], settleS: number, samples: number): Promise<MemoryRun> {
   const demo = parse(readFileSync(join(ROOT, "deploy/examples/simulated.yaml"), "utf8")) as Record<string, unknown>;
   const port = await freePort();
-  const gateway = new GatewayProcess({ ...demo, http: { host: "0.0.0.0", port }, webrtc: { maxViewers: 100 } }, undefined, [], nodeArgs);
+  const gateway = new GatewayProcess({ ...demo, http: { host: "0.0.0.0", port }, webrtc: { maxViewers: 100 } });
+  if (deployed) gateway.asDeployed();
+  const label = gateway.env.NODE_OPTIONS ?? "default heap";
   await gateway.start();
   const base = `http://10.222.0.1:${port}`;
   const crowd = await ViewerCrowd.start(base);
@@ -72,7 +75,7 @@ async function measure(label: string, nodeArgs: string[], counts: number[], sett
     const rssAt = (n: number) => rows.find((r) => r.viewers === n)?.rssMb ?? Number.NaN;
     return {
       label,
-      nodeArgs,
+      deployed,
       heapLimitMb,
       rows,
       firstViewerRssMb: rssAt(1) - rssAt(0),
@@ -89,8 +92,7 @@ async function measure(label: string, nodeArgs: string[], counts: number[], sett
 
 /** Node's default heap, then the heap a 1 GB Pi is given (deploy/wachter.service's NODE_OPTIONS). */
 export async function memory(counts: number[], settleS: number, samples: number): Promise<MemoryRun[]> {
-  const pi = serviceNodeOptions();
-  return [await measure("default heap", [], counts, settleS, samples), await measure(pi, pi.split(/\s+/), counts, settleS, samples)];
+  return [await measure(false, counts, settleS, samples), await measure(true, counts, settleS, samples)];
 }
 
 export function memorySection(runs: MemoryRun[]): string {
@@ -98,7 +100,7 @@ export function memorySection(runs: MemoryRun[]): string {
   const cell = (run: MemoryRun, n: number, field: (r: MemoryRow) => number, digits = 0) => field(run.rows.find((r) => r.viewers === n)!).toFixed(digits);
   const line = (run: MemoryRun, what: string, field: (r: MemoryRow) => number, perViewer: number, digits = 0) =>
     `| ${run.label} | ${what} | ${counts.map((n) => cell(run, n, field, digits)).join(" | ")} | **${perViewer.toFixed(2)}** |`;
-  const small = runs.find((r) => r.nodeArgs.length > 0) ?? runs[0];
+  const small = runs.find((r) => r.deployed) ?? runs[0];
   const atMost = Math.max(...counts);
   const last = small.rows.find((r) => r.viewers === atMost)!;
   const idle = small.rows.find((r) => r.viewers === counts[0])!;

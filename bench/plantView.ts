@@ -5,7 +5,7 @@ import { launchChromium, signIn } from "../test/helpers/browser.js";
 import { ADMIN_PASSWORD, API_TOKEN, GatewayProcess } from "../test/helpers/gateway.js";
 import { Mosquitto } from "../test/helpers/mosquitto.js";
 import { freePort } from "../test/helpers/ports.js";
-import { asPercent, rssMb, ticksOver } from "./proc.js";
+import { cpuPercentOver, rssMb } from "./proc.js";
 import { percentile } from "./stats.js";
 
 const PREFIX = "wachter/plant";
@@ -120,8 +120,6 @@ class FakeMachine {
     return this.client.endAsync();
   }
 }
-
-const cpuPercentOver = async (pid: number, ms: number) => asPercent(await ticksOver(pid, ms), ms / 1000);
 
 /**
  * A plant-view gateway (no sensors, as a plant's screen) on a real Mosquitto with `machines`

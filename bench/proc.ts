@@ -20,6 +20,9 @@ export async function ticksOver(pid: number, ms: number): Promise<number> {
   return cpuTicks(pid) - before;
 }
 
+/** The CPU `pid` uses over the next `ms`, as % of one core. */
+export const cpuPercentOver = async (pid: number, ms: number): Promise<number> => asPercent(await ticksOver(pid, ms), ms / 1000);
+
 export function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
   return Number(line.split(/\s+/)[1]) / 1024;

@@ -6,7 +6,7 @@ import { API_TOKEN, GatewayProcess } from "../test/helpers/gateway.js";
 import { NetNs } from "../test/helpers/netns.js";
 import { PtyPair } from "../test/helpers/socat.js";
 import { drive, sampleValue } from "./pacing.js";
-import { cpuTicks, rssMb } from "./proc.js";
+import { asPercent, cpuTicks, rssMb } from "./proc.js";
 import { matchLatencies, summarize, type LatencyStats, type Matched } from "./stats.js";
 import { benchFields } from "./telemetryLatency.js";
 
@@ -159,7 +159,7 @@ export async function slowViewer(fastViewers = 4, seconds = 20, rounds = 2, chan
         closeSync(fd);
         const sent = new Map([...driven].map(([seq, t]) => [base + seq, t]));
         const phase = throttled ? "with" : "without";
-        cpu[phase].push((cpuTicks(pid) - ticks) / (seconds + 1));
+        cpu[phase].push(asPercent(cpuTicks(pid) - ticks, seconds + 1));
         rss[phase] = Math.max(rss[phase], rssMb(pid));
         const arrivals = (p: Page) => p.evaluate(() => (window as unknown as { arrivals: Array<[number, number]> }).arrivals);
         for (const p of fast) runs[phase].push(matchLatencies(sent, await arrivals(p)));
