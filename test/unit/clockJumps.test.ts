@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { RateLimitedWarn } from "../../common/rateLimitedLog.js";
 import { AlertEngine, type AlertRecord, type AlertStore } from "../../gateway/alerts/engine.js";
 import { alertsSchema } from "../../gateway/alerts/schema.js";
 import { Credentials } from "../../gateway/auth/sessions.js";
-import { ClockWatch } from "../../gateway/clockStatus.js";
+import { ClockWatch, TIMEDATECTL_EVERY_MS } from "../../gateway/clockStatus.js";
 import { LoginThrottle } from "../../gateway/auth/throttle.js";
 import { Hub, type HubEvent } from "../../gateway/hub/hub.js";
 import { Ring } from "../../gateway/hub/ring.js";
@@ -275,5 +275,60 @@ describe("clock jumps", () => {
     expect(watch.status().jumps).toBe(1);
     expect(jumps).toEqual([13 * HOUR]);
     expect(warnings).toEqual(["the gateway's clock is not synchronised: times may be wrong until NTP is reached", "the gateway's wall clock jumped forward by 13 h 0 min"]);
+  });
+
+  /** A `timedatectl` that answers what its directory's `answer` file says and notes each call in `calls`. */
+  function fakeTimedatectl(answer: string): { path: string; calls: () => string[] } {
+    const dir = mkdtempSync(join(tmpdir(), "wachter-timedatectl-"));
+    const path = join(dir, "timedatectl");
+    writeFileSync(path, '#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\ncat "$(dirname "$0")/answer"\n');
+    chmodSync(path, 0o755);
+    writeFileSync(join(dir, "answer"), answer);
+    const callsFile = join(dir, "calls");
+    return { path, calls: () => (existsSync(callsFile) ? readFileSync(callsFile, "utf8").trim().split("\n") : []) };
+  }
+
+  it("while timesyncd runs (its directory exists), its file alone decides and timedatectl is not run", async () => {
+    const syncFile = join(mkdtempSync(join(tmpdir(), "wachter-clock-")), "synchronized");
+    const fake = fakeTimedatectl("yes\n");
+    const watch = new ClockWatch(quiet, { syncFile, timedatectl: fake.path, clock: new TestClock() });
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: false, via: "timesyncd" });
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it("without timesyncd, timedatectl decides, asked at most once a minute: running it forks the gateway", async () => {
+    const syncFile = join(tmpdir(), "wachter-no-timesyncd", "synchronized");
+    const fake = fakeTimedatectl("no\n");
+    const clock = new TestClock();
+    const watch = new ClockWatch(quiet, { syncFile, timedatectl: fake.path, clock });
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: false, via: "timedatectl" });
+    expect(fake.calls()).toEqual(["show -p NTPSynchronized --value"]);
+    writeFileSync(join(fake.path, "..", "answer"), "yes\n");
+    clock.advance(TIMEDATECTL_EVERY_MS - 1000);
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: false, via: "timedatectl" });
+    expect(fake.calls()).toHaveLength(1);
+    clock.advance(1000);
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: true, via: "timedatectl" });
+    expect(fake.calls()).toHaveLength(2);
+  });
+
+  it("a timedatectl that is not installed is not looked for again", async () => {
+    const syncFile = join(tmpdir(), "wachter-no-timesyncd", "synchronized");
+    const fake = fakeTimedatectl("yes\n");
+    const later = join(fake.path, "..", "later");
+    const clock = new TestClock();
+    const watch = new ClockWatch(quiet, { syncFile, timedatectl: later, clock });
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: null, via: "none" });
+    writeFileSync(later, readFileSync(fake.path));
+    chmodSync(later, 0o755);
+    clock.advance(10 * TIMEDATECTL_EVERY_MS);
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: null, via: "none" });
+    expect(fake.calls()).toEqual([]);
   });
 });
