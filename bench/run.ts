@@ -110,12 +110,12 @@ function printBacktests(cases: BacktestCase[]): void {
 if (values.only === "fieldbus") {
   const f = await fieldbus(values.smoke ? 1000 : values.quick ? 10_000 : 50_000, values.smoke ? 200 : values.quick ? 2000 : 10_000);
   printFieldbus(f);
-  if (!values["no-report"]) updateSection("fieldbus", fieldbusSection(f));
+  if (!values["no-report"]) updateSection("fieldbus", fieldbusSection(f), { runsGateway: false });
   process.exit(0);
 } else if (values.only === "backtest") {
   const cases = await backtests();
   printBacktests(cases);
-  if (!values["no-report"]) updateSection("backtest", backtestSection(cases));
+  if (!values["no-report"]) updateSection("backtest", backtestSection(cases), { runsGateway: false });
   process.exit(0);
 } else if (values.only === "dashboard") {
   const runs = await dashboards(values.smoke ? 10 : values.quick ? 30 : 120);
