@@ -125,7 +125,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   const dbFile = join(resolve(config.dataDir), "wachter.db");
   const db = openDatabase(dbFile);
   const history = new HistoryStore(db, config.history, moduleLog("history"), storage);
-  // WACHTER_CLOCK_SYNC_FILE is for tests: they cannot create systemd-timesyncd's file.
+  // WACHTER_CLOCK_SYNC_FILE is for tests: they cannot create systemd-timesyncd's file (its directory must exist, as timesyncd's does while it runs).
   const clock = new ClockWatch(moduleLog("clock"), { syncFile: env.WACHTER_CLOCK_SYNC_FILE, onJump: (jump) => history.recordClockJump(jump) });
   const alertStore = new SqliteAlertStore(db, storage);
   // The engine runs the file's rules and the dashboard's; each change to the latter applies at once.

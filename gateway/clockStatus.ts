@@ -12,8 +12,7 @@ import type { ClockStatusMsg } from "./protocol/status.js";
 export const TIMESYNC_FILE = "/run/systemd/timesync/synchronized";
 
 /**
- * `timedatectl` is a child process, and spawning one forks the gateway: its event loop stands still
- * meanwhile (5–8 ms on the benchmark machine at 150 MB RSS, a late reading for each viewer). Only a
+ * Spawning `timedatectl` forks the gateway, which stalls its event loop for milliseconds. Only a
  * system without timesyncd (chrony, ntpd) needs it, and there it is asked at most this often.
  */
 export const TIMEDATECTL_EVERY_MS = 60_000;
@@ -21,8 +20,8 @@ export const TIMEDATECTL_EVERY_MS = 60_000;
 export interface ClockWatchOptions {
   /** systemd-timesyncd's file (tests point it elsewhere); without its directory, `timedatectl` decides. */
   syncFile?: string;
-  /** The `timedatectl` to run (tests give a script); it also knows chrony's and ntpd's verdict through the kernel. */
-  timedatectl?: string;
+  /** The `timedatectl` command to run (tests give a script); it also knows chrony's and ntpd's verdict through the kernel. */
+  timedatectlCommand?: string;
   checkEveryMs?: number;
   clock?: Clock;
   onJump?: (jump: ClockJump) => void;
@@ -38,8 +37,9 @@ export class ClockWatch {
   private lastJump: ClockJump | null = null;
   jumps = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** When `timedatectl` was last asked (monotonic ms), and whether it is not installed at all. */
+  /** When `timedatectl` was last asked (monotonic ms), its answer then, and whether it is not installed at all. */
   private timedatectlAskedAt = -Infinity;
+  private timedatectlAnswer: [boolean | null, ClockStatusMsg["via"]] = [null, "none"];
   private timedatectlMissing = false;
   private readonly detector: JumpDetector;
   private readonly clock: Clock;
@@ -96,11 +96,12 @@ export class ClockWatch {
     const file = this.options.syncFile ?? TIMESYNC_FILE;
     if (await exists(file)) return [true, "timesyncd"];
     if (await exists(dirname(file))) return [false, "timesyncd"];
-    if (this.timedatectlMissing || this.clock.mono() - this.timedatectlAskedAt < TIMEDATECTL_EVERY_MS) return [this.synchronized, this.via];
+    if (this.timedatectlMissing || this.clock.mono() - this.timedatectlAskedAt < TIMEDATECTL_EVERY_MS) return this.timedatectlAnswer;
     this.timedatectlAskedAt = this.clock.mono();
-    const answer = await timedatectl(this.options.timedatectl ?? "timedatectl");
+    const answer = await timedatectl(this.options.timedatectlCommand ?? "timedatectl");
     if (answer === "missing") this.timedatectlMissing = true;
-    return typeof answer === "boolean" ? [answer, "timedatectl"] : [null, "none"];
+    this.timedatectlAnswer = typeof answer === "boolean" ? [answer, "timedatectl"] : [null, "none"];
+    return this.timedatectlAnswer;
   }
 }
 
@@ -110,7 +111,7 @@ const exists = (path: string) =>
     () => false,
   );
 
-/** `timedatectl show -p NTPSynchronized --value`: "yes" or "no"; undefined without systemd, "missing" if not installed. */
+/** `timedatectl show -p NTPSynchronized --value`: "yes" or "no"; "missing" if not installed, undefined on any other failure (no systemd, a timeout). */
 function timedatectl(command: string): Promise<boolean | undefined | "missing"> {
   return new Promise((resolve) => {
     execFile(command, ["show", "-p", "NTPSynchronized", "--value"], { timeout: 2000 }, (err, stdout) => {

@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JumpDetector, type Clock } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
@@ -277,51 +277,75 @@ describe("clock jumps", () => {
     expect(warnings).toEqual(["the gateway's clock is not synchronised: times may be wrong until NTP is reached", "the gateway's wall clock jumped forward by 13 h 0 min"]);
   });
 
-  /** A `timedatectl` that answers what its directory's `answer` file says and notes each call in `calls`. */
-  function fakeTimedatectl(answer: string): { path: string; calls: () => string[] } {
+  /** A `timedatectl` that answers what its directory's `answer` file says (exiting 1 on "fail") and notes each call in `calls`. */
+  function fakeTimedatectl(answer: string): { path: string; answer: (a: string) => void; calls: () => string[] } {
     const dir = mkdtempSync(join(tmpdir(), "wachter-timedatectl-"));
     const path = join(dir, "timedatectl");
-    writeFileSync(path, '#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\ncat "$(dirname "$0")/answer"\n');
+    writeFileSync(path, '#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\nanswer=$(cat "$(dirname "$0")/answer")\n[ "$answer" = fail ] && exit 1\necho "$answer"\n');
     chmodSync(path, 0o755);
-    writeFileSync(join(dir, "answer"), answer);
+    const say = (a: string) => writeFileSync(join(dir, "answer"), a);
+    say(answer);
     const callsFile = join(dir, "calls");
-    return { path, calls: () => (existsSync(callsFile) ? readFileSync(callsFile, "utf8").trim().split("\n") : []) };
+    return { path, answer: say, calls: () => (existsSync(callsFile) ? readFileSync(callsFile, "utf8").trim().split("\n") : []) };
   }
+
+  /** Where timesyncd's file would be if its runtime directory existed (it does not: timesyncd is not running). */
+  const withoutTimesyncd = () => join(mkdtempSync(join(tmpdir(), "wachter-clock-")), "timesync", "synchronized");
 
   it("while timesyncd runs (its directory exists), its file alone decides and timedatectl is not run", async () => {
     const syncFile = join(mkdtempSync(join(tmpdir(), "wachter-clock-")), "synchronized");
-    const fake = fakeTimedatectl("yes\n");
-    const watch = new ClockWatch(quiet, { syncFile, timedatectl: fake.path, clock: new TestClock() });
+    const fake = fakeTimedatectl("yes");
+    const watch = new ClockWatch(quiet, { syncFile, timedatectlCommand: fake.path, clock: new TestClock() });
     await watch.refresh();
     expect(watch.status()).toMatchObject({ synchronized: false, via: "timesyncd" });
     expect(fake.calls()).toEqual([]);
   });
 
-  it("without timesyncd, timedatectl decides, asked at most once a minute: running it forks the gateway", async () => {
-    const syncFile = join(tmpdir(), "wachter-no-timesyncd", "synchronized");
-    const fake = fakeTimedatectl("no\n");
+  it("without timesyncd, timedatectl decides, asked at most once a minute, also after it failed", async () => {
+    const fake = fakeTimedatectl("no");
     const clock = new TestClock();
-    const watch = new ClockWatch(quiet, { syncFile, timedatectl: fake.path, clock });
+    const watch = new ClockWatch(quiet, { syncFile: withoutTimesyncd(), timedatectlCommand: fake.path, clock });
     await watch.refresh();
     expect(watch.status()).toMatchObject({ synchronized: false, via: "timedatectl" });
     expect(fake.calls()).toEqual(["show -p NTPSynchronized --value"]);
-    writeFileSync(join(fake.path, "..", "answer"), "yes\n");
+    fake.answer("fail");
     clock.advance(TIMEDATECTL_EVERY_MS - 1000);
     await watch.refresh();
     expect(watch.status()).toMatchObject({ synchronized: false, via: "timedatectl" });
     expect(fake.calls()).toHaveLength(1);
     clock.advance(1000);
     await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: null, via: "none" });
+    fake.answer("yes");
+    clock.advance(TIMEDATECTL_EVERY_MS);
+    await watch.refresh();
     expect(watch.status()).toMatchObject({ synchronized: true, via: "timedatectl" });
-    expect(fake.calls()).toHaveLength(2);
+    expect(fake.calls()).toHaveLength(3);
+  });
+
+  it("once timesyncd stops, what timedatectl said last decides, not timesyncd's last word", async () => {
+    const syncFile = withoutTimesyncd();
+    const fake = fakeTimedatectl("no");
+    const clock = new TestClock();
+    const watch = new ClockWatch(quiet, { syncFile, timedatectlCommand: fake.path, clock });
+    await watch.refresh();
+    mkdirSync(dirname(syncFile));
+    writeFileSync(syncFile, "");
+    clock.advance(10_000);
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: true, via: "timesyncd" });
+    rmSync(dirname(syncFile), { recursive: true });
+    clock.advance(10_000);
+    await watch.refresh();
+    expect(watch.status()).toMatchObject({ synchronized: false, via: "timedatectl" });
+    expect(fake.calls()).toHaveLength(1);
   });
 
   it("a timedatectl that is not installed is not looked for again", async () => {
-    const syncFile = join(tmpdir(), "wachter-no-timesyncd", "synchronized");
-    const fake = fakeTimedatectl("yes\n");
+    const fake = fakeTimedatectl("yes");
     const later = join(fake.path, "..", "later");
     const clock = new TestClock();
-    const watch = new ClockWatch(quiet, { syncFile, timedatectl: later, clock });
+    const watch = new ClockWatch(quiet, { syncFile: withoutTimesyncd(), timedatectlCommand: later, clock });
     await watch.refresh();
     expect(watch.status()).toMatchObject({ synchronized: null, via: "none" });
     writeFileSync(later, readFileSync(fake.path));
