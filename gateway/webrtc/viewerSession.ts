@@ -122,6 +122,8 @@ export class ViewerSession {
   private closeListeners: Array<() => void> = [];
   private offeredData = false;
   private readonly labels = new Set<string>();
+  /** Channels the gateway opened itself (GATEWAY_OPENED), by label, until the viewer's own supersede them. */
+  private readonly gatewayOpened = new Map<string, RTCDataChannel>();
   private channels = 0;
   /** Remote candidates of the current ICE generation, as "transport address port", to drop repeats. */
   private readonly remoteCandidates = new Set<string>();
@@ -141,7 +143,10 @@ export class ViewerSession {
     private readonly log: Logger,
   ) {
     this.pc = new RTCPeerConnection(peerConfig(settings, iceServers));
-    this.pc.onDataChannel.subscribe((dc) => this.attachChannel(dc));
+    this.pc.onDataChannel.subscribe((dc) => {
+      this.supersedeGatewayOpened(dc.label);
+      this.attachChannel(dc);
+    });
     this.pc.connectionStateChange.subscribe((state) => this.onState(state));
     this.timer = setTimeout(() => void this.close("did not connect in time"), settings.connectTimeoutMs);
   }
@@ -329,7 +334,24 @@ export class ViewerSession {
   private openGatewayChannels(): void {
     this.timer = undefined;
     if (this.closed || !this.offeredData || this.labels.has("telemetry")) return;
-    for (const label of GATEWAY_OPENED) this.attachChannel(this.pc.createDataChannel(label));
+    for (const label of GATEWAY_OPENED) {
+      const dc = this.pc.createDataChannel(label);
+      this.gatewayOpened.set(label, dc);
+      this.attachChannel(dc);
+    }
+  }
+
+  /**
+   * On a lossy link a browser's own channels can arrive after the gateway opened its own: the
+   * viewer listens on its own, so the gateway's copy would only double what the link carries.
+   */
+  private supersedeGatewayOpened(label: string): void {
+    const own = this.gatewayOpened.get(label);
+    if (!own) return;
+    this.gatewayOpened.delete(label);
+    this.channels--;
+    this.log.debug({ session: this.id, label }, "the viewer's own channel replaces the one the gateway opened");
+    own.close();
   }
 
   private attachChannel(dc: RTCDataChannel): void {
