@@ -146,8 +146,10 @@ ${r.records.map((x, i) => `| ${i + 1} | ${x.files} | ${(x.bytes / 1e6).toFixed(2
 | otherwise (${r.latency.outside.samples} samples) | p50 ${f1(r.latency.outside.p50)}, p99 ${f1(r.latency.outside.p99)}, max ${f1(r.latency.outside.max)} | p50 ${f1(r.lagMs.outside.p50)}, p99 ${f1(r.lagMs.outside.p99)}, max ${f1(r.lagMs.outside.max)} |
 
 - Assembly: ${Math.min(...ms)}–${Math.max(...ms)} ms per record, with the event loop free between its steps: each
-  channel's history, each picture and clip, every 256 KiB of the UnixFS import, each block written.
-  "Building the files" is the time from the first picture to the last file, turns of the loop included.
+  channel's history, each clip, every 256 KiB of the UnixFS import, each block written. The still
+  and the spectrogram are drawn on a worker thread that starts with a record's first picture and
+  ends 30 s after its last (here the records came 20 s apart, so its start-up is in the first
+  record's "building the files": the time from the first picture to the last file).
 - The event-loop delay comes from prom-client's histogram with its 10 ms resolution: about 10.8 ms is
   its floor, not a delay.
 - Gateway RSS ${r.rssMb.before.toFixed(0)} MB when the board started, at most ${r.rssMb.peak.toFixed(0)} MB over the run (pre-roll

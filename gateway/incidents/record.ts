@@ -5,8 +5,9 @@ import type { Rule } from "../alerts/schema.js";
 import type { SeriesPoint } from "../history/historyStore.js";
 import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentSpectrum } from "../protocol/incident.js";
 import { decodeThermal, type WireFrame } from "../protocol/thermal.js";
-import { spectrogramImage, stillRange, thermalStill } from "./images.js";
+import { stillRange } from "./images.js";
 import { oggOpus } from "./oggOpus.js";
+import { drawHere, type DrawPicture, type PictureJob } from "./pictures.js";
 
 export interface Window {
   from: number;
@@ -76,11 +77,20 @@ function frameAt(frames: Array<{ ts: number; bytes: Uint8Array }>, at: number): 
 /**
  * The files of a record and its manifest. Over `maxBytes`, what tells least about the moment
  * goes first: frames farthest from it, then spectra, spectrograms, sound clips, the other
- * channels' telemetry and the stills; the manifest says what was left out.
+ * channels' telemetry and the stills; the manifest says what was left out. `draw` makes the
+ * pictures (the gateway's on a worker thread); one it fails to make is left out and named.
  */
-export async function buildRecord(inputs: IncidentInputs): Promise<{ files: IncidentFile[]; manifest: IncidentManifest }> {
+export async function buildRecord(inputs: IncidentInputs, draw: DrawPicture = drawHere): Promise<{ files: IncidentFile[]; manifest: IncidentManifest }> {
   const { alert, firingAt } = inputs;
   const omitted: string[] = [];
+  const picture = async (path: string, what: string, job: PictureJob): Promise<IncidentFile | undefined> => {
+    try {
+      return { path, content: await draw(job) };
+    } catch (err) {
+      omitted.push(`${what} (${(err as Error).message})`);
+      return undefined;
+    }
+  };
   const alertFile: IncidentFile = { path: "alert.json", content: json({ alert, rule: inputs.rule, events: inputs.events }) };
   const telemetry = inputs.telemetry.channels.map((c) => ({ c, file: { path: `telemetry/${safeName(c.info.id)}.csv`, content: c.csv } }));
   // Each clip and picture on a turn of the event loop of its own: the live stream goes on between them.
@@ -92,14 +102,15 @@ export async function buildRecord(inputs: IncidentInputs): Promise<{ files: Inci
       m,
       clip: clip ? { path: `sound/${safeName(m.info.id)}.opus`, content: clip } : undefined,
       spectrum: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrum.json`, content: spectrumJson(m.spectrum) } : undefined,
-      spectrogram: m.spectrum.length ? { path: `sound/${safeName(m.info.id)}.spectrogram.png`, content: spectrogramImage(m.spectrum, firingAt) } : undefined,
+      spectrogram: m.spectrum.length ? await picture(`sound/${safeName(m.info.id)}.spectrogram.png`, `spectrogram of ${m.info.id}`, { kind: "spectrogram", columns: m.spectrum, firingAt }) : undefined,
     });
   }
   const stills: Array<{ camera: string; frame?: undefined; seq?: undefined; file?: undefined } | { camera: string; frame: WireFrame; seq: number; file: IncidentFile }> = [];
   for (const { info, frames: list } of inputs.cameras.list) {
     await nextTurn();
     const at = frameAt(list, firingAt);
-    stills.push(at ? { camera: info.id, frame: at.frame, seq: list[at.index].seq, file: { path: `stills/${safeName(info.id)}.png`, content: thermalStill(at.frame, info.rois) } } : { camera: info.id });
+    const file = at && (await picture(`stills/${safeName(info.id)}.png`, `still of ${info.id}`, { kind: "still", frame: at.frame, regions: info.rois }));
+    stills.push(at && file ? { camera: info.id, frame: at.frame, seq: list[at.index].seq, file } : { camera: info.id });
   }
   await nextTurn();
   const frames = inputs.cameras.list.flatMap(({ info, frames: list }) =>

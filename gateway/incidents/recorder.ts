@@ -10,6 +10,7 @@ import { encodeThermal } from "../protocol/thermal.js";
 import { ContentStore, importFiles } from "./contentStore.js";
 import type { IncidentRow } from "../protocol/incident.js";
 import type { IncidentStore } from "./incidentStore.js";
+import { PictureWorker } from "./pictures.js";
 import { buildRecord, nextVersion, telemetryCsv, type IncidentInputs, type Window } from "./record.js";
 import type { IncidentsConfig } from "./schema.js";
 import { TimedRing } from "./timedRing.js";
@@ -74,6 +75,7 @@ export class IncidentRecorder {
   private writing: Promise<void> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly detach: Array<() => void> = [];
+  private readonly pictures = new PictureWorker();
 
   constructor(
     private readonly config: IncidentsConfig,
@@ -125,6 +127,7 @@ export class IncidentRecorder {
     }
     this.following.clear();
     await this.writing;
+    this.pictures.close();
     await this.deps.content.close();
   }
 
@@ -241,7 +244,7 @@ export class IncidentRecorder {
         cameras: { window: r.windows.frames, interval: config.frames.interval, list: r.cameras ?? [] },
         microphones: { window: r.windows.sound, list: r.microphones ?? [] },
         maxBytes: config.maxBytes,
-      });
+      }, this.pictures.draw);
       const buildMs = performance.now() - built;
       r.cameras = r.microphones = undefined;
       await nextTurn();

@@ -97,6 +97,17 @@ describe("incident records", () => {
     expect((manifest as { omitted: string[] }).omitted).toEqual(["4 of 11 frames farthest from the moment the alert fired (size cap)"]);
   });
 
+  it("leaves out a picture that cannot be drawn, names it, and keeps the rest", async () => {
+    const whole = await buildRecord(inputs());
+    const { files, manifest } = await buildRecord(inputs(), async (job) => {
+      if (job.kind === "spectrogram") throw new Error("the picture worker exited (code 1)");
+      throw new Error(`unexpected ${job.kind}`);
+    });
+    expect(manifest.omitted).toEqual(["spectrogram of mic (the picture worker exited (code 1))"]);
+    expect(manifest.microphones.list[0].spectrogram).toBeNull();
+    expect(files.map((f) => f.path)).toEqual(whole.files.map((f) => f.path).filter((p) => p !== "sound/mic.spectrogram.png"));
+  });
+
   it("names files so that no id can climb out of its folder", () => {
     expect(safeName("mic.spindle:left")).toBe("mic.spindle%3Aleft");
     expect(safeName("..")).toBe("%2E.");
