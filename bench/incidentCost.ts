@@ -149,7 +149,7 @@ ${r.records.map((x, i) => `| ${i + 1} | ${x.files} | ${(x.bytes / 1e6).toFixed(2
   channel's history, each clip, every 256 KiB of the UnixFS import, each block written. The still
   and the spectrogram are drawn on a worker thread that starts with a record's first picture and
   ends 30 s after its last (here the records came 20 s apart, so its start-up is in the first
-  record's "building the files": the time from the first picture to the last file).
+  record's "building the files": the clips, the pictures, the frames' files and the manifest).
 - The event-loop delay comes from prom-client's histogram with its 10 ms resolution: about 10.8 ms is
   its floor, not a delay.
 - Gateway RSS ${r.rssMb.before.toFixed(0)} MB when the board started, at most ${r.rssMb.peak.toFixed(0)} MB over the run (pre-roll

@@ -78,16 +78,17 @@ function frameAt(frames: Array<{ ts: number; bytes: Uint8Array }>, at: number): 
  * The files of a record and its manifest. Over `maxBytes`, what tells least about the moment
  * goes first: frames farthest from it, then spectra, spectrograms, sound clips, the other
  * channels' telemetry and the stills; the manifest says what was left out. `draw` makes the
- * pictures (the gateway's on a worker thread); one it fails to make is left out and named.
+ * pictures (the gateway's on a worker thread); one it fails to make is left out, and named so.
  */
 export async function buildRecord(inputs: IncidentInputs, draw: DrawPicture = drawHere): Promise<{ files: IncidentFile[]; manifest: IncidentManifest }> {
   const { alert, firingAt } = inputs;
   const omitted: string[] = [];
+  // The reason is the same whatever went wrong: it is part of the record, and so of its CID.
   const picture = async (path: string, what: string, job: PictureJob): Promise<IncidentFile | undefined> => {
     try {
       return { path, content: await draw(job) };
-    } catch (err) {
-      omitted.push(`${what} (${(err as Error).message})`);
+    } catch {
+      omitted.push(`${what} (could not be drawn)`);
       return undefined;
     }
   };

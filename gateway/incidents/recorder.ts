@@ -10,7 +10,7 @@ import { encodeThermal } from "../protocol/thermal.js";
 import { ContentStore, importFiles } from "./contentStore.js";
 import type { IncidentRow } from "../protocol/incident.js";
 import type { IncidentStore } from "./incidentStore.js";
-import { PictureWorker } from "./pictures.js";
+import { pictureWorker, type DrawPicture } from "./pictures.js";
 import { buildRecord, nextVersion, telemetryCsv, type IncidentInputs, type Window } from "./record.js";
 import type { IncidentsConfig } from "./schema.js";
 import { TimedRing } from "./timedRing.js";
@@ -75,7 +75,15 @@ export class IncidentRecorder {
   private writing: Promise<void> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly detach: Array<() => void> = [];
-  private readonly pictures = new PictureWorker();
+  private readonly pictures = pictureWorker();
+  private readonly draw: DrawPicture = async (job) => {
+    try {
+      return await (this.deps.draw ?? ((j) => this.pictures.run(j)))(job);
+    } catch (err) {
+      this.deps.log.warn({ picture: job.kind, err: (err as Error).message }, "an incident picture could not be drawn: the record goes without it");
+      throw err;
+    }
+  };
 
   constructor(
     private readonly config: IncidentsConfig,
@@ -88,6 +96,8 @@ export class IncidentRecorder {
       content: ContentStore;
       gateway: { name: string; version: string };
       log: Logger;
+      /** Where the pictures are drawn: by default on a worker thread of the recorder's. */
+      draw?: DrawPicture;
     },
     private readonly now: () => number = Date.now,
   ) {}
@@ -218,11 +228,11 @@ export class IncidentRecorder {
       const source = deps.hub.channelStates().find((c) => c.info.id === r.alert.channel)?.info.source;
       const related = deps.hub.channelStates().filter((c) => c.info.id === r.alert.channel || (source !== undefined && c.info.source === source));
       const channels: IncidentInputs["telemetry"]["channels"] = [];
-      // The longest stretches the event loop is held: one channel's history, then building the files.
+      // The slowest channel's history (read on the history's worker thread), then building the files.
       let historyMs = 0;
       for (const c of related) {
         const t = performance.now();
-        const points = deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step);
+        const points = await deps.history.query(c.info.id, telemetry.from, telemetry.to, config.telemetry.step);
         channels.push({ info: c.info, points: points.length, csv: telemetryCsv(points) });
         historyMs = Math.max(historyMs, performance.now() - t);
         await nextTurn();
@@ -244,7 +254,7 @@ export class IncidentRecorder {
         cameras: { window: r.windows.frames, interval: config.frames.interval, list: r.cameras ?? [] },
         microphones: { window: r.windows.sound, list: r.microphones ?? [] },
         maxBytes: config.maxBytes,
-      }, this.pictures.draw);
+      }, this.draw);
       const buildMs = performance.now() - built;
       r.cameras = r.microphones = undefined;
       await nextTurn();

@@ -17,6 +17,7 @@ import { openDatabase } from "../../gateway/storage/db.js";
 import { StorageHealth } from "../../gateway/storage/health.js";
 import { quietLog } from "../helpers/sinkRecorder.js";
 import { waitFor } from "../helpers/ports.js";
+import { drawHere } from "../../gateway/incidents/pictures.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -34,7 +35,7 @@ async function running(incidents: object) {
   const alerts = new AlertEngine(alertsSchema.parse({ rules: [{ id: "hot", channels: ["bearing"], severity: "critical", when: { above: 80 } }] }), alertStore, quietLog);
   const store = new IncidentStore(db);
   const content = new ContentStore(join(dir, "blocks"));
-  const recorder = new IncidentRecorder(incidentsSchema.parse(incidents), { hub, alerts, alertStore, history, store, content, gateway: { name: "t", version: "0" }, log: quietLog });
+  const recorder = new IncidentRecorder(incidentsSchema.parse(incidents), { hub, alerts, alertStore, history, store, content, gateway: { name: "t", version: "0" }, log: quietLog, draw: drawHere });
   hub.subscribe((e) => history.onHubEvent(e));
   hub.subscribe((e) => alerts.onHubEvent(e));
   await recorder.start();
@@ -65,6 +66,7 @@ describe("incident recorder", () => {
       expect(got, JSON.stringify(frames)).toBeGreaterThanOrEqual(expected[0]);
       expect(got, JSON.stringify(frames)).toBeLessThanOrEqual(expected[1]);
       expect(manifest.microphones.list).toEqual([]);
+      expect(manifest.omitted).toEqual([]);
       expect(done.quiet).toBe(false);
       while (cleanups.length) await cleanups.pop()!();
     }

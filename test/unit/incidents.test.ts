@@ -10,9 +10,11 @@ import { IncidentStore } from "../../gateway/incidents/incidentStore.js";
 import { oggCrc, oggOpus, opusSamples, parseRtp } from "../../gateway/incidents/oggOpus.js";
 import { IncidentRecorder } from "../../gateway/incidents/recorder.js";
 import { buildRecord, nextVersion, safeName, telemetryCsv, type IncidentInputs } from "../../gateway/incidents/record.js";
+import { drawPicture } from "../../gateway/incidents/pictures.js";
 import { incidentsSchema } from "../../gateway/incidents/schema.js";
 import { TimedRing } from "../../gateway/incidents/timedRing.js";
 import { carBlocks, carRequest, resolvePath, responseFormat, TrustlessError } from "../../gateway/incidents/trustless.js";
+import { encodeThermal } from "../../gateway/protocol/thermal.js";
 import { openDatabase } from "../../gateway/storage/db.js";
 
 const T = Date.UTC(2026, 11, 1, 3, 12, 0);
@@ -97,15 +99,31 @@ describe("incident records", () => {
     expect((manifest as { omitted: string[] }).omitted).toEqual(["4 of 11 frames farthest from the moment the alert fired (size cap)"]);
   });
 
-  it("leaves out a picture that cannot be drawn, names it, and keeps the rest", async () => {
-    const whole = await buildRecord(inputs());
-    const { files, manifest } = await buildRecord(inputs(), async (job) => {
-      if (job.kind === "spectrogram") throw new Error("the picture worker exited (code 1)");
-      throw new Error(`unexpected ${job.kind}`);
-    });
-    expect(manifest.omitted).toEqual(["spectrogram of mic (the picture worker exited (code 1))"]);
-    expect(manifest.microphones.list[0].spectrogram).toBeNull();
-    expect(files.map((f) => f.path)).toEqual(whole.files.map((f) => f.path).filter((p) => p !== "sound/mic.spectrogram.png"));
+  it("leaves out a picture that cannot be drawn, says so the same way whatever the error, and keeps the rest", async () => {
+    const celsius = new Float32Array(32 * 24).map((_, i) => 20 + (i % 30));
+    const frame = (i: number) => ({ ts: T - 5000 + i * 1000, seq: i, bytes: encodeThermal({ camera: "cam", width: 32, height: 24, seq: i, ts: T - 5000 + i * 1000, min: 20, max: 49, mean: 34.5, hotX: 29, hotY: 0, celsius }) });
+    const decodable = () => {
+      const x = inputs();
+      x.cameras.list[0].frames = Array.from({ length: 11 }, (_, i) => frame(i));
+      return x;
+    };
+    const whole = await buildRecord(decodable());
+    expect(whole.manifest.cameras.list[0].still).toMatchObject({ file: "stills/cam.png" });
+    const failing = (kind: string) => async (job: { kind: string }) => {
+      if (job.kind === kind) throw new Error(`${Math.random()}`);
+      return drawPicture(job as never);
+    };
+    const a = await buildRecord(decodable(), failing("still"));
+    expect(a.manifest.omitted).toEqual(["still of cam (could not be drawn)"]);
+    expect(a.manifest.cameras.list[0].still).toBeNull();
+    expect(a.manifest.cameras.list[0].frames).toHaveLength(11);
+    expect(a.files.map((f) => f.path)).toEqual(whole.files.map((f) => f.path).filter((p) => p !== "stills/cam.png"));
+    const b = await buildRecord(decodable(), failing("spectrogram"));
+    expect(b.manifest.omitted).toEqual(["spectrogram of mic (could not be drawn)"]);
+    expect(b.manifest.microphones.list[0].spectrogram).toBeNull();
+    // Another error, the same record.
+    const again = await buildRecord(decodable(), failing("spectrogram"));
+    expect((await importFiles(again.files)).root.toString()).toBe((await importFiles(b.files)).root.toString());
   });
 
   it("names files so that no id can climb out of its folder", () => {
