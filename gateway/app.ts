@@ -19,6 +19,7 @@ import { UserStore } from "./auth/users.js";
 import { ConfigError, loadConfigFile } from "./config/load.js";
 import type { Config, LogModule } from "./config/schema.js";
 import { HistoryStore } from "./history/historyStore.js";
+import { seriesReader } from "./history/series.js";
 import { registerAlertsApi } from "./http/alertsApi.js";
 import { registerRulesApi } from "./http/rulesApi.js";
 import { registerHistoryApi } from "./http/historyApi.js";
@@ -124,7 +125,8 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
   hub.start();
   const dbFile = join(resolve(config.dataDir), "wachter.db");
   const db = openDatabase(dbFile);
-  const history = new HistoryStore(db, config.history, moduleLog("history"), storage);
+  const seriesThread = seriesReader(dbFile);
+  const history = new HistoryStore(db, config.history, moduleLog("history"), storage, Date.now, (job) => seriesThread.run(job));
   // WACHTER_CLOCK_SYNC_FILE is for tests: they cannot create systemd-timesyncd's file (its directory must exist, as timesyncd's does while it runs).
   const clock = new ClockWatch(moduleLog("clock"), { syncFile: env.WACHTER_CLOCK_SYNC_FILE, onJump: (jump) => history.recordClockJump(jump) });
   const alertStore = new SqliteAlertStore(db, storage);
@@ -324,6 +326,7 @@ export async function startGateway(config: Config, log: Logger, options: StartOp
       await incidents.stop();
       clock.stop();
       history.stop();
+      seriesThread.close();
       clearInterval(retryWrites);
       await notifiers.stop();
       await uplink?.stop();

@@ -96,9 +96,14 @@ export class BlockReader {
   }
 }
 
-/** The raw samples of one channel in [from, to), in time order (a clock set back stores later samples at earlier times). */
-export function readRawSamples(db: Db, channel: number, from: number, to: number): ChannelSamples {
-  const rows = db.prepare<{ from: number; to: number }, { data: Buffer }>("SELECT data FROM history_blocks WHERE end_ts >= @from AND start_ts < @to ORDER BY id").all({ from, to });
+/**
+ * The raw samples of one channel in [from, to), in time order (a clock set back stores later samples
+ * at earlier times), from the blocks up to `upToBlock`.
+ */
+export function readRawSamples(db: Db, channel: number, from: number, to: number, upToBlock = Number.MAX_SAFE_INTEGER): ChannelSamples {
+  const rows = db
+    .prepare<{ from: number; to: number; upTo: number }, { data: Buffer }>("SELECT data FROM history_blocks WHERE end_ts >= @from AND start_ts < @to AND id <= @upTo ORDER BY id")
+    .all({ from, to, upTo: upToBlock });
   const out: ChannelSamples = { ts: [], values: [] };
   for (const { data } of rows) {
     const s = new BlockReader(data).samples(channel);

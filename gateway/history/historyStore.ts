@@ -2,16 +2,13 @@ import type { ClockJump } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import type { HubEvent } from "../hub/hub.js";
 import type { Db } from "../storage/db.js";
-import { BlockReader, encodeBlock, readRawSamples, type ChannelSamples, type MinuteDelta, type MinuteEntry } from "./blocks.js";
+import { BlockReader, encodeBlock, type ChannelSamples, type MinuteDelta, type MinuteEntry } from "./blocks.js";
 import { isStorageError, type StorageHealth } from "../storage/health.js";
 import type { HistoryConfig } from "./schema.js";
+import { addInto, Buckets, readStoredSeries, type SeriesPoint, type StoredSeriesJob } from "./series.js";
 
-export interface SeriesPoint {
-  t: number;
-  mean: number;
-  min: number;
-  max: number;
-}
+/** Reads the stored part of a series: here, or on a worker thread (`historyReader`). */
+export type ReadStoredSeries = (job: StoredSeriesJob) => Promise<Float64Array>;
 
 interface NamedMinute extends MinuteDelta {
   channel: string;
@@ -53,6 +50,8 @@ export class HistoryStore {
   private pendingMinutes = new Map<string, NamedMinute>();
   private jumps: ClockJump[] = [];
   private minutesDueAt = performance.now() + MINUTES_EVERY_MS;
+  /** Writes of the minutes table so far: a query that read it across one reads it again. */
+  private minutesWrites = 0;
   private lastStored = new Map<string, number>();
   private readonly ids = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -61,7 +60,7 @@ export class HistoryStore {
 
   private readonly insertBlock;
   private readonly upsertMinute;
-  private readonly selectMinutes;
+  private readonly lastBlock;
   private readonly setMinutesThrough;
   private readonly insertChannel;
   private readonly selectChannel;
@@ -74,6 +73,7 @@ export class HistoryStore {
     private readonly log: Logger,
     private readonly health: StorageHealth,
     private readonly now: () => number = Date.now,
+    private readonly readStored: ReadStoredSeries = async (job) => readStoredSeries(db, job),
   ) {
     this.insertBlock = db.prepare("INSERT INTO history_blocks (start_ts, end_ts, n, data) VALUES (?, ?, ?, ?)");
     this.upsertMinute = db.prepare(
@@ -81,9 +81,7 @@ export class HistoryStore {
        ON CONFLICT (channel, minute) DO UPDATE SET min = min(min, excluded.min), max = max(max, excluded.max),
          sum = sum + excluded.sum, count = count + excluded.count`,
     );
-    this.selectMinutes = db.prepare<{ c: number; fromMin: number; toMin: number }, { minute: number } & MinuteDelta>(
-      "SELECT minute, min, max, sum, count FROM minutes WHERE channel = @c AND minute >= @fromMin AND minute < @toMin",
-    );
+    this.lastBlock = db.prepare<[], { id: number }>("SELECT coalesce(max(id), 0) AS id FROM history_blocks");
     this.setMinutesThrough = db.prepare(
       `INSERT INTO history_meta (key, value) VALUES ('minutes_through', (SELECT coalesce(max(id), 0) FROM history_blocks))
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -185,6 +183,7 @@ export class HistoryStore {
     if (withMinutes) {
       this.pendingMinutes = new Map();
       this.minutesDueAt = performance.now() + MINUTES_EVERY_MS;
+      this.minutesWrites++;
     }
     this.health.ok("history");
   }
@@ -229,32 +228,35 @@ export class HistoryStore {
   /**
    * A series for charts: buckets of `stepMs` with mean/min/max. Raw samples when the step is
    * under a minute and the range is within raw retention and RAW_QUERY_MAX_SPAN_MS, per-minute
-   * aggregates otherwise; what is not written yet is included.
+   * aggregates otherwise; what is not written yet is included. The stored part is read by
+   * `readStored` (on a worker thread in the gateway: 90 days of minutes are 130,000 rows).
    */
-  query(channel: string, from: number, to: number, stepMs: number): SeriesPoint[] {
+  async query(channel: string, from: number, to: number, stepMs: number): Promise<SeriesPoint[]> {
     if (!(to > from)) throw new HistoryQueryError("'to' must be after 'from'");
     if (!(stepMs >= 1)) throw new HistoryQueryError("'step' must be at least 1 ms");
     if ((to - from) / stepMs > MAX_POINTS) throw new HistoryQueryError(`more than ${MAX_POINTS} points: use a larger step`);
     const step = Math.round(stepMs);
-    const buckets = new Buckets(step);
     const id = this.ids.get(channel);
     if (stepMs < 60_000 && from >= this.now() - this.config.rawRetention && to - from <= RAW_QUERY_MAX_SPAN_MS) {
-      const add = (ts: number, v: number) => {
-        if (ts >= from && ts < to) buckets.add(ts, { min: v, max: v, sum: v, count: 1 });
-      };
-      if (id !== undefined) {
-        const stored = readRawSamples(this.db, id, Math.floor(from), Math.ceil(to));
-        stored.ts.forEach((ts, i) => add(ts, stored.values[i]));
-      }
-      for (const [name, ts, v] of this.raw) if (name === channel) add(ts, v);
-    } else {
-      const [fromMin, toMin] = [Math.floor(from / 60_000), Math.ceil(to / 60_000)];
-      if (id !== undefined) for (const m of this.selectMinutes.iterate({ c: id, fromMin, toMin })) buckets.add(m.minute * 60_000, m);
-      for (const m of this.pendingMinutes.values()) {
-        if (m.channel === channel && m.minute >= fromMin && m.minute < toMin) buckets.add(m.minute * 60_000, m);
-      }
+      // What is buffered now, and the blocks written by now: a flush meanwhile moves the one into the other.
+      const buffered = this.raw.filter(([name, ts]) => name === channel && ts >= from && ts < to);
+      const upToBlock = this.lastBlock.get()!.id;
+      const buckets = new Buckets(step);
+      if (id !== undefined) buckets.addPacked(await this.readStored({ kind: "raw", channel: id, from, to, step, upToBlock }));
+      for (const [, ts, v] of buffered) buckets.add(ts, { min: v, max: v, sum: v, count: 1 });
+      return buckets.points();
     }
-    return buckets.points();
+    const [fromMin, toMin] = [Math.floor(from / 60_000), Math.ceil(to / 60_000)];
+    // The minutes table takes in the pending minutes once an hour: a read across that is done again.
+    for (;;) {
+      const writes = this.minutesWrites;
+      const pending = [...this.pendingMinutes.values()].filter((m) => m.channel === channel && m.minute >= fromMin && m.minute < toMin);
+      const buckets = new Buckets(step);
+      if (id !== undefined) buckets.addPacked(await this.readStored({ kind: "minutes", channel: id, fromMin, toMin, step }));
+      if (writes !== this.minutesWrites) continue;
+      for (const m of pending) buckets.add(m.minute * 60_000, m);
+      return buckets.points();
+    }
   }
 
   /** The clock jumps that concern the range [from, to), in the order they happened. */
@@ -270,34 +272,8 @@ export class HistoryStore {
   }
 }
 
-/** The lower min, the higher max, the sums and the counts together. */
-function addInto(into: MinuteDelta, d: MinuteDelta): void {
-  into.min = Math.min(into.min, d.min);
-  into.max = Math.max(into.max, d.max);
-  into.sum += d.sum;
-  into.count += d.count;
-}
-
 function merge(into: Map<string, NamedMinute>, m: NamedMinute, key = `${m.minute}:${m.channel}`): void {
   const cur = into.get(key);
   if (cur) addInto(cur, m);
   else into.set(key, { ...m });
-}
-
-/** Min, max and mean per bucket of `step` ms, in time order. */
-class Buckets {
-  private readonly byStart = new Map<number, MinuteDelta>();
-
-  constructor(private readonly step: number) {}
-
-  add(t: number, d: MinuteDelta): void {
-    const start = Math.floor(t / this.step) * this.step;
-    const b = this.byStart.get(start);
-    if (b) addInto(b, d);
-    else this.byStart.set(start, { min: d.min, max: d.max, sum: d.sum, count: d.count });
-  }
-
-  points(): SeriesPoint[] {
-    return [...this.byStart].sort(([a], [b]) => a - b).map(([t, b]) => ({ t, mean: b.sum / b.count, min: b.min, max: b.max }));
-  }
 }

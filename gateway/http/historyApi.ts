@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { CHANNEL_ID } from "../../sensors/index.js";
+import { WorkerBusyError } from "../../common/idleWorker.js";
 import { HistoryQueryError, type HistoryStore } from "../history/historyStore.js";
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -42,9 +43,10 @@ export function registerHistoryApi(app: FastifyInstance, history: HistoryStore):
     }
     let points;
     try {
-      points = history.query(q.data.channel, from, to, step);
+      points = await history.query(q.data.channel, from, to, step);
     } catch (err) {
       if (err instanceof HistoryQueryError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WorkerBusyError) return reply.code(503).header("Retry-After", "1").send({ error: "the gateway is busy reading history: try again in a moment" });
       throw err;
     }
     if (q.data.format === "csv") {

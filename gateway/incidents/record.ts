@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { CameraInfo, ChannelInfo, MicInfo, SpectrumColumn } from "../../sensors/index.js";
 import type { AlertView } from "../alerts/engine.js";
 import type { Rule } from "../alerts/schema.js";
-import type { SeriesPoint } from "../history/historyStore.js";
+import type { SeriesPoint } from "../history/series.js";
 import { MANIFEST_FORMAT, type IncidentAlertEvent, type IncidentManifest, type IncidentSpectrum } from "../protocol/incident.js";
 import { decodeThermal, type WireFrame } from "../protocol/thermal.js";
 import { stillRange } from "./images.js";
