@@ -23,7 +23,7 @@ export interface Scope {
 /** Data-channel label → how to feed a channel with that label. */
 export type StreamFactories = Record<string, (out: MessageOut, scope: Scope) => DataStream>;
 
-/** Channels the gateway opens itself when a player offered a data section but created none. */
+/** Channels the gateway opens itself (those of them the viewer has not) when a player offered a data section but no telemetry channel. */
 const GATEWAY_OPENED = ["telemetry", "alerts"];
 
 export interface IceServer {
@@ -122,8 +122,11 @@ export class ViewerSession {
   private closeListeners: Array<() => void> = [];
   private offeredData = false;
   private readonly labels = new Set<string>();
-  /** Channels the gateway opened itself (GATEWAY_OPENED), by label, until the viewer's own supersede them. */
-  private readonly gatewayOpened = new Map<string, RTCDataChannel>();
+  /** Channels the gateway opened itself (GATEWAY_OPENED) and their streams, by label, until the viewer's own supersede them. */
+  private readonly gatewayOpened = new Map<string, { dc: RTCDataChannel; stream: DataStream }>();
+  /** Superseded channels: werift may still report one open (a late acknowledgement) while it closes. */
+  private readonly retired = new WeakSet<RTCDataChannel>();
+  /** Channels this session holds or held, less those of the gateway's it closed for the viewer's: bounded by SESSION_LIMITS.dataChannels. */
   private channels = 0;
   /** Remote candidates of the current ICE generation, as "transport address port", to drop repeats. */
   private readonly remoteCandidates = new Set<string>();
@@ -335,9 +338,10 @@ export class ViewerSession {
     this.timer = undefined;
     if (this.closed || !this.offeredData || this.labels.has("telemetry")) return;
     for (const label of GATEWAY_OPENED) {
+      if (this.labels.has(label)) continue;
       const dc = this.pc.createDataChannel(label);
-      this.gatewayOpened.set(label, dc);
-      this.attachChannel(dc);
+      const stream = this.attachChannel(dc);
+      if (stream) this.gatewayOpened.set(label, { dc, stream });
     }
   }
 
@@ -350,32 +354,41 @@ export class ViewerSession {
     if (!own) return;
     this.gatewayOpened.delete(label);
     this.channels--;
+    this.retired.add(own.dc);
+    own.stream.stop();
+    this.streams.delete(own.stream);
     this.log.debug({ session: this.id, label }, "the viewer's own channel replaces the one the gateway opened");
-    own.close();
+    own.dc.close();
   }
 
-  private attachChannel(dc: RTCDataChannel): void {
+  /** Feeds a channel by its label; returns its stream, if it has one. */
+  private attachChannel(dc: RTCDataChannel): DataStream | undefined {
     if (++this.channels > SESSION_LIMITS.dataChannels) {
       this.log.warn({ session: this.id, label: dc.label }, `closing a data channel beyond the ${SESSION_LIMITS.dataChannels} a viewer may open`);
-      return void dc.close();
+      dc.close();
+      return undefined;
     }
     this.labels.add(dc.label);
-    if (dc.label === MEDIA_LABEL) return void dc.onMessage.subscribe((data) => this.pauseMedia(data));
+    if (dc.label === MEDIA_LABEL) {
+      dc.onMessage.subscribe((data) => this.pauseMedia(data));
+      return undefined;
+    }
     const factory = Object.hasOwn(this.factories, dc.label) ? this.factories[dc.label] : undefined;
     if (!factory) {
       this.log.debug({ session: this.id, label: dc.label }, "ignoring unknown data channel");
-      return;
+      return undefined;
     }
     const stream = factory(dataChannelOut(dc, this.stats), this.scope);
     this.streams.add(stream);
     // werift announces a remotely created channel before it is open; sends before that are lost.
     if (dc.readyState === "open") stream.start();
     dc.stateChanged.subscribe((state) => {
-      if (state === "open") stream.start();
+      if (state === "open" && !this.retired.has(dc)) stream.start();
       if (state === "closed") {
         stream.stop();
         this.streams.delete(stream);
       }
     });
+    return stream;
   }
 }

@@ -80,4 +80,24 @@ describe("data channels a viewer did not open", () => {
     expect(after.theirs.find((c) => c.label === "telemetry")).toEqual({ label: "telemetry", state: "closed", messages: before.theirs.find((c) => c.label === "telemetry")!.messages });
     expect(after.theirs.find((c) => c.label === "alerts")!.state).toBe("open");
   });
+
+  it("are only those the viewer has not opened itself", async () => {
+    const viewer = await browser.newPage();
+    await viewer.goto("http://127.0.0.1:8080/healthz");
+    await startViewer(viewer, API_TOKEN, 0);
+    await viewer.evaluate(() => {
+      const w = window as unknown as Win;
+      w.theirs = [];
+      w.viewer.pc.ondatachannel = (e) => w.theirs.push({ dc: e.channel, messages: 0 });
+      const c = { dc: w.viewer.pc.createDataChannel("alerts"), messages: 0 };
+      c.dc.onmessage = () => c.messages++;
+      w.mine = c;
+    });
+    await viewer.waitForFunction(() => (window as unknown as Win).theirs.length > 0, undefined, { timeout: 15_000 });
+    await viewer.waitForTimeout(1000);
+    const { theirs, mine } = await channels(viewer);
+    expect(theirs.map((c) => c.label)).toEqual(["telemetry"]);
+    expect(mine).toMatchObject({ label: "alerts", state: "open" });
+    expect(mine!.messages).toBeGreaterThan(0);
+  });
 });
