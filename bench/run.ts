@@ -4,7 +4,7 @@
  *   npm run bench               full run
  *   npm run bench -- --quick    short run (smoke test and quick look)
  *   npm run bench -- --soak 60 --soak-only    just the soak, for an hour (no report)
- *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, datachannel, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant, incidents), updated in place
+ *   npm run bench -- --only fieldbus          just one section (latency, fanout, demo, joins, datachannel, fieldbus, backtest, history, dashboard, sdwear, memory, slowviewer, plant, incidents), updated in place
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ import { keyExchange } from "./keyExchange.js";
 import { audioCpu } from "./audioCpu.js";
 import { datachannelSection, type DcSummary, dcThroughputRounds } from "./dcThroughput.js";
 import { backtests, backtestSection, type BacktestCase } from "./backtest.js";
+import { historyQueries, historyQuerySection } from "./historyQuery.js";
 import { dashboards, dashboardSection } from "./dashboard.js";
 import { sdWear, sdWearSection } from "./sdWear.js";
 import { memory, memorySection } from "./memory.js";
@@ -117,6 +118,12 @@ if (values.only === "fieldbus") {
   printBacktests(cases);
   if (!values["no-report"]) updateSection("backtest", backtestSection(cases), { runsGateway: false });
   process.exit(0);
+} else if (values.only === "history") {
+  const repeats = values.smoke ? 1 : 5;
+  const cases = await historyQueries(repeats);
+  for (const c of cases) console.log(`history ${c.name}: ${c.points} points; reader ${c.readerMs.toFixed(0)} ms, event loop held at most ${c.readerLagMaxMs.toFixed(1)} ms; own thread ${c.inlineMs.toFixed(0)} ms, held ${c.inlineLagMaxMs.toFixed(1)} ms`);
+  if (!values["no-report"]) updateSection("history", historyQuerySection(cases, repeats), { runsGateway: false });
+  process.exit(0);
 } else if (values.only === "dashboard") {
   const runs = await dashboards(values.smoke ? 10 : values.quick ? 30 : 120);
   if (!values["no-report"]) updateSection("dashboard", dashboardSection(runs));
@@ -194,7 +201,7 @@ if (values.only === "fieldbus") {
   if (!values["no-report"]) updateSection("datachannel", datachannelSection(dc));
   process.exit(0);
 } else if (values.only !== undefined) {
-  console.error(`--only: expected latency, fanout, demo, joins, datachannel, fieldbus, backtest, dashboard, sdwear, memory, slowviewer, plant or incidents, got "${values.only}"`);
+  console.error(`--only: expected latency, fanout, demo, joins, datachannel, fieldbus, backtest, history, dashboard, sdwear, memory, slowviewer, plant or incidents, got "${values.only}"`);
   process.exit(2);
 }
 
