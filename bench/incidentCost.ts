@@ -153,5 +153,5 @@ ${r.records.map((x, i) => `| ${i + 1} | ${x.files} | ${(x.bytes / 1e6).toFixed(2
 - The event-loop delay comes from prom-client's histogram with its 10 ms resolution: about 10.8 ms is
   its floor, not a delay.
 - Gateway RSS ${r.rssMb.before.toFixed(0)} MB when the board started, at most ${r.rssMb.peak.toFixed(0)} MB over the run (pre-roll
-  rings, history, the records).`;
+  rings, history, the records, and the threads that draw the pictures and read the history while they run).`;
 }
