@@ -7,7 +7,7 @@ import { isStorageError, type StorageHealth } from "../storage/health.js";
 import type { HistoryConfig } from "./schema.js";
 import { addInto, Buckets, readStoredSeries, type SeriesPoint, type StoredSeriesJob } from "./series.js";
 
-/** Reads the stored part of a series: here, or on a worker thread (`historyReader`). */
+/** Reads the stored part of a series: here, or on a worker thread (`seriesReader`). */
 export type ReadStoredSeries = (job: StoredSeriesJob) => Promise<Float64Array>;
 
 interface NamedMinute extends MinuteDelta {
