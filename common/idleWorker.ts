@@ -13,6 +13,8 @@ export interface IdleWorkerOptions {
 
 /** More jobs are waiting for the thread than it may have. */
 export class WorkerBusyError extends Error {}
+/** The thread did not answer in time; it was ended. */
+export class WorkerTimeoutError extends Error {}
 
 type Reply<R> = { id: number; result: R } | { id: number; error: string };
 
@@ -44,7 +46,7 @@ export class IdleWorker<Job, Result> {
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
     return new Promise<Result>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new Error(`the ${this.what} did not answer in ${this.options.timeoutMs / 1000} s`)), this.options.timeoutMs);
+      const timer = setTimeout(() => this.fail(new WorkerTimeoutError(`the ${this.what} did not answer in ${this.options.timeoutMs / 1000} s`)), this.options.timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
       try {
         worker.postMessage({ id, job });
@@ -55,6 +57,14 @@ export class IdleWorker<Job, Result> {
         reject(err as Error);
       }
     });
+  }
+
+  /** Starts the thread ahead of a job that is likely to come (it ends when idle all the same). */
+  warm(): void {
+    if (this.waiting.size > 0) return;
+    this.worker ??= this.start();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.close(), this.options.idleMs).unref();
   }
 
   /** Ends the thread, and jobs still waiting fail; a later job starts another. */

@@ -1,5 +1,6 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { serveJobs } from "../../common/idleWorker.js";
 import { readRawSamples } from "../history/blocks.js";
 import type { ChannelInfo } from "../../sensors/index.js";
 import { backtest, minuteValue, type Series } from "./backtest.js";
@@ -47,10 +48,4 @@ function run(job: BacktestJob) {
   return backtest(job.rule, series, job.from, job.to, rawFrom);
 }
 
-parentPort!.on("message", (job: BacktestJob) => {
-  try {
-    parentPort!.postMessage({ ok: run(job) });
-  } catch (err) {
-    parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
-  }
-});
+serveJobs(run);
