@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import { IdleWorker, WorkerTimeoutError } from "../../common/idleWorker.js";
 
 it("ends a thread that does not answer in time, fails its job as timed out, and answers the next on a new one", async () => {
-  const w = new IdleWorker<string, string>(new URL("../helpers/answerWhenAsked.mjs", import.meta.url), "test worker", { idleMs: 1000, timeoutMs: 300, maxWaiting: 4 });
+  const w = new IdleWorker<string, string>(new URL("../helpers/answerWhenAsked.mjs", import.meta.url), "test worker", { idleMs: 1000, timeoutMs: 2000, maxWaiting: 4 });
   try {
     await expect(w.run("hang")).rejects.toThrow(WorkerTimeoutError);
     expect(w.running).toBe(false);

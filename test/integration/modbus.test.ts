@@ -114,7 +114,9 @@ describe("modbus source against pymodbus over TCP", () => {
     const rec = recordingHub();
     const details: string[] = [];
     rec.hub.subscribe((e) => void (e.type === "source" && details.push(e.source.status.detail ?? "")));
-    modbusSource({ transport: "tcp", host: "127.0.0.1", port, interval: "20ms", timeout: "200ms", retries: 0, points: PLC_POINTS.slice(0, 1) }, rec);
+    // A timeout long enough that pymodbus under a loaded machine is never taken for silent (CI once saw 200 ms pass),
+    // short enough that a reset taken for silence would show as "no answer" before the bus is down.
+    modbusSource({ transport: "tcp", host: "127.0.0.1", port, interval: "20ms", timeout: "1s", retries: 0, points: PLC_POINTS.slice(0, 1) }, rec);
     await waitFor("readings", () => rec.values("t.int16").length >= 3);
 
     relay.reset();
