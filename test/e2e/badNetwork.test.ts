@@ -174,6 +174,7 @@ describe("dashboard over a bad network: 5 % loss, 100 ms RTT, a 5 s blackout", (
     expect(requests).toContain("PATCH 200");
     expect(requests).not.toContain("POST 201");
     expect(p.pcs).toBe(before.pcs);
-    expect(gateway.logs().filter((l) => l.msg === "ICE restarted")).toHaveLength(1);
+    // Since the blackout began: on this lossy link an earlier test may have seen an ICE restart of its own.
+    expect(gateway.logs().filter((l) => l.msg === "ICE restarted" && Number(l.time) >= start)).toHaveLength(1);
   });
 });
