@@ -124,8 +124,6 @@ export class ViewerSession {
   private readonly labels = new Set<string>();
   /** Channels the gateway opened itself (GATEWAY_OPENED) and their streams, by label, until the viewer's own supersede them. */
   private readonly gatewayOpened = new Map<string, { dc: RTCDataChannel; stream: DataStream }>();
-  /** Superseded channels: werift may still report one open (a late acknowledgement) while it closes. */
-  private readonly retired = new WeakSet<RTCDataChannel>();
   /** Channels this session holds or held, less those of the gateway's it closed for the viewer's: bounded by SESSION_LIMITS.dataChannels. */
   private channels = 0;
   /** Remote candidates of the current ICE generation, as "transport address port", to drop repeats. */
@@ -354,7 +352,6 @@ export class ViewerSession {
     if (!own) return;
     this.gatewayOpened.delete(label);
     this.channels--;
-    this.retired.add(own.dc);
     own.stream.stop();
     this.streams.delete(own.stream);
     this.log.debug({ session: this.id, label }, "the viewer's own channel replaces the one the gateway opened");
@@ -383,7 +380,8 @@ export class ViewerSession {
     // werift announces a remotely created channel before it is open; sends before that are lost.
     if (dc.readyState === "open") stream.start();
     dc.stateChanged.subscribe((state) => {
-      if (state === "open" && !this.retired.has(dc)) stream.start();
+      // Not once superseded: werift may still report a closing channel open (a late acknowledgement).
+      if (state === "open" && this.streams.has(stream)) stream.start();
       if (state === "closed") {
         stream.stop();
         this.streams.delete(stream);
