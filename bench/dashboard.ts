@@ -8,6 +8,7 @@ import { freePort } from "../test/helpers/ports.js";
 import { Proc } from "../test/helpers/processes.js";
 import { buildAt } from "./baseline.js";
 import { lineChart } from "./plots.js";
+import { median } from "./stats.js";
 
 /** The dashboard as the issue found it: the last commit before it became a Preact application. */
 export const BASELINE_REV = "da9c65b^";
@@ -132,7 +133,6 @@ async function historyMb(cdp: CDPSession): Promise<number> {
   return bytes / 1e6;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function firstValue(page: Page, cdp: CDPSession, throttle: number): Promise<number> {
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: throttle });

@@ -1,6 +1,7 @@
 import { RTCPeerConnection as NdcPeerConnection } from "node-datachannel/polyfill";
 import type { Browser, Page } from "playwright-core";
 import { RTCPeerConnection as WeriftPeerConnection } from "werift";
+import { median } from "./stats.js";
 
 export type Stack = "werift" | "node-datachannel";
 
@@ -178,7 +179,6 @@ export async function dcThroughput(browser: Browser, stack: Stack, megabytes: nu
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The stacks take turns for `rounds` rounds: one transfer is at the mercy of the machine's load. */
 export async function dcThroughputRounds(browser: Browser, megabytes: number, rounds: number): Promise<DcSummary[]> {

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import type { Logger } from "../common/logger.js";
 import { encodeBlock, type ChannelSamples } from "../gateway/history/blocks.js";
 import { HistoryStore, type ReadStoredSeries } from "../gateway/history/historyStore.js";
 import { historySchema } from "../gateway/history/schema.js";
@@ -11,10 +10,11 @@ import type { seriesReader as Reader } from "../gateway/history/series.js";
 import { openDatabase } from "../gateway/storage/db.js";
 import { StorageHealth } from "../gateway/storage/health.js";
 import { ROOT } from "../test/helpers/gateway.js";
+import { quietLog as quiet } from "../test/helpers/sinkRecorder.js";
+import { median } from "./stats.js";
 
 const DAY = 86_400_000;
 const CHANNELS = 50;
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface HistoryQueryCase {
   name: string;
@@ -66,7 +66,6 @@ async function timed(store: HistoryStore, from: number, to: number, step: number
   return { ms, lagMaxMs: lag.max / 1e6, points };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** The widest queries a viewer may ask of /api/history, through the built history reader (as the gateway runs it) and, as the baseline, on this thread. */
 export async function historyQueries(repeats = 5): Promise<HistoryQueryCase[]> {

@@ -5,7 +5,7 @@ import { GatewayProcess, ROOT } from "../test/helpers/gateway.js";
 import { freePort } from "../test/helpers/ports.js";
 import { ViewerCrowd } from "../test/helpers/viewerCrowd.js";
 import { gatewayMetric, rssMb } from "./proc.js";
-import { slope } from "./stats.js";
+import { median, slope } from "./stats.js";
 
 /** What the gateway may take with 10 viewers of the demo configuration (issue 16). */
 const TARGET_RSS_MB = 250;
@@ -37,7 +37,6 @@ export interface MemoryRun {
   joinedWithoutVideo: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The demo machine (deploy/examples/simulated.yaml) with 0, 1, 5, 10 … werift viewers, memory sampled once per second at each count. */
 async function measure(deployed: boolean, counts: number[], settleS: number, samples: number): Promise<MemoryRun> {

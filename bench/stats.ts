@@ -62,3 +62,6 @@ export function slope(points: Array<[number, number]>): number {
   }
   return num / den;
 }
+
+/** The middle value (the upper of the two middle ones for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

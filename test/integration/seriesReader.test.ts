@@ -3,16 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { WorkerBusyError, type IdleWorker } from "../../common/idleWorker.js";
-import type { Logger } from "../../common/logger.js";
 import { HistoryStore } from "../../gateway/history/historyStore.js";
 import { historySchema } from "../../gateway/history/schema.js";
 import { seriesReader, type StoredSeriesJob } from "../../gateway/history/series.js";
 import { openDatabase } from "../../gateway/storage/db.js";
 import { StorageHealth } from "../../gateway/storage/health.js";
+import { quietLog as quiet } from "../helpers/sinkRecorder.js";
 
 // The worker runs as built (npm test builds first): the source tree has no seriesWorker.js.
 const script = new URL("../../dist/gateway/history/seriesWorker.js", import.meta.url);
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
 const threads: Array<IdleWorker<StoredSeriesJob, Float64Array>> = [];
 afterEach(() => threads.splice(0).forEach((t) => t.close()));
